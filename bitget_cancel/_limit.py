@@ -1,0 +1,193 @@
+"""The per-account request budget of one endpoint, exact as the exchange counts it.
+
+The exchange counts requests on *arrival* in a sliding one-second window. The client cannot see
+arrival times, but it knows an upper bound for each: the moment the answer (or the failure) came
+back. So a slot is held from the moment a request is sent until ``period + margin`` after its
+answer. However the network jitters, the server can then never see more than ``capacity``
+arrivals in one window, and the only cost is one round trip per slot cycle. The first
+``capacity`` requests go out at once.
+
+A 429 means the exchange's count and ours disagree (another client on the account, a different
+window): the budget then pauses (1 s, doubling on repeated 429s) and lets one probe request
+through at a time until one succeeds, so that a 429 never turns into a burst of 429s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import weakref
+from collections import deque
+
+from ._errors import InvalidArgument
+
+log = logging.getLogger("bitget_cancel")
+
+INFINITE = math.inf
+
+
+class InvalidRate(InvalidArgument):
+    """A rate limit that is not a positive finite number."""
+
+
+def capacity_and_period(rate: float) -> tuple[int, float]:
+    """Turn "requests per second" into "at most capacity per period seconds"."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+        raise InvalidRate(f"rate_limit must be a number of requests per second; got {rate!r}")
+    if not math.isfinite(rate) or rate <= 0:
+        raise InvalidRate(f"rate_limit must be positive and finite; got {rate!r}")
+    if rate >= 1:
+        return int(rate), 1.0
+    return 1, 1.0 / rate
+
+
+class RateBudget:
+    """At most ``capacity`` arrivals in any ``period`` seconds, shared by all its users."""
+
+    __slots__ = (
+        "__weakref__",
+        "_blocked_until",
+        "_changed",
+        "_expiries",
+        "_in_flight",
+        "_lock",
+        "_probing",
+        "_strikes",
+        "capacity",
+        "cooldown",
+        "margin",
+        "max_cooldown",
+        "name",
+        "period",
+    )
+
+    def __init__(
+        self,
+        capacity: int,
+        period: float = 1.0,
+        *,
+        margin: float = 0.002,
+        cooldown: float = 1.0,
+        max_cooldown: float = 30.0,
+        name: str = "",
+    ) -> None:
+        if capacity < 1 or period <= 0:
+            raise InvalidRate(f"need capacity >= 1 and period > 0; got {capacity}, {period}")
+        self.capacity = capacity
+        self.period = period
+        self.margin = margin
+        self.cooldown = cooldown
+        self.max_cooldown = max_cooldown
+        self.name = name
+        self._expiries: deque[float] = deque()  # when finished requests leave the window, sorted
+        self._in_flight = 0
+        self._blocked_until = 0.0
+        self._probing = False
+        self._strikes = 0
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return (
+            f"RateBudget({self.name!r}, {self.capacity}/{self.period:g}s, "
+            f"in_flight={self._in_flight}, probing={self._probing})"
+        )
+
+    # -- the pure core: explicit time in, decisions out --------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def blocked_until(self) -> float:
+        return self._blocked_until
+
+    def poll(self, now: float) -> float:
+        """0.0 if a request may go now; else how long to wait (INFINITE: until a release)."""
+        expiries = self._expiries
+        while expiries and expiries[0] <= now:
+            expiries.popleft()
+        if now < self._blocked_until:
+            return self._blocked_until - now
+        if self._probing and self._in_flight:
+            return INFINITE
+        if self._in_flight + len(expiries) < self.capacity:
+            return 0.0
+        return expiries[0] - now if expiries else INFINITE
+
+    def take(self, now: float) -> bool:
+        """Take a slot if one is free at ``now``."""
+        if self.poll(now) > 0.0:
+            return False
+        self._in_flight += 1
+        return True
+
+    def release(self, now: float, *, throttled: bool = False) -> None:
+        """A request taken earlier is over (answered, failed or abandoned) at ``now``."""
+        if self._in_flight <= 0:
+            raise RuntimeError("release() without a matching take()")
+        self._in_flight -= 1
+        self._expiries.append(now + self.period + self.margin)
+        if throttled:
+            self._strikes += 1
+            pause = min(self.max_cooldown, self.cooldown * 2 ** (self._strikes - 1))
+            self._blocked_until = max(self._blocked_until, now + pause)
+            self._probing = True
+            log.warning(
+                "HTTP 429 on %s: pausing %.2fs, then one request at a time", self.name, pause
+            )
+        elif self._probing:
+            self._probing = False
+            self._strikes = 0
+        self._changed.set()
+
+    # -- the async face ---------------------------------------------------------------------
+
+    async def acquire(self, deadline: float | None = None) -> bool:
+        """Wait for a slot (FIFO among waiters). False if ``deadline`` (loop time) came first."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            while True:
+                now = loop.time()
+                wait = self.poll(now)
+                if wait <= 0.0:
+                    self._in_flight += 1
+                    return True
+                if deadline is not None:
+                    if now >= deadline:
+                        return False
+                    wait = min(wait, deadline - now)
+                self._changed.clear()
+                # Wake on a release too: it may end a probe or a full window of in-flight ones.
+                if wait == INFINITE:
+                    await self._changed.wait()
+                else:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), wait)
+
+    def release_now(self, *, throttled: bool = False) -> None:
+        self.release(asyncio.get_running_loop().time(), throttled=throttled)
+
+
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], RateBudget]]
+_shared = weakref.WeakKeyDictionary()
+
+
+def shared_budget(api_key: str, endpoint: str, rate: float) -> RateBudget:
+    """The one budget of (account, endpoint) in this event loop; the stricter rate wins."""
+    capacity, period = capacity_and_period(rate)
+    loop = asyncio.get_running_loop()
+    account = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+    budgets = _shared.setdefault(loop, {})
+    budget = budgets.get((account, endpoint))
+    if budget is None:
+        budget = RateBudget(capacity, period, name=endpoint)
+        budgets[(account, endpoint)] = budget
+    elif capacity / period < budget.capacity / budget.period:
+        log.debug("tightening the shared budget of %s to %s/%gs", endpoint, capacity, period)
+        budget.capacity, budget.period = capacity, period
+    return budget

@@ -1,0 +1,113 @@
+"""Targets -> batches. Pure functions: no I/O, no clock.
+
+Rules (from the exchange and from what the answers let us match):
+- one request carries at most 50 orders and never mixes orderId and clientOid-only orders;
+- within one request an id appears at most once, so every answer item matches one order;
+- ``auto`` sends the fewest requests: ceil(n_by_order_id/50) + ceil(n_by_client_oid/50), and a
+  batch whose orders share one symbol goes as ``single``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from ._errors import InvalidArgument
+from ._models import CancelTarget
+
+Mode = Literal["auto", "single", "multiple"]
+BatchMode = Literal["single", "multiple"]
+MODES: tuple[Mode, ...] = ("auto", "single", "multiple")
+MAX_BATCH = 50
+
+# (by_order_id, symbol, id): the entry a request carries; targets sharing it are one order.
+WireKey = tuple[bool, str, str]
+
+
+class InvalidMode(InvalidArgument):
+    """``mode`` is not one of "auto", "single", "multiple"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The orders of one request."""
+
+    batch_mode: BatchMode
+    symbol: str | None  # the top-level symbol of a "single" batch
+    by_order_id: bool
+    targets: tuple[CancelTarget, ...]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def wire_key(target: CancelTarget) -> WireKey:
+    """The identity of the order a target names, as far as a request can tell."""
+    if target.order_id is not None:
+        return (True, target.symbol, target.order_id)
+    assert target.client_oid is not None  # CancelTarget guarantees one id
+    return (False, target.symbol, target.client_oid)
+
+
+def check_mode(mode: object) -> Mode:
+    if mode not in MODES:
+        raise InvalidMode(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    return mode
+
+
+def plan_batches(
+    targets: Iterable[CancelTarget], mode: Mode = "auto", max_size: int = MAX_BATCH
+) -> list[Batch]:
+    """Split targets into the fewest valid requests. Duplicates (same wire key) go once."""
+    check_mode(mode)
+    if not 1 <= max_size <= MAX_BATCH:
+        raise InvalidArgument(f"max_size must be within 1..{MAX_BATCH}; got {max_size}")
+    # layers[by_order_id][k] holds the k-th distinct use of each id, grouped by symbol, so that
+    # one id named under two symbols never shares a request (its answer would be ambiguous).
+    layers: dict[bool, list[dict[str, list[CancelTarget]]]] = {True: [], False: []}
+    uses: dict[bool, dict[str, int]] = {True: {}, False: {}}
+    seen: set[WireKey] = set()
+    for target in targets:
+        key = wire_key(target)
+        if key in seen:
+            continue
+        seen.add(key)
+        by_order_id, symbol, ident = key
+        id_uses = uses[by_order_id]
+        layer_index = id_uses.get(ident, 0)
+        id_uses[ident] = layer_index + 1
+        kind_layers = layers[by_order_id]
+        if layer_index == len(kind_layers):
+            kind_layers.append({})
+        kind_layers[layer_index].setdefault(symbol, []).append(target)
+
+    batches: list[Batch] = []
+    for by_order_id in (True, False):
+        for groups in layers[by_order_id]:
+            batches.extend(_chunk_groups(groups, mode, by_order_id, max_size))
+    return batches
+
+
+def _chunk_groups(
+    groups: dict[str, list[CancelTarget]], mode: Mode, by_order_id: bool, max_size: int
+) -> list[Batch]:
+    if mode == "single":
+        return [
+            Batch("single", symbol, by_order_id, tuple(members[i : i + max_size]))
+            for symbol, members in groups.items()
+            for i in range(0, len(members), max_size)
+        ]
+    # Symbols stay contiguous, so full chunks of one symbol can go as "single" in auto mode.
+    ordered: list[CancelTarget] = []
+    for members in groups.values():
+        ordered.extend(members)
+    batches = []
+    for i in range(0, len(ordered), max_size):
+        chunk = tuple(ordered[i : i + max_size])
+        first, last = chunk[0].symbol, chunk[-1].symbol
+        if mode == "auto" and first == last:
+            batches.append(Batch("single", first, by_order_id, chunk))
+        else:
+            batches.append(Batch("multiple", None, by_order_id, chunk))
+    return batches
