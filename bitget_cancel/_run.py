@@ -112,10 +112,12 @@ class CancelRun:
         return self._report()
 
     def _plan_due(self, now: float) -> list[Batch]:
-        due = [u for u in self._waiting if u.due <= now]
-        if not due:
+        if not any(u.due <= now for u in self._waiting):
             return []
-        self._waiting = [u for u in self._waiting if u.due > now]
+        # Orders due a moment later ride along: a few ms early costs nothing, a request does.
+        horizon = now + self._engine.backoff_base / 2
+        due = [u for u in self._waiting if u.due <= horizon]
+        self._waiting = [u for u in self._waiting if u.due > horizon]
         for unit in due:
             unit.place = _QUEUED
         return plan_batches((u.target for u in due), self._mode)

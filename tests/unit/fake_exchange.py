@@ -34,6 +34,7 @@ def envelope(data: Any, code: str = "00000", msg: str = "success") -> bytes:
 @dataclass
 class FakeExchange:
     latency: float = 0.010
+    jitter: Callable[[], float] | None = None  # if set, each request's latency instead
     script: Script | None = None
     server_time_offset: float = 0.0  # exchange clock minus the client's wall clock, seconds
     wall_clock: Callable[[], float] = lambda: 1_700_000_000.0
@@ -76,27 +77,28 @@ class FakeExchange:
         behaviour = self.script(index, body) if self.script else OK
         if behaviour == DROP_BEFORE:
             raise TransportError("ClientConnectorError: connection refused")
-        await asyncio.sleep(self.latency / 2)
+        latency = self.jitter() if self.jitter else self.latency
+        await asyncio.sleep(latency / 2)
         self.arrivals.append(loop.time())
         if behaviour == HANG:
             await asyncio.sleep(3600)
         timestamp = int(request.headers["ACCESS-TIMESTAMP"]) / 1000
         skew = timestamp - (self.wall_clock() + self.server_time_offset)
         if abs(skew) > 30:
-            await asyncio.sleep(self.latency / 2)
+            await asyncio.sleep(latency / 2)
             return HttpResponse(400, envelope(None, "40008", "Request timestamp expired"))
         if behaviour == HTML_502:
-            await asyncio.sleep(self.latency / 2)
+            await asyncio.sleep(latency / 2)
             return HttpResponse(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>")
         if behaviour == THROTTLE:
-            await asyncio.sleep(self.latency / 2)
+            await asyncio.sleep(latency / 2)
             return HttpResponse(429, envelope(None, "429", "Too Many Requests"))
         if behaviour.startswith("code:"):
             code = behaviour.split(":", 1)[1]
-            await asyncio.sleep(self.latency / 2)
+            await asyncio.sleep(latency / 2)
             return HttpResponse(400, envelope(None, code, f"error {code}"))
         data = self._cancel(body)
-        await asyncio.sleep(self.latency / 2)
+        await asyncio.sleep(latency / 2)
         if behaviour == TIMEOUT_AFTER:
             raise RequestTimeout("no complete answer within 5s")
         answer = envelope(data)

@@ -1,0 +1,145 @@
+"""The rate budget: exact as the exchange counts, without wasting the budget."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bitget_cancel import CancelEngine, Credentials, InvalidRate
+from bitget_cancel._limit import INFINITE, RateBudget, capacity_and_period, shared_budget
+
+
+def test_the_first_burst_goes_at_once() -> None:
+    budget = RateBudget(10, 1.0, margin=0.0)
+    assert all(budget.take(0.0) for _ in range(10))
+    assert not budget.take(0.0)
+
+
+def test_with_every_slot_in_flight_the_next_waits_for_an_answer() -> None:
+    budget = RateBudget(2, 1.0, margin=0.0)
+    budget.take(0.0)
+    budget.take(0.0)
+    assert budget.poll(5.0) == INFINITE  # no answer yet: its arrival time is unknown
+
+
+def test_a_slot_comes_back_one_period_after_its_answer() -> None:
+    budget = RateBudget(2, 1.0, margin=0.005)
+    budget.take(0.0)
+    budget.take(0.0)
+    budget.release(0.030)  # answered after 30 ms: it arrived at the latest then
+    assert budget.poll(0.5) == pytest.approx(0.535)
+    assert not budget.take(1.034)
+    assert budget.take(1.035)
+
+
+def test_answers_arriving_out_of_order_keep_the_window_exact() -> None:
+    budget = RateBudget(3, 1.0, margin=0.0)
+    for _ in range(3):
+        budget.take(0.0)
+    budget.release(0.002)
+    budget.release(0.030)
+    budget.release(0.031)
+    assert budget.take(1.002)
+    assert not budget.take(1.010)
+    assert budget.take(1.030)
+
+
+def test_a_429_pauses_then_probes_one_at_a_time_then_recovers() -> None:
+    budget = RateBudget(10, 1.0, margin=0.0, cooldown=1.0)
+    budget.take(0.0)
+    budget.release(0.010, throttled=True)
+    assert budget.poll(0.5) == pytest.approx(0.510)  # paused for 1 s
+    assert budget.take(1.02)
+    assert budget.poll(1.02) == INFINITE  # probing: one request in flight at a time
+    budget.release(1.05)  # the probe succeeded
+    assert budget.take(1.05)
+    assert budget.take(1.05)  # back to the full burst
+
+
+def test_repeated_429s_double_the_pause_up_to_a_cap() -> None:
+    budget = RateBudget(10, 1.0, margin=0.0, cooldown=1.0, max_cooldown=4.0)
+    now = 0.0
+    pauses = []
+    for _ in range(5):
+        assert budget.take(now)
+        budget.release(now, throttled=True)
+        pauses.append(budget.blocked_until - now)
+        now = budget.blocked_until
+    assert pauses == [1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def test_release_without_take_is_a_bug_caught_loudly() -> None:
+    with pytest.raises(RuntimeError):
+        RateBudget(1).release(0.0)
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"), [(10, (10, 1.0)), (10.7, (10, 1.0)), (0.5, (1, 2.0))]
+)
+def test_rate_to_capacity_and_period(rate: float, expected: tuple[int, float]) -> None:
+    assert capacity_and_period(rate) == expected
+
+
+@pytest.mark.parametrize("rate", [0, -1, float("nan"), float("inf"), "10", True])
+def test_bad_rates_are_refused(rate: object) -> None:
+    with pytest.raises(InvalidRate):
+        capacity_and_period(rate)  # type: ignore[arg-type]
+
+
+async def test_acquire_grants_ten_at_once_then_paces_on_answers() -> None:
+    loop = asyncio.get_running_loop()
+    budget = RateBudget(10, 1.0, margin=0.002)
+    start = loop.time()
+    granted: list[float] = []
+
+    async def request(latency: float) -> None:
+        await budget.acquire()
+        granted.append(loop.time() - start)
+        await asyncio.sleep(latency)
+        budget.release_now()
+
+    await asyncio.gather(*(request(0.020) for _ in range(25)))
+    assert granted[:10] == [0.0] * 10
+    assert granted[10:20] == pytest.approx([1.022] * 10)
+    assert granted[20:] == pytest.approx([2.044] * 5)
+
+
+async def test_acquire_gives_up_at_the_deadline() -> None:
+    loop = asyncio.get_running_loop()
+    budget = RateBudget(1, 1.0)
+    assert await budget.acquire()
+    assert not await budget.acquire(deadline=loop.time() + 0.5)
+    assert budget.in_flight == 1  # the refused call took nothing
+
+
+async def test_acquire_serves_waiters_in_arrival_order() -> None:
+    budget = RateBudget(1, 1.0, margin=0.0)
+    order: list[int] = []
+
+    async def request(n: int) -> None:
+        await budget.acquire()
+        order.append(n)
+        await asyncio.sleep(0.01)
+        budget.release_now()
+
+    await asyncio.gather(*(request(n) for n in range(5)))
+    assert order == [0, 1, 2, 3, 4]
+
+
+async def test_engines_with_one_api_key_share_one_budget() -> None:
+    creds = Credentials(api_key="same", secret_key="s", passphrase="p")
+    other = Credentials(api_key="other", secret_key="s", passphrase="p")
+    first, second, third = CancelEngine(creds), CancelEngine(creds), CancelEngine(other)
+    try:
+        assert first._cancel_budget() is second._cancel_budget()
+        assert first._cancel_budget() is not third._cancel_budget()
+    finally:
+        for engine in (first, second, third):
+            await engine.close()
+
+
+async def test_a_stricter_rate_on_a_shared_budget_wins() -> None:
+    assert shared_budget("k2", "/x", 10).capacity == 10
+    assert shared_budget("k2", "/x", 5).capacity == 5
+    assert shared_budget("k2", "/x", 10).capacity == 5
