@@ -12,6 +12,7 @@ from ._errors import (
 )
 from ._limit import InvalidRate
 from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget
+from ._panic import PanicReport, install_panic_handler
 from ._plan import InvalidMode
 
 __all__ = [
@@ -29,8 +30,10 @@ __all__ = [
     "InvalidMode",
     "InvalidRate",
     "InvalidTarget",
+    "PanicReport",
     "RequestTimeout",
     "TransportError",
+    "install_panic_handler",
 ]
 
 __version__ = "0.1.0"

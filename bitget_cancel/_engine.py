@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
@@ -14,6 +15,7 @@ from ._auth import Credentials, Signer
 from ._errors import InvalidArgument, InvalidTarget, RequestTimeout, TransportError
 from ._limit import RateBudget, capacity_and_period, shared_budget
 from ._models import CancelReport, CancelTarget
+from ._panic import Panic, PanicReport, check_symbols
 from ._plan import Batch, Mode, check_mode
 from ._run import CancelRun
 from ._transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
@@ -111,6 +113,8 @@ class CancelEngine:
         self._clock_lock: asyncio.Lock | None = None
         self._clock_synced_at = -math.inf
         self._closed = False
+        self._panic: Panic | None = None
+        self._panic_task: asyncio.Task[PanicReport] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -130,9 +134,57 @@ class CancelEngine:
         await self.close()
 
     async def close(self) -> None:
-        """Close the connections. Idempotent."""
+        """Wait for a running panic to finish (within its deadline), then close the
+        connections. Idempotent."""
         self._closed = True
+        task = self._panic_task
+        if task is not None and not task.done():
+            log.info("close(): waiting for the running panic cancel to finish")
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
         await self._transport.close()
+
+    async def panic_cancel(
+        self,
+        symbols: Iterable[str] | None = None,
+        *,
+        targets: Iterable[CancelTarget] = (),
+        deadline: float | None = None,
+        use_symbol_cancel: bool = True,
+    ) -> PanicReport:
+        """Close every open spot order (of ``symbols``, or the whole account) plus ``targets``.
+
+        Lists, cancels and lists again until nothing that should close is open, or the
+        deadline. Shielded: cancelling the caller does not stop the panic; a second call while
+        one runs joins it.
+        """
+        task = self.start_panic(
+            symbols, targets=targets, deadline=deadline, use_symbol_cancel=use_symbol_cancel
+        )
+        return await asyncio.shield(task)
+
+    def start_panic(
+        self,
+        symbols: Iterable[str] | None = None,
+        *,
+        targets: Iterable[CancelTarget] = (),
+        deadline: float | None = None,
+        use_symbol_cancel: bool = True,
+    ) -> asyncio.Task[PanicReport]:
+        """Start (or join) a panic cancel and return its task; for signal handlers."""
+        scope = check_symbols(symbols)
+        checked = check_targets(targets)
+        checked_deadline = check_deadline(deadline)
+        running = self._panic_task
+        if running is not None and not running.done() and self._panic is not None:
+            self._panic.extend(scope, checked)
+            return running
+        if self._closed:
+            raise EngineClosed("this CancelEngine is closed")
+        panic = Panic(self, scope, checked, checked_deadline, bool(use_symbol_cancel))
+        task = asyncio.get_running_loop().create_task(panic.run(), name="bitget-cancel-panic")
+        self._panic, self._panic_task = panic, task
+        return task
 
     @property
     def clock_offset(self) -> float:

@@ -126,6 +126,13 @@ class RateBudget:
         self._in_flight += 1
         return True
 
+    def give_back(self) -> None:
+        """Undo a take whose request was never sent: no arrival to count."""
+        if self._in_flight <= 0:
+            raise RuntimeError("give_back() without a matching take()")
+        self._in_flight -= 1
+        self._changed.set()
+
     def release(self, now: float, *, throttled: bool = False) -> None:
         """A request taken earlier is over (answered, failed or abandoned) at ``now``."""
         if self._in_flight <= 0:
@@ -133,13 +140,19 @@ class RateBudget:
         self._in_flight -= 1
         self._expiries.append(now + self.period + self.margin)
         if throttled:
-            self._strikes += 1
+            # A 429 landing during a pause answers a request sent before it: the same event
+            # as the 429 that began the pause, so it does not double it (ten 429s of one burst
+            # are one strike, not a 2**9 s pause).
+            fresh = now >= self._blocked_until or self._strikes == 0
+            if fresh:
+                self._strikes += 1
             pause = min(self.max_cooldown, self.cooldown * 2 ** (self._strikes - 1))
             self._blocked_until = max(self._blocked_until, now + pause)
             self._probing = True
-            log.warning(
-                "HTTP 429 on %s: pausing %.2fs, then one request at a time", self.name, pause
-            )
+            if fresh:
+                log.warning(
+                    "HTTP 429 on %s: pausing %.2fs, then one request at a time", self.name, pause
+                )
         elif self._probing:
             self._probing = False
             self._strikes = 0

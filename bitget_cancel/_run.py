@@ -70,6 +70,7 @@ class CancelRun:
         self._started = self._loop.time()
         self._deadline_at = None if deadline is None else self._started + deadline
         self._targets = list(dict.fromkeys(targets))  # distinct, first-seen order
+        self._seen = set(self._targets)
         self._units: dict[WireKey, _Unit] = {}
         for target in self._targets:
             key = wire_key(target)
@@ -78,9 +79,52 @@ class CancelRun:
         self._waiting: list[_Unit] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self._feed_open = False
         self._rng: random.Random = engine._rng
         self.requests = 0
         self.throttled = 0
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    # -- feeding a run that is already going (the panic streams listed orders in) ------------
+
+    def open_feed(self) -> None:
+        """Keep the run alive for ``feed()`` until ``close_feed()``. Call before ``execute()``."""
+        self._feed_open = True
+
+    def feed(self, targets: Sequence[CancelTarget]) -> None:
+        """Add targets to a running call; they are planned with whatever is due next."""
+        now = self._loop.time()
+        for target in targets:
+            if target in self._seen:
+                continue
+            self._seen.add(target)
+            self._targets.append(target)
+            key = wire_key(target)
+            if key not in self._units:
+                unit = self._units[key] = _Unit(target)
+                unit.place, unit.due = _WAITING, now
+                self._waiting.append(unit)
+        self._wake.set()
+
+    @property
+    def feed_is_open(self) -> bool:
+        return self._feed_open
+
+    def fed_targets(self) -> list[CancelTarget]:
+        """Every distinct target of this run so far, in first-seen order."""
+        return self._targets
+
+    def close_feed(self) -> None:
+        self._feed_open = False
+        self._wake.set()
+
+    def outcome_of(self, target: CancelTarget) -> CancelOutcome | None:
+        """The outcome of a target once final (None while it is still being worked on)."""
+        unit = self._units.get(wire_key(target))
+        if unit is None or unit.status is None:
+            return None
+        return CancelOutcome(target, unit.status, unit.code, unit.msg, unit.attempts)
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -94,16 +138,21 @@ class CancelRun:
                 now = self._loop.time()
                 if self._deadline_at is not None and now >= self._deadline_at:
                     break
-                if not ready:
-                    ready.extend(self._plan_due(now))
-                if ready:
-                    if not await budget.acquire(self._deadline_at):
+                if not ready and not any(u.due <= now for u in self._waiting):
+                    if not self._in_flight and not self._waiting and not self._feed_open:
                         break
-                    self._launch(ready.popleft())
+                    await self._sleep_until_something(now)
                     continue
-                if not self._in_flight and not self._waiting:
+                if not await budget.acquire(self._deadline_at):
                     break
-                await self._sleep_until_something(now)
+                # Bind orders to the slot only now that it is granted: whatever became due
+                # while waiting for it rides in the same request.
+                if not ready:
+                    ready.extend(self._plan_due(self._loop.time()))
+                if not ready:
+                    budget.give_back()
+                    continue
+                self._launch(ready.popleft())
             await self._drain_in_flight()
         finally:
             # Cancelled from outside (or any bug): in-flight tasks must not outlive the call.
@@ -209,12 +258,26 @@ class CancelRun:
             return
         code, msg = self._whole_request_error(response, answer)
         verdict = classify_code(code, msg) if code else classify_http_status(response.status)
-        if classify_http_status(response.status) is Verdict.RETRY and verdict is Verdict.FAIL:
-            # 5xx and 429 are the server's trouble, whatever code they carry.
+        if (
+            verdict is Verdict.FAIL
+            and not 200 <= response.status < 300
+            and classify_http_status(response.status) is Verdict.RETRY
+        ):
+            # 5xx and 429 are the server's trouble, whatever code they carry. (Not a 2xx: there
+            # a refusal code in a readable body means what it says.)
             verdict = Verdict.RETRY
         if verdict is Verdict.NOT_OPEN:
             # A request-level "does not exist" is ambiguous for a batch; ask per order again.
             verdict = Verdict.RETRY
+        if verdict is Verdict.RESYNC_CLOCK or verdict is Verdict.RETRY:
+            log.debug(
+                "batch-cancel HTTP %d code=%s msg=%s: %s %d orders",
+                response.status,
+                code,
+                msg,
+                "clock resync, then retry" if verdict is Verdict.RESYNC_CLOCK else "will retry",
+                len(units),
+            )
         if verdict is Verdict.RESYNC_CLOCK:
             await self._engine.resync_clock()
             self._retry_or_give_up(units, code, msg, backoff=False)
@@ -237,7 +300,7 @@ class CancelRun:
             msg = text(envelope.msg) if envelope is not None else None
         if code == SUCCESS_CODE:
             code = None  # "success" without the data it promises: a garbled answer
-            msg = "answer without data"
+            msg = "success code but no usable data (null or not the documented shape)"
         if msg is None:
             kind = "JSON" if response.body[:1] == b"{" else "HTML/garbled"
             size = len(response.body)
@@ -262,8 +325,9 @@ class CancelRun:
             order_id, client_oid = text(item.order_id), text(item.client_oid)
             found = None
             if order_id is not None and batch.by_order_id:
+                # An orderId that was not sent names some other order, whatever its clientOid.
                 found = by_id.get(order_id)
-            if found is None and client_oid is not None:
+            elif client_oid is not None:
                 found = by_client_oid.get(client_oid)
             if found is None:
                 log.warning(

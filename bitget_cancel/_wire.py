@@ -82,11 +82,12 @@ class CancelAnswer(msgspec.Struct):
 
 
 class Envelope(msgspec.Struct):
-    """Only what every answer shares; ``data`` is left raw."""
+    """Only what every answer shares; ``data`` is left raw (JSON ``null`` when absent)."""
 
     code: Scalar = None
     msg: Scalar = None
-    data: msgspec.Raw | None = None
+    # Not ``Raw | None``: msgspec then accepts only ``null`` and refuses the whole envelope.
+    data: msgspec.Raw = msgspec.Raw(b"null")
 
 
 class ServerTime(msgspec.Struct, rename="camel"):
@@ -143,4 +144,28 @@ def decode_server_time_ms(body: bytes) -> int | None:
     try:
         return int(answer.data.server_time)
     except ValueError:
+        return None
+
+
+class OpenOrderRow(msgspec.Struct, rename="camel"):
+    symbol: Scalar = None
+    order_id: Scalar = None
+    client_oid: Scalar = None
+    status: Scalar = None
+
+
+class UnfilledAnswer(msgspec.Struct):
+    code: Scalar = None
+    msg: Scalar = None
+    data: list[OpenOrderRow] | None = None
+
+
+_unfilled_decoder = msgspec.json.Decoder(UnfilledAnswer)
+
+
+def decode_unfilled(body: bytes) -> UnfilledAnswer | None:
+    """The typed answer of unfilled-orders, or None if the body is not that shape."""
+    try:
+        return _unfilled_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
