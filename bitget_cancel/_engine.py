@@ -17,7 +17,7 @@ from ._limit import RateBudget, capacity_and_period, shared_budget
 from ._models import CancelReport, CancelTarget
 from ._panic import Panic, PanicReport, check_symbols
 from ._plan import Batch, Mode, check_mode
-from ._run import CancelRun
+from ._run import CancelRun, Progress
 from ._transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
 from ._wire import BATCH_CANCEL_PATH, SERVER_TIME_PATH, decode_server_time_ms, encode_batch
 
@@ -151,6 +151,7 @@ class CancelEngine:
         targets: Iterable[CancelTarget] = (),
         deadline: float | None = None,
         use_symbol_cancel: bool = True,
+        progress: Progress | None = None,
     ) -> PanicReport:
         """Close every open spot order (of ``symbols``, or the whole account) plus ``targets``.
 
@@ -159,7 +160,11 @@ class CancelEngine:
         one runs joins it.
         """
         task = self.start_panic(
-            symbols, targets=targets, deadline=deadline, use_symbol_cancel=use_symbol_cancel
+            symbols,
+            targets=targets,
+            deadline=deadline,
+            use_symbol_cancel=use_symbol_cancel,
+            progress=progress,
         )
         return await asyncio.shield(task)
 
@@ -170,6 +175,7 @@ class CancelEngine:
         targets: Iterable[CancelTarget] = (),
         deadline: float | None = None,
         use_symbol_cancel: bool = True,
+        progress: Progress | None = None,
     ) -> asyncio.Task[PanicReport]:
         """Start (or join) a panic cancel and return its task; for signal handlers."""
         scope = check_symbols(symbols)
@@ -181,7 +187,7 @@ class CancelEngine:
             return running
         if self._closed:
             raise EngineClosed("this CancelEngine is closed")
-        panic = Panic(self, scope, checked, checked_deadline, bool(use_symbol_cancel))
+        panic = Panic(self, scope, checked, checked_deadline, bool(use_symbol_cancel), progress)
         task = asyncio.get_running_loop().create_task(panic.run(), name="bitget-cancel-panic")
         self._panic, self._panic_task = panic, task
         return task
@@ -192,18 +198,25 @@ class CancelEngine:
         return self._clock_offset
 
     async def cancel(
-        self, targets: Iterable[CancelTarget], *, mode: Mode = "auto", deadline: float | None = None
+        self,
+        targets: Iterable[CancelTarget],
+        *,
+        mode: Mode = "auto",
+        deadline: float | None = None,
+        progress: Progress | None = None,
     ) -> CancelReport:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
         Raises only for invalid arguments (a ValueError subclass), before any request.
+        ``progress(done, total)`` is called as orders reach their final outcome.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
         if self._closed:
             raise EngineClosed("this CancelEngine is closed")
-        return await CancelRun(self, checked, checked_mode, checked_deadline).execute()
+        run = CancelRun(self, checked, checked_mode, checked_deadline, progress)
+        return await run.execute()
 
     async def warm_up(self, connections: int | None = None) -> None:
         """Open ``connections`` (default: the burst size) kept-alive connections ahead of a panic,

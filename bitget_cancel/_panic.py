@@ -32,7 +32,7 @@ from ._errors import (
 )
 from ._limit import RateBudget, shared_budget
 from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget
-from ._run import CancelRun
+from ._run import CancelRun, Progress
 from ._transport import HttpResponse
 from ._wire import (
     SYMBOL_CANCEL_PATH,
@@ -129,8 +129,10 @@ class Panic:
         targets: Sequence[CancelTarget],
         deadline: float | None,
         use_symbol_cancel: bool,
+        progress: Progress | None = None,
     ) -> None:
         self._engine = engine
+        self._progress = progress
         self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
         self._deadline = deadline
@@ -208,7 +210,7 @@ class Panic:
             remaining = self._deadline_at - self._loop.time()
             if remaining <= 0:
                 return
-        run = CancelRun(self._engine, [], "auto", remaining)
+        run = CancelRun(self._engine, [], "auto", remaining, self._run_progress)
         run.open_feed()
         self._run = run
         run.feed([e.target for e in self._explicit if self._needs_work(e)])
@@ -281,6 +283,12 @@ class Panic:
                 return
         if any(e.by_symbol_at is not None and e.outcome is None for e in self._entries.values()):
             await self._sleep(SETTLE_POLL)
+
+    def _run_progress(self, done: int, total: int) -> None:
+        if self._progress is None:
+            return
+        closed = sum(1 for e in self._entries.values() if e.outcome is not None)
+        self._progress(min(closed + done, len(self._entries)), len(self._entries))
 
     # -- pieces of a pass --------------------------------------------------------------------
 

@@ -13,10 +13,11 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ._errors import (
+    CREDENTIAL_CODES,
     SUCCESS_CODE,
     RequestTimeout,
     TransportError,
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from ._engine import CancelEngine
 
 log = logging.getLogger("bitget_cancel")
+
+# progress(done, total): distinct orders with a final outcome, distinct orders known so far.
+Progress = Callable[[int, int], None]
 
 # Where a unit is; used for the message of whatever the deadline leaves unresolved.
 _QUEUED, _IN_FLIGHT, _WAITING, _FINAL = range(4)
@@ -62,8 +66,11 @@ class CancelRun:
         targets: Sequence[CancelTarget],
         mode: Mode,
         deadline: float | None,
+        progress: Progress | None = None,
     ) -> None:
         self._engine = engine
+        self._progress = progress
+        self._done = 0
         self._mode = mode
         self._deadline = deadline
         self._loop = asyncio.get_running_loop()
@@ -83,6 +90,8 @@ class CancelRun:
         self._rng: random.Random = engine._rng
         self.requests = 0
         self.throttled = 0
+        # (code, msg) once the exchange refused the account's credentials: nothing more is sent.
+        self._refused: tuple[str, str] | None = None
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -105,6 +114,7 @@ class CancelRun:
                 unit = self._units[key] = _Unit(target)
                 unit.place, unit.due = _WAITING, now
                 self._waiting.append(unit)
+        self._report_progress()
         self._wake.set()
 
     @property
@@ -138,12 +148,17 @@ class CancelRun:
                 now = self._loop.time()
                 if self._deadline_at is not None and now >= self._deadline_at:
                     break
+                if self._refused is not None:
+                    break
                 if not ready and not any(u.due <= now for u in self._waiting):
                     if not self._in_flight and not self._waiting and not self._feed_open:
                         break
                     await self._sleep_until_something(now)
                     continue
                 if not await budget.acquire(self._deadline_at):
+                    break
+                if self._refused is not None:
+                    budget.give_back()
                     break
                 # Bind orders to the slot only now that it is granted: whatever became due
                 # while waiting for it rides in the same request.
@@ -285,6 +300,9 @@ class CancelRun:
             self._retry_or_give_up(units, code, msg)
         else:
             log.warning("batch-cancel refused: code=%s msg=%s (%d orders)", code, msg, len(units))
+            if code in CREDENTIAL_CODES and self._refused is None:
+                self._refused = (code, msg)
+                self._wake.set()
             for unit in units:
                 self._finish(unit, CancelStatus.FAILED, code, msg)
 
@@ -367,7 +385,19 @@ class CancelRun:
     # -- bookkeeping -------------------------------------------------------------------------
 
     def _finish(self, unit: _Unit, status: CancelStatus, code: str | None, msg: str | None) -> None:
+        if unit.status is None:
+            self._done += 1
+            self._report_progress()
         unit.status, unit.code, unit.msg, unit.place = status, code, msg, _FINAL
+
+    def _report_progress(self) -> None:
+        if self._progress is None:
+            return
+        try:
+            self._progress(self._done, len(self._units))
+        except Exception:  # a display bug must never stop a cancel
+            log.exception("progress callback failed; ignoring it from now on")
+            self._progress = None
 
     def _retry_or_give_up(
         self, units: list[_Unit], code: str | None, msg: str, *, backoff: bool = True
@@ -394,7 +424,10 @@ class CancelRun:
 
     def _report(self) -> CancelReport:
         for unit in self._units.values():
-            if unit.status is None:
+            if unit.status is None and self._refused is not None and unit.place != _IN_FLIGHT:
+                code, msg = self._refused
+                self._finish(unit, CancelStatus.FAILED, code, f"{msg} (not sent: credentials refused)")
+            elif unit.status is None:
                 unit.status = CancelStatus.UNRESOLVED
                 unit.msg = self._unresolved_reason(unit)
         outcomes = []
