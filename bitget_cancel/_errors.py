@@ -54,6 +54,9 @@ CLOCK_CODES = frozenset({"40008", "40004", "40005"})
 NEVER_RETRY_CODES = frozenset(
     {"40006", "40009", "40011", "40012", "40014", "40017", "40912", "40924", "40402"}
 )
+# The account itself is refused (key, signature, passphrase, permissions): every other request
+# would hear the same, so a call stops sending at the first one.
+CREDENTIAL_CODES = frozenset({"40006", "40009", "40011", "40012", "40014"})
 
 # Without an errorCode the message is all there is; these phrasings mean "nothing to cancel".
 _NOT_OPEN_MESSAGE = re.compile(

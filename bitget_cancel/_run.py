@@ -32,6 +32,7 @@ from ._wire import BATCH_CANCEL_PATH, CancelAnswer, OrderItem, decode_cancel, de
 
 if TYPE_CHECKING:
     from ._engine import CancelEngine
+    from ._limit import RateBudget
 
 log = logging.getLogger("bitget_cancel")
 
@@ -92,6 +93,7 @@ class CancelRun:
         self.throttled = 0
         # (code, msg) once the exchange refused the account's credentials: nothing more is sent.
         self._refused: tuple[str, str] | None = None
+        self._refusal = asyncio.Event()
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -155,10 +157,7 @@ class CancelRun:
                         break
                     await self._sleep_until_something(now)
                     continue
-                if not await budget.acquire(self._deadline_at):
-                    break
-                if self._refused is not None:
-                    budget.give_back()
+                if not await self._acquire(budget):
                     break
                 # Bind orders to the slot only now that it is granted: whatever became due
                 # while waiting for it rides in the same request.
@@ -174,6 +173,28 @@ class CancelRun:
             for task in self._in_flight:
                 task.cancel()
         return self._report()
+
+    async def _acquire(self, budget: RateBudget) -> bool:
+        """A slot of the budget; False at the deadline or once the credentials are refused."""
+        if budget.poll(self._loop.time()) > 0.0:
+            # A wait ahead: a refusal of the credentials must end it, not the next free slot.
+            acquiring = self._loop.create_task(budget.acquire(self._deadline_at))
+            refusal = self._loop.create_task(self._refusal.wait())
+            try:
+                await asyncio.wait((acquiring, refusal), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                refusal.cancel()
+                if not acquiring.done():
+                    acquiring.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await acquiring
+            granted = not acquiring.cancelled() and acquiring.result()
+        else:
+            granted = await budget.acquire(self._deadline_at)
+        if granted and self._refused is not None:
+            budget.give_back()
+            return False
+        return granted
 
     def _plan_due(self, now: float) -> list[Batch]:
         if not any(u.due <= now for u in self._waiting):
@@ -302,6 +323,7 @@ class CancelRun:
             log.warning("batch-cancel refused: code=%s msg=%s (%d orders)", code, msg, len(units))
             if code in CREDENTIAL_CODES and self._refused is None:
                 self._refused = (code, msg)
+                self._refusal.set()
                 self._wake.set()
             for unit in units:
                 self._finish(unit, CancelStatus.FAILED, code, msg)
@@ -426,7 +448,8 @@ class CancelRun:
         for unit in self._units.values():
             if unit.status is None and self._refused is not None and unit.place != _IN_FLIGHT:
                 code, msg = self._refused
-                self._finish(unit, CancelStatus.FAILED, code, f"{msg} (not sent: credentials refused)")
+                note = f"{msg} (not sent: credentials refused)"
+                self._finish(unit, CancelStatus.FAILED, code, note)
             elif unit.status is None:
                 unit.status = CancelStatus.UNRESOLVED
                 unit.msg = self._unresolved_reason(unit)

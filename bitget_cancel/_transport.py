@@ -30,6 +30,18 @@ class HttpRequest:
     headers: Mapping[str, str]
     timeout: float
 
+    def __repr__(self) -> str:
+        # The headers carry the passphrase: a request printed while debugging must not show it.
+        headers = {k: "***" if k.upper() in _MASKED_HEADERS else v for k, v in self.headers.items()}
+        return (
+            f"HttpRequest({self.method} {self.path}{'?' if self.query else ''}{self.query}, "
+            f"body={self.body[:200]!r}{'...' if len(self.body) > 200 else ''}, "
+            f"headers={headers!r}, timeout={self.timeout:g})"
+        )
+
+
+_MASKED_HEADERS = frozenset({"ACCESS-PASSPHRASE", "ACCESS-SIGN"})
+
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
