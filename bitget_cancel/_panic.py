@@ -358,6 +358,19 @@ class Panic:
         still_open = {id(e) for e in seen_open}
         now = self._loop.time()
         for entry in self._entries.values():
+            outcome = entry.outcome
+            if (
+                outcome is not None
+                and outcome.status is CancelStatus.UNRESOLVED
+                and id(entry) not in still_open
+                and self._in_scope(entry.target.symbol)
+            ):
+                # Unanswered (a timeout may hide a cancel that happened), and a complete listing
+                # no longer shows it: it is not open.
+                entry.outcome = CancelOutcome(
+                    entry.target, CancelStatus.NOT_OPEN, outcome.error_code,
+                    "not listed as open any more", outcome.attempts,
+                )  # fmt: skip
             accepted = entry.by_symbol_at
             if accepted is None or entry.outcome is not None or accepted >= listing_started:
                 continue

@@ -76,12 +76,18 @@ class AiohttpTransport:
                 ttl_dns_cache=300,
                 enable_cleanup_closed=True,
             )
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 connector=connector,
                 auto_decompress=True,
                 skip_auto_headers=("User-Agent",),
                 raise_for_status=False,
             )
+            # aiohttp silently re-sends a GET once when the server drops the connection. The
+            # rate budget must see every request that can reach the exchange, so all retries
+            # are the engine's. No public switch exists (aiohttp 3.14); a test pins this.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
+            self._session = session
         return self._session
 
     async def send(self, request: HttpRequest) -> HttpResponse:
