@@ -104,11 +104,17 @@ class AiohttpTransport:
                 timeout=aiohttp.ClientTimeout(total=request.timeout),
                 allow_redirects=False,
             ) as response:
-                body = await response.content.read(MAX_BODY_BYTES + 1)
-                if len(body) > MAX_BODY_BYTES:
-                    response.close()  # do not drain a runaway body over a pooled connection
-                    raise TransportError(f"answer larger than {MAX_BODY_BYTES} bytes")
-                return HttpResponse(response.status, body)
+                # read(n) returns what has arrived so far, not n bytes: read on until the end,
+                # or until the cap says this is not the exchange talking.
+                chunks: list[bytes] = []
+                size = 0
+                while chunk := await response.content.read(MAX_BODY_BYTES + 1 - size):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        response.close()  # do not drain a runaway body over a pooled connection
+                        raise TransportError(f"answer larger than {MAX_BODY_BYTES} bytes")
+                return HttpResponse(response.status, b"".join(chunks))
         except asyncio.TimeoutError as exc:
             raise RequestTimeout(f"no complete answer within {request.timeout:g}s") from exc
         except aiohttp.ClientError as exc:
