@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
+import time
 from collections import Counter
+
+import pytest
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
 from bitget_cancel.sim import ALL_FAULT_KINDS, ORDER_TRANSIENT, Faults, SimExchange
 
 CREDS = Credentials(api_key="sim-key", secret_key="sim-secret", passphrase="sim-pass")
+BATCH_PATH = "/api/v2/spot/trade/batch-cancel-order"
+TIME_PATH = "/api/v2/public/time"
 
 
 def targets_for(
@@ -107,3 +113,55 @@ async def test_chaos_closes_every_open_order_without_a_rule_violation() -> None:
     assert set(seen) >= {*ALL_FAULT_KINDS, ORDER_TRANSIENT}, seen
     faulted = sum(n for kind, n in seen.items() if kind != ORDER_TRANSIENT)
     assert faulted >= 0.15 * requests, (faulted, requests)
+
+
+def place(sim: SimExchange, symbols: int, per_symbol: int) -> list[CancelTarget]:
+    return [
+        CancelTarget(symbol=f"W{s}USDT", order_id=order.order_id)
+        for s in range(symbols)
+        for order in sim.place_orders(f"W{s}USDT", per_symbol)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "code"),
+    [
+        ({"api_key": "not-the-key"}, "40006"),
+        ({"secret_key": "not-the-secret"}, "40009"),
+        ({"passphrase": "not-the-passphrase"}, "40011"),
+    ],
+)
+async def test_wrong_credentials_fail_fast_with_the_exchanges_code(
+    wrong: dict[str, str], code: str
+) -> None:
+    async with SimExchange(latency_ms=(2, 30), seed=4) as sim:
+        targets = place(sim, symbols=6, per_symbol=250)  # 30 requests if they were all sent
+        fields = {"api_key": "sim-key", "secret_key": "sim-secret", "passphrase": "sim-pass"}
+        creds = Credentials(**{**fields, **wrong})
+        started = time.monotonic()
+        async with CancelEngine(creds, base_url=sim.base_url) as engine:
+            report = await engine.cancel(targets)
+        took = time.monotonic() - started
+        assert sim.stats.requests[BATCH_PATH] <= 10  # the first burst, no retries, no more
+        assert len(sim.open_orders()) == len(targets)
+    assert took < 0.5, took
+    assert {o.status for o in report.outcomes} == {CancelStatus.FAILED}
+    assert {o.error_code for o in report.outcomes} == {code}
+    assert max(o.attempts for o in report.outcomes) == 1
+
+
+async def test_a_clock_45s_off_is_corrected_without_the_caller_noticing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bitget_cancel")
+    async with SimExchange(latency_ms=(2, 30), seed=6, time_offset_s=-45.0) as sim:
+        targets = place(sim, symbols=4, per_symbol=120)
+        async with CancelEngine(CREDS, base_url=sim.base_url) as engine:
+            report = await engine.cancel(targets)
+            assert engine.clock_offset == pytest.approx(-45.0, abs=0.5)
+        assert sim.open_orders() == []
+        assert sim.stats.requests[TIME_PATH] <= 3
+        assert sim.stats.pacing_429 == 0
+    assert {o.status for o in report.outcomes} == {CancelStatus.CANCELLED}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert any("clock offset" in r.getMessage() for r in caplog.records)

@@ -189,6 +189,13 @@ class ScriptedExchange:
             return await self._answer(200, envelope({"successList": None, "failureList": None}))
         if kind == HOSTILE_OK:
             data = self._hostile(data, rng)
+            if "orderId" in body["orderList"][0]:
+                # An item for an order never sent that carries the clientOid of one that was
+                # sent, left open and not mentioned: it must not pass for that one's success.
+                data["successList"] += [
+                    {"orderId": "999999999999", "clientOid": oid} for oid in data.pop("skipped")
+                ]
+            data.pop("skipped", None)
         answer = envelope(data)
         if kind == GARBAGE_AFTER:
             return await self._answer(200, answer[: len(answer) // 2])
@@ -225,6 +232,7 @@ class ScriptedExchange:
         single = body.get("batchMode", "single") == "single"
         success: list[dict[str, Any]] = []
         failure: list[dict[str, Any]] = []
+        skipped: list[str] = []
         for order in body["orderList"]:
             symbol = body["symbol"] if single else order["symbol"]
             order_id = order.get("orderId")
@@ -241,6 +249,10 @@ class ScriptedExchange:
                     {"orderId": order_id, "clientOid": client_oid, "errorCode": code,
                      "errorMsg": msg}
                 )  # fmt: skip
+            elif key in self.open_orders and kind == HOSTILE_OK and rng.random() < 0.3:
+                client = self.open_orders[key]
+                if client is not None:
+                    skipped.append(client)  # left open, and the answer does not mention it
             elif key in self.open_orders and kind == ORDER_FATAL and rng.random() < 0.5:
                 failure.append(
                     {"orderId": order_id, "clientOid": client_oid, "errorCode": "49999",
@@ -257,6 +269,8 @@ class ScriptedExchange:
                     {"orderId": order.get("orderId"), "clientOid": client_oid,
                      "errorCode": "43001", "errorMsg": "The order does not exist"}
                 )  # fmt: skip
+        if kind == HOSTILE_OK:
+            return {"successList": success[::-1], "failureList": failure, "skipped": skipped}
         return {"successList": success[::-1], "failureList": failure}
 
     @staticmethod
@@ -279,4 +293,4 @@ class ScriptedExchange:
         # items for orders never sent
         success.append({"orderId": "999999999999", "clientOid": "never-sent"})
         failure.append({"orderId": None, "clientOid": None, "errorMsg": "?"})
-        return {"successList": success, "failureList": failure, "extra": True}
+        return {**data, "successList": success, "failureList": failure, "extra": True}

@@ -89,7 +89,11 @@ def steps_of(kinds: tuple[str, ...], max_size: int) -> st.SearchStrategy[list[St
 
 
 def run_engine(
-    universe: Universe, steps: list[Step], mode: str, max_attempts: int
+    universe: Universe,
+    steps: list[Step],
+    mode: str,
+    max_attempts: int,
+    deadline: float | None = None,
 ) -> tuple[CancelReport, ScriptedExchange]:
     exchange = ScriptedExchange(steps=steps)
     for symbol, order_id, client_oid, is_open in universe.orders:
@@ -106,7 +110,7 @@ def run_engine(
             rng=random.Random(0),
         )
         async with engine:
-            return await engine.cancel(universe.targets, mode=mode)  # type: ignore[arg-type]
+            return await engine.cancel(universe.targets, mode=mode, deadline=deadline)  # type: ignore[arg-type]
 
     return run_virtual(main), exchange
 
@@ -126,7 +130,9 @@ def check_report_is_sound(
         t = outcome.target
         order_id = t.order_id if t.order_id is not None else resolve.get((t.symbol, t.client_oid))
         key = (t.symbol, order_id or "")
-        assert outcome.attempts >= (0 if outcome.status is CancelStatus.UNRESOLVED else 1)
+        if outcome.attempts == 0:  # never sent: the deadline came first or the key was refused
+            assert outcome.status in (CancelStatus.UNRESOLVED, CancelStatus.FAILED), outcome
+            assert "sent" in (outcome.error_msg or ""), outcome
         if outcome.status is CancelStatus.CANCELLED:
             assert key in exchange.cancelled, outcome
         elif outcome.status is CancelStatus.NOT_OPEN:
@@ -136,7 +142,7 @@ def check_report_is_sound(
 
 
 common = settings(
-    max_examples=80,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,
@@ -170,3 +176,17 @@ def test_transient_faults_with_enough_attempts_close_every_order(
         for t in universe.targets
     }
     assert not targeted & exchange.open_orders.keys()
+
+
+@common
+@given(
+    universes,
+    steps_of(ALL_STEPS, 30),
+    st.floats(0.005, 8.0, allow_nan=False, allow_infinity=False),
+)
+def test_a_deadline_always_holds_and_every_target_is_still_reported(
+    universe: Universe, steps: list[Step], deadline: float
+) -> None:
+    report, exchange = run_engine(universe, steps, "auto", max_attempts=50, deadline=deadline)
+    assert report.elapsed <= deadline + 1e-9
+    check_report_is_sound(universe, report, exchange)
