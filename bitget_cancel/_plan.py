@@ -66,21 +66,37 @@ def plan_batches(
     # layers[by_order_id][k] holds the k-th distinct use of each id, grouped by symbol, so that
     # one id named under two symbols never shares a request (its answer would be ambiguous).
     layers: dict[bool, list[dict[str, list[CancelTarget]]]] = {True: [], False: []}
-    uses: dict[bool, dict[str, int]] = {True: {}, False: {}}
-    seen: set[WireKey] = set()
+    # The symbol each id was first named under, and its later symbols in order (the k-th goes
+    # to layer k). Most ids have one symbol: one lookup and one store, no key tuple per target.
+    first_symbol: dict[bool, dict[str | None, str]] = {True: {}, False: {}}
+    more_symbols: dict[tuple[bool, str | None], list[str]] = {}
     for target in targets:
-        key = wire_key(target)
-        if key in seen:
-            continue
-        seen.add(key)
-        by_order_id, symbol, ident = key
-        id_uses = uses[by_order_id]
-        layer_index = id_uses.get(ident, 0)
-        id_uses[ident] = layer_index + 1
+        order_id = target.order_id
+        by_order_id = order_id is not None
+        ident = order_id if by_order_id else target.client_oid  # wire_key(target), inlined
+        symbol = target.symbol
+        firsts = first_symbol[by_order_id]
+        first = firsts.get(ident)
+        if first is None:
+            firsts[ident] = symbol
+            layer_index = 0
+        elif first == symbol:
+            continue  # the same wire key again
+        else:
+            others = more_symbols.setdefault((by_order_id, ident), [])
+            if symbol in others:
+                continue
+            others.append(symbol)
+            layer_index = len(others)
         kind_layers = layers[by_order_id]
         if layer_index == len(kind_layers):
             kind_layers.append({})
-        kind_layers[layer_index].setdefault(symbol, []).append(target)
+        groups = kind_layers[layer_index]
+        members = groups.get(symbol)
+        if members is None:
+            groups[symbol] = [target]
+        else:
+            members.append(target)
 
     batches: list[Batch] = []
     for by_order_id in (True, False):

@@ -77,13 +77,15 @@ class CancelRun:
         self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
         self._deadline_at = None if deadline is None else self._started + deadline
-        self._targets = list(dict.fromkeys(targets))  # distinct, first-seen order
-        self._seen = set(self._targets)
+        # One dict dedupes (first-seen order) and is the seen-set of feed(): one hash a target.
+        self._seen: dict[CancelTarget, None] = dict.fromkeys(targets)
+        self._targets = list(self._seen)  # distinct, first-seen order
         self._units: dict[WireKey, _Unit] = {}
-        for target in self._targets:
-            key = wire_key(target)
-            if key not in self._units:
-                self._units[key] = _Unit(target)
+        # The unit of each of _targets (same index), and each unit by id() of its own target:
+        # batches carry those very objects, so no wire key is rebuilt per request or report.
+        self._target_units: list[_Unit] = []
+        self._unit_of: dict[int, _Unit] = {}
+        self._index(self._targets)
         self._waiting: list[_Unit] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -106,18 +108,34 @@ class CancelRun:
     def feed(self, targets: Sequence[CancelTarget]) -> None:
         """Add targets to a running call; they are planned with whatever is due next."""
         now = self._loop.time()
+        new = []
         for target in targets:
             if target in self._seen:
                 continue
-            self._seen.add(target)
-            self._targets.append(target)
-            key = wire_key(target)
-            if key not in self._units:
-                unit = self._units[key] = _Unit(target)
-                unit.place, unit.due = _WAITING, now
-                self._waiting.append(unit)
+            self._seen[target] = None
+            new.append(target)
+        self._targets.extend(new)
+        for unit in self._index(new):
+            unit.place, unit.due = _WAITING, now
+            self._waiting.append(unit)
         self._report_progress()
         self._wake.set()
+
+    def _index(self, targets: Sequence[CancelTarget]) -> list[_Unit]:
+        """Index distinct targets just added to _targets; the units of orders new to the run."""
+        units, unit_of, target_units = self._units, self._unit_of, self._target_units
+        fresh = []
+        for target in targets:
+            order_id = target.order_id
+            # wire_key(target), inlined for the usual target, one named by orderId
+            key = (True, target.symbol, order_id) if order_id is not None else wire_key(target)
+            unit = units.get(key)
+            if unit is None:
+                unit = units[key] = _Unit(target)
+                unit_of[id(target)] = unit
+                fresh.append(unit)
+            target_units.append(unit)
+        return fresh
 
     @property
     def feed_is_open(self) -> bool:
@@ -242,7 +260,9 @@ class CancelRun:
 
     async def _send(self, batch: Batch) -> None:
         engine = self._engine
-        units = [self._units[wire_key(t)] for t in batch.targets]
+        unit_of = self._unit_of
+        # Batches are planned from the units' own targets, so id() finds them.
+        units = [unit_of.get(id(t)) or self._units[wire_key(t)] for t in batch.targets]
         for unit in units:
             unit.attempts += 1
             unit.place = _IN_FLIGHT
@@ -359,38 +379,47 @@ class CancelRun:
             if target.client_oid is not None:
                 oid = target.client_oid
                 by_client_oid[oid] = None if oid in by_client_oid else member
-        decided: set[int] = set()
+        by_order_id = batch.by_order_id
+        decided: set[_Unit] = set()
 
         def match(item: OrderItem) -> _Unit | None:
-            order_id, client_oid = text(item.order_id), text(item.client_oid)
-            found = None
-            if order_id is not None and batch.by_order_id:
+            raw = item.order_id
+            # text(), short-cut for what the exchange normally sends: a non-empty string.
+            order_id = raw if type(raw) is str and raw else text(raw)
+            if order_id is not None and by_order_id:
                 # An orderId that was not sent names some other order, whatever its clientOid.
                 found = by_id.get(order_id)
-            elif client_oid is not None:
-                found = by_client_oid.get(client_oid)
+            else:
+                client_oid = text(item.client_oid)
+                found = None if client_oid is None else by_client_oid.get(client_oid)
             if found is None:
                 log.warning(
                     "answer item matches no order of this request (orderId=%r clientOid=%r); "
                     "ignored",
                     order_id,
-                    client_oid,
+                    text(item.client_oid),
                 )
-            elif id(found) in decided:
+            elif found in decided:
                 log.debug("duplicate answer item for %r ignored", found.target)
                 return None
             return found
 
+        finish, cancelled = self._finish, CancelStatus.CANCELLED
         for item in answer.data.success_list or ():
-            won = match(item)
+            raw = item.order_id
+            # The usual item, an orderId string we sent and not seen yet, without a call;
+            # match() decides (and logs) everything else.
+            won = by_id.get(raw) if by_order_id and type(raw) is str and raw else None
+            if won is None or won in decided:
+                won = match(item)
             if won is not None:
-                decided.add(id(won))
-                self._finish(won, CancelStatus.CANCELLED, None, None)
+                decided.add(won)
+                finish(won, cancelled, None, None)
         for item in answer.data.failure_list or ():
             unit = match(item)
             if unit is None:
                 continue
-            decided.add(id(unit))
+            decided.add(unit)
             code, msg = text(item.error_code), text(item.error_msg)
             verdict = classify_code(code, msg)
             if verdict is Verdict.NOT_OPEN:
@@ -399,7 +428,7 @@ class CancelRun:
                 self._retry_or_give_up([unit], code, msg or "transient error")
             else:
                 self._finish(unit, CancelStatus.FAILED, code, msg)
-        silent = [u for u in units if id(u) not in decided]
+        silent = [u for u in units if u not in decided]
         if silent:
             log.warning("%d orders missing from the answer; asking again", len(silent))
             self._retry_or_give_up(silent, None, "the answer did not mention this order")
@@ -409,7 +438,8 @@ class CancelRun:
     def _finish(self, unit: _Unit, status: CancelStatus, code: str | None, msg: str | None) -> None:
         if unit.status is None:
             self._done += 1
-            self._report_progress()
+            if self._progress is not None:
+                self._report_progress()
         unit.status, unit.code, unit.msg, unit.place = status, code, msg, _FINAL
 
     def _report_progress(self) -> None:
@@ -445,7 +475,8 @@ class CancelRun:
             self._waiting.append(unit)
 
     def _report(self) -> CancelReport:
-        for unit in self._units.values():
+        # _done counts the units _finish()ed: when it is all of them, no unit is left open.
+        for unit in self._units.values() if self._done < len(self._units) else ():
             if unit.status is None and self._refused is not None and unit.place != _IN_FLIGHT:
                 code, msg = self._refused
                 note = f"{msg} (not sent: credentials refused)"
@@ -453,11 +484,11 @@ class CancelRun:
             elif unit.status is None:
                 unit.status = CancelStatus.UNRESOLVED
                 unit.msg = self._unresolved_reason(unit)
-        outcomes = []
-        for target in self._targets:
-            unit = self._units[wire_key(target)]
+        outcomes: list[CancelOutcome] = []
+        append, outcome = outcomes.append, CancelOutcome
+        for target, unit in zip(self._targets, self._target_units, strict=True):
             assert unit.status is not None
-            outcomes.append(CancelOutcome(target, unit.status, unit.code, unit.msg, unit.attempts))
+            append(outcome(target, unit.status, unit.code, unit.msg, unit.attempts))
         return CancelReport(
             outcomes,
             requests=self.requests,
