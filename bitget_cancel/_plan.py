@@ -115,15 +115,31 @@ def _chunk_groups(
             for i in range(0, len(members), max_size)
         ]
     # Symbols stay contiguous, so full chunks of one symbol can go as "single" in auto mode.
-    ordered: list[CancelTarget] = []
+    # Chunks of the symbols laid end to end, cut from each symbol's own list with the partial
+    # last chunk carried into the next symbol: no copy of every target into one list first.
+    batches: list[Batch] = []
+    carry: list[CancelTarget] = []
     for members in groups.values():
-        ordered.extend(members)
-    batches = []
-    for i in range(0, len(ordered), max_size):
-        chunk = tuple(ordered[i : i + max_size])
-        first, last = chunk[0].symbol, chunk[-1].symbol
-        if mode == "auto" and first == last:
-            batches.append(Batch("single", first, by_order_id, chunk))
-        else:
-            batches.append(Batch("multiple", None, by_order_id, chunk))
+        start = 0
+        if carry:
+            start = max_size - len(carry)
+            carry.extend(members[:start])
+            if len(carry) < max_size:
+                continue  # this symbol's orders all fit in the open chunk
+            batches.append(_batch(tuple(carry), mode, by_order_id))
+            carry = []
+        full_end = start + (len(members) - start) // max_size * max_size
+        for i in range(start, full_end, max_size):
+            batches.append(_batch(tuple(members[i : i + max_size]), mode, by_order_id))
+        if full_end < len(members):
+            carry = members[full_end:]
+    if carry:
+        batches.append(_batch(tuple(carry), mode, by_order_id))
     return batches
+
+
+def _batch(chunk: tuple[CancelTarget, ...], mode: Mode, by_order_id: bool) -> Batch:
+    first, last = chunk[0].symbol, chunk[-1].symbol
+    if mode == "auto" and first == last:
+        return Batch("single", first, by_order_id, chunk)
+    return Batch("multiple", None, by_order_id, chunk)
