@@ -1,0 +1,1 @@
+"""Benchmarks of bitget_cancel against its simulator; ``python benchmarks/run.py``."""

@@ -1,0 +1,140 @@
+"""Shared pieces of the workloads: simulator and engine set-up, targets, bounds, tables."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bitget_cancel import CancelTarget, Credentials
+from bitget_cancel.sim import SimExchange
+
+BATCH_CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
+MAX_BATCH = 50  # orders per batch-cancel request
+BATCH_BURST = 10  # batch-cancel: at most 10 arrivals in any sliding second
+BATCH_RATE = 10.0
+
+_keys = itertools.count(1)
+
+
+def fresh_api_key() -> str:
+    """A new account name for one repeat.
+
+    Engines of one api key in one event loop share the account's rate window, so a repeat under
+    the key of the previous one would start by waiting out the previous repeat's last second.
+    """
+    return f"bench-key-{next(_keys)}"
+
+
+def credentials(sim: SimExchange) -> Credentials:
+    return Credentials(api_key=sim.api_key, secret_key=sim.secret_key, passphrase=sim.passphrase)
+
+
+def symbol_names(count: int) -> list[str]:
+    return [f"S{i:03d}USDT" for i in range(count)]
+
+
+def spread(total: int, n_symbols: int) -> list[tuple[str, int]]:
+    """``total`` orders over ``n_symbols``, as evenly as possible: (symbol, count) pairs."""
+    base, extra = divmod(total, n_symbols)
+    return [(s, base + (1 if i < extra else 0)) for i, s in enumerate(symbol_names(n_symbols))]
+
+
+def place_targets(
+    sim: SimExchange, total: int, n_symbols: int, *, seed: int = 0
+) -> list[CancelTarget]:
+    """Place ``total`` open orders spread over ``n_symbols``; their targets, shuffled.
+
+    Shuffled so the planner does the grouping, as with a list a strategy hands over.
+    """
+    targets = [
+        CancelTarget(symbol=symbol, order_id=order.order_id)
+        for symbol, count in spread(total, n_symbols)
+        for order in sim.place_orders(symbol, count)
+    ]
+    random.Random(seed).shuffle(targets)
+    return targets
+
+
+def min_requests(orders: int) -> int:
+    return -(-orders // MAX_BATCH)
+
+
+def rate_bound(
+    requests: int, latency: float, burst: int = BATCH_BURST, rate: float = BATCH_RATE
+) -> float:
+    """Earliest time the last of ``requests`` is answered under a sliding-window limit.
+
+    ``burst`` go at t=0, request k (0-based, k >= burst) no earlier than (k - burst + 1)/rate,
+    so the last is sent at max(0, requests - burst)/rate and answered one latency later.
+    """
+    return max(0, requests - burst) / rate + latency
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def secs(seconds: float) -> str:
+    return f"{seconds:.3f} s"
+
+
+def yes_no(met: bool) -> str:
+    return "yes" if met else "**no**"
+
+
+@dataclass
+class Check:
+    """One target of the issue: what was measured against what was asked."""
+
+    label: str
+    measured: str
+    target: str
+    met: bool
+
+
+@dataclass
+class Section:
+    """The result of one workload: an explanation, a table, and the checks it decides."""
+
+    number: int
+    title: str
+    intro: str
+    headers: list[str]
+    rows: list[list[str]]
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = [f"### {self.number}. {self.title}", "", reflow(self.intro), ""]
+        lines.extend(table(self.headers, self.rows))
+        if self.notes:
+            lines.append("")
+            lines.extend(self.notes)
+        return "\n".join(lines) + "\n"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out.extend("| " + " | ".join(row) + " |" for row in rows)
+    return out
+
+
+def reflow(text: str) -> str:
+    """One line per paragraph and per list item, so wrapped source text renders cleanly."""
+    blocks = []
+    for paragraph in text.strip().split("\n\n"):
+        items: list[str] = []
+        for line in paragraph.splitlines():
+            if line.startswith("- ") or not items:
+                items.append(line.strip())
+            else:
+                items[-1] += " " + line.strip()
+        blocks.append("\n".join(items))
+    return "\n\n".join(blocks)
