@@ -7,6 +7,7 @@ import contextlib
 import logging
 import math
 import random
+import sys
 import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -253,10 +254,13 @@ class CancelEngine:
         return await self._send(HttpRequest(method, path, query, body, headers, timeout))
 
     async def _send(self, request: HttpRequest) -> HttpResponse:
+        limit = request.timeout + _TIMEOUT_GRACE
         try:
-            return await asyncio.wait_for(
-                self._transport.send(request), request.timeout + _TIMEOUT_GRACE
-            )
+            if sys.version_info >= (3, 11):
+                # asyncio.timeout guards in place; wait_for would cost a task per request.
+                async with asyncio.timeout(limit):
+                    return await self._transport.send(request)
+            return await asyncio.wait_for(self._transport.send(request), limit)
         except asyncio.TimeoutError as exc:
             raise RequestTimeout(f"no answer within {request.timeout:g}s") from exc
 
