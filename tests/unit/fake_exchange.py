@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bitget_cancel._errors import RequestTimeout, TransportError
-from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
+from bitget_cancel._transport import HttpRequest, HttpResponse
+
+from .exchange_book import ExchangeBook, envelope
 
 OK = "ok"
 HTML_502 = "html_502"
@@ -27,41 +29,11 @@ HANG = "hang"  # never answers (the client's timeout must fire)
 Script = Callable[[int, dict[str, Any]], str]
 
 
-def envelope(data: Any, code: str = "00000", msg: str = "success") -> bytes:
-    return json.dumps({"code": code, "msg": msg, "requestTime": 1, "data": data}).encode()
-
-
 @dataclass
-class FakeExchange:
-    latency: float = 0.010
+class FakeExchange(ExchangeBook):
     jitter: Callable[[], float] | None = None  # if set, each request's latency instead
     script: Script | None = None
-    server_time_offset: float = 0.0  # exchange clock minus the client's wall clock, seconds
-    wall_clock: Callable[[], float] = lambda: 1_700_000_000.0
     order_transient: Callable[[str], bool] = lambda order_id: False
-    open_orders: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    client_oids: dict[tuple[str, str], str] = field(default_factory=dict)
-    arrivals: list[float] = field(default_factory=list)
-    bodies: list[dict[str, Any]] = field(default_factory=list)
-    time_requests: int = 0
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-    def place(self, symbol: str, order_id: str, client_oid: str | None = None) -> None:
-        self.open_orders[(symbol, order_id)] = client_oid
-        if client_oid is not None:
-            self.client_oids[(symbol, client_oid)] = order_id
-
-    def transport(self) -> MockTransport:
-        return MockTransport(self.handle)
-
-    async def handle(self, request: HttpRequest) -> HttpResponse:
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            return await self._handle(request)
-        finally:
-            self.in_flight -= 1
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         loop = asyncio.get_running_loop()

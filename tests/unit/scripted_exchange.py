@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bitget_cancel._errors import RequestTimeout, TransportError
-from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
+from bitget_cancel._transport import HttpRequest, HttpResponse
 from bitget_cancel._wire import BATCH_CANCEL_PATH, SERVER_TIME_PATH
 
+from .exchange_book import ExchangeBook, envelope
 from .virtual_time import VirtualClockLoop
 
 T = TypeVar("T")
@@ -73,10 +74,6 @@ class Step:
     seed: int = 0  # drives the random choices of PARTIAL / HOSTILE_OK / ORDER_FATAL
 
 
-def envelope(data: Any, code: str = "00000", msg: str = "success") -> bytes:
-    return json.dumps({"code": code, "msg": msg, "requestTime": 1, "data": data}).encode()
-
-
 def run_virtual(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine on a fresh virtual-clock loop (for sync tests such as hypothesis')."""
     loop = VirtualClockLoop()
@@ -95,30 +92,11 @@ def run_virtual(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 @dataclass
-class ScriptedExchange:
+class ScriptedExchange(ExchangeBook):
     steps: Sequence[Step] = ()
-    latency: float = 0.010
-    wall_clock: Callable[[], float] = lambda: 1_700_000_000.0
-    server_time_offset: float = 0.0
     capacity: int = 10  # arrivals per second the exchange tolerates (counted, not enforced)
-    # (symbol, orderId) -> clientOid of every open order
-    open_orders: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    client_oids: dict[tuple[str, str], str] = field(default_factory=dict)
     cancelled: set[tuple[str, str]] = field(default_factory=set)
-    bodies: list[dict[str, Any]] = field(default_factory=list)
-    arrivals: list[float] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
-    time_requests: int = 0
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-    def place(self, symbol: str, order_id: str, client_oid: str | None = None) -> None:
-        self.open_orders[(symbol, order_id)] = client_oid
-        if client_oid is not None:
-            self.client_oids[(symbol, client_oid)] = order_id
-
-    def transport(self) -> MockTransport:
-        return MockTransport(self.handle)
 
     def rate_violations(self) -> int:
         """Arrivals beyond ``capacity`` in any one-second window."""
@@ -131,14 +109,6 @@ class ScriptedExchange:
             if end - start + 1 > self.capacity:
                 over += 1
         return over
-
-    async def handle(self, request: HttpRequest) -> HttpResponse:
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            return await self._handle(request)
-        finally:
-            self.in_flight -= 1
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         loop = asyncio.get_running_loop()
