@@ -159,7 +159,11 @@ def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
 
 
 def _add_simulator_options(
-    parser: argparse.ArgumentParser, orders: int, latency_ms: tuple[float, float], seed: int
+    parser: argparse.ArgumentParser,
+    orders: int,
+    symbols: int,
+    latency_ms: tuple[float, float],
+    seed: int,
 ) -> None:
     parser.add_argument(
         "--orders",
@@ -167,6 +171,13 @@ def _add_simulator_options(
         default=orders,
         metavar="N",
         help=f"open orders to place (default {orders})",
+    )
+    parser.add_argument(
+        "--symbols",
+        type=_count(1),
+        default=symbols,
+        metavar="K",
+        help=f"spread the orders over K symbols (default {symbols})",
     )
     parser.add_argument(
         "--latency-ms",
@@ -237,14 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exit codes:\n  0    every order closed\n  1    something stayed open\n"
         "  2    bad arguments\n",
     )
-    _add_simulator_options(demo, _DEMO.orders, _DEMO.latency_ms, _DEMO.seed)
-    demo.add_argument(
-        "--symbols",
-        type=_count(1),
-        default=_DEMO.symbols,
-        metavar="K",
-        help=f"spread the orders over K symbols (default {_DEMO.symbols})",
-    )
+    _add_simulator_options(demo, _DEMO.orders, _DEMO.symbols, _DEMO.latency_ms, _DEMO.seed)
 
     cancel = _subcommand(
         subparsers,
@@ -320,14 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="port to bind; 0 picks a free one (default 0)",
     )
-    _add_simulator_options(sim, _SIM.orders, _SIM.latency_ms, _SIM.seed)
-    sim.add_argument(
-        "--symbols",
-        type=_count(1),
-        default=_SIM.symbols,
-        metavar="K",
-        help=f"spread the orders over K symbols (default {_SIM.symbols})",
-    )
+    _add_simulator_options(sim, _SIM.orders, _SIM.symbols, _SIM.latency_ms, _SIM.seed)
     for flag, default in (
         ("--api-key", _SIM.api_key),
         ("--secret-key", _SIM.secret_key),
