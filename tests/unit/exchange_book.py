@@ -33,6 +33,14 @@ class ExchangeBook:
         if client_oid is not None:
             self.client_oids[(symbol, client_oid)] = order_id
 
+    def close(self, key: tuple[str, str]) -> str | None:
+        """Take an open order off the book; its clientOid (None if it had none)."""
+        symbol = key[0]
+        client_oid = self.open_orders.pop(key)
+        if client_oid is not None:
+            self.client_oids.pop((symbol, client_oid), None)
+        return client_oid
+
     def transport(self) -> MockTransport:
         return MockTransport(self.handle)
 

@@ -94,9 +94,7 @@ class FakeExchange(ExchangeBook):
                      "errorMsg": "service return an error"}
                 )  # fmt: skip
             elif key in self.open_orders:
-                oid = self.open_orders.pop(key)
-                if oid is not None:
-                    self.client_oids.pop((symbol, oid), None)
+                oid = self.close(key)
                 success.append({"orderId": order_id, "clientOid": oid})
             else:
                 failure.append(

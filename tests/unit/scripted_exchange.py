@@ -229,9 +229,7 @@ class ScriptedExchange(ExchangeBook):
                      "errorMsg": "something new"}
                 )  # fmt: skip
             elif key in self.open_orders:
-                oid = self.open_orders.pop(key)
-                if oid is not None:
-                    self.client_oids.pop((symbol, oid), None)
+                oid = self.close(key)
                 self.cancelled.add(key)
                 success.append({"orderId": order_id, "clientOid": oid})
             else:
