@@ -1,0 +1,53 @@
+"""The seam between the request path and a rate budget store.
+
+A *budget* guards one (account, endpoint): at most ``capacity`` requests arrive at the exchange
+in any ``period`` seconds. ``ExchangeSession`` asks its ``BudgetProvider`` for the budget of each
+endpoint and holds a ``Slot`` for the life of each request. Two stores implement it: the
+in-process one (``_limit.InProcessBudgets``, the default) and the cross-process one on Redis
+(``_redis_budget.RedisBudgets``).
+
+The contract every store keeps, whatever happens around it:
+
+- ``acquire(deadline)`` returns a ``Slot`` or ``None`` (the loop-time ``deadline`` came first).
+  Cancelling the caller while it waits takes nothing: no slot is left behind.
+- Every slot ends exactly once, and synchronously (so a ``finally`` can end it even while the
+  task is being cancelled): ``release()`` when the request may have reached the exchange (it is
+  then counted until ``period + margin`` after now), ``give_back()`` when it never left. A
+  second call is ignored.
+- ``release(throttled=True)`` reports an HTTP 429: every user of the budget pauses, then one
+  probe at a time. ``release(remaining=0)`` reports the exchange's ``x-mbx-used-remain-limit``
+  header saying nothing is left: the budget holds until the window rolls.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Slot(Protocol):
+    """The right to send one request; end it exactly once."""
+
+    def release(self, *, throttled: bool = False, remaining: int | None = None) -> None:
+        """The request is over (answered, failed or abandoned): count it from now."""
+
+    def give_back(self) -> None:
+        """The request was never sent: nothing to count."""
+
+
+class Budget(Protocol):
+    """The budget of one (account, endpoint), shared by every user of that pair."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def acquire(self, deadline: float | None = None) -> Slot | None:
+        """Wait for a slot (FIFO); ``None`` if the loop-time ``deadline`` came first."""
+
+
+class BudgetProvider(Protocol):
+    """Hands out the budget of each (account, endpoint); the stricter rate wins."""
+
+    def budget(self, account_id: str, endpoint: str, rate: float) -> Budget: ...
+
+    async def close(self) -> None:
+        """Give back what the provider holds (connections, presence keys)."""
