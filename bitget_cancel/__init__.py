@@ -1,21 +1,48 @@
 """Cancel Bitget spot orders in bulk: as fast as the exchange allows, nothing lost."""
 
-from ._auth import Credentials
-from ._engine import CancelEngine, EngineClosed, InvalidDeadline
-from ._errors import (
+from ._auth import ENV_API_KEY, ENV_PASSPHRASE, ENV_SECRET_KEY, Credentials
+from ._engine import (
+    DEFAULT_BASE_URL,
+    DEFAULT_PANIC_DEADLINE,
+    CancelEngine,
+    install_panic_handler,
+)
+from ._exceptions import (
     BitgetCancelError,
+    EngineClosed,
     InvalidArgument,
     InvalidCredentials,
+    InvalidDeadline,
+    InvalidMode,
+    InvalidRate,
+    InvalidSymbol,
     InvalidTarget,
     RequestTimeout,
     TransportError,
 )
-from ._limit import InvalidRate
-from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget
-from ._panic import PanicReport, install_panic_handler
-from ._plan import InvalidMode
+from ._models import (
+    CancelOutcome,
+    CancelReport,
+    CancelStatus,
+    CancelTarget,
+    KindSummary,
+    OrderKind,
+    PanicReport,
+    normalize_symbol,
+)
+from ._plan import MODES, Batch, plan_batches
+from ._run import Progress
+from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
+from ._version import __version__
 
 __all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_PANIC_DEADLINE",
+    "ENV_API_KEY",
+    "ENV_PASSPHRASE",
+    "ENV_SECRET_KEY",
+    "MODES",
+    "Batch",
     "BitgetCancelError",
     "CancelEngine",
     "CancelOutcome",
@@ -24,16 +51,25 @@ __all__ = [
     "CancelTarget",
     "Credentials",
     "EngineClosed",
+    "HttpRequest",
+    "HttpResponse",
     "InvalidArgument",
     "InvalidCredentials",
     "InvalidDeadline",
     "InvalidMode",
     "InvalidRate",
+    "InvalidSymbol",
     "InvalidTarget",
+    "KindSummary",
+    "MockTransport",
+    "OrderKind",
     "PanicReport",
+    "Progress",
     "RequestTimeout",
+    "Transport",
     "TransportError",
+    "__version__",
     "install_panic_handler",
+    "normalize_symbol",
+    "plan_batches",
 ]
-
-__version__ = "0.1.0"

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ._errors import InvalidCredentials
+from ._exceptions import InvalidCredentials
 
 ENV_API_KEY = "BITGET_API_KEY"
 ENV_SECRET_KEY = "BITGET_SECRET_KEY"

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ._models import CancelReport, CancelStatus
-from ._panic import PanicReport
+from ._models import PanicReport
 from ._run import Progress as ProgressCallback
 
 _STATUS_STYLE = {

@@ -1,59 +1,49 @@
-"""CancelEngine: configuration and shared resources; each ``cancel()`` is a CancelRun."""
+"""CancelEngine: the public facade. Checks arguments, owns the session of each event loop and
+the panic task, and hands each call to a CancelRun or a Panic."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
-import math
 import random
-import sys
+import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
+from typing import Literal
 
 from ._auth import Credentials, Signer
-from ._errors import InvalidArgument, InvalidTarget, RequestTimeout, TransportError
-from ._limit import RateBudget, capacity_and_period, shared_budget
-from ._models import CancelReport, CancelTarget
-from ._panic import Panic, PanicReport, check_symbols
-from ._plan import Batch, Mode, check_mode
+from ._budget import BudgetProvider
+from ._clock import ExchangeClock
+from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget
+from ._family import V2, ApiFamily
+from ._limit import LOCAL_BUDGETS, capacity_and_period
+from ._models import (
+    CancelReport,
+    CancelTarget,
+    OrderKind,
+    PanicReport,
+    check_kind,
+    normalize_symbol,
+)
+from ._panic import Panic
+from ._plan import Mode, check_mode
+from ._policy import RetryPolicy, check_deadline, check_positive
 from ._run import CancelRun, Progress
-from ._transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
-from ._wire import BATCH_CANCEL_PATH, SERVER_TIME_PATH, decode_server_time_ms, encode_batch
+from ._session import ExchangeSession
+from ._transport import AiohttpTransport, Transport, check_base_url
+from ._wire import BATCH_CANCEL
 
 log = logging.getLogger("bitget_cancel")
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
-SERVER_TIME_RATE = 20.0  # req/s of /api/v2/public/time, a budget of its own
-# Added to request_timeout for the engine's own guard around a transport that ignores timeouts.
-_TIMEOUT_GRACE = 0.25
-
-
-class InvalidDeadline(InvalidArgument):
-    """``deadline`` is not None nor a positive finite number of seconds."""
-
-
-class EngineClosed(InvalidArgument):
-    """The engine was closed; make a new one."""
-
-
-def _positive(name: str, value: object, *, integer: bool = False) -> None:
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise InvalidArgument(f"{name} must be a positive number; got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidArgument(f"{name} must be positive and finite; got {value!r}")
-
-
-def check_deadline(deadline: object) -> float | None:
-    if deadline is None:
-        return None
-    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
-        raise InvalidDeadline(f"deadline must be None or seconds > 0; got {deadline!r}")
-    if not math.isfinite(deadline) or deadline <= 0:
-        raise InvalidDeadline(f"deadline must be None or seconds > 0; got {deadline!r}")
-    return float(deadline)
+# A panic without an explicit deadline stops after this long; deadline=None means never.
+DEFAULT_PANIC_DEADLINE = 60.0
+ACCOUNT_TYPES = ("auto", "classic", "uta")
+AccountType = Literal["auto", "classic", "uta"]
+_DEFAULT = object()  # "deadline not given": the panic's default, unlike an explicit None
 
 
 def check_targets(targets: object) -> list[CancelTarget]:
@@ -68,11 +58,33 @@ def check_targets(targets: object) -> list[CancelTarget]:
     return checked
 
 
+def check_symbols(symbols: object) -> frozenset[str] | None:
+    """A panic's scope: None (the whole account) or exchange symbol names."""
+    if symbols is None:
+        return None
+    if isinstance(symbols, str) or not isinstance(symbols, Iterable):
+        raise InvalidArgument(f"symbols must be None or an iterable of names; got {symbols!r}")
+    return frozenset(normalize_symbol(symbol) for symbol in symbols)
+
+
+def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
+    if isinstance(kinds, (str, OrderKind)) or not isinstance(kinds, Iterable):
+        raise InvalidArgument(f"kinds must be an iterable of order kinds; got {kinds!r}")
+    checked = tuple(dict.fromkeys(check_kind(kind) for kind in kinds))
+    if not checked:
+        raise InvalidArgument("kinds must name at least one kind of order")
+    return checked
+
+
+def _panic_deadline(deadline: object) -> float | None:
+    return DEFAULT_PANIC_DEADLINE if deadline is _DEFAULT else check_deadline(deadline)
+
+
 class CancelEngine:
     """Cancels Bitget spot orders in bulk, as fast as the account's rate budget allows.
 
     ``cancel()`` never raises for network, server or exchange errors: they become outcomes.
-    Engines of one ``api_key`` in one event loop share the account's budget.
+    Engines of one account in one event loop share the account's budgets.
     """
 
     def __init__(
@@ -88,34 +100,57 @@ class CancelEngine:
         transport: Transport | None = None,
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        account: AccountType = "auto",
+        account_id: str | None = None,
+        budgets: BudgetProvider | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise InvalidArgument("credentials must be a Credentials instance")
         capacity, _ = capacity_and_period(rate_limit)
-        _positive("request_timeout", request_timeout)
-        _positive("max_attempts", max_attempts, integer=True)
-        _positive("backoff_base", backoff_base)
-        _positive("backoff_cap", backoff_cap)
-        self.base_url = base_url
+        check_positive("request_timeout", request_timeout)
+        if account not in ACCOUNT_TYPES:
+            raise InvalidArgument(
+                f"account must be one of {', '.join(ACCOUNT_TYPES)}; got {account!r}"
+            )
+        if account_id is not None and (not isinstance(account_id, str) or not account_id):
+            raise InvalidArgument("account_id must be None or a non-empty string")
+        self.policy = RetryPolicy(
+            max_attempts=max_attempts, backoff_base=backoff_base, backoff_cap=backoff_cap
+        )
+        self.base_url = check_base_url(base_url) if transport is None else base_url
         self.rate_limit = float(rate_limit)
         self.request_timeout = float(request_timeout)
-        self.max_attempts = max_attempts
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
         self.burst = capacity
-        self._api_key = credentials.api_key
         self._signer = Signer(credentials)
-        self._transport: Transport = transport or AiohttpTransport(
-            base_url, pool_size=max(32, 4 * capacity)
-        )
+        # The budget belongs to the account: its id (or the key's) hashed, never the key.
+        self._account_id = hashlib.sha256((account_id or credentials.api_key).encode()).hexdigest()[
+            :16
+        ]
+        self._account = account
+        self._budgets = budgets or LOCAL_BUDGETS
+        self._transport_given = transport
         self._wall_clock = wall_clock
+        self._clock = ExchangeClock(wall_clock)
         self._rng = rng or random.Random()
-        self._clock_offset = 0.0  # seconds to add to the local clock to get the exchange's
-        self._clock_lock: asyncio.Lock | None = None
-        self._clock_synced_at = -math.inf
+        self._families: dict[str, ApiFamily] = {"classic": V2}
+        self._session: ExchangeSession | None = None
         self._closed = False
+        self._calls: set[asyncio.Future[None]] = set()
         self._panic: Panic | None = None
         self._panic_task: asyncio.Task[PanicReport] | None = None
+        self._panic_listeners: list[Callable[[asyncio.Task[PanicReport]], None]] = []
+
+    @property
+    def max_attempts(self) -> int:
+        return self.policy.max_attempts
+
+    @property
+    def backoff_base(self) -> float:
+        return self.policy.backoff_base
+
+    @property
+    def backoff_cap(self) -> float:
+        return self.policy.backoff_cap
 
     def __repr__(self) -> str:
         return (
@@ -134,69 +169,60 @@ class CancelEngine:
     ) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        """Wait for a running panic to finish (within its deadline), then close the
-        connections. Idempotent."""
-        self._closed = True
-        task = self._panic_task
-        if task is not None and not task.done():
-            log.info("close(): waiting for the running panic cancel to finish")
-            with contextlib.suppress(Exception):
-                await asyncio.shield(task)
-        await self._transport.close()
+    # -- the session of the running event loop ------------------------------------------------
 
-    async def panic_cancel(
-        self,
-        symbols: Iterable[str] | None = None,
-        *,
-        targets: Iterable[CancelTarget] = (),
-        deadline: float | None = None,
-        use_symbol_cancel: bool = True,
-        progress: Progress | None = None,
-    ) -> PanicReport:
-        """Close every open spot order (of ``symbols``, or the whole account) plus ``targets``.
-
-        Lists, cancels and lists again until nothing that should close is open, or the
-        deadline. Shielded: cancelling the caller does not stop the panic; a second call while
-        one runs joins it.
-        """
-        task = self.start_panic(
-            symbols,
-            targets=targets,
-            deadline=deadline,
-            use_symbol_cancel=use_symbol_cancel,
-            progress=progress,
-        )
-        return await asyncio.shield(task)
-
-    def start_panic(
-        self,
-        symbols: Iterable[str] | None = None,
-        *,
-        targets: Iterable[CancelTarget] = (),
-        deadline: float | None = None,
-        use_symbol_cancel: bool = True,
-        progress: Progress | None = None,
-    ) -> asyncio.Task[PanicReport]:
-        """Start (or join) a panic cancel and return its task; for signal handlers."""
-        scope = check_symbols(symbols)
-        checked = check_targets(targets)
-        checked_deadline = check_deadline(deadline)
-        running = self._panic_task
-        if running is not None and not running.done() and self._panic is not None:
-            self._panic.extend(scope, checked)
-            return running
+    def _session_here(self) -> ExchangeSession:
+        """The session of the running loop; a fresh one (connections, budgets) on a new loop."""
         if self._closed:
             raise EngineClosed("this CancelEngine is closed")
-        panic = Panic(self, scope, checked, checked_deadline, bool(use_symbol_cancel), progress)
-        task = asyncio.get_running_loop().create_task(panic.run(), name="bitget-cancel-panic")
-        self._panic, self._panic_task = panic, task
-        return task
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is not None and session.loop is loop:
+            return session
+        if session is not None:
+            log.info("engine used on a new event loop: fresh connections and budgets")
+        transport = self._transport_given or AiohttpTransport(
+            self.base_url, pool_size=max(32, 4 * self.burst)
+        )
+        account = self._account if session is None else session.account
+        self._session = ExchangeSession(
+            signer=self._signer,
+            transport=transport,
+            clock=self._clock,
+            budgets=self._budgets,
+            account_id=self._account_id,
+            policy=self.policy,
+            rng=self._rng,
+            request_timeout=self.request_timeout,
+            families=self._families,
+            account=account,
+            rates={BATCH_CANCEL.name: self.rate_limit},
+        )
+        return self._session
+
+    @contextlib.contextmanager
+    def _running_call(self) -> Iterator[None]:
+        done = asyncio.get_running_loop().create_future()
+        self._calls.add(done)
+        try:
+            yield
+        finally:
+            self._calls.discard(done)
+            done.set_result(None)
 
     @property
     def clock_offset(self) -> float:
         """Seconds added to the local clock to match the exchange's (0 until measured)."""
-        return self._clock_offset
+        return self._clock.offset
+
+    @property
+    def account_type(self) -> str | None:
+        """ "classic" or "uta" once known, else None."""
+        if self._session is not None:
+            return self._session.account_type
+        return None if self._account == "auto" else self._account
+
+    # -- calls --------------------------------------------------------------------------------
 
     async def cancel(
         self,
@@ -209,105 +235,175 @@ class CancelEngine:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
         Raises only for invalid arguments (a ValueError subclass), before any request.
-        ``progress(done, total)`` is called as orders reach their final outcome.
+        ``progress(done, total)`` is called as orders reach their final outcome. The deadline
+        counts from when the first request can go.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
-        if self._closed:
-            raise EngineClosed("this CancelEngine is closed")
-        run = CancelRun(self, checked, checked_mode, checked_deadline, progress)
-        return await run.execute()
+        session = self._session_here()
+        with self._running_call():
+            run = CancelRun(session, checked, checked_mode, checked_deadline, progress)
+            return await run.execute()
 
     async def warm_up(self, connections: int | None = None) -> None:
         """Open ``connections`` (default: the burst size) kept-alive connections ahead of a panic,
         and measure the exchange's clock on the way. Never raises for network trouble."""
         count = self.burst if connections is None else connections
-        _positive("connections", count, integer=True)
-        results = await asyncio.gather(*(self._read_server_time() for _ in range(count)))
-        samples = [r for r in results if r is not None]
-        if samples:
-            # The fastest round trip bounds the error of the estimate best.
-            _, offset = min(samples)
-            self._set_clock_offset(offset)
-        else:
-            log.warning("warm-up: no answer from %s", self.base_url)
-
-    # -- used by CancelRun -------------------------------------------------------------------
-
-    def _cancel_budget(self) -> RateBudget:
-        return shared_budget(self._api_key, BATCH_CANCEL_PATH, self.rate_limit)
-
-    def _encode(self, batch: Batch) -> bytes:
-        return encode_batch(batch)
-
-    def _timestamp_ms(self) -> str:
-        return str(int((self._wall_clock() + self._clock_offset) * 1000))
-
-    async def _post_signed(self, path: str, body: bytes, timeout: float) -> HttpResponse:
-        return await self._request_signed("POST", path, "", body, timeout)
-
-    async def _request_signed(
-        self, method: str, path: str, query: str, body: bytes, timeout: float
-    ) -> HttpResponse:
-        headers = self._signer.headers(self._timestamp_ms(), method, path, query, body)
-        return await self._send(HttpRequest(method, path, query, body, headers, timeout))
-
-    async def _send(self, request: HttpRequest) -> HttpResponse:
-        limit = request.timeout + _TIMEOUT_GRACE
-        try:
-            if sys.version_info >= (3, 11):
-                # asyncio.timeout guards in place; wait_for would cost a task per request.
-                async with asyncio.timeout(limit):
-                    return await self._transport.send(request)
-            return await asyncio.wait_for(self._transport.send(request), limit)
-        except asyncio.TimeoutError as exc:
-            raise RequestTimeout(f"no answer within {request.timeout:g}s") from exc
+        check_positive("connections", count, integer=True)
+        session = self._session_here()
+        with self._running_call():
+            if not await session.warm_up(count):
+                log.warning("warm-up: no answer from %s", self.base_url)
 
     async def resync_clock(self) -> None:
-        """Read the exchange's clock and correct the signing timestamps (after a 40008)."""
-        if self._clock_lock is None:
-            self._clock_lock = asyncio.Lock()
-        loop = asyncio.get_running_loop()
-        requested_at = loop.time()
-        async with self._clock_lock:
-            if self._clock_synced_at >= requested_at:
-                return  # another batch resynced while this one waited
-            sample = await self._read_server_time()
-            self._clock_synced_at = loop.time()
-            if sample is None:
-                log.warning(
-                    "could not read the exchange's clock; keeping offset %.3fs", self._clock_offset
-                )
-                return
-            self._set_clock_offset(sample[1])
+        """Read the exchange's clock and correct the signing timestamps."""
+        session = self._session_here()
+        await session.clock.resync(session.read_server_time)
 
-    def _set_clock_offset(self, offset: float) -> None:
-        if abs(offset - self._clock_offset) > 0.5:
-            log.debug("clock offset to the exchange: %.3fs (was %.3fs)", offset, self._clock_offset)
-        self._clock_offset = offset
+    # -- panic --------------------------------------------------------------------------------
 
-    async def _read_server_time(self) -> tuple[float, float] | None:
-        """(round trip, offset) from one read of the exchange's clock, or None."""
-        budget = shared_budget(self._api_key, SERVER_TIME_PATH, SERVER_TIME_RATE)
-        await budget.acquire()
-        throttled = False
-        try:
-            before = self._wall_clock()
-            response = await self._send(
-                HttpRequest(
-                    "GET", SERVER_TIME_PATH, "", b"", {"locale": "en-US"}, self.request_timeout
-                )
-            )
-            after = self._wall_clock()
-            throttled = response.status == 429
-        except TransportError as exc:
-            log.debug("server time: %s", exc)
-            return None
-        finally:
-            budget.release_now(throttled=throttled)
-        server_ms = decode_server_time_ms(response.body) if response.status == 200 else None
-        if server_ms is None:
-            log.debug("server time: unusable answer (HTTP %d)", response.status)
-            return None
-        return after - before, server_ms / 1000 - (before + after) / 2
+    async def panic_cancel(
+        self,
+        symbols: Iterable[str] | None = None,
+        *,
+        targets: Iterable[CancelTarget] = (),
+        deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+        use_symbol_cancel: bool = True,
+        kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+        progress: Progress | None = None,
+    ) -> PanicReport:
+        """Close every open spot order of ``kinds`` (of ``symbols``, or the whole account) plus
+        ``targets``.
+
+        Lists, cancels and lists again until nothing that should close is open, or the
+        deadline (60 s unless given; ``None`` for none). Shielded: cancelling the caller does
+        not stop the panic; a second call while one runs joins it.
+        """
+        task = self.start_panic(
+            symbols,
+            targets=targets,
+            deadline=deadline,
+            use_symbol_cancel=use_symbol_cancel,
+            kinds=kinds,
+            progress=progress,
+        )
+        return await asyncio.shield(task)
+
+    def start_panic(
+        self,
+        symbols: Iterable[str] | None = None,
+        *,
+        targets: Iterable[CancelTarget] = (),
+        deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+        use_symbol_cancel: bool = True,
+        kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+        progress: Progress | None = None,
+    ) -> asyncio.Task[PanicReport]:
+        """Start (or join) a panic cancel and return its task; for signal handlers."""
+        scope = check_symbols(symbols)
+        checked = check_targets(targets)
+        checked_deadline = _panic_deadline(deadline)
+        checked_kinds = check_kinds(kinds)
+        running = self._panic_task
+        if running is not None and not running.done() and self._panic is not None:
+            self._panic.extend(scope, checked, checked_kinds)
+            return running
+        session = self._session_here()
+        panic = Panic(
+            session,
+            scope,
+            checked,
+            checked_deadline,
+            use_symbol_cancel=bool(use_symbol_cancel),
+            kinds=checked_kinds,
+            progress=progress,
+        )
+        task = session.loop.create_task(panic.run(), name="bitget-cancel-panic")
+        self._panic, self._panic_task = panic, task
+        for listener in list(self._panic_listeners):
+            try:
+                listener(task)
+            except Exception:
+                log.exception("panic listener failed")
+        return task
+
+    @property
+    def panic_running(self) -> bool:
+        """True while a panic cancel runs: a strategy should stop placing orders."""
+        return self._panic_task is not None and not self._panic_task.done()
+
+    def add_panic_listener(
+        self, listener: Callable[[asyncio.Task[PanicReport]], None]
+    ) -> Callable[[], None]:
+        """Call ``listener(task)`` whenever a panic starts; returns a function that removes it."""
+        self._panic_listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._panic_listeners.remove(listener)
+
+        return remove
+
+    async def close(self) -> None:
+        """Refuse new calls, wait for running ones (a panic within its deadline), then close
+        the connections. Idempotent."""
+        self._closed = True
+        task = self._panic_task
+        if task is not None and not task.done():
+            log.info("close(): waiting for the running panic cancel to finish")
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+        if self._calls:
+            await asyncio.wait(set(self._calls))
+        session = self._session
+        if session is not None and session.loop is asyncio.get_running_loop():
+            await session.close()
+        elif self._transport_given is not None:
+            await self._transport_given.close()
+
+
+def install_panic_handler(
+    engine: CancelEngine,
+    signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
+    *,
+    symbols: Iterable[str] | None = None,
+    targets: Iterable[CancelTarget] = (),
+    deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+    use_symbol_cancel: bool = True,
+    kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+    progress: Progress | None = None,
+) -> Callable[[], None]:
+    """On each of ``signals``, start (or join) ``engine.panic_cancel(...)`` with these keywords.
+
+    The keywords are checked now, not when the signal comes. Returns a function that removes
+    the handlers. Must be called from the running loop.
+    """
+    if not isinstance(engine, CancelEngine):
+        raise InvalidArgument("engine must be a CancelEngine")
+    scope = check_symbols(symbols)
+    checked_targets = check_targets(targets)
+    checked_deadline = _panic_deadline(deadline)
+    checked_kinds = check_kinds(kinds)
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: signal.Signals) -> None:
+        log.warning("signal %s: panic cancel", signum.name)
+        engine.start_panic(
+            scope,
+            targets=checked_targets,
+            deadline=checked_deadline,
+            use_symbol_cancel=use_symbol_cancel,
+            kinds=checked_kinds,
+            progress=progress,
+        )
+
+    for signum in signals:
+        loop.add_signal_handler(signum, on_signal, signum)
+
+    def remove() -> None:
+        for signum in signals:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
+
+    return remove

@@ -16,21 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
 import weakref
 from collections import deque
+from dataclasses import dataclass, field
 
-from ._errors import InvalidArgument
+from ._budget import Slot
+from ._exceptions import InvalidRate
 
 log = logging.getLogger("bitget_cancel")
 
 INFINITE = math.inf
-
-
-class InvalidRate(InvalidArgument):
-    """A rate limit that is not a positive finite number."""
 
 
 def capacity_and_period(rate: float) -> tuple[int, float]:
@@ -133,12 +130,18 @@ class RateBudget:
         self._in_flight -= 1
         self._changed.set()
 
-    def release(self, now: float, *, throttled: bool = False) -> None:
-        """A request taken earlier is over (answered, failed or abandoned) at ``now``."""
+    def release(self, now: float, *, throttled: bool = False, remaining: int | None = None) -> None:
+        """A request taken earlier is over (answered, failed or abandoned) at ``now``.
+
+        ``remaining``: what the exchange says is left of this window (x-mbx-used-remain-limit);
+        at 0 nothing more goes until the window has rolled.
+        """
         if self._in_flight <= 0:
             raise RuntimeError("release() without a matching take()")
         self._in_flight -= 1
-        self._expiries.append(now + self.period + self.margin)
+        self._expiries.append(now + self.period + self.margin)  # ``now`` only grows: sorted
+        if remaining is not None and remaining <= 0 and not throttled:
+            self._blocked_until = max(self._blocked_until, now + self.period + self.margin)
         if throttled:
             # A 429 landing during a pause answers a request sent before it: the same event
             # as the 429 that began the pause, so it does not double it (ten 429s of one burst
@@ -160,8 +163,12 @@ class RateBudget:
 
     # -- the async face ---------------------------------------------------------------------
 
-    async def acquire(self, deadline: float | None = None) -> bool:
-        """Wait for a slot (FIFO among waiters). False if ``deadline`` (loop time) came first."""
+    async def acquire(self, deadline: float | None = None) -> Slot | None:
+        """Wait for a slot (FIFO among waiters); None if ``deadline`` (loop time) came first.
+
+        Cancelling the caller takes nothing: the slot is counted only in the same step that
+        hands it over.
+        """
         loop = asyncio.get_running_loop()
         async with self._lock:
             while True:
@@ -169,10 +176,10 @@ class RateBudget:
                 wait = self.poll(now)
                 if wait <= 0.0:
                     self._in_flight += 1
-                    return True
+                    return LocalSlot(self, loop)
                 if deadline is not None:
                     if now >= deadline:
-                        return False
+                        return None
                     wait = min(wait, deadline - now)
                 self._changed.clear()
                 # Wake on a release too: it may end a probe or a full window of in-flight ones.
@@ -182,25 +189,55 @@ class RateBudget:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._changed.wait(), wait)
 
-    def release_now(self, *, throttled: bool = False) -> None:
-        self.release(asyncio.get_running_loop().time(), throttled=throttled)
+
+class LocalSlot:
+    """One slot of an in-process budget; ends exactly once."""
+
+    __slots__ = ("_budget", "_loop", "done")
+
+    def __init__(self, budget: RateBudget, loop: asyncio.AbstractEventLoop) -> None:
+        self._budget = budget
+        self._loop = loop
+        self.done = False
+
+    def release(self, *, throttled: bool = False, remaining: int | None = None) -> None:
+        if not self.done:
+            self.done = True
+            self._budget.release(self._loop.time(), throttled=throttled, remaining=remaining)
+
+    def give_back(self) -> None:
+        if not self.done:
+            self.done = True
+            self._budget.give_back()
 
 
-_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, str], RateBudget]]
-_shared = weakref.WeakKeyDictionary()
+@dataclass
+class InProcessBudgets:
+    """The budgets of this process: one per (account, endpoint) and event loop.
+
+    Engines of one account in one event loop share them, whatever their credentials object.
+    """
+
+    _by_loop: weakref.WeakKeyDictionary[
+        asyncio.AbstractEventLoop, dict[tuple[str, str], RateBudget]
+    ] = field(default_factory=weakref.WeakKeyDictionary)
+
+    def budget(self, account_id: str, endpoint: str, rate: float) -> RateBudget:
+        """The one budget of (account, endpoint) in this event loop; the stricter rate wins."""
+        capacity, period = capacity_and_period(rate)
+        budgets = self._by_loop.setdefault(asyncio.get_running_loop(), {})
+        budget = budgets.get((account_id, endpoint))
+        if budget is None:
+            budget = RateBudget(capacity, period, name=endpoint)
+            budgets[(account_id, endpoint)] = budget
+        elif capacity / period < budget.capacity / budget.period:
+            log.debug("tightening the shared budget of %s to %s/%gs", endpoint, capacity, period)
+            budget.capacity, budget.period = capacity, period
+        return budget
+
+    async def close(self) -> None:
+        return None  # nothing held outside this process
 
 
-def shared_budget(api_key: str, endpoint: str, rate: float) -> RateBudget:
-    """The one budget of (account, endpoint) in this event loop; the stricter rate wins."""
-    capacity, period = capacity_and_period(rate)
-    loop = asyncio.get_running_loop()
-    account = hashlib.sha256(api_key.encode()).hexdigest()[:16]
-    budgets = _shared.setdefault(loop, {})
-    budget = budgets.get((account, endpoint))
-    if budget is None:
-        budget = RateBudget(capacity, period, name=endpoint)
-        budgets[(account, endpoint)] = budget
-    elif capacity / period < budget.capacity / budget.period:
-        log.debug("tightening the shared budget of %s to %s/%gs", endpoint, capacity, period)
-        budget.capacity, budget.period = capacity, period
-    return budget
+# The process-wide store: every engine without a budget_url shares it.
+LOCAL_BUDGETS = InProcessBudgets()

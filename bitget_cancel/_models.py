@@ -3,10 +3,69 @@
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import InvalidTarget
+from ._exceptions import InvalidSymbol, InvalidTarget
+
+
+class OrderKind(str, enum.Enum):
+    """The three kinds of open spot order; each is listed and cancelled by its own endpoints."""
+
+    NORMAL = "normal"  # limit and market orders
+    TPSL = "tpsl"  # take-profit / stop-loss orders
+    PLAN = "plan"  # trigger (plan) orders
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ORDER_KINDS: tuple[OrderKind, ...] = tuple(OrderKind)
+
+
+def check_kind(kind: object) -> OrderKind:
+    """An OrderKind from itself or its value ("normal", "tpsl", "plan")."""
+    if isinstance(kind, OrderKind):
+        return kind
+    if isinstance(kind, str):
+        try:
+            return OrderKind(kind)
+        except ValueError:
+            pass
+    choices = ", ".join(k.value for k in OrderKind)
+    raise InvalidTarget(f"kind must be one of {choices}; got {kind!r}")
+
+
+# Bitget spot symbols are upper-case letters and digits (BTCUSDT, 1INCHUSDT).
+_SYMBOL = re.compile(r"[A-Z0-9]{2,40}")
+
+
+def normalize_symbol(symbol: object) -> str:
+    """The exchange's name for a symbol: ``"BTC/USDT"`` and ``"btcusdt"`` become ``"BTCUSDT"``.
+
+    Anything that cannot be a spot symbol name is refused rather than sent: the exchange would
+    answer "does not exist" for every order on it, which reads as "not open".
+    """
+    if not isinstance(symbol, str):
+        raise InvalidSymbol(f"symbol must be a str, got {type(symbol).__name__}: {symbol!r}")
+    if _SYMBOL.fullmatch(symbol):
+        return symbol  # the usual case, checked once
+    if not symbol.strip() or symbol.strip() != symbol:
+        raise InvalidSymbol(f"symbol must be a non-empty name without whitespace: {symbol!r}")
+    name = symbol
+    if name.count("/") == 1 and ":" not in name:
+        base, quote = name.split("/")  # ccxt's unified spot symbol, BASE/QUOTE
+        if base and quote:
+            name = base + quote
+    name = name.upper()
+    if not _SYMBOL.fullmatch(name):
+        raise InvalidSymbol(
+            f"symbol {symbol!r} is not a spot symbol name: upper-case letters and digits "
+            "(BTCUSDT; BTC/USDT and btcusdt are converted)"
+        )
+    return name
 
 
 def _normalise_id(name: str, value: object) -> str | None:
@@ -25,19 +84,23 @@ def _normalise_id(name: str, value: object) -> str | None:
 class CancelTarget:
     """One order to cancel: its symbol and its exchange ``order_id`` and/or ``client_oid``.
 
-    A target with both ids is cancelled by ``order_id``. An empty string counts as not given.
+    A target with both ids is cancelled by ``order_id`` (and by ``client_oid`` if the exchange
+    does not know that orderId). An empty string counts as not given. ``symbol`` is normalised
+    to the exchange's name (``"BTC/USDT"`` -> ``"BTCUSDT"``). ``kind`` says which endpoints
+    cancel it: normal orders, TP/SL orders or trigger (plan) orders.
     """
 
     symbol: str
     order_id: str | None = None
     client_oid: str | None = None
+    kind: OrderKind = OrderKind.NORMAL
 
     def __post_init__(self) -> None:
-        symbol = self.symbol
-        if not isinstance(symbol, str):
-            raise InvalidTarget(f"symbol must be a str, got {type(symbol).__name__}: {symbol!r}")
-        if not symbol.strip() or symbol.strip() != symbol:
-            raise InvalidTarget(f"symbol must be a non-empty name without whitespace: {symbol!r}")
+        symbol = normalize_symbol(self.symbol)
+        if symbol is not self.symbol:
+            object.__setattr__(self, "symbol", symbol)
+        if self.kind is not OrderKind.NORMAL:
+            object.__setattr__(self, "kind", check_kind(self.kind))
         order_id = _normalise_id("order_id", self.order_id)
         client_oid = _normalise_id("client_oid", self.client_oid)
         if order_id is None and client_oid is None:
@@ -52,8 +115,37 @@ class CancelTarget:
         """True when the exchange is asked by ``orderId`` (else by ``clientOid``)."""
         return self.order_id is not None
 
+    @property
+    def wire_id(self) -> str:
+        """The id a request names this order by: its orderId, else its clientOid."""
+        wire_id = self.order_id if self.order_id is not None else self.client_oid
+        assert wire_id is not None  # __post_init__ guarantees one id
+        return wire_id
+
+    @classmethod
+    def from_ccxt(
+        cls, order: Mapping[str, Any], *, kind: OrderKind | str = "normal"
+    ) -> CancelTarget:
+        """A target from a ccxt order dict (``symbol`` "BTC/USDT", ``id``, ``clientOrderId``)."""
+        if not isinstance(order, Mapping):
+            raise InvalidTarget(f"a ccxt order must be a dict, got {type(order).__name__}")
+        info = order.get("info")
+        if kind == "normal" and isinstance(info, Mapping) and info.get("tpslType") == "tpsl":
+            kind = OrderKind.TPSL
+        return cls(
+            symbol=order.get("symbol"),  # type: ignore[arg-type]  # checked in __post_init__
+            order_id=order.get("id"),
+            client_oid=order.get("clientOrderId"),
+            kind=check_kind(kind),
+        )
+
     def to_dict(self) -> dict[str, str | None]:
-        return {"symbol": self.symbol, "orderId": self.order_id, "clientOid": self.client_oid}
+        return {
+            "symbol": self.symbol,
+            "orderId": self.order_id,
+            "clientOid": self.client_oid,
+            "kind": self.kind.value,
+        }
 
 
 class CancelStatus(str, enum.Enum):
@@ -94,12 +186,17 @@ class CancelOutcome:
 
 @dataclass(frozen=True, slots=True)
 class CancelReport:
-    """One outcome per distinct target, in first-seen order, plus what it cost."""
+    """One outcome per distinct target, in first-seen order, plus what it cost.
+
+    ``problems`` names whatever keeps the report from being an all-clear besides the outcomes
+    (refused credentials, a listing that could not be read, a budget store that was down...).
+    """
 
     outcomes: list[CancelOutcome]
     requests: int = 0
     elapsed: float = 0.0
     throttled: int = 0  # HTTP 429 answers seen
+    problems: tuple[str, ...] = ()
     _by_status: dict[CancelStatus, list[CancelOutcome]] = field(
         init=False, repr=False, compare=False
     )
@@ -128,8 +225,8 @@ class CancelReport:
 
     @property
     def all_closed(self) -> bool:
-        """True when every outcome is cancelled or not_open."""
-        return not self.failed and not self.unresolved
+        """True when every outcome is cancelled or not_open and nothing else went wrong."""
+        return not self.failed and not self.unresolved and not self.problems
 
     def counts(self) -> dict[str, int]:
         return {status.value: len(items) for status, items in self._by_status.items()}
@@ -141,12 +238,80 @@ class CancelReport:
             "requests": self.requests,
             "elapsed": round(self.elapsed, 6),
             "throttled": self.throttled,
+            "problems": list(self.problems),
             "outcomes": [outcome.to_dict() for outcome in self.outcomes],
         }
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.counts().items())
         return (
-            f"CancelReport({counts}, requests={self.requests}, elapsed={self.elapsed:.3f}s, "
-            f"throttled={self.throttled})"
+            f"{type(self).__name__}({counts}, requests={self.requests}, "
+            f"elapsed={self.elapsed:.3f}s, throttled={self.throttled}, "
+            f"problems={len(self.problems)})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KindSummary:
+    """What a panic saw and did for one kind of order."""
+
+    listed: int = 0  # distinct orders of this kind seen open in any listing
+    cancelled: int = 0
+    not_open: int = 0
+    failed: int = 0
+    unresolved: int = 0
+    # The last complete listing of this kind, begun after the last cancel it confirms,
+    # showed nothing in scope.
+    confirmed_empty: bool = False
+    problem: str | None = None  # why it is not confirmed (listing refused, broken...)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "listed": self.listed,
+            "cancelled": self.cancelled,
+            "notOpen": self.not_open,
+            "failed": self.failed,
+            "unresolved": self.unresolved,
+            "confirmedEmpty": self.confirmed_empty,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PanicReport(CancelReport):
+    """A CancelReport (one outcome per order touched) plus what the panic saw and spent.
+
+    ``account_empty`` is true only when a complete listing of every requested kind, begun
+    after the last cancel it confirms, showed nothing open in scope (the whole account when the
+    panic had no symbols). ``requests`` counts every HTTP request: cancels, symbol cancels and
+    listings.
+    """
+
+    account_empty: bool = False
+    passes: int = 0
+    cancel_requests: int = 0
+    symbol_cancels: int = 0
+    list_requests: int = 0
+    by_kind: dict[str, KindSummary] = field(default_factory=dict)
+
+    @property
+    def all_closed(self) -> bool:
+        """Every outcome closed, nothing went wrong, and every kind was confirmed empty."""
+        return CancelReport.all_closed.fget(self) and self.account_empty  # type: ignore[attr-defined]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **CancelReport.to_dict(self),
+            "allClosed": self.all_closed,
+            "accountEmpty": self.account_empty,
+            "passes": self.passes,
+            "cancelRequests": self.cancel_requests,
+            "symbolCancels": self.symbol_cancels,
+            "listRequests": self.list_requests,
+            "byKind": {kind: summary.to_dict() for kind, summary in self.by_kind.items()},
+        }
+
+    def __repr__(self) -> str:
+        return CancelReport.__repr__(self)[:-1] + (
+            f", account_empty={self.account_empty}, passes={self.passes})"
         )

@@ -1,122 +1,84 @@
-"""Panic cancel: close every open order in scope, even while the program shuts down.
+"""Panic cancel: close every open order in scope, of every kind, even while the program shuts
+down, and say "account empty" only when the exchange's own listings say so.
 
-Each pass lists open orders (pages streamed straight into a running batch cancel, so cancelling
-starts with the first page), sends ``cancel-symbol-order`` for symbols whose every order goes and
-that have enough orders to be worth it, then lists again. Passes repeat until a complete listing
-shows nothing left to close, or the deadline.
+A pass lists every requested kind (pages streamed straight into a running cancel, so cancelling
+starts with the first page), bulk-cancels where that is cheaper (``cancel-symbol-order`` for a
+symbol with many normal orders, ``batch-cancel-plan-order`` for trigger orders), then the next
+pass lists again. The panic ends when a complete listing of every kind, begun after the last
+cancel it confirms, shows nothing in scope; or at the deadline; or when the exchange refuses the
+credentials or a listing in a way that repeating cannot change.
 
 The work runs in one task owned by the engine. That task absorbs cancellation (the program
-shutting down cancels every task it can find) and simply resumes with a fresh pass, so the panic
-finishes or reaches its deadline whatever happens around it.
+shutting down cancels every task it can find) and resumes with a fresh pass.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
-from ._errors import (
-    SUCCESS_CODE,
-    InvalidArgument,
-    InvalidTarget,
-    TransportError,
-    Verdict,
-    classify_code,
-    classify_http_status,
+from ._classify import CODE_HINTS, Verdict
+from ._exceptions import CallStopped, InvalidTarget, TransportError
+from ._family import BulkCancel, ListedOrder, Lister, id_order
+from ._models import (
+    CancelOutcome,
+    CancelStatus,
+    CancelTarget,
+    KindSummary,
+    OrderKind,
+    PanicReport,
 )
-from ._limit import RateBudget, shared_budget
-from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget
+from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
-from ._transport import HttpResponse
-from ._wire import (
-    SYMBOL_CANCEL_PATH,
-    UNFILLED_ORDERS_PATH,
-    decode_envelope,
-    decode_unfilled,
-    encode_json,
-    text,
-)
-
-if TYPE_CHECKING:
-    from ._engine import CancelEngine
+from ._session import CallStats, ExchangeSession
 
 log = logging.getLogger("bitget_cancel")
 
-LIST_RATE = 20.0  # req/s of unfilled-orders
-SYMBOL_CANCEL_RATE = 5.0  # req/s of cancel-symbol-order
-PAGE_SIZE = 100
-# A symbol goes to cancel-symbol-order once this many of its orders are listed: one request of
+# A symbol's normal orders go to cancel-symbol-order once this many are listed: one request of
 # the 5/s lane then saves at least one full request of the 10/s batch lane.
 SYMBOL_CANCEL_THRESHOLD = 50
-# cancel-symbol-order works asynchronously on the exchange: how long its orders may still be
-# listed before we stop waiting and cancel them one by one.
-SYMBOL_CANCEL_SETTLE = 2.0
+# Bulk cancels work asynchronously on the exchange: how long their orders may still be listed
+# before the panic stops waiting and cancels them one by one (and keeps doing so).
+BULK_SETTLE = 2.0
 SETTLE_POLL = 0.1
 MAX_PASSES = 50
-
-OrderKey = tuple[str, str]  # (symbol, orderId)
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class PanicReport(CancelReport):
-    """A CancelReport (one outcome per order touched) plus what the panic saw and spent.
-
-    ``requests`` counts every HTTP request: batch cancels, symbol cancels and listings.
-    """
-
-    # The last complete listing showed no open order in scope (the whole account when the panic
-    # was called without symbols).
-    account_empty: bool = False
-    passes: int = 0
-    cancel_requests: int = 0
-    symbol_cancels: int = 0
-    list_requests: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **CancelReport.to_dict(self),
-            "accountEmpty": self.account_empty,
-            "passes": self.passes,
-            "cancelRequests": self.cancel_requests,
-            "symbolCancels": self.symbol_cancels,
-            "listRequests": self.list_requests,
-        }
-
-    def __repr__(self) -> str:
-        return (
-            CancelReport.__repr__(self).replace("CancelReport(", "PanicReport(", 1)[:-1]
-            + f", account_empty={self.account_empty}, passes={self.passes})"
-        )
+# A listing longer than this many pages is not believed (a cursor that never ends).
+MAX_PAGES = 2_000
 
 
+@dataclass
 class _Entry:
     """One order the panic touched: the caller's target, or a listed order."""
 
-    __slots__ = ("by_symbol_at", "outcome", "target")
+    target: CancelTarget
+    explicit: bool = False
+    outcome: CancelOutcome | None = None
+    bulk_at: float | None = None  # when a bulk cancel that covers it was accepted
+    by_id_only: bool = False  # a bulk cancel did not take it: by id from now on
+    listed: bool = False  # seen open in some listing
 
-    def __init__(self, target: CancelTarget) -> None:
-        self.target = target
-        self.outcome: CancelOutcome | None = None
-        self.by_symbol_at: float | None = None  # when a cancel-symbol-order covered it
+    @property
+    def failed(self) -> bool:
+        return self.outcome is not None and self.outcome.status is CancelStatus.FAILED
+
+    @property
+    def needs_cancel(self) -> bool:
+        """Not final and not waiting for a bulk cancel to show."""
+        if self.bulk_at is not None and self.outcome is None:
+            return False
+        return self.outcome is None or self.outcome.status is CancelStatus.UNRESOLVED
 
 
-def check_symbols(symbols: object) -> frozenset[str] | None:
-    if symbols is None:
-        return None
-    if isinstance(symbols, str) or not isinstance(symbols, Iterable):
-        raise InvalidArgument(f"symbols must be None or an iterable of names; got {symbols!r}")
-    checked = []
-    for symbol in symbols:
-        if not isinstance(symbol, str) or not symbol.strip() or symbol.strip() != symbol:
-            raise InvalidArgument(f"symbols must be non-empty names; got {symbol!r}")
-        checked.append(symbol)
-    return frozenset(checked)
+@dataclass
+class _Listing:
+    """How one kind's listing went in one pass."""
+
+    complete: bool = True
+    problem: str | None = None
+    final: bool = False  # repeating will not change it (refused, broken cursor)
+    open_in_scope: int = 0
 
 
 class Panic:
@@ -124,66 +86,77 @@ class Panic:
 
     def __init__(
         self,
-        engine: CancelEngine,
+        session: ExchangeSession,
         symbols: frozenset[str] | None,
         targets: Sequence[CancelTarget],
         deadline: float | None,
+        *,
         use_symbol_cancel: bool,
+        kinds: Sequence[OrderKind],
         progress: Progress | None = None,
     ) -> None:
-        self._engine = engine
+        self._session = session
+        self._loop = session.loop
         self._progress = progress
-        self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
-        self._deadline = deadline
-        self._deadline_at = None if deadline is None else self._started + deadline
-        self._scope = symbols  # None: the whole account
-        self._use_symbol_cancel = use_symbol_cancel
+        self._scope = CallScope(Deadline(deadline, self._loop))
+        self._stats = CallStats()
+        self._symbols = symbols  # None: the whole account
+        self._kinds: tuple[OrderKind, ...] = tuple(kinds)
+        self._use_bulk = use_symbol_cancel
         self._entries: dict[CancelTarget, _Entry] = {}
-        self._by_order: dict[OrderKey, _Entry] = {}
-        self._by_client_oid: dict[tuple[str, str], _Entry] = {}
-        self._explicit: list[_Entry] = []
+        self._by_order: dict[tuple[OrderKind, str, str], _Entry] = {}
+        self._by_client_oid: dict[tuple[OrderKind, str, str], _Entry] = {}
         for target in targets:
-            self._add_explicit(target)
+            self._add(target, explicit=True)
+        self._fed: dict[CancelTarget, _Entry] = {}  # what the current pass's run was given
         self._run: CancelRun | None = None
         self._finished = False
         self._account_empty = False
+        self._confirmed: dict[OrderKind, bool] = {}
+        self._problems: dict[OrderKind | None, str] = {}
+        self._widened = False  # the scope grew since the current pass began listing
+        self._listed_any = False
         self._passes = 0
-        self._cancel_requests = 0
-        self._symbol_cancels = 0
-        self._list_requests = 0
-        self._throttled = 0
-        api_key = engine._api_key
-        self._list_budget = shared_budget(api_key, UNFILLED_ORDERS_PATH, LIST_RATE)
-        self._symbol_budget = shared_budget(api_key, SYMBOL_CANCEL_PATH, SYMBOL_CANCEL_RATE)
 
     # -- joining -----------------------------------------------------------------------------
 
-    def extend(self, symbols: frozenset[str] | None, targets: Sequence[CancelTarget]) -> None:
-        """A second panic call joins this one: widen the scope, add its targets."""
-        if self._scope is not None:
-            self._scope = None if symbols is None else self._scope | symbols
-        fresh = [self._add_explicit(t) for t in targets]
+    def extend(
+        self,
+        symbols: frozenset[str] | None,
+        targets: Sequence[CancelTarget],
+        kinds: Sequence[OrderKind],
+    ) -> None:
+        """A second panic call joins this one: widen the scope and kinds, add its targets. The
+        panic does not finish before it has listed the widened scope."""
+        wider = self._symbols is not None and (symbols is None or not symbols <= self._symbols)
+        if wider:
+            self._symbols = None if symbols is None else self._symbols | symbols  # type: ignore[operator]
+        new_kinds = [k for k in kinds if k not in self._kinds]
+        if new_kinds:
+            self._kinds += tuple(new_kinds)
+        self._widened = self._widened or wider or bool(new_kinds)
+        fresh = [self._add(t, explicit=True) for t in targets]
         run = self._run
         if run is not None and run.feed_is_open:
-            run.feed([e.target for e in fresh if e is not None])
+            self._feed(run, [e.target for e in fresh if e is not None])
 
-    def _add_explicit(self, target: CancelTarget) -> _Entry | None:
+    def _add(self, target: CancelTarget, *, explicit: bool) -> _Entry | None:
         if target in self._entries:
             return None
-        entry = _Entry(target)
+        entry = _Entry(target, explicit=explicit)
         self._entries[target] = entry
-        self._explicit.append(entry)
+        kind, symbol = target.kind, target.symbol
         if target.order_id is not None:
-            self._by_order.setdefault((target.symbol, target.order_id), entry)
+            self._by_order.setdefault((kind, symbol, target.order_id), entry)
         if target.client_oid is not None:
-            self._by_client_oid.setdefault((target.symbol, target.client_oid), entry)
+            self._by_client_oid.setdefault((kind, symbol, target.client_oid), entry)
         return entry
 
-    # -- the passes --------------------------------------------------------------------------
+    def _in_scope(self, symbol: str) -> bool:
+        return self._symbols is None or symbol in self._symbols
 
-    def _expired(self) -> bool:
-        return self._deadline_at is not None and self._loop.time() >= self._deadline_at
+    # -- the passes --------------------------------------------------------------------------
 
     async def run(self) -> PanicReport:
         """Run passes to the end; on cancellation, give up the pass and start a fresh one."""
@@ -199,373 +172,507 @@ class Panic:
                 log.warning("panic cancel: cancellation ignored; finishing the panic first")
             finally:
                 self._run = None
-            if self._expired() or self._passes >= MAX_PASSES:
+            if self._scope.over or self._passes >= MAX_PASSES:
                 self._finished = True
         return self._report()
 
     async def _one_pass(self) -> None:
         self._passes += 1
-        remaining = None
-        if self._deadline_at is not None:
-            remaining = self._deadline_at - self._loop.time()
-            if remaining <= 0:
-                return
-        run = CancelRun(self._engine, [], "auto", remaining, self._run_progress)
+        self._widened = False
+        scope = self._scope
+        if scope.over:
+            return
+        run = CancelRun(self._session, [], "auto", None, self._run_progress)
         run.open_feed()
-        self._run = run
-        run.feed([e.target for e in self._explicit if self._needs_work(e)])
-        held: dict[str, list[_Entry]] = {}
-        symbol_tasks: list[asyncio.Task[None]] = []
-        seen_open: list[_Entry] = []
-
-        def on_page(rows: list[CancelTarget]) -> None:
-            now = self._loop.time()
-            to_feed: list[CancelTarget] = []
-            for row in rows:
-                entry = self._entry_for(row)
-                if entry is None:
-                    continue
-                seen_open.append(entry)
-                if (
-                    entry.by_symbol_at is not None
-                    and now - entry.by_symbol_at < SYMBOL_CANCEL_SETTLE
-                ):
-                    continue  # a symbol cancel covers it; the exchange has not caught up yet
-                if _failed(entry):
-                    continue  # refused for good (e.g. permissions): asking again changes nothing
-                if self._symbol_eligible(row.symbol):
-                    bucket = held.setdefault(row.symbol, [])
-                    bucket.append(entry)
-                    if len(bucket) == SYMBOL_CANCEL_THRESHOLD:
-                        symbol_tasks.append(
-                            self._loop.create_task(self._cancel_symbol(row.symbol, bucket, run))
-                        )
-                    elif len(bucket) > SYMBOL_CANCEL_THRESHOLD:
-                        entry.by_symbol_at = entry.by_symbol_at or now
-                    continue
-                to_feed.append(self._cancel_target(entry, row))
-            if to_feed:
-                run.feed(to_feed)
-
-        runner = self._loop.create_task(run.execute())
+        self._run, self._fed = run, {}
+        self._feed(run, [e.target for e in self._entries.values() if e.explicit and e.needs_cancel])
+        runner = self._loop.create_task(run.execute(scope))
+        pass_ = _Pass(self, run)
         listing_started = self._loop.time()
         try:
-            complete = await self._list_scope(on_page)
-            for bucket in held.values():
-                if len(bucket) < SYMBOL_CANCEL_THRESHOLD:
-                    run.feed([e.target for e in bucket])
-            if symbol_tasks:
-                await asyncio.gather(*symbol_tasks)
+            listings = await pass_.list_all()
+            await pass_.finish_bulk()
             run.close_feed()
             report = await runner
         except BaseException:
             runner.cancel()
-            for task in symbol_tasks:
-                task.cancel()
+            pass_.cancel()
             raise
-        self._cancel_requests += report.requests
-        self._throttled += report.throttled
+        self._stats.requests.update(run.stats.requests)
+        self._stats.throttled += run.stats.throttled
+        del report
         self._harvest()
-        if self._expired():
+        if scope.over:
             return
-        if complete:
-            self._confirm_listed_gone(seen_open, listing_started)
-            # Done when a complete listing shows nothing left to close in scope (orders refused
-            # for good excepted) and every target the caller named has its final outcome.
-            left = [e for e in seen_open if not _failed(e)]
-            unconfirmed = any(
-                e.by_symbol_at is not None and e.outcome is None for e in self._entries.values()
-            )
-            explicit_open = any(self._needs_work(e) for e in self._explicit)
-            if not left and not unconfirmed and not explicit_open:
-                self._account_empty = not seen_open
-                self._finished = True
-                return
-        if any(e.by_symbol_at is not None and e.outcome is None for e in self._entries.values()):
+        self._settle(pass_.seen, listing_started, listings)
+        if self._finish_if_done(listings, pass_.seen):
+            return
+        if any(e.bulk_at is not None and e.outcome is None for e in self._entries.values()):
             await self._sleep(SETTLE_POLL)
+
+    def _finish_if_done(
+        self, listings: dict[OrderKind, _Listing], seen: dict[OrderKind, list[_Entry]]
+    ) -> bool:
+        """Done when every kind was listed completely with nothing left to close, or when what
+        keeps it from that cannot change by trying again."""
+        for kind, listing in listings.items():
+            if listing.problem is not None:
+                self._problems[kind] = listing.problem
+            else:
+                self._problems.pop(kind, None)
+            self._confirmed[kind] = listing.complete and listing.open_in_scope == 0
+        if self._widened:
+            return False  # a joined call widened the scope: list it before finishing
+        open_left = any(not e.failed for entries in seen.values() for e in entries)
+        unconfirmed_bulk = any(
+            e.bulk_at is not None and e.outcome is None for e in self._entries.values()
+        )
+        explicit_open = any(e.explicit and e.needs_cancel for e in self._entries.values())
+        all_complete = all(listing.complete for listing in listings.values())
+        if all_complete and not open_left and not unconfirmed_bulk and not explicit_open:
+            self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
+            self._finished = True
+            return True
+        listed_now = any(listing.complete for listing in listings.values())
+        if not self._listed_any and not listed_now:
+            # Nothing could be listed at all: say so now rather than at the deadline.
+            self._problems[None] = "could not list open orders: " + "; ".join(
+                f"{kind.value}: {listing.problem}" for kind, listing in listings.items()
+            )
+            self._finished = True
+            return True
+        self._listed_any = self._listed_any or listed_now
+        stuck = [x for x in listings.values() if not x.complete and not x.final]
+        if not stuck and not open_left and not unconfirmed_bulk and not explicit_open:
+            # Only listings that repeating cannot fix are left: they stay unconfirmed.
+            self._finished = True
+            return True
+        return False
+
+    def _feed(self, run: CancelRun, targets: Iterable[CancelTarget]) -> None:
+        batch = []
+        for target in targets:
+            self._fed[target] = self._entries[target]
+            batch.append(target)
+        if batch:
+            run.feed(batch)
 
     def _run_progress(self, done: int, total: int) -> None:
         if self._progress is None:
             return
-        closed = sum(1 for e in self._entries.values() if e.outcome is not None)
+        closed = sum(
+            1 for e in self._entries.values() if e.outcome is not None and e.outcome.closed
+        )
         self._progress(min(closed + done, len(self._entries)), len(self._entries))
 
-    # -- pieces of a pass --------------------------------------------------------------------
-
-    def _symbol_eligible(self, symbol: str) -> bool:
-        """cancel-symbol-order only where every open order of the symbol is to go."""
-        if not self._use_symbol_cancel:
-            return False
-        return self._scope is None or symbol in self._scope
-
-    def _in_scope(self, symbol: str) -> bool:
-        return self._scope is None or symbol in self._scope
-
-    def _entry_for(self, row: CancelTarget) -> _Entry | None:
-        """The entry of a listed order, created if new; None if out of scope and not asked."""
-        assert row.order_id is not None
-        key = (row.symbol, row.order_id)
-        entry = self._by_order.get(key)
-        if entry is None and row.client_oid is not None:
-            entry = self._by_client_oid.get((row.symbol, row.client_oid))
-            if entry is not None:
-                self._by_order[key] = entry
-        if entry is None:
-            if not self._in_scope(row.symbol):
-                return None
-            entry = _Entry(row)
-            self._entries[row] = entry
-            self._by_order[key] = entry
-        # Listed again after a final outcome other than FAILED: it is open, so work on it again.
-        if entry.outcome is not None and entry.outcome.status is not CancelStatus.FAILED:
-            entry.outcome = None
-        return entry
-
-    @staticmethod
-    def _cancel_target(entry: _Entry, row: CancelTarget) -> CancelTarget:
-        # A caller's clientOid-only target is cancelled by the orderId the listing revealed.
-        return entry.target if entry.target.order_id is not None else row
-
-    @staticmethod
-    def _needs_work(entry: _Entry) -> bool:
-        outcome = entry.outcome
-        if entry.by_symbol_at is not None and outcome is None:
-            return False
-        return outcome is None or outcome.status is CancelStatus.UNRESOLVED
-
     def _harvest(self) -> None:
-        """Copy final outcomes of the current run's targets into the entries."""
+        """Copy final outcomes of the current run into the entries."""
         run = self._run
         if run is None:
             return
-        for target in run.fed_targets():
+        for target, entry in self._fed.items():
             outcome = run.outcome_of(target)
-            if outcome is None:
+            if outcome is None or entry.bulk_at is not None:
                 continue
-            entry = self._entries.get(target)
-            if entry is None and target.order_id is not None:
-                entry = self._by_order.get((target.symbol, target.order_id))
-            if entry is not None and entry.by_symbol_at is None:
-                entry.outcome = CancelOutcome(
-                    entry.target, outcome.status, outcome.error_code, outcome.error_msg,
-                    (entry.outcome.attempts if entry.outcome else 0) + outcome.attempts,
-                )  # fmt: skip
+            attempts = (entry.outcome.attempts if entry.outcome else 0) + outcome.attempts
+            entry.outcome = CancelOutcome(
+                entry.target, outcome.status, outcome.error_code, outcome.error_msg, attempts
+            )
+        self._fed = {}
 
-    def _confirm_listed_gone(self, seen_open: list[_Entry], listing_started: float) -> None:
-        """A symbol cancel is confirmed by a complete listing that began after it was accepted:
-        its orders missing from that listing are cancelled; still there after the settle
-        time, the symbol cancel did not take and they are cancelled by id."""
-        still_open = {id(e) for e in seen_open}
+    def _settle(
+        self,
+        seen: dict[OrderKind, list[_Entry]],
+        listing_started: float,
+        listings: dict[OrderKind, _Listing],
+    ) -> None:
+        """What a complete listing of a kind confirms: orders a bulk cancel covered before the
+        listing began and that it no longer shows are cancelled; still shown after the settle
+        time, the bulk cancel did not take them and they go by id. An order that timed out
+        and is no longer listed is not open."""
         now = self._loop.time()
-        for entry in self._entries.values():
-            outcome = entry.outcome
-            if (
-                outcome is not None
-                and outcome.status is CancelStatus.UNRESOLVED
-                and id(entry) not in still_open
-                and self._in_scope(entry.target.symbol)
-            ):
-                # Unanswered (a timeout may hide a cancel that happened), and a complete listing
-                # no longer shows it: it is not open.
-                entry.outcome = CancelOutcome(
-                    entry.target, CancelStatus.NOT_OPEN, outcome.error_code,
-                    "not listed as open any more", outcome.attempts,
-                )  # fmt: skip
-            accepted = entry.by_symbol_at
-            if accepted is None or entry.outcome is not None or accepted >= listing_started:
+        for kind, listing in listings.items():
+            if not listing.complete:
                 continue
-            if id(entry) not in still_open:
-                entry.outcome = CancelOutcome(entry.target, CancelStatus.CANCELLED, attempts=1)
-            elif now - accepted >= SYMBOL_CANCEL_SETTLE:
-                entry.by_symbol_at = None
+            still_open = {id(e) for e in seen.get(kind, ())}
+            for entry in self._entries.values():
+                if entry.target.kind is not kind or not self._in_scope(entry.target.symbol):
+                    continue
+                outcome = entry.outcome
+                if (
+                    outcome is not None
+                    and outcome.status is CancelStatus.UNRESOLVED
+                    and id(entry) not in still_open
+                ):
+                    entry.outcome = CancelOutcome(
+                        entry.target, CancelStatus.NOT_OPEN, outcome.error_code,
+                        "not listed as open any more", outcome.attempts,
+                    )  # fmt: skip
+                accepted = entry.bulk_at
+                if accepted is None or entry.outcome is not None or accepted >= listing_started:
+                    continue
+                if id(entry) not in still_open:
+                    entry.outcome = CancelOutcome(entry.target, CancelStatus.CANCELLED, attempts=1)
+                elif now - accepted >= BULK_SETTLE:
+                    entry.bulk_at = None
+                    entry.by_id_only = True
 
     async def _sleep(self, seconds: float) -> None:
-        if self._deadline_at is not None:
-            seconds = min(seconds, max(0.0, self._deadline_at - self._loop.time()))
+        remaining = self._scope.deadline.remaining()
+        if remaining is not None:
+            seconds = min(seconds, remaining)
         await asyncio.sleep(seconds)
 
-    # -- listing -----------------------------------------------------------------------------
+    # -- listed orders -----------------------------------------------------------------------
 
-    async def _list_scope(self, on_page: Callable[[list[CancelTarget]], None]) -> bool:
-        """List every open order in scope; True if every listing ran to its last page."""
-        if self._scope is None:
-            return await self._list(None, on_page)
-        symbols = sorted(self._scope)
-        results = await asyncio.gather(*(self._list(s, on_page) for s in symbols))
-        return all(results)
-
-    async def _list(
-        self, symbol: str | None, on_page: Callable[[list[CancelTarget]], None]
-    ) -> bool:
-        id_less_than: str | None = None
-        failures = 0
-        while True:
-            params = [("symbol", symbol)] if symbol else []
-            params.append(("limit", str(PAGE_SIZE)))
-            if id_less_than is not None:
-                params.append(("idLessThan", id_less_than))
-            response = await self._call(self._list_budget, "GET", UNFILLED_ORDERS_PATH,
-                                        urlencode(params), b"")  # fmt: skip
-            if response is None:
-                return False  # deadline
-            self._list_requests += 1
-            answer = decode_unfilled(response.body) if response.status == 200 else None
-            if answer is None or text(answer.code) != SUCCESS_CODE:
-                failures += 1
-                if not await self._after_failure(response, failures, "list open orders"):
-                    return False
-                continue
-            failures = 0
-            rows = answer.data or []
-            page = []
-            for row in rows:
-                try:
-                    page.append(CancelTarget(
-                        symbol=text(row.symbol) or "", order_id=text(row.order_id),
-                        client_oid=text(row.client_oid),
-                    ))  # fmt: skip
-                except InvalidTarget as exc:
-                    log.warning("listed order skipped: %s", exc)
-            ids = [p.order_id for p in page if p.order_id is not None]
-            if page:
-                on_page([p for p in page if p.order_id is not None])
-            if len(rows) < PAGE_SIZE or not ids:
-                return True
-            id_less_than = min(ids, key=_id_order)
-
-    # -- cancel-symbol-order -----------------------------------------------------------------
-
-    async def _cancel_symbol(self, symbol: str, bucket: list[_Entry], run: CancelRun) -> None:
-        """Cancel a whole symbol; on failure, hand its orders to the batch lane instead."""
-        now = self._loop.time()
-        for entry in bucket:
-            entry.by_symbol_at = now
-        body = encode_json({"symbol": symbol})
-        failures = 0
-        while True:
-            response = await self._call(self._symbol_budget, "POST", SYMBOL_CANCEL_PATH, "", body)
-            if response is None:
-                break
-            self._symbol_cancels += 1
-            envelope = decode_envelope(response.body) if response.status == 200 else None
-            if envelope is not None and text(envelope.code) == SUCCESS_CODE:
-                log.debug("cancel-symbol-order %s accepted", symbol)
-                stamp = self._loop.time()
-                for entry in self._entries.values():
-                    if entry.target.symbol == symbol and entry.by_symbol_at is not None:
-                        entry.by_symbol_at = stamp
-                return
-            failures += 1
-            if not await self._after_failure(response, failures, f"cancel {symbol}"):
-                break
-        for entry in bucket:
-            entry.by_symbol_at = None
-        if run.feed_is_open:
-            run.feed([e.target for e in bucket])
-
-    # -- one request, shared by listing and symbol cancel ------------------------------------
-
-    async def _call(
-        self, budget: RateBudget, method: str, path: str, query: str, body: bytes
-    ) -> HttpResponse | None:
-        """One signed request within its budget; None when the deadline came first."""
-        engine = self._engine
-        if not await budget.acquire(self._deadline_at):
+    def entry_for(self, kind: OrderKind, row: ListedOrder) -> tuple[_Entry, CancelTarget] | None:
+        """The entry of a listed order (created if new) and the target that cancels it; None
+        if it is out of scope and not asked for, or not a usable row."""
+        if row.symbol is None or row.order_id is None:
             return None
-        timeout = engine.request_timeout
-        if self._deadline_at is not None:
-            timeout = max(0.001, min(timeout, self._deadline_at - self._loop.time()))
-        throttled = False
         try:
-            response = await engine._request_signed(method, path, query, body, timeout)
-            throttled = response.status == 429
-        except TransportError as exc:
-            log.debug("%s %s failed: %s", method, path, exc)
-            return HttpResponse(0, str(exc).encode())
-        finally:
-            budget.release_now(throttled=throttled)
-        if throttled:
-            self._throttled += 1
-        return response
-
-    async def _after_failure(self, response: HttpResponse, failures: int, what: str) -> bool:
-        """Back off and say whether to try again."""
-        envelope = decode_envelope(response.body)
-        code = text(envelope.code) if envelope else None
-        msg = text(envelope.msg) if envelope else None
-        if response.status == 0:
-            verdict = Verdict.RETRY
-        else:
-            verdict = classify_code(code, msg) if code else classify_http_status(response.status)
-            if classify_http_status(response.status) is Verdict.RETRY:
-                verdict = Verdict.RETRY if verdict is not Verdict.RESYNC_CLOCK else verdict
-        if verdict is Verdict.RESYNC_CLOCK:
-            await self._engine.resync_clock()
-        elif verdict is not Verdict.RETRY or failures >= self._engine.max_attempts:
-            log.warning("panic: %s failed for good (HTTP %s, code=%s, msg=%s)",
-                        what, response.status, code, msg)  # fmt: skip
-            return False
-        engine = self._engine
-        await self._sleep(min(engine.backoff_cap, engine.backoff_base * 2 ** (failures - 1)))
-        return not self._expired()
+            listed = CancelTarget(
+                symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid, kind=kind
+            )
+        except InvalidTarget as exc:
+            log.warning("listed order skipped: %s", exc)
+            return None
+        key = (kind, listed.symbol, row.order_id)
+        entry = self._by_order.get(key)
+        if entry is None and row.client_oid is not None:
+            entry = self._by_client_oid.get((kind, listed.symbol, row.client_oid))
+            if entry is not None:
+                self._by_order[key] = entry
+        if entry is None:
+            if not self._in_scope(listed.symbol):
+                return None
+            entry = self._add(listed, explicit=False) or self._entries[listed]
+            self._by_order[key] = entry
+        entry.listed = True
+        # Listed again after a final outcome other than FAILED: it is open; work on it again.
+        if entry.outcome is not None and entry.outcome.status is not CancelStatus.FAILED:
+            entry.outcome = None
+        # The listing beats the caller's ids: cancel by the orderId the exchange shows.
+        target = entry.target if entry.target.order_id == row.order_id else listed
+        return entry, target
 
     # -- the report --------------------------------------------------------------------------
 
     def _report(self) -> PanicReport:
         outcomes = []
-        why = "the deadline passed" if self._expired() else "the panic stopped"
+        expired = self._scope.deadline.expired()
+        why = "the deadline passed" if expired else "the panic stopped"
+        counts: dict[OrderKind, dict[str, int]] = {
+            k: {"listed": 0, **{s.value: 0 for s in CancelStatus}} for k in OrderKind
+        }
         for entry in self._entries.values():
             outcome = entry.outcome
             if outcome is None:
                 msg = f"{why} before this order was confirmed closed"
-                if entry.by_symbol_at is not None:
-                    msg = f"{why} before a listing confirmed cancel-symbol-order closed it"
+                if entry.bulk_at is not None:
+                    msg = f"{why} before a listing confirmed the bulk cancel closed it"
                 outcome = CancelOutcome(entry.target, CancelStatus.UNRESOLVED, None, msg, 0)
             outcomes.append(outcome)
-        requests = self._cancel_requests + self._symbol_cancels + self._list_requests
+            tally = counts[entry.target.kind]
+            tally[outcome.status.value] += 1
+            tally["listed"] += entry.listed
+        problems = dict(self._problems)
+        refusal = self._scope.refusal
+        if refusal is not None:
+            hint = CODE_HINTS.get(refusal[0])
+            problems[None] = f"credentials refused: code {refusal[0]}, {hint or refusal[1]}"
+        elif expired and not self._account_empty:
+            problems.setdefault(None, f"the deadline of {self._scope.deadline.seconds:g}s passed")
+        for kind in self._kinds:
+            if not self._confirmed.get(kind) and kind not in problems and None not in problems:
+                problems[kind] = "not confirmed empty by a complete listing"
+        by_kind = {
+            kind.value: KindSummary(
+                listed=counts[kind]["listed"],
+                cancelled=counts[kind]["cancelled"],
+                not_open=counts[kind]["not_open"],
+                failed=counts[kind]["failed"],
+                unresolved=counts[kind]["unresolved"],
+                confirmed_empty=self._confirmed.get(kind, False),
+                problem=problems.get(kind),
+            )
+            for kind in self._kinds
+        }
+        for what, problem in problems.items():
+            if what is not None:
+                log.warning("panic: %s orders: %s", what.value, problem)
+        requests = self._stats.requests
+        family = self._session.family
+        bulk_names = {b.endpoint.name for b in family.bulk.values()}
+        list_names = {lister.endpoint.name for lister in family.listing.values()}
         return PanicReport(
             outcomes,
-            requests=requests,
+            requests=self._stats.total,
             elapsed=self._loop.time() - self._started,
-            throttled=self._throttled,
-            account_empty=self._account_empty,
+            throttled=self._stats.throttled,
+            problems=tuple(
+                problem if kind is None else f"{kind.value} orders: {problem}"
+                for kind, problem in problems.items()
+            ),
+            account_empty=self._account_empty and not problems,
             passes=self._passes,
-            cancel_requests=self._cancel_requests,
-            symbol_cancels=self._symbol_cancels,
-            list_requests=self._list_requests,
+            cancel_requests=sum(
+                n for name, n in requests.items() if name not in bulk_names | list_names
+            ),
+            symbol_cancels=sum(n for name, n in requests.items() if name in bulk_names),
+            list_requests=sum(n for name, n in requests.items() if name in list_names),
+            by_kind=by_kind,
         )
 
 
-def _failed(entry: _Entry) -> bool:
-    return entry.outcome is not None and entry.outcome.status is CancelStatus.FAILED
+class _Pass:
+    """One pass's listings and bulk cancels."""
 
+    def __init__(self, panic: Panic, run: CancelRun) -> None:
+        self.panic = panic
+        self.run = run
+        self.session = panic._session
+        self.loop = panic._loop
+        self.seen: dict[OrderKind, list[_Entry]] = {}
+        self._seen_ids: set[int] = set()
+        self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
+        self._bulk_tasks: list[asyncio.Task[None]] = []
+        self._plan_bulk_fired = False
 
-def _id_order(order_id: str) -> tuple[int, int, str]:
-    # Exchange ids are decimal; compare them as numbers, anything else as text after them.
-    return (0, int(order_id), "") if order_id.isdigit() else (1, 0, order_id)
+    def cancel(self) -> None:
+        for task in self._bulk_tasks:
+            task.cancel()
 
+    async def list_all(self) -> dict[OrderKind, _Listing]:
+        kinds = self.panic._kinds
+        results = await asyncio.gather(*(self._list_kind(kind) for kind in kinds))
+        return dict(zip(kinds, results, strict=True))
 
-def install_panic_handler(
-    engine: CancelEngine,
-    signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
-    **panic_kwargs: object,
-) -> Callable[[], None]:
-    """On each of ``signals``, start (or join) ``engine.start_panic(**panic_kwargs)``.
+    async def finish_bulk(self) -> None:
+        for bucket in self._held.values():
+            if len(bucket) < SYMBOL_CANCEL_THRESHOLD:
+                self._by_id(bucket)
+        if self._bulk_tasks:
+            await asyncio.gather(*self._bulk_tasks)
 
-    Returns a function that removes the handlers. Must be called from the running loop.
-    """
-    loop = asyncio.get_running_loop()
+    # -- listing -----------------------------------------------------------------------------
 
-    def on_signal(signum: signal.Signals) -> None:
-        log.warning("signal %s: panic cancel", signum.name)
-        engine.start_panic(**panic_kwargs)  # type: ignore[arg-type]
+    async def _list_kind(self, kind: OrderKind) -> _Listing:
+        lister = self.session.family.listing.get(kind)
+        if lister is None:
+            return _Listing(False, f"not listable on a {self.session.family.name} account", True)
+        symbols = self.panic._symbols
+        if symbols is None:
+            return await self._list(kind, lister, None)
+        parts = await asyncio.gather(*(self._list(kind, lister, s) for s in sorted(symbols)))
+        merged = _Listing()
+        for part in parts:
+            merged.complete &= part.complete
+            merged.final |= part.final
+            merged.open_in_scope += part.open_in_scope
+            merged.problem = merged.problem or part.problem
+        return merged
 
-    for signum in signals:
-        loop.add_signal_handler(signum, on_signal, signum)
+    async def _list(self, kind: OrderKind, lister: Lister, symbol: str | None) -> _Listing:
+        """Every page of one listing; pages go to ``_on_page`` as they arrive."""
+        session, scope, policy = self.session, self.panic._scope, self.session.policy
+        listing = _Listing()
+        cursor: str | None = None
+        cursors_seen: set[str] = set()
+        failures = 0
+        pages = 0
+        while True:
+            try:
+                reply = await session.call(
+                    lister.endpoint,
+                    lister.codec,
+                    scope,
+                    self.panic._stats,
+                    query=lister.query(symbol, cursor),
+                )
+            except CallStopped as exc:
+                return _Listing(False, f"listing stopped: {exc.reason}", True)
+            except TransportError as exc:
+                verdict, problem = Verdict.RETRY, f"no answer: {exc}"
+            else:
+                verdict, problem = reply.verdict, f"code {reply.code}: {reply.msg}"
+                page = lister.page(reply.data) if verdict is Verdict.OK else None
+                if verdict is Verdict.OK and page is None:
+                    verdict, problem = Verdict.RETRY, "an answer of an unexpected shape"
+                if verdict is Verdict.OK and page is not None:
+                    failures = 0
+                    pages += 1
+                    listing.open_in_scope += self._on_page(kind, page.rows)
+                    if page.cursor is None:
+                        return listing
+                    if (
+                        page.cursor in cursors_seen
+                        or (cursor is not None and id_order(page.cursor) >= id_order(cursor))
+                        or pages >= MAX_PAGES
+                    ):
+                        log.warning("panic: %s listing cursor does not move on", kind.value)
+                        return _Listing(
+                            False,
+                            "the listing's cursor does not move on",
+                            True,
+                            listing.open_in_scope,
+                        )
+                    cursors_seen.add(page.cursor)
+                    cursor = page.cursor
+                    continue
+            if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(reply.code):
+                return _Listing(False, "account type changed; listing again", False)
+            if verdict is Verdict.CREDENTIALS:
+                return _Listing(False, f"credentials refused ({problem})", True)
+            if verdict in (Verdict.FAIL, Verdict.SPLIT, Verdict.NOT_OPEN, Verdict.WRONG_ACCOUNT):
+                hint = CODE_HINTS.get(reply.code or "")
+                return _Listing(
+                    False, f"listing refused, {problem}" + (f" ({hint})" if hint else ""), True
+                )
+            failures += 1
+            if failures >= policy.max_attempts:
+                return _Listing(False, f"listing failed {failures} times; last: {problem}", False)
+            if verdict is not Verdict.RESYNC_CLOCK:
+                await self.panic._sleep(policy.delay(failures, session.rng))
+            if scope.over:
+                return _Listing(False, "listing stopped at the deadline", True)
 
-    def remove() -> None:
-        for signum in signals:
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(signum)
+    def _on_page(self, kind: OrderKind, rows: list[ListedOrder]) -> int:
+        """Route a page's orders to the cancel lanes; how many open ones in scope it showed."""
+        panic, now = self.panic, self.loop.time()
+        to_feed: list[tuple[_Entry, CancelTarget]] = []
+        seen = self.seen.setdefault(kind, [])
+        count = 0
+        for row in rows:
+            found = panic.entry_for(kind, row)
+            if found is None:
+                continue
+            entry, target = found
+            if id(entry) in self._seen_ids:
+                continue  # the same order twice in one listing
+            self._seen_ids.add(id(entry))
+            seen.append(entry)
+            count += 1
+            if entry.bulk_at is not None and now - entry.bulk_at < BULK_SETTLE:
+                continue  # a bulk cancel covers it; the exchange has not caught up yet
+            if entry.failed:
+                continue  # refused for good (e.g. permissions): asking again changes nothing
+            if self._bulk_eligible(kind, entry):
+                if kind is OrderKind.NORMAL:
+                    self._hold_for_symbol_cancel(entry, target)
+                    continue
+                if kind is OrderKind.PLAN:
+                    self._plan_bulk(entry)
+                    continue
+            to_feed.append((entry, target))
+        self._by_id(to_feed)
+        return count
 
-    return remove
+    def _bulk_eligible(self, kind: OrderKind, entry: _Entry) -> bool:
+        """A bulk cancel only where every open order it touches is to go."""
+        return (
+            self.panic._use_bulk
+            and not entry.by_id_only
+            and kind in self.session.family.bulk
+            and self.panic._in_scope(entry.target.symbol)
+        )
+
+    def _by_id(self, pairs: Sequence[tuple[_Entry, CancelTarget]]) -> None:
+        run = self.run
+        if run.feed_is_open:
+            for entry, target in pairs:
+                self.panic._fed[target] = entry
+            run.feed([target for _, target in pairs])
+
+    # -- bulk cancels ------------------------------------------------------------------------
+
+    def _hold_for_symbol_cancel(self, entry: _Entry, target: CancelTarget) -> None:
+        symbol = entry.target.symbol
+        bucket = self._held.setdefault(symbol, [])
+        bucket.append((entry, target))
+        if len(bucket) == SYMBOL_CANCEL_THRESHOLD:
+            bulk = self.session.family.bulk[OrderKind.NORMAL]
+            self._start_bulk(bulk, [symbol], [e for e, _ in bucket], bucket)
+        elif len(bucket) > SYMBOL_CANCEL_THRESHOLD:
+            entry.bulk_at = entry.bulk_at or self.loop.time()
+
+    def _plan_bulk(self, entry: _Entry) -> None:
+        entry.bulk_at = entry.bulk_at or self.loop.time()
+        if self._plan_bulk_fired:
+            return
+        self._plan_bulk_fired = True
+        symbols = self.panic._symbols
+        bulk = self.session.family.bulk[OrderKind.PLAN]
+        self._start_bulk(bulk, None if symbols is None else sorted(symbols), [entry], [])
+
+    def _start_bulk(
+        self,
+        bulk: BulkCancel,
+        symbols: list[str] | None,
+        covered: list[_Entry],
+        fallback: list[tuple[_Entry, CancelTarget]],
+    ) -> None:
+        task = self.loop.create_task(self._bulk(bulk, symbols, covered, fallback))
+        self._bulk_tasks.append(task)
+
+    async def _bulk(
+        self,
+        bulk: BulkCancel,
+        symbols: list[str] | None,
+        covered: list[_Entry],
+        fallback: list[tuple[_Entry, CancelTarget]],
+    ) -> None:
+        """One bulk cancel; accepted, it covers every order of its kind on its symbols (to be
+        confirmed by a listing); refused, those orders go by id."""
+        panic, session = self.panic, self.session
+        kind = covered[0].target.kind
+        now = self.loop.time()
+        for entry in covered:
+            entry.bulk_at = now
+        failures = 0
+        while True:
+            try:
+                reply = await session.call(
+                    bulk.endpoint, bulk.codec, panic._scope, panic._stats,
+                    body=bulk.body(symbols),
+                )  # fmt: skip
+            except CallStopped:
+                break
+            except TransportError as exc:
+                verdict, problem = Verdict.RETRY, str(exc)
+            else:
+                verdict, problem = reply.verdict, f"code {reply.code}: {reply.msg}"
+                if verdict is Verdict.OK:
+                    stamp = self.loop.time()
+                    log.debug("%s %s accepted", bulk.endpoint.name, symbols or "all")
+                    for entry in panic._entries.values():
+                        if (
+                            entry.bulk_at is not None
+                            and entry.target.kind is kind
+                            and (symbols is None or entry.target.symbol in symbols)
+                        ):
+                            entry.bulk_at = stamp
+                    return
+            failures += 1
+            if verdict not in (Verdict.RETRY, Verdict.THROTTLED, Verdict.RESYNC_CLOCK):
+                break
+            if failures >= session.policy.max_attempts:
+                break
+            await panic._sleep(session.policy.delay(failures, session.rng))
+        log.warning(
+            "panic: %s refused (%s); cancelling by id",
+            bulk.endpoint.name,
+            problem if failures else "stopped",
+        )
+        pairs = fallback or [(e, e.target) for e in covered]
+        for entry in panic._entries.values():
+            if (
+                entry.target.kind is kind
+                and entry.bulk_at is not None
+                and entry.outcome is None
+                and (symbols is None or entry.target.symbol in symbols)
+            ):
+                entry.bulk_at = None
+                if not any(entry is e for e, _ in pairs):
+                    pairs.append((entry, entry.target))
+        self._by_id(pairs)

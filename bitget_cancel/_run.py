@@ -1,61 +1,113 @@
 """One ``cancel()`` call: plan -> send -> classify -> re-plan what is retryable -> report.
 
-Batches are bound to rate slots as late as possible: a request's orders are chosen when its slot
-is granted, and orders waiting for a retry are planned afresh together, so a retry never costs
-more requests than it must. Every distinct wire entry (``_Unit``) is in exactly one place at any
-time: queued, in flight, waiting for a retry, or final.
+Each kind of order has a lane (normal orders in batches, TP/SL and plan orders one a request),
+each lane its endpoint and budget, all lanes concurrently. A lane binds orders to a request only
+once its budget slot is granted, and plans whatever is due afresh, together, so a retry never
+costs more requests than it must. Every order is in exactly one place at any time: queued, in
+flight, waiting for a retry, or final.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 from collections import deque
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
 
-from ._errors import (
-    CREDENTIAL_CODES,
-    SUCCESS_CODE,
-    RequestTimeout,
-    TransportError,
-    Verdict,
-    classify_code,
-    classify_http_status,
-)
-from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget
-from ._plan import Batch, Mode, WireKey, plan_batches, wire_key
-from ._transport import HttpResponse
-from ._wire import BATCH_CANCEL_PATH, CancelAnswer, OrderItem, decode_cancel, decode_envelope, text
-
-if TYPE_CHECKING:
-    from ._engine import CancelEngine
-    from ._limit import RateBudget
+from ._budget import Slot
+from ._classify import CODE_HINTS, Verdict, classify_item
+from ._exceptions import CallStopped, RequestTimeout, TransportError
+from ._family import CancelRoute, ItemResult
+from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
+from ._plan import Batch, Mode, plan
+from ._policy import CallScope, Deadline
+from ._session import CallStats, ExchangeSession, Reply
 
 log = logging.getLogger("bitget_cancel")
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
 
-# Where a unit is; used for the message of whatever the deadline leaves unresolved.
+# Where an order is; used for the message of whatever the deadline leaves unresolved.
 _QUEUED, _IN_FLIGHT, _WAITING, _FINAL = range(4)
 
+_VERDICT_ACTIONS = {
+    Verdict.RETRY: "will retry",
+    Verdict.THROTTLED: "throttled, will retry",
+    Verdict.RESYNC_CLOCK: "clock resync, then retry",
+    Verdict.SPLIT: "split to isolate the refused order",
+}
 
-class _Unit:
-    """One order as the exchange sees it; every target naming it shares its outcome."""
+# (kind, by orderId, symbol, id): the identity of an order as a request names it.
+OrderKey = tuple[OrderKind, bool, str, str]
 
-    __slots__ = ("attempts", "code", "due", "msg", "place", "status", "target")
+
+class _Order:
+    """One order as the exchange sees it; every target naming it shares its outcome.
+
+    It is what the planner packs: ``order_id`` is None when the order is asked by clientOid
+    (also after the exchange did not know the orderId of a target that has both).
+    """
+
+    __slots__ = (
+        "attempts",
+        "client_oid",
+        "code",
+        "due",
+        "kind",
+        "msg",
+        "order_id",
+        "place",
+        "retried_by_client_oid",
+        "status",
+        "symbol",
+        "target",
+    )
 
     def __init__(self, target: CancelTarget) -> None:
         self.target = target
+        self.kind = target.kind
+        self.symbol = target.symbol
+        self.order_id = target.order_id
+        self.client_oid = target.client_oid
         self.attempts = 0
         self.place = _QUEUED
         self.status: CancelStatus | None = None
         self.code: str | None = None
         self.msg: str | None = None
         self.due = 0.0
+        self.retried_by_client_oid = False
+
+    @property
+    def key(self) -> OrderKey:
+        if self.order_id is not None:
+            return (self.kind, True, self.symbol, self.order_id)
+        assert self.client_oid is not None
+        return (self.kind, False, self.symbol, self.client_oid)
+
+
+def order_key(target: CancelTarget) -> OrderKey:
+    if target.order_id is not None:
+        return (target.kind, True, target.symbol, target.order_id)
+    assert target.client_oid is not None
+    return (target.kind, False, target.symbol, target.client_oid)
+
+
+class _Lane:
+    """The orders of one kind: what is planned, what waits for a retry, what is in flight."""
+
+    __slots__ = ("in_flight", "kind", "ready", "route", "waiting", "wake")
+
+    def __init__(self, kind: OrderKind) -> None:
+        self.kind = kind
+        self.ready: deque[Batch[_Order]] = deque()
+        self.route: CancelRoute | None = None  # the route ``ready`` was planned for
+        self.waiting: list[_Order] = []
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.wake = asyncio.Event()
+
+    def due(self, now: float) -> bool:
+        return any(o.due <= now for o in self.waiting)
 
 
 class CancelRun:
@@ -63,41 +115,30 @@ class CancelRun:
 
     def __init__(
         self,
-        engine: CancelEngine,
-        targets: Sequence[CancelTarget],
+        session: ExchangeSession,
+        targets: Iterable[CancelTarget],
         mode: Mode,
         deadline: float | None,
         progress: Progress | None = None,
     ) -> None:
-        self._engine = engine
+        self._session = session
+        self._policy = session.policy
+        self._loop = session.loop
+        self._mode = mode
+        self._deadline_seconds = deadline
         self._progress = progress
         self._done = 0
-        self._mode = mode
-        self._deadline = deadline
-        self._loop = asyncio.get_running_loop()
-        self._started = self._loop.time()
-        self._deadline_at = None if deadline is None else self._started + deadline
-        # One dict dedupes (first-seen order) and is the seen-set of feed(): one hash a target.
-        self._seen: dict[CancelTarget, None] = dict.fromkeys(targets)
-        self._targets = list(self._seen)  # distinct, first-seen order
-        self._units: dict[WireKey, _Unit] = {}
-        # The unit of each of _targets (same index), and each unit by id() of its own target:
-        # batches carry those very objects, so no wire key is rebuilt per request or report.
-        self._target_units: list[_Unit] = []
-        self._unit_of: dict[int, _Unit] = {}
-        self._index(self._targets)
-        self._waiting: list[_Unit] = []
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
+        # Distinct targets in first-seen order, each with the order it names.
+        self._order_of: dict[CancelTarget, _Order] = {}
+        self._orders: dict[OrderKey, _Order] = {}
+        self._lanes = {kind: _Lane(kind) for kind in OrderKind}
         self._feed_open = False
-        self._rng: random.Random = engine._rng
-        self.requests = 0
-        self.throttled = 0
-        # (code, msg) once the exchange refused the account's credentials: nothing more is sent.
-        self._refused: tuple[str, str] | None = None
-        self._refusal = asyncio.Event()
-
-    # -- the loop ----------------------------------------------------------------------------
+        self._started = self._loop.time()
+        self._scope: CallScope | None = None
+        self.stats = CallStats()
+        for order in self._index(targets):
+            order.place = _WAITING
+            self._lanes[order.kind].waiting.append(order)
 
     # -- feeding a run that is already going (the panic streams listed orders in) ------------
 
@@ -105,406 +146,399 @@ class CancelRun:
         """Keep the run alive for ``feed()`` until ``close_feed()``. Call before ``execute()``."""
         self._feed_open = True
 
-    def feed(self, targets: Sequence[CancelTarget]) -> None:
-        """Add targets to a running call; they are planned with whatever is due next."""
-        now = self._loop.time()
-        new = []
-        for target in targets:
-            if target in self._seen:
-                continue
-            self._seen[target] = None
-            new.append(target)
-        self._targets.extend(new)
-        for unit in self._index(new):
-            unit.place, unit.due = _WAITING, now
-            self._waiting.append(unit)
-        self._report_progress()
-        self._wake.set()
-
-    def _index(self, targets: Sequence[CancelTarget]) -> list[_Unit]:
-        """Index distinct targets just added to _targets; the units of orders new to the run."""
-        units, unit_of, target_units = self._units, self._unit_of, self._target_units
-        fresh = []
-        for target in targets:
-            order_id = target.order_id
-            # wire_key(target), inlined for the usual target, one named by orderId
-            key = (True, target.symbol, order_id) if order_id is not None else wire_key(target)
-            unit = units.get(key)
-            if unit is None:
-                unit = units[key] = _Unit(target)
-                unit_of[id(target)] = unit
-                fresh.append(unit)
-            target_units.append(unit)
-        return fresh
-
     @property
     def feed_is_open(self) -> bool:
         return self._feed_open
 
-    def fed_targets(self) -> list[CancelTarget]:
-        """Every distinct target of this run so far, in first-seen order."""
-        return self._targets
+    def feed(self, targets: Iterable[CancelTarget]) -> None:
+        """Add targets to a running call; they are planned with whatever is due next."""
+        now = self._loop.time()
+        for order in self._index(targets):
+            order.place, order.due = _WAITING, now
+            lane = self._lanes[order.kind]
+            lane.waiting.append(order)
+            lane.wake.set()
+        self._report_progress()
 
     def close_feed(self) -> None:
         self._feed_open = False
-        self._wake.set()
+        for lane in self._lanes.values():
+            lane.wake.set()
+
+    def _index(self, targets: Iterable[CancelTarget]) -> list[_Order]:
+        """Record distinct targets; the orders new to the run."""
+        order_of, orders = self._order_of, self._orders
+        fresh = []
+        for target in targets:
+            if target in order_of:
+                continue
+            key = order_key(target)
+            order = orders.get(key)
+            if order is None:
+                order = orders[key] = _Order(target)
+                fresh.append(order)
+            elif target.client_oid != order.client_oid:
+                # Targets that share an orderId but not a clientOid: asking by one of the
+                # clientOids would answer for an order the others never named.
+                order.retried_by_client_oid = True
+            order_of[target] = order
+        return fresh
+
+    def fed_targets(self) -> list[CancelTarget]:
+        """Every distinct target of this run so far, in first-seen order."""
+        return list(self._order_of)
 
     def outcome_of(self, target: CancelTarget) -> CancelOutcome | None:
         """The outcome of a target once final (None while it is still being worked on)."""
-        unit = self._units.get(wire_key(target))
-        if unit is None or unit.status is None:
+        order = self._order_of.get(target)
+        if order is None or order.status is None:
             return None
-        return CancelOutcome(target, unit.status, unit.code, unit.msg, unit.attempts)
+        return CancelOutcome(target, order.status, order.code, order.msg, order.attempts)
 
     # -- the loop ----------------------------------------------------------------------------
 
-    async def execute(self) -> CancelReport:
-        budget = self._engine._cancel_budget()
-        ready: deque[Batch] = deque(
-            plan_batches((u.target for u in self._units.values()), self._mode)
-        )
+    async def execute(self, scope: CallScope | None = None) -> CancelReport:
+        """Send until every order has its outcome, the deadline, or refused credentials.
+
+        The deadline starts here, when the first request can go: indexing the targets is not
+        charged to it.
+        """
+        self._started = self._loop.time()
+        if scope is None:
+            scope = CallScope(Deadline(self._deadline_seconds, self._loop))
+        self._scope = scope
+        lanes = [
+            self._loop.create_task(self._lane_loop(lane, scope))
+            for lane in self._lanes.values()
+            if lane.waiting or self._feed_open
+        ]
         try:
-            while True:
-                now = self._loop.time()
-                if self._deadline_at is not None and now >= self._deadline_at:
-                    break
-                if self._refused is not None:
-                    break
-                if not ready and not any(u.due <= now for u in self._waiting):
-                    if not self._in_flight and not self._waiting and not self._feed_open:
-                        break
-                    await self._sleep_until_something(now)
-                    continue
-                if not await self._acquire(budget):
-                    break
-                # Bind orders to the slot only now that it is granted: whatever became due
-                # while waiting for it rides in the same request.
-                if not ready:
-                    ready.extend(self._plan_due(self._loop.time()))
-                if not ready:
-                    budget.give_back()
-                    continue
-                self._launch(ready.popleft())
-            await self._drain_in_flight()
+            await asyncio.gather(*lanes)
+            await self._drain_in_flight(scope)
         finally:
-            # Cancelled from outside (or any bug): in-flight tasks must not outlive the call.
-            for task in self._in_flight:
+            # Cancelled from outside (or any bug): no task of this call may outlive it.
+            for task in lanes:
                 task.cancel()
-        return self._report()
+            for lane in self._lanes.values():
+                for task in lane.in_flight:
+                    task.cancel()
+        return self._report(scope)
 
-    async def _acquire(self, budget: RateBudget) -> bool:
-        """A slot of the budget; False at the deadline or once the credentials are refused."""
-        if budget.poll(self._loop.time()) > 0.0:
-            # A wait ahead: a refusal of the credentials must end it, not the next free slot.
-            acquiring = self._loop.create_task(budget.acquire(self._deadline_at))
-            refusal = self._loop.create_task(self._refusal.wait())
+    async def _lane_loop(self, lane: _Lane, scope: CallScope) -> None:
+        session = self._session
+        while not scope.over:
+            now = self._loop.time()
+            if not lane.ready and not lane.due(now):
+                if not lane.in_flight and not lane.waiting and not self._feed_open:
+                    return
+                await self._sleep_until_something(lane, scope, now)
+                continue
+            route = session.family.cancel[lane.kind]
             try:
-                await asyncio.wait((acquiring, refusal), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                refusal.cancel()
-                if not acquiring.done():
-                    acquiring.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await acquiring
-            granted = not acquiring.cancelled() and acquiring.result()
-        else:
-            granted = await budget.acquire(self._deadline_at)
-        if granted and self._refused is not None:
-            budget.give_back()
-            return False
-        return granted
+                slot = await session.slot(route.endpoint, scope)
+            except CallStopped:
+                return
+            if route is not session.family.cancel[lane.kind]:
+                slot.give_back()  # the account type was learnt meanwhile: another endpoint
+                continue
+            # Bind orders to the slot only now that it is granted: whatever became due
+            # while waiting for it rides in the same request.
+            if lane.route is not route:
+                self._unplan(lane)
+                lane.route = route
+            if not lane.ready:
+                lane.ready.extend(self._plan_due(lane, route, self._loop.time()))
+            if not lane.ready:
+                slot.give_back()
+                continue
+            self._launch(lane, route, lane.ready.popleft(), slot)
 
-    def _plan_due(self, now: float) -> list[Batch]:
-        if not any(u.due <= now for u in self._waiting):
-            return []
+    def _unplan(self, lane: _Lane) -> None:
+        now = self._loop.time()
+        for batch in lane.ready:
+            for order in batch.targets:
+                order.place, order.due = _WAITING, now
+                lane.waiting.append(order)
+        lane.ready.clear()
+
+    def _plan_due(self, lane: _Lane, route: CancelRoute, now: float) -> list[Batch[_Order]]:
         # Orders due a moment later ride along: a few ms early costs nothing, a request does.
-        horizon = now + self._engine.backoff_base / 2
-        due = [u for u in self._waiting if u.due <= horizon]
-        self._waiting = [u for u in self._waiting if u.due > horizon]
-        for unit in due:
-            unit.place = _QUEUED
-        return plan_batches((u.target for u in due), self._mode)
+        horizon = now + self._policy.coalesce
+        due = [o for o in lane.waiting if o.due <= horizon]
+        if not due:
+            return []
+        lane.waiting = [o for o in lane.waiting if o.due > horizon]
+        for order in due:
+            order.place = _QUEUED
+        return plan(due, self._mode, route.max_batch)
 
-    async def _sleep_until_something(self, now: float) -> None:
-        wake_at = min((u.due for u in self._waiting), default=None)
-        if self._deadline_at is not None:
-            wake_at = self._deadline_at if wake_at is None else min(wake_at, self._deadline_at)
-        self._wake.clear()
-        if wake_at is None:
-            await self._wake.wait()
-            return
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(0.0, wake_at - now))
+    async def _sleep_until_something(self, lane: _Lane, scope: CallScope, now: float) -> None:
+        wake_at = min((o.due for o in lane.waiting), default=None)
+        deadline_at = scope.deadline.at
+        if deadline_at is not None:
+            wake_at = deadline_at if wake_at is None else min(wake_at, deadline_at)
+        lane.wake.clear()
+        waiters = [self._loop.create_task(lane.wake.wait())]
+        waiters.append(self._loop.create_task(scope.stopped.wait()))
+        try:
+            timeout = None if wake_at is None else max(0.0, wake_at - now)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
-    def _launch(self, batch: Batch) -> None:
-        task = self._loop.create_task(self._send(batch))
-        self._in_flight.add(task)
-        task.add_done_callback(self._landed)
+    def _launch(self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], slot: Slot) -> None:
+        task = self._loop.create_task(self._send(lane, route, batch, slot))
+        lane.in_flight.add(task)
 
-    def _landed(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._wake.set()
-        if not task.cancelled() and task.exception() is not None:
-            log.error("internal error while sending a batch", exc_info=task.exception())
+        def landed(task: asyncio.Task[None]) -> None:
+            slot.release()  # a task cancelled before it ran never reached its own finally
+            lane.in_flight.discard(task)
+            lane.wake.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("internal error while sending a batch", exc_info=task.exception())
 
-    async def _drain_in_flight(self) -> None:
+        task.add_done_callback(landed)
+
+    async def _drain_in_flight(self, scope: CallScope) -> None:
         """In-flight answers are still taken, until the deadline if there is one."""
-        if not self._in_flight:
-            return
-        timeout = None
-        if self._deadline_at is not None:
-            timeout = max(0.0, self._deadline_at - self._loop.time())
-        await asyncio.wait(set(self._in_flight), timeout=timeout)
+        tasks = {t for lane in self._lanes.values() for t in lane.in_flight}
+        if tasks:
+            await asyncio.wait(tasks, timeout=scope.deadline.remaining())
 
     # -- one request -------------------------------------------------------------------------
 
-    async def _send(self, batch: Batch) -> None:
-        engine = self._engine
-        unit_of = self._unit_of
-        # Batches are planned from the units' own targets, so id() finds them.
-        units = [unit_of.get(id(t)) or self._units[wire_key(t)] for t in batch.targets]
-        for unit in units:
-            unit.attempts += 1
-            unit.place = _IN_FLIGHT
-        timeout = engine.request_timeout
-        if self._deadline_at is not None:
-            timeout = max(0.001, min(timeout, self._deadline_at - self._loop.time()))
-        sent_at = self._loop.time()
-        throttled = False
-        response: HttpResponse | None = None
-        failure: str | None = None
-        self.requests += 1
+    async def _send(
+        self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], slot: Slot
+    ) -> None:
+        assert self._scope is not None
+        orders = batch.targets
+        for order in orders:
+            order.attempts += 1
+            order.place = _IN_FLIGHT
         try:
-            response = await engine._post_signed(BATCH_CANCEL_PATH, engine._encode(batch), timeout)
-            throttled = response.status == 429
-        except RequestTimeout as exc:
-            failure = f"timeout: {exc} (the exchange may have cancelled; asking again)"
+            reply = await self._session.send(
+                route.endpoint,
+                route.codec,
+                self._scope,
+                self.stats,
+                slot,
+                body=route.encode(batch),
+                orders=len(orders),
+            )
         except TransportError as exc:
-            failure = f"network: {exc}"
-        finally:
-            # Also on cancellation: the slot is given back as of now, which is when the request
-            # can no longer arrive, so the window stays exact.
-            engine._cancel_budget().release_now(throttled=throttled)
-        latency_ms = (self._loop.time() - sent_at) * 1000
-        if response is None:
-            log.debug(
-                "batch-cancel n=%d mode=%s failed after %.1fms: %s",
-                len(units),
-                batch.batch_mode,
-                latency_ms,
-                failure,
-            )
-            self._retry_or_give_up(units, None, failure or "no answer")
-            return
-        log.debug(
-            "batch-cancel n=%d mode=%s status=%d latency=%.1fms",
-            len(units),
-            batch.batch_mode,
-            response.status,
-            latency_ms,
-        )
-        if throttled:
-            self.throttled += 1
-        await self._apply(batch, units, response)
-
-    async def _apply(self, batch: Batch, units: list[_Unit], response: HttpResponse) -> None:
-        answer = decode_cancel(response.body) if response.status == 200 else None
-        if answer is not None and text(answer.code) == SUCCESS_CODE and answer.data is not None:
-            self._apply_items(batch, units, answer)
-            return
-        code, msg = self._whole_request_error(response, answer)
-        verdict = classify_code(code, msg) if code else classify_http_status(response.status)
-        if (
-            verdict is Verdict.FAIL
-            and not 200 <= response.status < 300
-            and classify_http_status(response.status) is Verdict.RETRY
-        ):
-            # 5xx and 429 are the server's trouble, whatever code they carry. (Not a 2xx: there
-            # a refusal code in a readable body means what it says.)
-            verdict = Verdict.RETRY
-        if verdict is Verdict.NOT_OPEN:
-            # A request-level "does not exist" is ambiguous for a batch; ask per order again.
-            verdict = Verdict.RETRY
-        if verdict is Verdict.RESYNC_CLOCK or verdict is Verdict.RETRY:
-            log.debug(
-                "batch-cancel HTTP %d code=%s msg=%s: %s %d orders",
-                response.status,
-                code,
-                msg,
-                "clock resync, then retry" if verdict is Verdict.RESYNC_CLOCK else "will retry",
-                len(units),
-            )
-        if verdict is Verdict.RESYNC_CLOCK:
-            await self._engine.resync_clock()
-            self._retry_or_give_up(units, code, msg, backoff=False)
-        elif verdict is Verdict.RETRY:
-            self._retry_or_give_up(units, code, msg)
-        else:
-            log.warning("batch-cancel refused: code=%s msg=%s (%d orders)", code, msg, len(units))
-            if code in CREDENTIAL_CODES and self._refused is None:
-                self._refused = (code, msg)
-                self._refusal.set()
-                self._wake.set()
-            for unit in units:
-                self._finish(unit, CancelStatus.FAILED, code, msg)
-
-    @staticmethod
-    def _whole_request_error(
-        response: HttpResponse, answer: CancelAnswer | None
-    ) -> tuple[str | None, str]:
-        if answer is not None:
-            code, msg = text(answer.code), text(answer.msg)
-        else:
-            envelope = decode_envelope(response.body)
-            code = text(envelope.code) if envelope is not None else None
-            msg = text(envelope.msg) if envelope is not None else None
-        if code == SUCCESS_CODE:
-            code = None  # "success" without the data it promises: a garbled answer
-            msg = "success code but no usable data (null or not the documented shape)"
-        if msg is None:
-            kind = "JSON" if response.body[:1] == b"{" else "HTML/garbled"
-            size = len(response.body)
-            msg = f"HTTP {response.status} with an unusable {kind} body ({size} bytes)"
-        if code is None and response.status != 200:
-            code = str(response.status) if response.status == 429 else None
-        return code, msg
-
-    def _apply_items(self, batch: Batch, units: list[_Unit], answer: CancelAnswer) -> None:
-        assert answer.data is not None
-        by_id: dict[str, _Unit] = {}
-        by_client_oid: dict[str, _Unit | None] = {}  # None: ambiguous, never matched by it
-        for member in units:
-            target = member.target
-            by_id[(target.order_id if batch.by_order_id else target.client_oid) or ""] = member
-            if target.client_oid is not None:
-                oid = target.client_oid
-                by_client_oid[oid] = None if oid in by_client_oid else member
-        by_order_id = batch.by_order_id
-        decided: set[_Unit] = set()
-
-        def match(item: OrderItem) -> _Unit | None:
-            raw = item.order_id
-            # text(), short-cut for what the exchange normally sends: a non-empty string.
-            order_id = raw if type(raw) is str and raw else text(raw)
-            if order_id is not None and by_order_id:
-                # An orderId that was not sent names some other order, whatever its clientOid.
-                found = by_id.get(order_id)
+            if isinstance(exc, RequestTimeout):
+                why = f"timeout: {exc} (the exchange may have cancelled; asking again)"
             else:
-                client_oid = text(item.client_oid)
-                found = None if client_oid is None else by_client_oid.get(client_oid)
-            if found is None:
+                why = f"network: {exc}"
+            log.debug("%s n=%d: no answer: %s", route.endpoint.name, len(orders), why)
+            self._retry(orders, None, why)
+            return
+        self._apply(lane, route, batch, reply)
+
+    def _apply(
+        self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], reply: Reply[object]
+    ) -> None:
+        orders = batch.targets
+        verdict, code, msg = reply.verdict, reply.code, reply.msg
+        if verdict is Verdict.OK:
+            results = route.results(reply.data, batch)
+            if results is not None:
+                self._apply_items(batch, results)
+                return
+            verdict, msg = Verdict.RETRY, "an answer of an unexpected shape"
+        log.debug(
+            "%s n=%d: HTTP %d code=%s msg=%s -> %s",
+            route.endpoint.name,
+            len(orders),
+            reply.status,
+            code,
+            msg,
+            _VERDICT_ACTIONS.get(verdict, verdict.value),
+        )
+        if verdict is Verdict.RETRY or verdict is Verdict.THROTTLED:
+            self._retry(orders, code, msg)
+        elif verdict is Verdict.RESYNC_CLOCK:
+            self._retry(orders, code, msg, backoff=False)
+        elif verdict is Verdict.SPLIT:
+            # One bad order must not fail its neighbours: halve until it is alone. A split
+            # is not an attempt of the orders (they get their own answers next).
+            for order in orders:
+                order.attempts -= 1
+                order.place = _QUEUED
+            half = len(orders) // 2
+            for part in (orders[half:], orders[:half]):
+                lane.ready.appendleft(
+                    Batch(batch.batch_mode, batch.symbol, batch.by_order_id, part)
+                )
+            lane.wake.set()
+        elif verdict is Verdict.NOT_OPEN:
+            (order,) = orders
+            self._not_open(order, code, msg)
+        elif verdict is Verdict.WRONG_ACCOUNT and self._session.learn_account(code):
+            # The other API family serves this account: re-plan, not an attempt.
+            for order in orders:
+                order.attempts -= 1
+            self._retry(orders, code, msg, backoff=False)
+        else:
+            hint = CODE_HINTS.get(code or "")
+            note = f"{msg} ({hint})" if hint else msg
+            log.warning(
+                "%s refused: code=%s msg=%s (%d orders)",
+                route.endpoint.name,
+                code,
+                note,
+                len(orders),
+            )
+            for order in orders:
+                self._finish(order, CancelStatus.FAILED, code, note)
+
+    def _apply_items(self, batch: Batch[_Order], results: Sequence[ItemResult]) -> None:
+        orders = batch.targets
+        by_order_id = batch.by_order_id
+        by_id: dict[str, _Order] = {}
+        by_client_oid: dict[str, _Order | None] = {}  # None: ambiguous, never matched by it
+        for member in orders:
+            by_id[(member.order_id if by_order_id else member.client_oid) or ""] = member
+            oid = member.client_oid
+            if oid is not None:
+                by_client_oid[oid] = None if oid in by_client_oid else member
+        decided: set[_Order] = set()
+        for item in results:
+            order: _Order | None
+            if item.order_id is not None and by_order_id:
+                # An orderId that was not sent names some other order, whatever its clientOid.
+                order = by_id.get(item.order_id)
+            else:
+                order = None if item.client_oid is None else by_client_oid.get(item.client_oid)
+            if order is None:
                 log.warning(
                     "answer item matches no order of this request (orderId=%r clientOid=%r); "
                     "ignored",
-                    order_id,
-                    text(item.client_oid),
+                    item.order_id,
+                    item.client_oid,
                 )
-            elif found in decided:
-                log.debug("duplicate answer item for %r ignored", found.target)
-                return None
-            return found
-
-        finish, cancelled = self._finish, CancelStatus.CANCELLED
-        for item in answer.data.success_list or ():
-            raw = item.order_id
-            # The usual item, an orderId string we sent and not seen yet, without a call;
-            # match() decides (and logs) everything else.
-            won = by_id.get(raw) if by_order_id and type(raw) is str and raw else None
-            if won is None or won in decided:
-                won = match(item)
-            if won is not None:
-                decided.add(won)
-                finish(won, cancelled, None, None)
-        for item in answer.data.failure_list or ():
-            unit = match(item)
-            if unit is None:
                 continue
-            decided.add(unit)
-            code, msg = text(item.error_code), text(item.error_msg)
-            verdict = classify_code(code, msg)
+            if order in decided:
+                log.debug("duplicate answer item for %r ignored", order.target)
+                continue
+            decided.add(order)
+            if item.ok:
+                self._finish(order, CancelStatus.CANCELLED, None, None)
+                continue
+            verdict = classify_item(item.code, item.msg)
             if verdict is Verdict.NOT_OPEN:
-                self._finish(unit, CancelStatus.NOT_OPEN, code, msg)
-            elif verdict is Verdict.RETRY or verdict is Verdict.RESYNC_CLOCK:
-                self._retry_or_give_up([unit], code, msg or "transient error")
+                self._not_open(order, item.code, item.msg)
+            elif verdict in (Verdict.RETRY, Verdict.THROTTLED, Verdict.RESYNC_CLOCK):
+                self._retry([order], item.code, item.msg or "transient error")
             else:
-                self._finish(unit, CancelStatus.FAILED, code, msg)
-        silent = [u for u in units if u not in decided]
+                if verdict is Verdict.CREDENTIALS and self._scope is not None:
+                    self._scope.refuse(item.code or "", item.msg or "credentials refused")
+                self._finish(order, CancelStatus.FAILED, item.code, item.msg)
+        silent = [o for o in orders if o not in decided]
         if silent:
             log.warning("%d orders missing from the answer; asking again", len(silent))
-            self._retry_or_give_up(silent, None, "the answer did not mention this order")
+            self._retry(silent, None, "the answer did not mention this order")
+
+    def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
+        """Not open by its orderId: a target that also has a clientOid is asked by that once
+        more before it is called not open (a stale orderId must not hide a live order)."""
+        if order.order_id is not None and order.client_oid is not None:
+            by_client_oid = (order.kind, False, order.symbol, order.client_oid)
+            if not order.retried_by_client_oid and by_client_oid not in self._orders:
+                order.retried_by_client_oid = True
+                order.order_id = None
+                self._orders[by_client_oid] = order
+                order.attempts -= 1  # a new question, not a repeat of the old one
+                self._retry([order], code, msg or "not open by orderId", backoff=False)
+                return
+        self._finish(order, CancelStatus.NOT_OPEN, code, msg)
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def _finish(self, unit: _Unit, status: CancelStatus, code: str | None, msg: str | None) -> None:
-        if unit.status is None:
+    def _finish(
+        self, order: _Order, status: CancelStatus, code: str | None, msg: str | None
+    ) -> None:
+        if order.status is None:
             self._done += 1
             if self._progress is not None:
                 self._report_progress()
-        unit.status, unit.code, unit.msg, unit.place = status, code, msg, _FINAL
+        order.status, order.code, order.msg, order.place = status, code, msg, _FINAL
 
     def _report_progress(self) -> None:
         if self._progress is None:
             return
         try:
-            self._progress(self._done, len(self._units))
+            self._progress(self._done, len(self._orders))
         except Exception:  # a display bug must never stop a cancel
             log.exception("progress callback failed; ignoring it from now on")
             self._progress = None
 
-    def _retry_or_give_up(
-        self, units: list[_Unit], code: str | None, msg: str, *, backoff: bool = True
+    def _retry(
+        self,
+        orders: Sequence[_Order],
+        code: str | None,
+        msg: str,
+        *,
+        backoff: bool = True,
     ) -> None:
-        engine = self._engine
         now = self._loop.time()
-        for unit in units:
-            unit.code, unit.msg = code, msg
-            if unit.attempts >= engine.max_attempts:
+        policy, rng = self._policy, self._session.rng
+        for order in orders:
+            lane = self._lanes[order.kind]
+            order.code, order.msg = code, msg
+            if order.attempts >= policy.max_attempts:
                 self._finish(
-                    unit,
+                    order,
                     CancelStatus.UNRESOLVED,
                     code,
-                    f"gave up after {unit.attempts} attempts; last error: {msg}",
+                    f"gave up after {order.attempts} attempts; last error: {msg}",
                 )
                 continue
-            delay = 0.0
-            if backoff:
-                ceiling = min(engine.backoff_cap, engine.backoff_base * 2 ** (unit.attempts - 1))
-                delay = ceiling / 2 + self._rng.random() * ceiling / 2
-            unit.due = now + delay
-            unit.place = _WAITING
-            self._waiting.append(unit)
+            order.due = now + (policy.delay(order.attempts, rng) if backoff else 0.0)
+            order.place = _WAITING
+            lane.waiting.append(order)
+            lane.wake.set()
 
-    def _report(self) -> CancelReport:
-        # _done counts the units _finish()ed: when it is all of them, no unit is left open.
-        for unit in self._units.values() if self._done < len(self._units) else ():
-            if unit.status is None and self._refused is not None and unit.place != _IN_FLIGHT:
-                code, msg = self._refused
-                note = f"{msg} (not sent: credentials refused)"
-                self._finish(unit, CancelStatus.FAILED, code, note)
-            elif unit.status is None:
-                unit.status = CancelStatus.UNRESOLVED
-                unit.msg = self._unresolved_reason(unit)
-        outcomes: list[CancelOutcome] = []
-        append, outcome = outcomes.append, CancelOutcome
-        for target, unit in zip(self._targets, self._target_units, strict=True):
-            assert unit.status is not None
-            append(outcome(target, unit.status, unit.code, unit.msg, unit.attempts))
+    def _report(self, scope: CallScope) -> CancelReport:
+        refusal = scope.refusal
+        for order in self._orders.values() if self._done < len(self._orders) else ():
+            if order.status is not None:
+                continue
+            if refusal is not None and order.place != _IN_FLIGHT:
+                code, msg = refusal
+                self._finish(
+                    order, CancelStatus.FAILED, code, f"{msg} (not sent: credentials refused)"
+                )
+            else:
+                order.status = CancelStatus.UNRESOLVED
+                order.msg = self._unresolved_reason(order, scope)
+        problems: tuple[str, ...] = ()
+        if refusal is not None:
+            hint = CODE_HINTS.get(refusal[0])
+            problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
+        outcomes = [
+            CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            for target, order in self._order_of.items()
+        ]
         return CancelReport(
             outcomes,
-            requests=self.requests,
+            requests=self.stats.total,
             elapsed=self._loop.time() - self._started,
-            throttled=self.throttled,
+            throttled=self.stats.throttled,
+            problems=problems,
         )
 
-    def _unresolved_reason(self, unit: _Unit) -> str:
+    def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
+        seconds = scope.deadline.seconds
         why = (
-            f"deadline of {self._deadline:g}s passed"
-            if self._deadline_at is not None and self._loop.time() >= self._deadline_at
+            f"deadline of {seconds:g}s passed"
+            if seconds is not None and scope.deadline.expired()
             else "the call was interrupted"
         )
-        if unit.place == _IN_FLIGHT:
+        if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
-        last = f"; last error: {unit.msg}" if unit.msg else ""
-        if unit.attempts:
+        last = f"; last error: {order.msg}" if order.msg else ""
+        if order.attempts:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from ._errors import InvalidArgument
+from ._exceptions import InvalidArgument
 from ._models import CancelTarget
 
 Format = Literal["csv", "json", "jsonl"]

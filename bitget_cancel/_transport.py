@@ -15,7 +15,23 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
-from ._errors import RequestTimeout, TransportError
+from ._exceptions import InvalidArgument, RequestTimeout, TransportError
+
+
+def check_base_url(url: object) -> str:
+    """An absolute http(s) URL with a host, without a trailing slash."""
+    if not isinstance(url, str):
+        raise InvalidArgument(f"base_url must be a str; got {type(url).__name__}")
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidArgument(
+            f"base_url must be an absolute http(s) URL such as https://api.bitget.com; got {url!r}"
+        )
+    return url.rstrip("/")
+
 
 # A batch-cancel answer for 50 orders is ~10 KB; anything near this is not the exchange talking.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -47,6 +63,8 @@ _MASKED_HEADERS = frozenset({"ACCESS-PASSPHRASE", "ACCESS-SIGN"})
 class HttpResponse:
     status: int
     body: bytes
+    # Only the headers the engine reads (x-mbx-used-remain-limit); None when there are none.
+    headers: Mapping[str, str] | None = None
 
 
 class Transport(Protocol):
@@ -114,7 +132,9 @@ class AiohttpTransport:
                     if size > MAX_BODY_BYTES:
                         response.close()  # do not drain a runaway body over a pooled connection
                         raise TransportError(f"answer larger than {MAX_BODY_BYTES} bytes")
-                return HttpResponse(response.status, b"".join(chunks))
+                remaining = response.headers.get("x-mbx-used-remain-limit")
+                headers = None if remaining is None else {"x-mbx-used-remain-limit": remaining}
+                return HttpResponse(response.status, b"".join(chunks), headers)
         except asyncio.TimeoutError as exc:
             raise RequestTimeout(f"no complete answer within {request.timeout:g}s") from exc
         except aiohttp.ClientError as exc:

@@ -1,108 +1,60 @@
-"""What goes on the wire: request bodies out, answers in (msgspec, codecs built once).
+"""What goes on the wire for the v2 API: endpoints, request bodies, answers (msgspec).
 
 Answers are decoded defensively: ids may be strings, numbers, null, "" or absent; lists may be
-null; anything that does not fit the expected shape becomes ``None`` from ``decode_cancel``
-instead of an exception, and the caller treats it as a garbled answer.
+null. A body that does not fit the endpoint's documented shape is *unreadable*: its code and
+message are still taken from the envelope, but its data is never read as "nothing there".
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from ._plan import Batch
-
-BATCH_CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
-SYMBOL_CANCEL_PATH = "/api/v2/spot/trade/cancel-symbol-order"
-UNFILLED_ORDERS_PATH = "/api/v2/spot/trade/unfilled-orders"
-SERVER_TIME_PATH = "/api/v2/public/time"
+T = TypeVar("T")
+Scalar = str | int | float | bool | None
 
 
-class WireOrder(msgspec.Struct, omit_defaults=True, rename="camel", kw_only=True):
-    order_id: str | None = None
-    client_oid: str | None = None
-    symbol: str | None = None
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One REST endpoint and its per-account budget (requests per second)."""
+
+    name: str
+    method: str
+    path: str
+    rate: float
+    signed: bool = True
 
 
-class WireBatch(msgspec.Struct, omit_defaults=True, rename="camel", kw_only=True):
-    symbol: str | None = None
-    batch_mode: str
-    order_list: list[WireOrder]
+BATCH_CANCEL = Endpoint("batch-cancel-order", "POST", "/api/v2/spot/trade/batch-cancel-order", 10)
+SYMBOL_CANCEL = Endpoint("cancel-symbol-order", "POST", "/api/v2/spot/trade/cancel-symbol-order", 5)
+UNFILLED_ORDERS = Endpoint("unfilled-orders", "GET", "/api/v2/spot/trade/unfilled-orders", 20)
+CANCEL_ORDER = Endpoint("cancel-order", "POST", "/api/v2/spot/trade/cancel-order", 10)
+CANCEL_PLAN_ORDER = Endpoint(
+    "cancel-plan-order", "POST", "/api/v2/spot/trade/cancel-plan-order", 20
+)
+# 10/s on one copy of the docs, 5/s on newer ones: the stricter.
+BATCH_CANCEL_PLAN = Endpoint(
+    "batch-cancel-plan-order", "POST", "/api/v2/spot/trade/batch-cancel-plan-order", 5
+)
+CURRENT_PLAN_ORDERS = Endpoint(
+    "current-plan-order", "GET", "/api/v2/spot/trade/current-plan-order", 20
+)
+SERVER_TIME = Endpoint("public-time", "GET", "/api/v2/public/time", 20, signed=False)
 
+# Kept for readers of older code and tests.
+BATCH_CANCEL_PATH = BATCH_CANCEL.path
+SYMBOL_CANCEL_PATH = SYMBOL_CANCEL.path
+UNFILLED_ORDERS_PATH = UNFILLED_ORDERS.path
+SERVER_TIME_PATH = SERVER_TIME.path
 
 _encoder = msgspec.json.Encoder()
 
 
-def encode_batch(batch: Batch) -> bytes:
-    """The request body; these exact bytes are signed and sent."""
-    multiple = batch.batch_mode == "multiple"
-    if batch.by_order_id:
-        orders = [
-            WireOrder(order_id=t.order_id, symbol=t.symbol if multiple else None)
-            for t in batch.targets
-        ]
-    else:
-        orders = [
-            WireOrder(client_oid=t.client_oid, symbol=t.symbol if multiple else None)
-            for t in batch.targets
-        ]
-    return _encoder.encode(
-        WireBatch(
-            symbol=None if multiple else batch.symbol,
-            batch_mode=batch.batch_mode,
-            order_list=orders,
-        )
-    )
-
-
 def encode_json(value: Any) -> bytes:
     return _encoder.encode(value)
-
-
-Scalar = str | int | float | bool | None
-
-
-class OrderItem(msgspec.Struct, rename="camel"):
-    order_id: Scalar = None
-    client_oid: Scalar = None
-    error_code: Scalar = None
-    error_msg: Scalar = None
-
-
-class CancelData(msgspec.Struct, rename="camel"):
-    success_list: list[OrderItem] | None = None
-    failure_list: list[OrderItem] | None = None
-
-
-class CancelAnswer(msgspec.Struct):
-    code: Scalar = None
-    msg: Scalar = None
-    data: CancelData | None = None
-
-
-class Envelope(msgspec.Struct):
-    """Only what every answer shares; ``data`` is left raw (JSON ``null`` when absent)."""
-
-    code: Scalar = None
-    msg: Scalar = None
-    # Not ``Raw | None``: msgspec then accepts only ``null`` and refuses the whole envelope.
-    data: msgspec.Raw = msgspec.Raw(b"null")
-
-
-class ServerTime(msgspec.Struct, rename="camel"):
-    server_time: str | int
-
-
-class TimeAnswer(msgspec.Struct):
-    code: Scalar = None
-    msg: Scalar = None
-    data: ServerTime | None = None
-
-
-_cancel_decoder = msgspec.json.Decoder(CancelAnswer)
-_envelope_decoder = msgspec.json.Decoder(Envelope)
-_time_decoder = msgspec.json.Decoder(TimeAnswer)
 
 
 def text(value: Scalar) -> str | None:
@@ -118,33 +70,109 @@ def text(value: Scalar) -> str | None:
     return out or None
 
 
-def decode_cancel(body: bytes) -> CancelAnswer | None:
-    """The typed answer of batch-cancel-order, or None if the body is not that shape."""
-    try:
-        return _cancel_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+# -- the envelope --------------------------------------------------------------------------
 
 
-def decode_envelope(body: bytes) -> Envelope | None:
-    """code/msg of any JSON answer (e.g. an error whose data is not the success shape)."""
-    try:
-        return _envelope_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+class Answer(msgspec.Struct, Generic[T]):
+    """``{"code", "msg", "data"}``, with ``data`` typed per endpoint."""
+
+    code: Scalar = None
+    msg: Scalar = None
+    data: T | None = None
 
 
-def decode_server_time_ms(body: bytes) -> int | None:
-    try:
-        answer = _time_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if answer.data is None:
-        return None
-    try:
-        return int(answer.data.server_time)
-    except ValueError:
-        return None
+class _Envelope(msgspec.Struct):
+    code: Scalar = None
+    msg: Scalar = None
+
+
+_envelope_decoder = msgspec.json.Decoder(_Envelope)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded(Generic[T]):
+    """An answer as far as it could be read: ``readable`` only if ``data`` has the documented
+    shape and is present."""
+
+    code: str | None
+    msg: str | None
+    data: T | None
+    readable: bool
+
+
+class AnswerCodec(Generic[T]):
+    """Decodes one endpoint's answers; built once per endpoint, reused."""
+
+    __slots__ = ("_decoder",)
+
+    def __init__(self, data_type: Any) -> None:
+        self._decoder: msgspec.json.Decoder[Answer[Any]] = msgspec.json.Decoder(Answer[data_type])
+
+    def decode(self, body: bytes) -> Decoded[T]:
+        try:
+            answer = self._decoder.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            try:
+                envelope = _envelope_decoder.decode(body)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                return Decoded(None, None, None, False)
+            return Decoded(text(envelope.code), text(envelope.msg), None, False)
+        data: T | None = answer.data
+        return Decoded(text(answer.code), text(answer.msg), data, data is not None)
+
+
+# -- batch-cancel-order and the other cancels -----------------------------------------------
+
+
+class WireOrder(msgspec.Struct, omit_defaults=True, rename="camel", kw_only=True):
+    order_id: str | None = None
+    client_oid: str | None = None
+    symbol: str | None = None
+
+
+class WireBatch(msgspec.Struct, omit_defaults=True, rename="camel", kw_only=True):
+    symbol: str | None = None
+    batch_mode: str
+    order_list: list[WireOrder]
+
+
+def encode_batch_v2(
+    batch_mode: str,
+    symbol: str | None,
+    by_order_id: bool,
+    orders: Sequence[tuple[str, str]],
+) -> bytes:
+    """The body of batch-cancel-order for ``(symbol, id)`` pairs; signed and sent as is."""
+    multiple = batch_mode == "multiple"
+    if by_order_id:
+        wire = [WireOrder(order_id=i, symbol=s if multiple else None) for s, i in orders]
+    else:
+        wire = [WireOrder(client_oid=i, symbol=s if multiple else None) for s, i in orders]
+    return _encoder.encode(
+        WireBatch(symbol=None if multiple else symbol, batch_mode=batch_mode, order_list=wire)
+    )
+
+
+class OrderItem(msgspec.Struct, rename="camel"):
+    order_id: Scalar = None
+    client_oid: Scalar = None
+    error_code: Scalar = None
+    error_msg: Scalar = None
+
+
+class CancelData(msgspec.Struct, rename="camel"):
+    success_list: list[OrderItem] | None = None
+    failure_list: list[OrderItem] | None = None
+
+
+BATCH_CANCEL_CODEC: AnswerCodec[CancelData] = AnswerCodec(CancelData)
+# cancel-order: data {orderId, clientOid}; cancel-plan-order: data {"result": "success"}.
+ONE_ORDER_CODEC: AnswerCodec[dict[str, Any]] = AnswerCodec(dict[str, Any])
+# cancel-symbol-order: data {"symbol": ...}; read only for its code.
+ANY_CODEC: AnswerCodec[Any] = AnswerCodec(Any)
+
+
+# -- listings -------------------------------------------------------------------------------
 
 
 class OpenOrderRow(msgspec.Struct, rename="camel"):
@@ -154,18 +182,30 @@ class OpenOrderRow(msgspec.Struct, rename="camel"):
     status: Scalar = None
 
 
-class UnfilledAnswer(msgspec.Struct):
-    code: Scalar = None
-    msg: Scalar = None
-    data: list[OpenOrderRow] | None = None
+UNFILLED_CODEC: AnswerCodec[list[OpenOrderRow]] = AnswerCodec(list[OpenOrderRow])
 
 
-_unfilled_decoder = msgspec.json.Decoder(UnfilledAnswer)
+class PlanPage(msgspec.Struct, rename="camel"):
+    order_list: list[OpenOrderRow] | None = None
+    next_flag: bool | None = None
+    id_less_than: Scalar = None
 
 
-def decode_unfilled(body: bytes) -> UnfilledAnswer | None:
-    """The typed answer of unfilled-orders, or None if the body is not that shape."""
+PLAN_LIST_CODEC: AnswerCodec[PlanPage] = AnswerCodec(PlanPage)
+
+
+# -- server time ----------------------------------------------------------------------------
+
+
+class ServerTime(msgspec.Struct, rename="camel"):
+    server_time: str | int
+
+
+SERVER_TIME_CODEC: AnswerCodec[ServerTime] = AnswerCodec(ServerTime)
+
+
+def server_time_ms(data: ServerTime) -> int | None:
     try:
-        return _unfilled_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        return int(data.server_time)
+    except ValueError:
         return None

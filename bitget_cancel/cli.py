@@ -30,7 +30,7 @@ from ._commands import (
 )
 from ._demo import DemoSettings, run_demo
 from ._engine import DEFAULT_BASE_URL
-from ._errors import InvalidArgument, InvalidCredentials
+from ._exceptions import InvalidArgument, InvalidCredentials
 from ._models import CancelReport
 from ._plan import MODES
 from ._targets_file import FORMATS, load_targets

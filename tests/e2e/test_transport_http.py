@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from bitget_cancel._errors import TransportError
+from bitget_cancel._exceptions import TransportError
 from bitget_cancel._transport import AiohttpTransport, HttpRequest
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bitget_cancel._errors import RequestTimeout, TransportError
+from bitget_cancel._exceptions import RequestTimeout, TransportError
 from bitget_cancel._transport import HttpRequest, HttpResponse
 
 from .exchange_book import ExchangeBook, envelope

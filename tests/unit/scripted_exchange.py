@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bitget_cancel._errors import RequestTimeout, TransportError
+from bitget_cancel._exceptions import RequestTimeout, TransportError
 from bitget_cancel._transport import HttpRequest, HttpResponse
 from bitget_cancel._wire import BATCH_CANCEL_PATH, SERVER_TIME_PATH
 

@@ -6,8 +6,8 @@ import pytest
 
 from bitget_cancel import CancelTarget, Credentials, InvalidCredentials
 from bitget_cancel._auth import Signer
+from bitget_cancel._family import V2BatchCancel
 from bitget_cancel._plan import Batch
-from bitget_cancel._wire import encode_batch
 
 SECRET = "my-secret-key"
 PASSPHRASE = "my-passphrase-xyz"
@@ -37,7 +37,7 @@ def test_the_signed_body_is_the_encoded_batch_byte_for_byte() -> None:
     batch = Batch(
         "single", "BTCUSDT", True, (CancelTarget(symbol="BTCUSDT", order_id="121211212122"),)
     )
-    assert encode_batch(batch) == POST_BODY
+    assert V2BatchCancel().encode(batch) == POST_BODY
 
 
 def test_headers_carry_key_timestamp_passphrase_and_signature() -> None:

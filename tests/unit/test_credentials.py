@@ -80,12 +80,13 @@ async def test_a_refusal_mid_run_fails_only_what_is_left() -> None:
 
 
 async def test_a_request_level_refusal_that_is_not_about_credentials_stays_local() -> None:
-    # 40017 (parameter verification) is about that request, not the account: others go on.
+    # 40017 (parameter verification) is about that request, not the account: others go on,
+    # and the refused request is split so that each half gets its own answer.
     exchange = ScriptedExchange(steps=[Step("fatal_code")])
     targets = book(exchange, 200)
     engine = CancelEngine(CREDS, transport=exchange.transport(), wall_clock=exchange.wall_clock)
     async with engine:
         report = await engine.cancel(targets)
-    assert {o.error_code for o in report.failed} == {"40017"}
-    assert len(report.failed) == 50
-    assert len(report.cancelled) == 150
+    assert len(report.cancelled) == 200
+    sizes = sorted(len(body["orderList"]) for body in exchange.bodies)
+    assert sizes == [25, 25, 50, 50, 50, 50]

@@ -11,6 +11,7 @@ import pytest
 from bitget_cancel import CancelEngine, CancelReport, CancelStatus, CancelTarget, Credentials
 from bitget_cancel._limit import RateBudget
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
+from bitget_cancel._wire import BATCH_CANCEL
 
 from .scripted_exchange import HANG_AFTER, OK, THROTTLE, ScriptedExchange, Step
 
@@ -82,7 +83,7 @@ async def test_nothing_outlives_the_call() -> None:
         for _ in range(5):
             await asyncio.sleep(0)  # let the cancelled requests unwind
         assert exchange.in_flight == 0
-        assert eng._cancel_budget().in_flight == 0  # every slot given back
+        assert eng._session_here().budget(BATCH_CANCEL).in_flight == 0  # every slot given back
 
 
 # -- a 429 storm ----------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bitget_cancel import CancelEngine, CancelReport, CancelStatus, CancelTarget, Credentials
-from bitget_cancel._errors import RequestTimeout
+from bitget_cancel._exceptions import RequestTimeout
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
-from bitget_cancel._wire import decode_envelope
+from bitget_cancel._wire import ANY_CODEC
 
 from .scripted_exchange import ScriptedExchange, envelope
 
@@ -138,7 +138,7 @@ async def test_a_body_that_never_ends_times_out_and_is_retried() -> None:
 
 @pytest.mark.parametrize(
     ("code", "msg"),
-    [("40006", "Invalid ACCESS_KEY"), ("40017", "Parameter verification failed"), ("49999", "new")],
+    [("40006", "Invalid ACCESS_KEY"), ("49999", "new")],
 )
 async def test_http_200_with_a_refusal_code_fails_at_once(code: str, msg: str) -> None:
     """Bug found: a 2xx status used to turn any refusal into a retry (5 of them, then
@@ -147,6 +147,17 @@ async def test_http_200_with_a_refusal_code_fails_at_once(code: str, msg: str) -
     assert len(exchange.bodies) == 1
     assert {o.status for o in report.outcomes} == {CancelStatus.FAILED}
     assert {(o.error_code, o.error_msg) for o in report.outcomes} == {(code, msg)}
+
+
+@pytest.mark.parametrize("code", ["40017", "40402", "40924", "40912"])
+async def test_a_refused_request_content_is_split_until_each_order_is_alone(code: str) -> None:
+    """Bug found: one malformed order failed its neighbours with the whole request. Now a
+    refusal of the content is halved until the refused orders are alone, each with the code."""
+    answers = [not_performed(envelope(None, code, "refused"))] * 5
+    report, exchange = await run(answers, orders(3))
+    assert sorted(len(b["orderList"]) for b in exchange.bodies) == [1, 1, 1, 2, 3]
+    assert {o.status for o in report.outcomes} == {CancelStatus.FAILED}
+    assert {o.error_code for o in report.outcomes} == {code}
 
 
 # -- odd but valid answers: matched exactly -------------------------------------------------------
@@ -277,9 +288,8 @@ async def test_a_refusal_keeps_its_code_whatever_its_data(data: object) -> None:
     string, an object) lost the code and the message, so a refusal became an anonymous
     failure (and a cancel-symbol-order success answer an unusable one)."""
     body = json.dumps({"code": "40006", "msg": "Invalid ACCESS_KEY", "data": data}).encode()
-    envelope_ = decode_envelope(body)
-    assert envelope_ is not None
-    assert (envelope_.code, envelope_.msg) == ("40006", "Invalid ACCESS_KEY")
+    decoded = ANY_CODEC.decode(body)
+    assert (decoded.code, decoded.msg) == ("40006", "Invalid ACCESS_KEY")
     report, exchange = await run([not_performed(body, 400)], orders(2))
     assert len(exchange.bodies) == 1
     assert {(o.status, o.error_code) for o in report.outcomes} == {(CancelStatus.FAILED, "40006")}

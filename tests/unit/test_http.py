@@ -14,7 +14,7 @@ import pytest
 from aioresponses import aioresponses
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
-from bitget_cancel._errors import RequestTimeout, TransportError
+from bitget_cancel._exceptions import RequestTimeout, TransportError
 from bitget_cancel._transport import AiohttpTransport, HttpRequest
 
 BASE = "https://api.example.test"

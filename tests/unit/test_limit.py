@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from bitget_cancel import CancelEngine, Credentials, InvalidRate
-from bitget_cancel._limit import INFINITE, RateBudget, capacity_and_period, shared_budget
+from bitget_cancel._limit import INFINITE, InProcessBudgets, RateBudget, capacity_and_period
+from bitget_cancel._wire import BATCH_CANCEL
 
 
 def test_the_first_burst_goes_at_once() -> None:
@@ -94,10 +95,11 @@ async def test_acquire_grants_ten_at_once_then_paces_on_answers() -> None:
     granted: list[float] = []
 
     async def request(latency: float) -> None:
-        await budget.acquire()
+        slot = await budget.acquire()
+        assert slot is not None
         granted.append(loop.time() - start)
         await asyncio.sleep(latency)
-        budget.release_now()
+        slot.release()
 
     await asyncio.gather(*(request(0.020) for _ in range(25)))
     assert granted[:10] == [0.0] * 10
@@ -108,8 +110,8 @@ async def test_acquire_grants_ten_at_once_then_paces_on_answers() -> None:
 async def test_acquire_gives_up_at_the_deadline() -> None:
     loop = asyncio.get_running_loop()
     budget = RateBudget(1, 1.0)
-    assert await budget.acquire()
-    assert not await budget.acquire(deadline=loop.time() + 0.5)
+    assert await budget.acquire() is not None
+    assert await budget.acquire(deadline=loop.time() + 0.5) is None
     assert budget.in_flight == 1  # the refused call took nothing
 
 
@@ -118,10 +120,11 @@ async def test_acquire_serves_waiters_in_arrival_order() -> None:
     order: list[int] = []
 
     async def request(n: int) -> None:
-        await budget.acquire()
+        slot = await budget.acquire()
+        assert slot is not None
         order.append(n)
         await asyncio.sleep(0.01)
-        budget.release_now()
+        slot.release()
 
     await asyncio.gather(*(request(n) for n in range(5)))
     assert order == [0, 1, 2, 3, 4]
@@ -132,14 +135,16 @@ async def test_engines_with_one_api_key_share_one_budget() -> None:
     other = Credentials(api_key="other", secret_key="s", passphrase="p")
     first, second, third = CancelEngine(creds), CancelEngine(creds), CancelEngine(other)
     try:
-        assert first._cancel_budget() is second._cancel_budget()
-        assert first._cancel_budget() is not third._cancel_budget()
+        budget = [e._session_here().budget(BATCH_CANCEL) for e in (first, second, third)]
+        assert budget[0] is budget[1]
+        assert budget[0] is not budget[2]
     finally:
         for engine in (first, second, third):
             await engine.close()
 
 
 async def test_a_stricter_rate_on_a_shared_budget_wins() -> None:
-    assert shared_budget("k2", "/x", 10).capacity == 10
-    assert shared_budget("k2", "/x", 5).capacity == 5
-    assert shared_budget("k2", "/x", 10).capacity == 5
+    budgets = InProcessBudgets()
+    assert budgets.budget("k2", "/x", 10).capacity == 10
+    assert budgets.budget("k2", "/x", 5).capacity == 5
+    assert budgets.budget("k2", "/x", 10).capacity == 5

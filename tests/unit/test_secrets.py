@@ -12,7 +12,7 @@ import pytest
 
 from bitget_cancel import CancelEngine, CancelTarget, Credentials, InvalidCredentials
 from bitget_cancel._auth import Signer
-from bitget_cancel._errors import TransportError
+from bitget_cancel._exceptions import TransportError
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
 from .scripted_exchange import ALL_STEPS, ScriptedExchange, Step

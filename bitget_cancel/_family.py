@@ -1,0 +1,288 @@
+"""An API family: which endpoint cancels, lists and bulk-cancels each kind of order, and how.
+
+The run and the panic are written once against this description; the classic account's v2 API
+is one instance (``V2``), the unified account's v3 API another. Adding an endpoint is adding a
+route here, not an ``if`` in the layers above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from ._models import OrderKind
+from ._plan import Batch
+from ._wire import (
+    ANY_CODEC,
+    BATCH_CANCEL,
+    BATCH_CANCEL_CODEC,
+    BATCH_CANCEL_PLAN,
+    CANCEL_ORDER,
+    CANCEL_PLAN_ORDER,
+    CURRENT_PLAN_ORDERS,
+    ONE_ORDER_CODEC,
+    PLAN_LIST_CODEC,
+    SERVER_TIME,
+    SYMBOL_CANCEL,
+    UNFILLED_CODEC,
+    UNFILLED_ORDERS,
+    AnswerCodec,
+    CancelData,
+    Endpoint,
+    OpenOrderRow,
+    PlanPage,
+    encode_batch_v2,
+    encode_json,
+    text,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """One order's answer inside a successful cancel answer."""
+
+    order_id: str | None
+    client_oid: str | None
+    ok: bool
+    code: str | None = None
+    msg: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder:
+    symbol: str | None
+    order_id: str | None
+    client_oid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[ListedOrder]
+    cursor: str | None  # where the next page starts; None: this was the last page
+
+
+class CancelRoute(Protocol):
+    """How one kind of order is cancelled: the endpoint, how many orders a request carries,
+    the body, and the per-order results of a successful answer."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    @property
+    def max_batch(self) -> int: ...
+
+    @property
+    def codec(self) -> AnswerCodec[Any]: ...
+
+    def encode(self, batch: Batch[Any]) -> bytes: ...
+
+    def results(self, data: Any, batch: Batch[Any]) -> list[ItemResult] | None:
+        """Per-order results; None if the data is not the documented shape."""
+
+
+class Lister(Protocol):
+    """How open orders of one kind are listed, page by page."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    @property
+    def codec(self) -> AnswerCodec[Any]: ...
+
+    def query(self, symbol: str | None, cursor: str | None) -> str: ...
+
+    def page(self, data: Any) -> Page | None:
+        """The page in an answer's data, or None if it is not the documented shape."""
+
+
+class BulkCancel(Protocol):
+    """How every open order of one kind on some symbols is cancelled in one request."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    @property
+    def codec(self) -> AnswerCodec[Any]: ...
+
+    @property
+    def per_symbol(self) -> bool:
+        """True: one request per symbol; False: one request for a list of symbols (or all)."""
+
+    def body(self, symbols: Sequence[str] | None) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApiFamily:
+    name: str  # the account type it serves: "classic" or "uta"
+    cancel: Mapping[OrderKind, CancelRoute]
+    listing: Mapping[OrderKind, Lister]
+    bulk: Mapping[OrderKind, BulkCancel]
+    server_time: Endpoint
+
+
+def _pairs(batch: Batch[Any]) -> list[tuple[str, str]]:
+    by_order_id = batch.by_order_id
+    return [(o.symbol, o.order_id if by_order_id else o.client_oid) for o in batch.targets]
+
+
+# -- v2 (classic account) ------------------------------------------------------------------
+
+
+class V2BatchCancel:
+    endpoint = BATCH_CANCEL
+    max_batch = 50
+    codec = BATCH_CANCEL_CODEC
+
+    def encode(self, batch: Batch[Any]) -> bytes:
+        return encode_batch_v2(batch.batch_mode, batch.symbol, batch.by_order_id, _pairs(batch))
+
+    def results(self, data: Any, batch: Batch[Any]) -> list[ItemResult] | None:
+        if not isinstance(data, CancelData):
+            return None
+        out = [
+            ItemResult(text(item.order_id), text(item.client_oid), True)
+            for item in data.success_list or ()
+        ]
+        out.extend(
+            ItemResult(
+                text(item.order_id),
+                text(item.client_oid),
+                False,
+                text(item.error_code),
+                text(item.error_msg),
+            )
+            for item in data.failure_list or ()
+        )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class V2OneOrderCancel:
+    """cancel-order (TP/SL, with ``tpslType``) and cancel-plan-order: one order a request."""
+
+    endpoint: Endpoint
+    extra: Mapping[str, str]
+    with_symbol: bool
+    max_batch: int = 1
+    codec: AnswerCodec[Any] = ONE_ORDER_CODEC
+
+    def encode(self, batch: Batch[Any]) -> bytes:
+        (order,) = batch.targets
+        body: dict[str, str] = {}
+        if self.with_symbol:
+            body["symbol"] = order.symbol
+        if batch.by_order_id:
+            body["orderId"] = order.order_id
+        else:
+            body["clientOid"] = order.client_oid
+        body.update(self.extra)
+        return encode_json(body)
+
+    def results(self, data: Any, batch: Batch[Any]) -> list[ItemResult] | None:
+        if not isinstance(data, dict):
+            return None
+        (order,) = batch.targets
+        result = data.get("result")
+        if result is not None and result != "success":
+            return None  # an answer we do not understand is not a cancel
+        # The request named one order and the exchange said success: that order.
+        return [ItemResult(order.order_id, order.client_oid, True)]
+
+
+@dataclass(frozen=True, slots=True)
+class V2Unfilled:
+    endpoint: Endpoint
+    extra: tuple[tuple[str, str], ...] = ()
+    limit: int = 100
+    codec: AnswerCodec[list[OpenOrderRow]] = UNFILLED_CODEC
+
+    def query(self, symbol: str | None, cursor: str | None) -> str:
+        params = [("symbol", symbol)] if symbol else []
+        params.extend(self.extra)
+        params.append(("limit", str(self.limit)))
+        if cursor is not None:
+            params.append(("idLessThan", cursor))
+        return urlencode(params)
+
+    def page(self, data: Any) -> Page | None:
+        if not isinstance(data, list):
+            return None
+        rows = [_listed(row) for row in data]
+        if len(rows) < self.limit:
+            return Page(rows, None)
+        ids = [r.order_id for r in rows if r.order_id is not None]
+        # A full page: the next one starts below the smallest id of this one.
+        return Page(rows, min(ids, key=id_order) if ids else None)
+
+
+@dataclass(frozen=True, slots=True)
+class V2PlanList:
+    endpoint: Endpoint = CURRENT_PLAN_ORDERS
+    limit: int = 100
+    codec: AnswerCodec[PlanPage] = PLAN_LIST_CODEC
+
+    def query(self, symbol: str | None, cursor: str | None) -> str:
+        params = [("symbol", symbol)] if symbol else []
+        params.append(("limit", str(self.limit)))
+        if cursor is not None:
+            params.append(("idLessThan", cursor))
+        return urlencode(params)
+
+    def page(self, data: Any) -> Page | None:
+        if not isinstance(data, PlanPage) or data.order_list is None:
+            return None
+        rows = [_listed(row) for row in data.order_list]
+        cursor = text(data.id_less_than) if data.next_flag else None
+        if data.next_flag and cursor is None:
+            return None  # "more pages" without saying where: not a page we can trust
+        return Page(rows, cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class V2SymbolCancel:
+    endpoint: Endpoint = SYMBOL_CANCEL
+    per_symbol: bool = True
+    codec: AnswerCodec[Any] = ANY_CODEC
+
+    def body(self, symbols: Sequence[str] | None) -> bytes:
+        (symbol,) = symbols or ()  # one symbol a request
+        return encode_json({"symbol": symbol})
+
+
+@dataclass(frozen=True, slots=True)
+class V2PlanBulkCancel:
+    endpoint: Endpoint = BATCH_CANCEL_PLAN
+    per_symbol: bool = False
+    codec: AnswerCodec[Any] = ANY_CODEC
+
+    def body(self, symbols: Sequence[str] | None) -> bytes:
+        # No symbolList: every spot trigger order of the account.
+        return encode_json({} if symbols is None else {"symbolList": list(symbols)})
+
+
+def _listed(row: OpenOrderRow) -> ListedOrder:
+    return ListedOrder(text(row.symbol), text(row.order_id), text(row.client_oid))
+
+
+def id_order(order_id: str) -> tuple[int, int, str]:
+    """Exchange ids are decimal; compare them as numbers, anything else as text after them."""
+    return (0, int(order_id), "") if order_id.isdigit() else (1, 0, order_id)
+
+
+V2 = ApiFamily(
+    name="classic",
+    cancel={
+        OrderKind.NORMAL: V2BatchCancel(),
+        OrderKind.TPSL: V2OneOrderCancel(CANCEL_ORDER, {"tpslType": "tpsl"}, with_symbol=True),
+        OrderKind.PLAN: V2OneOrderCancel(CANCEL_PLAN_ORDER, {}, with_symbol=False),
+    },
+    listing={
+        OrderKind.NORMAL: V2Unfilled(UNFILLED_ORDERS),
+        OrderKind.TPSL: V2Unfilled(UNFILLED_ORDERS, extra=(("tpslType", "tpsl"),)),
+        OrderKind.PLAN: V2PlanList(),
+    },
+    bulk={OrderKind.NORMAL: V2SymbolCancel(), OrderKind.PLAN: V2PlanBulkCancel()},
+    server_time=SERVER_TIME,
+)

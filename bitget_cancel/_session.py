@@ -1,0 +1,307 @@
+"""ExchangeSession: THE request path. Every request the package makes goes through ``call()``:
+
+budget slot -> sign -> send -> classify -> release the slot -> bookkeeping (429, refused
+credentials, clock)
+
+It gives up (``CallStopped``) at the call's deadline or once the exchange refused the account's
+credentials, and raises the package's transport errors (``TransportError``, ``RequestTimeout``)
+when no answer came: it never invents a response. Whatever happens, including cancellation of
+the caller, the slot it took is released or given back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import sys
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ._auth import Signer
+from ._budget import Budget, BudgetProvider, Slot
+from ._classify import SUCCESS_CODE, Verdict, classify_answer
+from ._clock import ClockSample, ExchangeClock
+from ._exceptions import CallStopped, RequestTimeout, TransportError
+from ._family import ApiFamily
+from ._policy import CallScope, Deadline, RetryPolicy
+from ._transport import HttpRequest, HttpResponse, Transport
+from ._wire import SERVER_TIME_CODEC, AnswerCodec, Endpoint, server_time_ms
+
+log = logging.getLogger("bitget_cancel")
+
+T = TypeVar("T")
+
+# Added to the request timeout for the session's own guard around a transport that ignores it.
+_TIMEOUT_GRACE = 0.25
+REMAINING_HEADER = "x-mbx-used-remain-limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply(Generic[T]):
+    """An answer, read and judged once."""
+
+    status: int
+    code: str | None
+    msg: str
+    data: T | None
+    verdict: Verdict
+
+
+class CallStats:
+    """What one call (a cancel() or a panic) sent, by endpoint name."""
+
+    __slots__ = ("clock_counted", "clock_resyncs", "requests", "throttled")
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.throttled = 0
+        self.clock_resyncs = 0  # in a row, without an answer that was not a clock refusal
+        self.clock_counted = -1  # the clock generation the last counted refusal was signed with
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+class ExchangeSession:
+    """Signer, transport, exchange clock, budgets, retry policy and random source of an engine,
+    and the one method that sends a request."""
+
+    def __init__(
+        self,
+        *,
+        signer: Signer,
+        transport: Transport,
+        clock: ExchangeClock,
+        budgets: BudgetProvider,
+        account_id: str,
+        policy: RetryPolicy,
+        rng: random.Random,
+        request_timeout: float,
+        families: Mapping[str, ApiFamily],
+        account: str,
+        rates: Mapping[str, float] | None = None,
+    ) -> None:
+        self.signer = signer
+        self.transport = transport
+        self.clock = clock
+        self.budgets = budgets
+        self.account_id = account_id
+        self.policy = policy
+        self.rng = rng
+        self.request_timeout = request_timeout
+        self._families = families
+        # "classic" or "uta" once known; "auto" starts on classic and learns from 40084/40085.
+        self.account = account
+        self.family = families["uta" if account == "uta" else "classic"]
+        self._rates = dict(rates or {})
+        self.loop = asyncio.get_running_loop()
+
+    @property
+    def account_type(self) -> str | None:
+        """ "classic" or "uta" once known (set, probed or learnt from an answer), else None."""
+        return None if self.account == "auto" else self.account
+
+    def learn_account(self, code: str | None) -> bool:
+        """A wrong-account answer (40084: a classic key on v3; 40085: a unified account's key on
+        v2). Switches to the other family if the account type was not fixed by the user and
+        that family is known. True when the refused requests should be re-planned."""
+        learnt = {"40084": "classic", "40085": "uta"}.get(code or "")
+        if learnt is None or learnt not in self._families:
+            return False
+        if self.account not in ("auto", learnt):
+            return False  # the user said otherwise: report the refusal, do not second-guess
+        if self.account == "auto":
+            log.info("account type learnt from code %s: %s", code, learnt)
+        self.account = learnt
+        self.family = self._families[learnt]
+        return True
+
+    def budget(self, endpoint: Endpoint) -> Budget:
+        rate = self._rates.get(endpoint.name, endpoint.rate)
+        return self.budgets.budget(self.account_id, endpoint.name, rate)
+
+    # -- the request path --------------------------------------------------------------------
+
+    async def call(
+        self,
+        endpoint: Endpoint,
+        codec: AnswerCodec[T],
+        scope: CallScope,
+        stats: CallStats,
+        *,
+        query: str = "",
+        body: bytes = b"",
+        orders: int = 0,
+    ) -> Reply[T]:
+        """Send one request within its budget and judge the answer.
+
+        ``orders``: how many orders the request names (decides what a request-level "does not
+        exist" means). Raises ``CallStopped`` (deadline, refused credentials) before sending,
+        ``TransportError`` when no answer came.
+        """
+        slot = await self.slot(endpoint, scope)
+        return await self.send(
+            endpoint, codec, scope, stats, slot, query=query, body=body, orders=orders
+        )
+
+    async def slot(self, endpoint: Endpoint, scope: CallScope) -> Slot:
+        """A slot of the endpoint's budget, for ``send()``; ``CallStopped`` if none will come.
+
+        Separate from ``send()`` so that a caller can choose what to send once the slot is
+        granted (orders that became due while it waited ride in the same request).
+        """
+        if scope.refusal is not None:
+            raise CallStopped("credentials refused")
+        slot = await self._acquire(self.budget(endpoint), scope)
+        if slot is None:
+            raise CallStopped("credentials refused" if scope.refusal else "deadline")
+        return slot
+
+    async def send(
+        self,
+        endpoint: Endpoint,
+        codec: AnswerCodec[T],
+        scope: CallScope,
+        stats: CallStats,
+        slot: Slot,
+        *,
+        query: str = "",
+        body: bytes = b"",
+        orders: int = 0,
+    ) -> Reply[T]:
+        """Send one request on a slot taken by ``slot()``; the slot ends here, on every path."""
+        stats.requests[endpoint.name] += 1
+        clock_generation = self.clock.generation
+        try:
+            response = await self._send(endpoint, query, body, scope.deadline)
+            decoded = codec.decode(response.body)
+            verdict = classify_answer(
+                response.status,
+                decoded.code,
+                decoded.msg,
+                readable=decoded.readable,
+                orders=orders,
+            )
+            slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
+        finally:
+            slot.release()  # no answer, or cancelled: it may still have arrived (no-op if done)
+        code, msg = decoded.code, decoded.msg or _describe(response)
+        if code == SUCCESS_CODE and verdict is not Verdict.OK:
+            code, msg = None, "success code but no usable data (null or not the documented shape)"
+        if verdict is Verdict.THROTTLED:
+            stats.throttled += 1
+        elif verdict is Verdict.CREDENTIALS:
+            scope.refuse(code or str(response.status), msg)
+            log.warning("%s: credentials refused (code=%s, %s)", endpoint.name, code, msg)
+        if verdict is Verdict.RESYNC_CLOCK and clock_generation < self.clock.generation:
+            pass  # signed before the latest resync: just send it again with the new offset
+        elif verdict is Verdict.RESYNC_CLOCK:
+            # Answers signed with the same offset are one failure of that offset, however many.
+            if stats.clock_counted != clock_generation:
+                stats.clock_counted = clock_generation
+                stats.clock_resyncs += 1
+            if stats.clock_resyncs > self.policy.max_clock_resyncs:
+                verdict = Verdict.FAIL
+                msg = f"{msg} (the clock still disagrees after {stats.clock_resyncs - 1} resyncs)"
+            else:
+                await self.clock.resync(self.read_server_time)
+        else:
+            stats.clock_resyncs = 0
+        return Reply(response.status, code, msg, decoded.data, verdict)
+
+    async def _acquire(self, budget: Budget, scope: CallScope) -> Slot | None:
+        """A slot, or None at the deadline or once the credentials are refused. A slot granted
+        to a caller that is no longer there is given back: nothing leaks."""
+        acquiring = asyncio.ensure_future(budget.acquire(scope.deadline.at))
+        stopped = asyncio.ensure_future(scope.stopped.wait())
+        try:
+            await asyncio.wait((acquiring, stopped), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            _abandon(acquiring)
+            raise
+        finally:
+            stopped.cancel()
+        if scope.refusal is not None:
+            _abandon(acquiring)
+            return None
+        return acquiring.result()  # acquiring is done: stopped was not set
+
+    async def _send(
+        self, endpoint: Endpoint, query: str, body: bytes, deadline: Deadline
+    ) -> HttpResponse:
+        timeout = deadline.clamp(self.request_timeout)
+        if endpoint.signed:
+            headers = self.signer.headers(
+                self.clock.timestamp_ms(), endpoint.method, endpoint.path, query, body
+            )
+        else:
+            headers = {"locale": "en-US"}
+        request = HttpRequest(endpoint.method, endpoint.path, query, body, headers, timeout)
+        limit = timeout + _TIMEOUT_GRACE
+        try:
+            if sys.version_info >= (3, 11):
+                # asyncio.timeout guards in place; wait_for would cost a task per request.
+                async with asyncio.timeout(limit):
+                    return await self.transport.send(request)
+            return await asyncio.wait_for(self.transport.send(request), limit)
+        except asyncio.TimeoutError as exc:
+            raise RequestTimeout(f"no answer within {timeout:g}s") from exc
+
+    # -- the exchange's clock ----------------------------------------------------------------
+
+    async def read_server_time(self) -> ClockSample:
+        """(round trip, offset) from one read of the exchange's clock, or None."""
+        scope = CallScope(Deadline(None, self.loop))
+        endpoint = self.family.server_time
+        before = self.clock.now()
+        try:
+            reply = await self.call(endpoint, SERVER_TIME_CODEC, scope, CallStats())
+        except TransportError as exc:
+            log.debug("server time: %s", exc)
+            return None
+        after = self.clock.now()
+        server_ms = None
+        if reply.verdict is Verdict.OK and reply.data is not None:
+            server_ms = server_time_ms(reply.data)
+        if server_ms is None:
+            log.debug("server time: unusable answer (HTTP %d)", reply.status)
+            return None
+        return after - before, server_ms / 1000 - (before + after) / 2
+
+    async def warm_up(self, connections: int) -> bool:
+        """Open ``connections`` kept-alive connections and measure the exchange's clock."""
+        samples = await asyncio.gather(*(self.read_server_time() for _ in range(connections)))
+        return self.clock.adopt_best(list(samples))
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+
+def _abandon(acquiring: asyncio.Future[Any]) -> None:
+    """Stop waiting for a slot; if one was granted all the same, give it back."""
+
+    def give_back(task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is None and task.result() is not None:
+            task.result().give_back()
+
+    acquiring.cancel()
+    acquiring.add_done_callback(give_back)
+
+
+def _remaining(response: HttpResponse) -> int | None:
+    value = response.headers.get(REMAINING_HEADER) if response.headers else None
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _describe(response: HttpResponse) -> str:
+    kind = "JSON" if response.body[:1] in (b"{", b"[") else "HTML/garbled"
+    return f"HTTP {response.status} with an unusable {kind} body ({len(response.body)} bytes)"
