@@ -19,8 +19,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ._models import CancelReport, CancelStatus
-from ._models import PanicReport
+from ._models import CancelReport, CancelStatus, PanicReport
 from ._run import Progress as ProgressCallback
 
 _STATUS_STYLE = {
