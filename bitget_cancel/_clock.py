@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 from collections.abc import Awaitable, Callable
 
-log = logging.getLogger("bitget_cancel")
+from ._log import log
 
 # One read of the exchange's clock: (round trip, offset) in seconds, or None if it failed.
 ClockSample = tuple[float, float] | None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import logging
 import random
 import signal
 import time
@@ -20,6 +19,7 @@ from ._clock import ExchangeClock
 from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget
 from ._family import V2, ApiFamily
 from ._limit import LOCAL_BUDGETS, capacity_and_period
+from ._log import log
 from ._models import (
     CancelReport,
     CancelTarget,
@@ -33,10 +33,8 @@ from ._plan import Mode, check_mode
 from ._policy import RetryPolicy, check_deadline, check_positive
 from ._run import CancelRun, Progress
 from ._session import ExchangeSession
-from ._transport import AiohttpTransport, Transport, check_base_url
+from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._wire import BATCH_CANCEL
-
-log = logging.getLogger("bitget_cancel")
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
 # A panic without an explicit deadline stops after this long; deadline=None means never.
@@ -103,6 +101,9 @@ class CancelEngine:
         account: AccountType = "auto",
         account_id: str | None = None,
         budgets: BudgetProvider | None = None,
+        demo_trading: bool = False,
+        proxy: str | None = None,
+        trust_env: bool = False,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise InvalidArgument("credentials must be a Credentials instance")
@@ -117,7 +118,16 @@ class CancelEngine:
         self.policy = RetryPolicy(
             max_attempts=max_attempts, backoff_base=backoff_base, backoff_cap=backoff_cap
         )
-        self.base_url = check_base_url(base_url) if transport is None else base_url
+        self.base_url = check_base_url(base_url)
+        self.proxy = check_proxy(proxy)
+        if transport is not None and (demo_trading or proxy is not None or trust_env):
+            # Those live in the transport: with one of the caller's they would be ignored.
+            raise InvalidArgument(
+                "demo_trading, proxy and trust_env configure the built-in transport; "
+                "set them on your own transport instead"
+            )
+        self.demo_trading = bool(demo_trading)
+        self.trust_env = bool(trust_env)
         self.rate_limit = float(rate_limit)
         self.request_timeout = float(request_timeout)
         self.burst = capacity
@@ -182,7 +192,11 @@ class CancelEngine:
         if session is not None:
             log.info("engine used on a new event loop: fresh connections and budgets")
         transport = self._transport_given or AiohttpTransport(
-            self.base_url, pool_size=max(32, 4 * self.burst)
+            self.base_url,
+            pool_size=max(32, 4 * self.burst),
+            proxy=self.proxy,
+            trust_env=self.trust_env,
+            demo_trading=self.demo_trading,
         )
         account = self._account if session is None else session.account
         self._session = ExchangeSession(

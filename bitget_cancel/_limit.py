@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
 import weakref
 from collections import deque
@@ -24,8 +23,7 @@ from dataclasses import dataclass, field
 
 from ._budget import Slot
 from ._exceptions import InvalidRate
-
-log = logging.getLogger("bitget_cancel")
+from ._log import log
 
 INFINITE = math.inf
 

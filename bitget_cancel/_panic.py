@@ -15,13 +15,13 @@ shutting down cancels every task it can find) and resumes with a fresh pass.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ._classify import CODE_HINTS, Verdict
 from ._exceptions import CallStopped, InvalidTarget, TransportError
 from ._family import BulkCancel, ListedOrder, Lister, id_order
+from ._log import log
 from ._models import (
     CancelOutcome,
     CancelStatus,
@@ -33,8 +33,6 @@ from ._models import (
 from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
 from ._session import CallStats, ExchangeSession
-
-log = logging.getLogger("bitget_cancel")
 
 # A symbol's normal orders go to cancel-symbol-order once this many are listed: one request of
 # the 5/s lane then saves at least one full request of the 10/s batch lane.

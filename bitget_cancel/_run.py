@@ -10,7 +10,6 @@ flight, waiting for a retry, or final.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
@@ -18,12 +17,11 @@ from ._budget import Slot
 from ._classify import CODE_HINTS, Verdict, classify_item
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import CancelRoute, ItemResult
+from ._log import log
 from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
-
-log = logging.getLogger("bitget_cancel")
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]

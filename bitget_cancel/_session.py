@@ -12,7 +12,6 @@ the caller, the slot it took is released or given back.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import sys
 from collections import Counter
@@ -26,17 +25,15 @@ from ._classify import SUCCESS_CODE, Verdict, classify_answer
 from ._clock import ClockSample, ExchangeClock
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import ApiFamily
+from ._log import log
 from ._policy import CallScope, Deadline, RetryPolicy
-from ._transport import HttpRequest, HttpResponse, Transport
+from ._transport import REMAINING_HEADER, HttpRequest, HttpResponse, Transport
 from ._wire import SERVER_TIME_CODEC, AnswerCodec, Endpoint, server_time_ms
-
-log = logging.getLogger("bitget_cancel")
 
 T = TypeVar("T")
 
 # Added to the request timeout for the session's own guard around a transport that ignores it.
 _TIMEOUT_GRACE = 0.25
-REMAINING_HEADER = "x-mbx-used-remain-limit"
 
 
 @dataclass(frozen=True, slots=True)

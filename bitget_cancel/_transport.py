@@ -17,21 +17,8 @@ from yarl import URL
 
 from ._exceptions import InvalidArgument, RequestTimeout, TransportError
 
-
-def check_base_url(url: object) -> str:
-    """An absolute http(s) URL with a host, without a trailing slash."""
-    if not isinstance(url, str):
-        raise InvalidArgument(f"base_url must be a str; got {type(url).__name__}")
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidArgument(
-            f"base_url must be an absolute http(s) URL such as https://api.bitget.com; got {url!r}"
-        )
-    return url.rstrip("/")
-
+# What is left of the endpoint's budget this second, as the exchange counts it.
+REMAINING_HEADER = "x-mbx-used-remain-limit"
 
 # A batch-cancel answer for 50 orders is ~10 KB; anything near this is not the exchange talking.
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -58,6 +45,9 @@ class HttpRequest:
 
 _MASKED_HEADERS = frozenset({"ACCESS-PASSPHRASE", "ACCESS-SIGN"})
 
+# Bitget's demo trading: a demo API key plus this header on every request.
+DEMO_TRADING_HEADERS: Mapping[str, str] = {"paptrading": "1"}
+
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
@@ -75,15 +65,95 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
+def check_base_url(url: object) -> str:
+    """``url`` without its trailing "/" if it is an absolute http(s) URL with a host, else
+    InvalidArgument naming base_url (a bare host would otherwise fail every request)."""
+    checked = _check_url("base_url", url)
+    if "@" in URL(checked).raw_authority:
+        raise InvalidArgument("base_url must not carry a user or password")
+    return checked.rstrip("/")
+
+
+def check_proxy(url: object) -> str | None:
+    """``url`` if it is an absolute http(s) proxy URL (user:password allowed), or None."""
+    return None if url is None else _check_url("proxy", url)
+
+
+def _check_url(name: str, url: object) -> str:
+    if not isinstance(url, str):
+        raise InvalidArgument(f"{name} must be a string such as 'https://api.bitget.com'")
+    try:
+        parsed: URL | None = URL(url)
+    except ValueError:
+        parsed = None
+    if (
+        parsed is None
+        or parsed.scheme not in ("http", "https")
+        or not parsed.host
+        or parsed.query_string
+        or parsed.fragment
+        or any(c.isspace() for c in url)
+    ):
+        raise InvalidArgument(
+            f"{name} must be an absolute http:// or https:// URL with a host and no query, "
+            f"such as 'https://api.bitget.com'; got {_without_userinfo(url)!r}"
+        )
+    return url
+
+
+def _without_userinfo(url: str) -> str:
+    # Whatever precedes the last "@" may be user:password, however malformed the rest is.
+    if "@" not in url:
+        return url
+    scheme, sep, _ = url.partition("://")
+    head = scheme + sep if sep and "@" not in scheme else ""
+    return head + "***@" + url.rpartition("@")[2]
+
+
 class AiohttpTransport:
-    """One ClientSession, a pool sized for the burst, connections kept alive between batches."""
+    """One ClientSession, a pool sized for the burst, connections kept alive between batches.
 
-    __slots__ = ("_base_url", "_pool_size", "_session")
+    ``proxy`` goes with every request; ``trust_env`` lets aiohttp read HTTP(S)_PROXY, NO_PROXY
+    and ~/.netrc; ``demo_trading`` adds ``paptrading: 1`` to every request this transport sends
+    (signed or not: the server-time read and the warm-up GETs included).
+    """
 
-    def __init__(self, base_url: str, *, pool_size: int = 32) -> None:
-        self._base_url = base_url.rstrip("/")
+    __slots__ = (
+        "_base_url",
+        "_demo_trading",
+        "_pool_size",
+        "_proxy",
+        "_proxy_secret",
+        "_session",
+        "_trust_env",
+    )
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        pool_size: int = 32,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        demo_trading: bool = False,
+    ) -> None:
+        self._base_url = check_base_url(base_url)
         self._pool_size = pool_size
+        checked_proxy = check_proxy(proxy)
+        # aiohttp takes user:password from the proxy URL (its BasicAuth is deprecated); every
+        # text this class makes masks them.
+        self._proxy = None if checked_proxy is None else URL(checked_proxy)
+        self._proxy_secret = None if self._proxy is None else self._proxy.raw_password
+        self._trust_env = bool(trust_env)
+        self._demo_trading = bool(demo_trading)
         self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        proxy = None if self._proxy is None else _without_userinfo(str(self._proxy))
+        return (
+            f"AiohttpTransport({self._base_url!r}, pool_size={self._pool_size}, proxy={proxy!r}, "
+            f"trust_env={self._trust_env}, demo_trading={self._demo_trading})"
+        )
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -99,6 +169,9 @@ class AiohttpTransport:
                 auto_decompress=True,
                 skip_auto_headers=("User-Agent",),
                 raise_for_status=False,
+                # Session headers are merged into every request: one place for the demo flag.
+                headers=DEMO_TRADING_HEADERS if self._demo_trading else None,
+                trust_env=self._trust_env,
             )
             # aiohttp silently re-sends a GET once when the server drops the connection. The
             # rate budget must see every request that can reach the exchange, so all retries
@@ -109,38 +182,51 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return await self._exchange(request)
+        except asyncio.TimeoutError as exc:
+            raise RequestTimeout(f"no complete answer within {request.timeout:g}s") from exc
+        except aiohttp.ClientHttpProxyError as exc:
+            # Its text quotes the proxy URL with any user:password, its repr the
+            # Proxy-Authorization header: only status and reason are passed on.
+            message = f"ClientHttpProxyError: the proxy answered {exc.status} {exc.message}"
+        except (aiohttp.ClientError, OSError) as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            if self._proxy_secret is None and not self._trust_env:
+                raise TransportError(message) from exc
+            if self._proxy_secret:
+                message = message.replace(self._proxy_secret, "***")
+        # Raised outside the handler, so that not even __context__ holds aiohttp's exception
+        # (its repr can show the proxy credentials).
+        raise TransportError(message)
+
+    async def _exchange(self, request: HttpRequest) -> HttpResponse:
         url = self._base_url + request.path
         if request.query:
             url += "?" + request.query
-        try:
-            async with self._client().request(
-                request.method,
-                # encoded=True: the query goes out byte-for-byte as it was signed.
-                URL(url, encoded=True),
-                data=request.body or None,
-                headers=request.headers,
-                timeout=aiohttp.ClientTimeout(total=request.timeout),
-                allow_redirects=False,
-            ) as response:
-                # read(n) returns what has arrived so far, not n bytes: read on until the end,
-                # or until the cap says this is not the exchange talking.
-                chunks: list[bytes] = []
-                size = 0
-                while chunk := await response.content.read(MAX_BODY_BYTES + 1 - size):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        response.close()  # do not drain a runaway body over a pooled connection
-                        raise TransportError(f"answer larger than {MAX_BODY_BYTES} bytes")
-                remaining = response.headers.get("x-mbx-used-remain-limit")
-                headers = None if remaining is None else {"x-mbx-used-remain-limit": remaining}
-                return HttpResponse(response.status, b"".join(chunks), headers)
-        except asyncio.TimeoutError as exc:
-            raise RequestTimeout(f"no complete answer within {request.timeout:g}s") from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
-        except OSError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        async with self._client().request(
+            request.method,
+            # encoded=True: the query goes out byte-for-byte as it was signed.
+            URL(url, encoded=True),
+            data=request.body or None,
+            headers=request.headers,
+            timeout=aiohttp.ClientTimeout(total=request.timeout),
+            allow_redirects=False,
+            proxy=self._proxy,
+        ) as response:
+            # read(n) returns what has arrived so far, not n bytes: read on until the end,
+            # or until the cap says this is not the exchange talking.
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := await response.content.read(MAX_BODY_BYTES + 1 - size):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    response.close()  # do not drain a runaway body over a pooled connection
+                    raise TransportError(f"answer larger than {MAX_BODY_BYTES} bytes")
+            remaining = response.headers.get(REMAINING_HEADER)
+            headers = None if remaining is None else {REMAINING_HEADER: remaining}
+            return HttpResponse(response.status, b"".join(chunks), headers)
 
     async def warm_up(self, path: str, connections: int, timeout: float) -> None:
         """Open ``connections`` pooled connections by sending that many GETs at once."""

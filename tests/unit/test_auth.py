@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bitget_cancel import CancelTarget, Credentials, InvalidCredentials
@@ -81,3 +83,14 @@ def test_empty_credential_is_refused_without_echoing_values(field: str) -> None:
         Credentials(**values)
     assert "s3cr3t-value" not in str(info.value)
     assert "pa55-value" not in str(info.value)
+
+
+def test_credentials_stay_a_frozen_keyword_dataclass_in_the_same_field_order() -> None:
+    names = [f.name for f in dataclasses.fields(Credentials)]
+    assert names == ["api_key", "secret_key", "passphrase", "rsa_private_key"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CREDS.secret_key = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Credentials("k", "s", "p")  # type: ignore[call-arg]
+    assert Credentials(api_key=CREDS.api_key, secret_key=SECRET, passphrase=PASSPHRASE) == CREDS
+    assert CREDS.rsa_private_key is None

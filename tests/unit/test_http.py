@@ -14,8 +14,8 @@ import pytest
 from aioresponses import aioresponses
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
-from bitget_cancel._exceptions import RequestTimeout, TransportError
-from bitget_cancel._transport import AiohttpTransport, HttpRequest
+from bitget_cancel._exceptions import InvalidArgument, RequestTimeout, TransportError
+from bitget_cancel._transport import AiohttpTransport, HttpRequest, check_base_url, check_proxy
 
 BASE = "https://api.example.test"
 PATH = "/api/v2/spot/trade/batch-cancel-order"
@@ -97,3 +97,83 @@ async def test_the_query_string_goes_out_as_signed() -> None:
         )
     assert response.status == 200
     await transport.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://api.bitget.com", "https://api.bitget.com"),
+        ("https://api.bitget.com/", "https://api.bitget.com"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("HTTPS://API.BITGET.COM", "HTTPS://API.BITGET.COM"),
+        ("https://gateway.example.test/bitget/", "https://gateway.example.test/bitget"),
+        ("http://[::1]:9000", "http://[::1]:9000"),
+    ],
+)
+def test_an_absolute_http_url_is_a_base_url(given: str, expected: str) -> None:
+    assert check_base_url(given) == expected
+    assert check_proxy(given) == given
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "api.bitget.com",  # issue 13: accepted, then every order ended unresolved
+        "localhost:8080",
+        "//api.bitget.com",
+        "/api/v2",
+        "",
+        "https://",
+        "http:///path",
+        "ftp://api.bitget.com",
+        "ws://api.bitget.com",
+        "https://api.bitget.com?x=1",
+        "https://api.bitget.com#top",
+        "https://api.bitget.com:99999",
+        " https://api.bitget.com",
+        "https://api.bitget.com\n",
+        "https://api bitget.com",
+    ],
+)
+def test_anything_else_is_refused_naming_base_url(given: str) -> None:
+    with pytest.raises(InvalidArgument, match="base_url must be an absolute http"):
+        check_base_url(given)
+    with pytest.raises(InvalidArgument, match="base_url"):
+        AiohttpTransport(given)
+    with pytest.raises(InvalidArgument, match="proxy must be an absolute http"):
+        check_proxy(given)
+
+
+@pytest.mark.parametrize("given", [None, b"https://api.bitget.com", 443])
+def test_a_base_url_must_be_text(given: object) -> None:
+    with pytest.raises(InvalidArgument, match="base_url must be a string"):
+        check_base_url(given)
+
+
+def test_a_base_url_never_carries_credentials() -> None:
+    with pytest.raises(InvalidArgument, match="base_url must not carry a user") as info:
+        check_base_url("https://me:hunter2@api.bitget.com")
+    assert "hunter2" not in str(info.value)
+
+
+async def test_the_engine_refuses_a_base_url_without_a_scheme_before_any_request() -> None:
+    with pytest.raises(InvalidArgument, match="base_url"):
+        CancelEngine(CREDS, base_url="api.bitget.com")
+
+
+@pytest.mark.parametrize(
+    "given", ["me:hunter2@proxy.local:3128", "socks5://me:hunter2@proxy.local:1080", "x@hunter2@"]
+)
+def test_a_refused_proxy_is_not_echoed_with_its_password(given: str) -> None:
+    with pytest.raises(InvalidArgument, match="proxy must be") as info:
+        AiohttpTransport(BASE, proxy=given)
+    assert "hunter2" not in str(info.value)
+    assert "***@" in str(info.value)
+
+
+def test_the_transport_repr_hides_the_proxy_password() -> None:
+    transport = AiohttpTransport(BASE, proxy="http://me:hunter2@proxy.local:3128")
+    assert repr(transport) == (
+        "AiohttpTransport('https://api.example.test', pool_size=32, "
+        "proxy='http://***@proxy.local:3128', trust_env=False, demo_trading=False)"
+    )

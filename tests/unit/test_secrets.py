@@ -1,5 +1,6 @@
-"""The secret key and the passphrase never appear in logs, reprs, exception texts or the JSON
-report, through every failure path, at DEBUG logging (virtual time)."""
+"""The secret key, the RSA private key and the passphrase never appear in logs, reprs,
+exception texts or the JSON report, through every failure path, at DEBUG logging (virtual
+time)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import logging
 import random
 import traceback
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from bitget_cancel._auth import Signer
 from bitget_cancel._exceptions import TransportError
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
+from .rsa_keys import OpensslKey, generate
 from .scripted_exchange import ALL_STEPS, ScriptedExchange, Step
 
 SECRET = "S3CRET-k3y-0f-th3-acc0unt-xyz"
@@ -22,8 +25,23 @@ PASSPHRASE = "PaSS-phr4se-qwerty"
 CREDS = Credentials(api_key="visible-api-key", secret_key=SECRET, passphrase=PASSPHRASE)
 
 
-def leaks(text: str) -> list[str]:
-    return [s for s in (SECRET, PASSPHRASE) if s in text]
+@pytest.fixture(scope="module")
+def rsa_key(tmp_path_factory: pytest.TempPathFactory) -> OpensslKey:
+    return generate(tmp_path_factory.mktemp("rsa"))
+
+
+@pytest.fixture(params=["hmac", "rsa"])
+def creds(request: pytest.FixtureRequest, rsa_key: OpensslKey) -> Credentials:
+    if request.param == "hmac":
+        return CREDS
+    return Credentials(
+        api_key="visible-api-key", passphrase=PASSPHRASE, rsa_private_key=rsa_key.pem
+    )
+
+
+def leaks(text: str, rsa_key: OpensslKey | None = None) -> list[str]:
+    fragments = rsa_key.fragments() if rsa_key is not None else []
+    return [s for s in (SECRET, PASSPHRASE, *fragments) if s in text]
 
 
 def book(exchange: ScriptedExchange, n: int) -> list[CancelTarget]:
@@ -41,7 +59,11 @@ class Weird(Exception):
 
 @pytest.mark.parametrize("path", [*ALL_STEPS, "skew", "no_clock", "internal", "deadline"])
 async def test_no_failure_path_shows_the_secrets(
-    path: str, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    path: str,
+    creds: Credentials,
+    rsa_key: OpensslKey,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, this package's and aiohttp's
     exchange = ScriptedExchange(
@@ -61,14 +83,14 @@ async def test_no_failure_path_shows_the_secrets(
 
     transport = MockTransport(handle)
     engine = CancelEngine(
-        CREDS,
+        creds,
         transport=transport,
         wall_clock=exchange.wall_clock,
         max_attempts=4,
         request_timeout=1.0,
         rng=random.Random(0),
     )
-    texts = [repr(engine), str(engine), repr(CREDS), str(CREDS), repr(Signer(CREDS))]
+    texts = [repr(engine), str(engine), repr(creds), str(creds), repr(Signer(creds))]
     async with engine:
         report = await engine.cancel(targets, deadline=0.5 if path == "deadline" else None)
     texts += [repr(report), json.dumps(report.to_dict())]
@@ -80,7 +102,7 @@ async def test_no_failure_path_shows_the_secrets(
         if record.exc_info:
             texts.append("".join(traceback.format_exception(*record.exc_info)))
     assert report.outcomes
-    assert leaks("\n".join(texts)) == []
+    assert leaks("\n".join(texts), rsa_key) == []
 
 
 def test_credential_errors_never_echo_a_value() -> None:
@@ -107,3 +129,28 @@ def test_reprs_of_everything_holding_a_secret_mask_it() -> None:
     texts = [repr(CREDS), str(CREDS), repr(signer), repr(request), str(request)]
     assert leaks("\n".join(texts)) == []
     assert "visi" in repr(CREDS)  # the api key's start helps tell accounts apart
+
+
+def test_rsa_key_errors_never_echo_the_key(rsa_key: OpensslKey, tmp_path: Path) -> None:
+    texts = []
+    pem = rsa_key.pem
+    lines = pem.splitlines(keepends=True)
+    a_line_lost = "".join(lines[:5] + lines[6:])
+    for broken in (pem[:-40], pem.replace("A", "*"), pem[40:], a_line_lost, pem.encode()):
+        with pytest.raises(InvalidCredentials) as info:
+            Credentials(api_key="k", passphrase=PASSPHRASE, rsa_private_key=broken)  # type: ignore[arg-type]
+        texts += [str(info.value), repr(info.value)]
+        texts.append("".join(traceback.format_exception(info.value)))
+    with pytest.raises(InvalidCredentials) as info:
+        Credentials(api_key="k", secret_key=SECRET, passphrase=PASSPHRASE, rsa_private_key=pem)
+    texts += [str(info.value)]
+    file = tmp_path / "key.pem"
+    file.write_text(pem[:-40])
+    env = {"BITGET_API_KEY": "k", "BITGET_PASSPHRASE": PASSPHRASE}
+    for extra in ({"BITGET_RSA_PRIVATE_KEY_FILE": str(file)},
+                  {"BITGET_RSA_PRIVATE_KEY": pem[:-40]},
+                  {"BITGET_RSA_PRIVATE_KEY": pem, "BITGET_SECRET_KEY": SECRET}):  # fmt: skip
+        with pytest.raises(InvalidCredentials) as info:
+            Credentials.from_env({**env, **extra})
+        texts += [str(info.value), "".join(traceback.format_exception(info.value))]
+    assert leaks("\n".join(texts), rsa_key) == []
