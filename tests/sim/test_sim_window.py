@@ -27,8 +27,10 @@ def test_window_holds_arrivals_of_the_last_second_only() -> None:
 
 
 async def test_eleven_at_once_get_exactly_one_429_and_a_second_later_it_accepts(
-    sim: SimExchange, api: Api
+    sim_factory: Any, api_for: Callable[[SimExchange], Api]
 ) -> None:
+    sim = await sim_factory(penalty_s=0)  # the window alone, no penalty after the 429
+    api = api_for(sim)
     answers = await asyncio.gather(*(api.post(BATCH, ONE) for _ in range(11)))
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200] * 10 + [429]
@@ -78,7 +80,11 @@ async def test_without_rate_limits_nothing_is_refused_but_peaks_are_recorded(
     assert fast.stats.max_in_window[BATCH] == 30
 
 
-async def test_refused_requests_keep_the_window_full(sim: SimExchange, api: Api) -> None:
+async def test_refused_requests_keep_the_window_full(
+    sim_factory: Any, api_for: Callable[[SimExchange], Api]
+) -> None:
+    sim = await sim_factory(penalty_s=0)  # the window alone, no penalty after the 429
+    api = api_for(sim)
     await asyncio.gather(*(api.post(BATCH, ONE) for _ in range(10)))
     for _ in range(3):
         status, _ = await api.send("POST", BATCH, body=json.dumps(ONE))
