@@ -134,6 +134,15 @@ class Pipeline:
         signed = route is not None and route.signed
         stats.count_request(path, request.headers.get("ACCESS-KEY", "") if signed else None)
 
+        raw = b""
+        if route is not None and route.method == "POST":
+            # The body travels with the request: read it now, even if it arrives late.
+            try:
+                raw = await request.read()
+            except ConnectionError:
+                # The client went away mid-body: nobody to answer, nothing to log.
+                return web.Response(status=400)
+
         up = down = 0.0
         low, high = settings.latency_ms
         if high > 0.0:
@@ -172,11 +181,6 @@ class Pipeline:
                 headers[REMAIN_HEADER] = "0"
                 raise
             headers[REMAIN_HEADER] = str(remain)
-            try:
-                raw = await request.read() if route.method == "POST" else b""
-            except ConnectionError:
-                # The client went away mid-body: nobody to answer, nothing to log.
-                return web.Response(status=400)
             if route.signed:
                 self.keys.check(request.headers, route.method, request.raw_path, raw, now_ms)
                 self._check_environment(request, route)

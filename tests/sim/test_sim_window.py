@@ -1,4 +1,4 @@
-"""Rate limits: sliding one-second window per api key and endpoint, counted on arrival."""
+"""Rate limits: sliding one-second window per account and endpoint, counted on arrival."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ async def test_each_endpoint_has_its_own_budget(sim: SimExchange, api: Api) -> N
     assert sim.stats.pacing_429 == 1
 
 
-async def test_budgets_are_per_api_key(sim: SimExchange, api: Api) -> None:
+async def test_an_unknown_key_counts_in_a_window_of_its_own(sim: SimExchange, api: Api) -> None:
     other = Api(api.session, sim)
     other.api_key = "someone-else"  # refused with 40006, but in its own window
     answers = await asyncio.gather(
