@@ -101,16 +101,14 @@ class KindsV2:
         end_ms = opt_int(query, "endTime", "time_param")
         if start_ms is not None and end_ms is not None and end_ms - start_ms > NINETY_DAYS_MS:
             raise bad_param("time_param")
-        # One row more than asked tells whether another page exists.
-        page = list_page(state, call, symbol, limit + 1, id_less_than, start_ms, end_ms, PLAN)
+        page = list_page(state, call, symbol, limit, id_less_than, start_ms, end_ms, PLAN)
         rows = page.orders
-        next_flag = len(rows) > limit
-        del rows[limit:]
+        next_flag = page.more
         if page.stuck:
             cursor = str(id_less_than)  # handed straight back: the next page is this one again
             next_flag = True
         else:
-            cursor = rows[-1].order_id if rows else ""
+            cursor = page.last.order_id if page.last is not None else ""
         return {
             "nextFlag": next_flag,
             "idLessThan": cursor,

@@ -163,9 +163,16 @@ def symbol_cancel(state: VenueState, call: Call, doomed: list[SimOrder]) -> None
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One listing page: the rows to show and whether the cursor was ignored."""
+    """One listing page.
+
+    ``orders``: the rows to show (duplicates included under ``duplicate_rows``); ``last``: the
+    last order of the page itself, where the next page starts; ``more``: whether orders are
+    left past the page; ``stuck``: the cursor given was ignored.
+    """
 
     orders: list[SimOrder]
+    last: SimOrder | None
+    more: bool
     stuck: bool
 
 
@@ -182,18 +189,27 @@ def list_page(
     """Open orders newest first below ``below``, with the listing faults applied.
 
     ``stuck_cursor`` ignores ``below`` (the first page again); ``duplicate_rows`` repeats one
-    row of the page and, on a later page, the row at the cursor when it is still open.
+    row of the page and, on a later page, the row at the cursor when it is still open. Neither
+    hides an order: the page itself is cut first.
     """
     stuck = below is not None and call.take_fault(STUCK_CURSOR)
     if stuck:
         below = None
-    orders = state.book.page(symbol, limit, below, start_ms, end_ms, kind)
+    # One row more than asked tells whether another page exists.
+    orders = state.book.page(symbol, limit + 1, below, start_ms, end_ms, kind)
+    more = len(orders) > limit
+    del orders[limit:]
+    last = orders[-1] if orders else None
     if orders and call.take_fault(DUPLICATE_ROWS):
         rng = state.rng
         orders.insert(rng.randrange(len(orders) + 1), rng.choice(orders))
         if below is not None:
             boundary = state.book.by_id(str(below))
-            same_scope = boundary is not None and symbol in (None, boundary.symbol)
-            if same_scope and boundary is not None and boundary.is_open and boundary.kind == kind:
+            if (
+                boundary is not None
+                and boundary.is_open
+                and boundary.kind == kind
+                and symbol in (None, boundary.symbol)
+            ):
                 orders.insert(0, boundary)
-    return Page(orders, stuck)
+    return Page(orders, last, more, stuck)

@@ -267,9 +267,9 @@ class SimExchange:
         except OSError as exc:
             await runner.cleanup()
             reason = (exc.strerror or str(exc)).splitlines()[0].lower()
-            raise SimBindError(
-                exc.errno, f"cannot serve on {self.host}:{self._requested_port}: {reason}"
-            ) from None
+            error = SimBindError(f"cannot serve on {self.host}:{self._requested_port}: {reason}")
+            error.errno = exc.errno
+            raise error from None
         except BaseException:
             await runner.cleanup()
             raise

@@ -177,8 +177,8 @@ class VenueV3:
         rows = page.orders
         if page.stuck:
             out = str(cursor)  # handed straight back: the next page is this one again
-        elif rows:
-            out = rows[-1].order_id
+        elif page.last is not None:
+            out = page.last.order_id
         else:
             out = ""
         return {"list": [v3_order_row(o) for o in rows], "cursor": out}

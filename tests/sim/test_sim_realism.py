@@ -266,3 +266,35 @@ async def test_stats_count_requests_429s_and_violations_per_endpoint(
     assert sim.stats.endpoint(SYMBOL_CANCEL).requests == 0
     sim.reset_stats()
     assert sim.stats.endpoint(UNFILLED).requests == 0
+
+
+async def test_duplicate_rows_never_hide_an_order_from_a_client_that_pages_on(
+    sim_factory: Any, api_for: ApiFor
+) -> None:
+    sim = await sim_factory(seed=5, faults=Faults(rate=1.0, kinds=(DUPLICATE_ROWS,)))
+    api = api_for(sim)
+    plans = {o.order_id for o in sim.place_orders("BTCUSDT", 23, kind="plan")}
+    seen: list[str] = []
+    params = {"limit": "5"}
+    while True:
+        _, answer = await api.get(PLAN_LIST, params)
+        data = answer["data"]
+        seen.extend(row["orderId"] for row in data["orderList"])
+        if not data["nextFlag"]:
+            break
+        params = {"limit": "5", "idLessThan": data["idLessThan"]}
+    assert set(seen) == plans
+    assert len(seen) > len(plans)
+    sim.account = "uta"
+    normal = {o.order_id for o in sim.place_orders("ETHUSDT", 23)}
+    seen = []
+    params = {"limit": "5"}
+    while True:
+        _, answer = await api.get("/api/v3/trade/unfilled-orders", params)
+        rows = answer["data"]["list"]
+        if not rows:
+            break
+        seen.extend(row["orderId"] for row in rows)
+        params = {"limit": "5", "cursor": answer["data"]["cursor"]}
+    assert set(seen) == normal
+    assert len(seen) > len(normal)
