@@ -21,8 +21,8 @@ from ._rules import (
     open_of_kind,
     opt_int,
     order_ids,
+    tpsl_type,
 )
-from ._venue import tpsl_type
 from ._wire import SimError, plan_row
 
 PLAN_PAGE_DEFAULT = 20

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._book import NORMAL, OrderBook, SimOrder
+from ._book import NORMAL, TPSL, OrderBook, SimOrder
 from ._faults import (
     DUPLICATE_ROWS,
     ORDER_TRANSIENT,
@@ -132,6 +132,15 @@ def find_order(
         return order
     assert client_oid is not None
     return book.by_client_oid(client_oid)
+
+
+def tpsl_type(value: object) -> str:
+    """The order kind a ``tpslType`` field or parameter names (absent: normal)."""
+    if value is None or value == "" or value == "normal":
+        return NORMAL
+    if value == "tpsl":
+        return TPSL
+    raise bad_param("tpsl_type")
 
 
 def open_of_kind(order: SimOrder | None, kind: str, call: Call) -> SimOrder | None:

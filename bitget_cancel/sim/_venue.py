@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._book import NORMAL, TPSL
+from ._book import NORMAL
 from ._rules import (
     NOT_EXIST_CODE,
     NOT_EXIST_MSG,
@@ -22,6 +22,7 @@ from ._rules import (
     opt_int,
     order_ids,
     symbol_cancel,
+    tpsl_type,
 )
 from ._wire import SimError, coin_row, split_symbol, symbol_row, unfilled_row
 
@@ -31,15 +32,6 @@ DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 
 # The documented failureList example has no errorCode; answer that way this often.
 NO_ERROR_CODE_RATE = 0.3
-
-
-def tpsl_type(value: object) -> str:
-    """The order kind a ``tpslType`` field or parameter names (absent: normal)."""
-    if value is None or value == "" or value == "normal":
-        return NORMAL
-    if value == "tpsl":
-        return TPSL
-    raise bad_param("tpsl_type")
 
 
 class Venue:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -179,3 +181,17 @@ async def test_a_busy_port_is_one_clear_error(sim: SimExchange) -> None:
     assert f"cannot serve on 127.0.0.1:{sim.port}" in message
     assert "in use" in message
     assert "\n" not in message
+
+
+def test_cryptography_is_imported_only_for_rsa_keys() -> None:
+    code = (
+        "import sys\n"
+        "from bitget_cancel.sim import SimExchange\n"
+        "SimExchange()\n"
+        "print('cryptography' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    )
+    assert out.stdout.strip() == "False"
