@@ -26,7 +26,7 @@ from ._faults import (
     Faults,
 )
 from ._limits import RateLimits
-from ._release import ReleaseWindow
+from ._release import RELEASE_WINDOW, ReleaseWindow
 from ._routes import V2, V3, Route
 from ._rules import Call
 from ._stats import SimStats
@@ -208,6 +208,7 @@ class Pipeline:
                 if route.family is not None:
                     refusal = self.release.refusal(time.monotonic(), rng)
                     if refusal is not None:
+                        stats.count_injected(path, RELEASE_WINDOW)
                         raise refusal
                 call = Call(path, body, request.query, stats, fault)
                 try:

@@ -17,6 +17,10 @@ RELEASE_ERRORS: tuple[tuple[str, str], ...] = (
 )
 
 
+# Counted in ``stats.injected`` under this name.
+RELEASE_WINDOW = "release_window"
+
+
 class ReleaseWindow:
     """When the window is open and with what probability a request is refused."""
 

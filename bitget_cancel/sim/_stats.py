@@ -28,7 +28,8 @@ class SimStats:
     ``violations`` counts requests (or orders inside a request) rejected because the client
     broke a rule; ``pacing_429`` counts 429s caused by the client's own pacing (its window was
     full) and ``penalty_429`` those answered while the penalty that follows lasted; injected
-    429s are in ``injected``. ``endpoints`` has the same counters per path (see
+    429s are in ``injected``, by fault kind, as are release-window refusals
+    (``"release_window"``). ``endpoints`` has the same counters per path (see
     :meth:`endpoint`). ``account_mismatch`` counts answers 40084/40085 (the other API family's
     endpoint), ``wrong_kind`` cancels that named an order of another kind (answered "does not
     exist"), ``requests_by_key`` requests per ``ACCESS-KEY`` header (signed endpoints).

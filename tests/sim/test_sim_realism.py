@@ -190,6 +190,7 @@ async def test_the_release_window_answers_retry_codes_and_acts_on_nothing(
     async with api.session.get(sim.base_url + TIME) as resp:
         assert resp.status == 200  # public endpoints are not part of it
     assert order.is_open
+    assert sim.stats.injected == {"release_window": 10}
     sim.close_release_window()
     _, answer = await api.post(BATCH, batch)
     assert answer["data"]["successList"][0]["orderId"] == order.order_id
