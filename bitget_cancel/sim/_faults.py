@@ -11,6 +11,13 @@ SLOW_AFTER_CANCEL = "slow_after_cancel"
 TRUNCATED_JSON = "truncated_json"
 ORDER_TRANSIENT = "order_transient"
 
+# Harsher kinds, each acting only where it means something (others pass untouched).
+LATE_ARRIVAL = "late_arrival"  # the request reaches the exchange late_s after it was sent
+SYMBOL_CANCEL_NOOP = "symbol_cancel_noop"  # cancel-symbol-order accepted, nothing cancelled
+DUPLICATE_ROWS = "duplicate_rows"  # a listing page repeats rows (also the previous page's last)
+STUCK_CURSOR = "stuck_cursor"  # a listing ignores the cursor given and hands the same one back
+
+# The kinds every trade endpoint can show; the default of Faults.kinds.
 ALL_FAULT_KINDS: tuple[str, ...] = (
     HTML_5XX,
     SPURIOUS_429,
@@ -18,9 +25,18 @@ ALL_FAULT_KINDS: tuple[str, ...] = (
     SLOW_AFTER_CANCEL,
     TRUNCATED_JSON,
 )
+HARSH_FAULT_KINDS: tuple[str, ...] = (
+    LATE_ARRIVAL,
+    SYMBOL_CANCEL_NOOP,
+    DUPLICATE_ROWS,
+    STUCK_CURSOR,
+)
+KNOWN_FAULT_KINDS = frozenset(ALL_FAULT_KINDS + HARSH_FAULT_KINDS)
 
 # Kinds that answer instead of the exchange: the request is not acted on.
 BEFORE_KINDS = frozenset({HTML_5XX, SPURIOUS_429})
+# Kinds the endpoint's own rules carry out (listings, symbol cancels).
+HANDLER_KINDS = frozenset({SYMBOL_CANCEL_NOOP, DUPLICATE_ROWS, STUCK_CURSOR})
 
 # (errorCode, errorMsg) pairs the exchange uses for a per-order failure worth retrying.
 TRANSIENT_ORDER_ERRORS: tuple[tuple[str, str], ...] = (
@@ -35,15 +51,18 @@ class Faults:
     """Probabilities of injected faults; the default injects nothing.
 
     ``rate``: probability that one request to a trade endpoint gets a fault, its kind drawn
-    uniformly from ``kinds``. ``order_transient``: probability that each order of a
-    batch-cancel answer fails with a transient error (and stays open). ``slow_s``: how long a
-    ``slow_after_cancel`` answer is held back.
+    uniformly from ``kinds`` (a kind that means nothing for that endpoint, such as
+    ``stuck_cursor`` for a cancel, leaves the request alone). ``order_transient``: probability
+    that each order of a cancel fails with a transient error (and stays open). ``slow_s``: how
+    long a ``slow_after_cancel`` answer is held back; ``late_s``: how long a ``late_arrival``
+    request takes to reach the exchange.
     """
 
     rate: float = 0.0
     kinds: tuple[str, ...] = ALL_FAULT_KINDS
     order_transient: float = 0.0
     slow_s: float = 6.0
+    late_s: float = 6.0
 
     def __post_init__(self) -> None:
         kinds = tuple(self.kinds)
@@ -52,13 +71,15 @@ class Faults:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"Faults.{name} must be within [0, 1], got {value!r}")
-        unknown = [kind for kind in kinds if kind not in ALL_FAULT_KINDS]
+        unknown = [kind for kind in kinds if kind not in KNOWN_FAULT_KINDS]
         if unknown:
-            raise ValueError(f"unknown fault kinds {unknown!r}; known: {ALL_FAULT_KINDS!r}")
+            known = ALL_FAULT_KINDS + HARSH_FAULT_KINDS
+            raise ValueError(f"unknown fault kinds {unknown!r}; known: {known!r}")
         if self.rate > 0.0 and not kinds:
             raise ValueError("Faults.kinds must not be empty when rate > 0")
-        if self.slow_s < 0.0:
-            raise ValueError(f"Faults.slow_s must be >= 0, got {self.slow_s!r}")
+        for name in ("slow_s", "late_s"):
+            if getattr(self, name) < 0.0:
+                raise ValueError(f"Faults.{name} must be >= 0, got {getattr(self, name)!r}")
 
     @classmethod
     def parse(cls, p: float | str) -> Faults:

@@ -1,7 +1,7 @@
-"""SimExchange: the HTTP face of the simulator (aiohttp low-level server).
+"""SimExchange: the simulated exchange's face: settings, lifecycle and the account's orders.
 
-The request pipeline mirrors the exchange's: uplink delay, arrival in the rate window,
-signature checks, body parse, optional fault, business rules, downlink delay.
+Requests are answered by :class:`Pipeline` (aiohttp low-level server); the endpoint rules live
+in the venue modules, one per API family.
 """
 
 from __future__ import annotations
@@ -9,47 +9,32 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, NamedTuple
 
-import msgspec
 from aiohttp import web
 
-from ._auth import Authenticator
-from ._book import OrderBook, SimOrder
-from ._faults import (
-    DROP_AFTER_CANCEL,
-    HTML_5XX,
-    SLOW_AFTER_CANCEL,
-    SPURIOUS_429,
-    TRUNCATED_JSON,
-    Faults,
-)
+from ._auth import KeyRing, SimKey
+from ._book import NORMAL, ORDER_KINDS, OrderBook, SimOrder, check_kind
+from ._faults import Faults
+from ._kinds_v2 import KindsV2
+from ._limits import LIMIT_SCOPES, RateLimits
+from ._pipeline import Pipeline, Settings
+from ._release import ReleaseWindow
+from ._routes import build_routes
+from ._rules import VenueState
 from ._stats import SimStats
-from ._venue import Body, Query, Venue
-from ._window import SlidingWindow
-from ._wire import SimError, envelope, error_body, html_error_page
+from ._venue import Venue
+from ._venue_v3 import VenueV3
+from ._wire import USER_ID
 
-BATCH_CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
-CANCEL_SYMBOL_PATH = "/api/v2/spot/trade/cancel-symbol-order"
-UNFILLED_PATH = "/api/v2/spot/trade/unfilled-orders"
-TIME_PATH = "/api/v2/public/time"
-SYMBOLS_PATH = "/api/v2/spot/public/symbols"
-COINS_PATH = "/api/v2/spot/public/coins"
-MARGIN_CURRENCIES_PATH = "/api/v2/margin/currencies"
-
-JSON = "application/json"
-_decode = msgspec.json.decode
+ACCOUNT_TYPES = ("classic", "uta")
+UTA_ORDER_CAP = 400  # the UTA pages: at most 400 open orders across spot and margin
+PENALTY_S = 300.0  # Bitget's FAQ: a tripped limit "takes 5 minutes to recover"
 
 
-class _Route(NamedTuple):
-    method: str
-    limit: int  # requests per sliding second, per api key (public: per client address)
-    signed: bool
-    trade: bool  # faults apply
-    handler: Callable[[Body, Query], Any]
+class SimBindError(OSError):
+    """The simulator could not listen on the address asked for (busy port, foreign address)."""
 
 
 def _check_range(name: str, pair: tuple[float, float]) -> tuple[float, float]:
@@ -59,14 +44,10 @@ def _check_range(name: str, pair: tuple[float, float]) -> tuple[float, float]:
     return low, high
 
 
-def _parse_body(raw: bytes) -> Body:
-    try:
-        body = _decode(raw)
-    except msgspec.DecodeError:
-        raise SimError(400, "40017", "Parameter verification failed", "body_json") from None
-    if not isinstance(body, dict):
-        raise SimError(400, "40017", "Parameter verification failed", "body_json")
-    return body
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices!r}, got {value!r}")
+    return value
 
 
 class SimExchange:
@@ -74,7 +55,22 @@ class SimExchange:
 
     Use as ``async with SimExchange() as sim:`` or ``await sim.start()`` / ``await sim.stop()``.
     Every random choice (latency, faults, list order, ids) comes from ``random.Random(seed)``.
-    ``faults``, ``rate_limits`` and ``time_offset_s`` may be changed while running.
+    ``faults``, ``rate_limits``, ``penalty_s``, ``account``, ``demo_trading``,
+    ``plan_list_requires_symbol`` and ``time_offset_s`` may be changed while running.
+
+    The account holds normal, TP/SL and plan orders. ``account="classic"`` answers the v2
+    trade endpoints (v3 ones answer 40084); ``"uta"`` answers the v3 ones (v2 ones answer 40085)
+    and holds at most ``uta_order_cap`` open normal orders (None: no cap).
+
+    Keys: the main key (``api_key``, ``passphrase`` and ``secret_key``, or ``rsa_public_key``
+    for an RSA key) plus ``keys``. Rate limits are kept per account (keys of one ``uid`` share
+    them) or, with ``limits_per="key"``, per key. After a 429 of the client's making the same
+    (account, endpoint) is refused for ``penalty_s`` seconds (0: no penalty).
+
+    ``demo_trading``: None ignores the ``paptrading`` header; True requires ``paptrading: 1``
+    on signed requests, False refuses it (40099 either way). ``release_window``:
+    ``(start_in_s, duration_s)`` after :meth:`start`, the weekly release window (see
+    :meth:`open_release_window`).
     """
 
     def __init__(
@@ -92,82 +88,196 @@ class SimExchange:
         time_offset_s: float = 0.0,
         handshake_ms: float = 0.0,
         symbol_cancel_delay_ms: tuple[float, float] = (50.0, 200.0),
+        account: str = "classic",
+        uta_order_cap: int | None = UTA_ORDER_CAP,
+        keys: Sequence[SimKey] = (),
+        rsa_public_key: str | bytes | None = None,
+        uid: str = USER_ID,
+        limits_per: str = "account",
+        penalty_s: float = PENALTY_S,
+        demo_trading: bool | None = None,
+        plan_list_requires_symbol: bool = False,
+        release_window: tuple[float, float] | None = None,
     ) -> None:
         if handshake_ms < 0:
             raise ValueError(f"handshake_ms must be >= 0, got {handshake_ms!r}")
+        if uta_order_cap is not None and uta_order_cap < 0:
+            raise ValueError(f"uta_order_cap must be None or >= 0, got {uta_order_cap!r}")
+        if penalty_s < 0:
+            raise ValueError(f"penalty_s must be >= 0, got {penalty_s!r}")
+        if release_window is not None:
+            start_in, duration = release_window
+            if start_in < 0 or duration < 0:
+                raise ValueError(
+                    f"release_window must be (start_in_s, duration_s) >= 0, got {release_window!r}"
+                )
         self.api_key = api_key
         self.secret_key = secret_key
         self.passphrase = passphrase
-        self.rate_limits = rate_limits
         self.time_offset_s = time_offset_s
         self.host = host
         self._requested_port = port
-        self._latency_ms = _check_range("latency_ms", latency_ms)
-        self._handshake_s = handshake_ms / 1000.0
+        self._release_at_start = release_window
+        self._uta_order_cap = uta_order_cap
+        main = SimKey(
+            api_key,
+            passphrase,
+            secret_key=None if rsa_public_key is not None else secret_key,
+            rsa_public_key=rsa_public_key,
+            uid=uid,
+        )
+        self._keys = KeyRing([main, *keys])
         self._rng = random.Random(seed)
-        self._auth = Authenticator(api_key, secret_key, passphrase)
         self.stats = SimStats()
         self._book = OrderBook(self._rng, self.server_time_ms)
         self._timers: set[asyncio.TimerHandle] = set()
-        self._venue = Venue(
+        self._state = VenueState(
             self._book,
             self._rng,
             self.stats,
             self.server_time_ms,
             self._schedule,
             _check_range("symbol_cancel_delay_ms", symbol_cancel_delay_ms),
+            plan_list_requires_symbol=plan_list_requires_symbol,
         )
-        self._faults = Faults()
+        self._settings = Settings(
+            faults=Faults(),
+            account=_check_choice("account", account, ACCOUNT_TYPES),
+            demo_trading=demo_trading,
+            limits_per=_check_choice("limits_per", limits_per, LIMIT_SCOPES),
+            latency_ms=_check_range("latency_ms", latency_ms),
+            handshake_s=handshake_ms / 1000.0,
+        )
         self.faults = faults if faults is not None else Faults()
-        self._windows: dict[tuple[str, str], SlidingWindow] = {}
-        self._seen_transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+        self.account = account
+        self._limits = RateLimits(self.stats, enabled=rate_limits, penalty_s=penalty_s)
+        self._release = ReleaseWindow()
+        state = self._state
+        routes = build_routes(Venue(state), KindsV2(state), VenueV3(state))
+        self._pipeline = Pipeline(
+            self._settings,
+            routes,
+            self._limits,
+            self._keys,
+            self._release,
+            self.stats,
+            self._rng,
+            self.server_time_ms,
+        )
         self._runner: web.ServerRunner | None = None
         self._port: int | None = None
-        venue = self._venue
-        self._routes: dict[str, _Route] = {
-            BATCH_CANCEL_PATH: _Route("POST", 10, True, True, venue.batch_cancel),
-            CANCEL_SYMBOL_PATH: _Route("POST", 5, True, True, venue.cancel_symbol),
-            UNFILLED_PATH: _Route("GET", 20, True, True, venue.unfilled_orders),
-            TIME_PATH: _Route("GET", 20, False, False, venue.server_time),
-            SYMBOLS_PATH: _Route("GET", 20, False, False, venue.symbols),
-            COINS_PATH: _Route("GET", 3, False, False, venue.coins),
-            MARGIN_CURRENCIES_PATH: _Route("GET", 10, False, False, venue.margin_currencies),
-        }
 
     # -- configuration ------------------------------------------------------------------
 
     @property
     def faults(self) -> Faults:
         """The fault settings in force; assign a new :class:`Faults` to change them."""
-        return self._faults
+        return self._settings.faults
 
     @faults.setter
     def faults(self, faults: Faults) -> None:
-        self._faults = faults
-        self._venue.order_transient = faults.order_transient
+        self._settings.faults = faults
+        self._state.order_transient = faults.order_transient
+
+    @property
+    def account(self) -> str:
+        """``"classic"`` (v2 API) or ``"uta"`` (v3 API)."""
+        return self._settings.account
+
+    @account.setter
+    def account(self, account: str) -> None:
+        self._settings.account = _check_choice("account", account, ACCOUNT_TYPES)
+        self._book.cap = self._uta_order_cap if account == "uta" else None
+
+    @property
+    def rate_limits(self) -> bool:
+        """False: nothing is refused for pacing (windows are still counted)."""
+        return self._limits.enabled
+
+    @rate_limits.setter
+    def rate_limits(self, enabled: bool) -> None:
+        self._limits.enabled = enabled
+
+    @property
+    def penalty_s(self) -> float:
+        """How long a tripped (account, endpoint) stays refused."""
+        return self._limits.penalty_s
+
+    @penalty_s.setter
+    def penalty_s(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"penalty_s must be >= 0, got {seconds!r}")
+        self._limits.penalty_s = seconds
+
+    @property
+    def demo_trading(self) -> bool | None:
+        """None: the ``paptrading`` header is ignored; True: required; False: refused."""
+        return self._settings.demo_trading
+
+    @demo_trading.setter
+    def demo_trading(self, demo: bool | None) -> None:
+        self._settings.demo_trading = demo
+
+    @property
+    def plan_list_requires_symbol(self) -> bool:
+        """True: ``current-plan-order`` without ``symbol`` is refused (one copy of the docs)."""
+        return self._state.plan_list_requires_symbol
+
+    @plan_list_requires_symbol.setter
+    def plan_list_requires_symbol(self, required: bool) -> None:
+        self._state.plan_list_requires_symbol = required
 
     def server_time_ms(self) -> int:
         """The exchange clock: wall time plus ``time_offset_s``, in ms."""
         return int((time.time() + self.time_offset_s) * 1000)
 
+    def open_release_window(
+        self, duration_s: float, *, start_in_s: float = 0.0, rate: float = 1.0
+    ) -> None:
+        """From ``start_in_s`` seconds on, for ``duration_s``, refuse trade requests (with
+        probability ``rate``) with a release-window code: 45001, 40725, 40808 or 40015."""
+        self._release.open(time.monotonic(), start_in_s, duration_s, rate)
+
+    def close_release_window(self) -> None:
+        """End the release window now."""
+        self._release.close()
+
+    @property
+    def in_release_window(self) -> bool:
+        """True while the release window is open."""
+        return self._release.active(time.monotonic())
+
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start serving on ``host:port`` (port 0 picks a free one)."""
+        """Start serving on ``host:port`` (port 0 picks a free one).
+
+        Raises :class:`SimBindError` (an ``OSError``, one line) when the address cannot be
+        listened on.
+        """
         if self._runner is not None:
             raise RuntimeError("SimExchange already started")
-        server = web.Server(self._handle, access_log=None)
+        server = web.Server(self._pipeline.handle, access_log=None)
         # Short shutdown: a client that gave up on a slow answer must not stall stop().
         runner = web.ServerRunner(server, shutdown_timeout=0.25)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port)
         try:
             await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            reason = (exc.strerror or str(exc)).splitlines()[0].lower()
+            error = SimBindError(f"cannot serve on {self.host}:{self._requested_port}: {reason}")
+            error.errno = exc.errno
+            raise error from None
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
         self._port = int(runner.addresses[0][1])
+        if self._release_at_start is not None:
+            start_in, duration = self._release_at_start
+            self.open_release_window(duration, start_in_s=start_in)
 
     async def stop(self) -> None:
         """Stop serving; pending asynchronous symbol cancels are dropped. Idempotent."""
@@ -212,22 +322,40 @@ class SimExchange:
         side: str | None = None,
         price: str | None = None,
         size: str | None = None,
+        kind: str = NORMAL,
+        trigger_price: str | None = None,
     ) -> SimOrder:
-        """Place one open limit order (no request involved)."""
-        return self._book.place(symbol, client_oid, side=side, price=price, size=size)
+        """Place one open order (no request involved) of ``kind``: ``"normal"`` (a limit
+        order), ``"tpsl"`` or ``"plan"``. ValueError past a UTA's cap."""
+        return self._book.place(
+            symbol,
+            client_oid,
+            side=side,
+            price=price,
+            size=size,
+            kind=kind,
+            trigger_price=trigger_price,
+        )
 
     def place_orders(
-        self, symbol: str, n: int, client_oid_prefix: str | None = None
+        self, symbol: str, n: int, client_oid_prefix: str | None = None, *, kind: str = NORMAL
     ) -> list[SimOrder]:
-        """Place ``n`` open orders; client ids are ``f"{prefix}-{i}"``, or None without prefix."""
-        return self._book.place_many(symbol, n, client_oid_prefix)
+        """Place ``n`` open orders of ``kind``; client ids are ``f"{prefix}-{i}"``, or None
+        without prefix. All or none: ValueError if they would pass a UTA's cap."""
+        return self._book.place_many(symbol, n, client_oid_prefix, kind)
 
-    def open_orders(self, symbol: str | None = None) -> list[SimOrder]:
-        """Orders still open (all symbols, or one), oldest first."""
-        return self._book.open_orders(symbol)
+    def open_orders(self, symbol: str | None = None, kind: str | None = None) -> list[SimOrder]:
+        """Orders still open (all symbols or one; every kind or one), oldest first."""
+        return self._book.open_orders(symbol, kind)
+
+    def count_open(self, kind: str | None = None) -> int:
+        """How many orders are open (of one kind, or of every kind)."""
+        if kind is None:
+            return sum(self._book.count_open(k) for k in ORDER_KINDS)
+        return self._book.count_open(check_kind(kind))
 
     def get_order(self, order_id: str) -> SimOrder | None:
-        """The order with this id, open or not."""
+        """The order with this id, open or not, of any kind."""
         return self._book.by_id(order_id)
 
     def is_open(self, order_id: str) -> bool:
@@ -251,88 +379,3 @@ class SimExchange:
 
         handle = loop.call_later(delay_s, fire)
         timers.add(handle)
-
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        path = request.path
-        stats = self.stats
-        stats.requests[path] = stats.requests.get(path, 0) + 1
-        rng = self._rng
-        up = down = 0.0
-        low, high = self._latency_ms
-        if high > 0.0:
-            # Half before arrival (uplink jitter), half after processing (downlink).
-            up = down = rng.uniform(low, high) / 2000.0
-        if self._handshake_s:
-            transport = request.transport
-            if transport is not None and transport not in self._seen_transports:
-                self._seen_transports.add(transport)
-                up += self._handshake_s
-        if up:
-            await asyncio.sleep(up)
-
-        now_ms = self.server_time_ms()
-        fault: str | None = None
-        status = 200
-        content_type = JSON
-        try:
-            route = self._routes.get(path)
-            if route is None or route.method != request.method:
-                raise SimError(404, "40404", "Request URL NOT FOUND")
-            self._arrive(route, path, request)
-            raw = await request.read() if route.method == "POST" else b""
-            if route.signed:
-                self._auth.check(request.headers, route.method, request.raw_path, raw, now_ms)
-            body: Body = {}
-            if route.method == "POST":
-                if request.content_type != JSON:
-                    raise SimError(
-                        400,
-                        "40007",
-                        "Invalid Content_Type, please use application/json format",
-                        "content_type",
-                    )
-                body = _parse_body(raw)
-            faults = self._faults
-            if route.trade and faults.rate and rng.random() < faults.rate:
-                fault = rng.choice(faults.kinds)
-                stats.injected[fault] += 1
-            if fault == HTML_5XX:
-                status = rng.choice((502, 503, 504))
-                payload = html_error_page(status)
-                content_type = "text/html"
-            elif fault == SPURIOUS_429:
-                raise SimError(429, "429", "Too Many Requests")
-            else:
-                payload = envelope(route.handler(body, request.query), now_ms)
-        except SimError as exc:
-            if exc.violation is not None:
-                stats.violations[exc.violation] += 1
-            status = exc.status
-            payload = error_body(exc.code, exc.msg, now_ms)
-
-        if fault == SLOW_AFTER_CANCEL:
-            down += self._faults.slow_s
-        elif fault == TRUNCATED_JSON:
-            payload = payload[: max(1, len(payload) // 2)]
-        if down:
-            await asyncio.sleep(down)
-        if fault == DROP_AFTER_CANCEL and request.transport is not None:
-            # The answer written below then fails quietly on the closed transport.
-            request.transport.close()
-        return web.Response(status=status, body=payload, content_type=content_type)
-
-    def _arrive(self, route: _Route, path: str, request: web.BaseRequest) -> None:
-        """Count the arrival in its sliding window; refuse with 429 past the limit."""
-        # Signed endpoints are limited per api key, public ones per client address.
-        who = request.headers.get("ACCESS-KEY", "") if route.signed else request.remote or ""
-        key = (who, path)
-        window = self._windows.get(key)
-        if window is None:
-            window = self._windows[key] = SlidingWindow()
-        count = window.hit(time.monotonic())
-        peaks = self.stats.max_in_window
-        if count > peaks.get(path, 0):
-            peaks[path] = count
-        if count > route.limit and self.rate_limits:
-            self.stats.pacing_429 += 1
-            raise SimError(429, "429", "Too Many Requests")

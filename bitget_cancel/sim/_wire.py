@@ -88,8 +88,75 @@ def unfilled_row(order: SimOrder) -> dict[str, Any]:
         "executeStopLossPrice": "",
         "cTime": str(order.c_time),
         "uTime": str(order.u_time),
-        "tpslType": "normal",
-        "triggerPrice": None,
+        "tpslType": order.kind,  # "normal" or "tpsl": the listing asked for one of them
+        "triggerPrice": order.trigger_price,
+    }
+
+
+def plan_row(order: SimOrder) -> dict[str, Any]:
+    """A row of ``GET /api/v2/spot/trade/current-plan-order``'s ``orderList``."""
+    return {
+        "orderId": order.order_id,
+        "clientOid": order.client_oid,
+        "symbol": order.symbol,
+        "size": order.size,
+        "executePrice": order.price,
+        "triggerPrice": order.trigger_price,
+        "status": "live",
+        "orderType": "limit",
+        "side": order.side,
+        "planType": "amount",
+        "triggerType": "fill_price",
+        "enterPointSource": "API",
+        "uTime": str(order.u_time),
+        "cTime": str(order.c_time),
+    }
+
+
+def v3_order_row(order: SimOrder) -> dict[str, Any]:
+    """A row of ``GET /api/v3/trade/unfilled-orders``'s ``list`` (field names per the UTA page)."""
+    return {
+        "orderId": order.order_id,
+        "clientOid": order.client_oid,
+        "category": "SPOT",
+        "symbol": order.symbol,
+        "orderType": "limit",
+        "side": order.side,
+        "price": order.price,
+        "qty": order.size,
+        "amount": "0",
+        "cumExecQty": "0",
+        "cumExecValue": "0",
+        "avgPrice": "0",
+        "timeInForce": "gtc",
+        "orderStatus": "live",
+        "posSide": "",
+        "holdMode": "",
+        "reduceOnly": "no",
+        "feeDetail": [{"feeCoin": None, "fee": None}],
+        "createdTime": str(order.c_time),
+        "updatedTime": str(order.u_time),
+    }
+
+
+def v3_strategy_row(order: SimOrder, strategy_type: str) -> dict[str, Any]:
+    """A row of ``GET /api/v3/trade/unfilled-strategy-orders``.
+
+    Uncertain: the public pages show only futures rows; the spot fields are a best reading
+    (``type`` tpsl / trigger, ``status`` pending).
+    """
+    return {
+        "orderId": order.order_id,
+        "clientOid": order.client_oid,
+        "category": "SPOT",
+        "symbol": order.symbol,
+        "type": strategy_type,
+        "side": order.side,
+        "qty": order.size,
+        "triggerPrice": order.trigger_price,
+        "status": "pending",
+        "createdTime": str(order.c_time),
+        "updatedTime": str(order.u_time),
     }
 
 

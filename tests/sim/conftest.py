@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +25,17 @@ from bitget_cancel.sim import SimExchange
 BATCH = "/api/v2/spot/trade/batch-cancel-order"
 SYMBOL_CANCEL = "/api/v2/spot/trade/cancel-symbol-order"
 UNFILLED = "/api/v2/spot/trade/unfilled-orders"
+CANCEL_ORDER = "/api/v2/spot/trade/cancel-order"
+PLAN_LIST = "/api/v2/spot/trade/current-plan-order"
+PLAN_CANCEL = "/api/v2/spot/trade/cancel-plan-order"
+PLAN_BATCH_CANCEL = "/api/v2/spot/trade/batch-cancel-plan-order"
 TIME = "/api/v2/public/time"
+V3_BATCH = "/api/v3/trade/cancel-batch"
+V3_SYMBOL_CANCEL = "/api/v3/trade/cancel-symbol-order"
+V3_UNFILLED = "/api/v3/trade/unfilled-orders"
+V3_STRATEGY = "/api/v3/trade/unfilled-strategy-orders"
+V3_STRATEGY_CANCEL = "/api/v3/trade/cancel-strategy-order"
+V3_TIME = "/api/v3/public/time"
 
 
 def sign(secret: str, prehash: str) -> str:
@@ -42,6 +52,13 @@ class Api:
         self.api_key = sim.api_key
         self.secret = sim.secret_key
         self.passphrase = sim.passphrase
+        # Another signature scheme (RSA): prehash string -> ACCESS-SIGN value.
+        self.sign_with: Callable[[str], str] | None = None
+
+    def signature(self, prehash: str) -> str:
+        if self.sign_with is not None:
+            return self.sign_with(prehash)
+        return sign(self.secret, prehash)
 
     def headers(
         self, method: str, path_query: str, body: str, ts: str | None = None
@@ -49,7 +66,7 @@ class Api:
         ts = ts if ts is not None else str(int(time.time() * 1000))
         return {
             "ACCESS-KEY": self.api_key,
-            "ACCESS-SIGN": sign(self.secret, ts + method + path_query + body),
+            "ACCESS-SIGN": self.signature(ts + method + path_query + body),
             "ACCESS-TIMESTAMP": ts,
             "ACCESS-PASSPHRASE": self.passphrase,
             "Content-Type": "application/json",
@@ -68,6 +85,23 @@ class Api:
         timeout: float | None = None,
     ) -> tuple[int, str]:
         """Send a signed request exactly as signed; answer (status, text)."""
+        status, text, _ = await self.send_full(
+            method, path, params=params, body=body, headers=headers, ts=ts, timeout=timeout
+        )
+        return status, text
+
+    async def send_full(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: str = "",
+        headers: dict[str, str] | None = None,
+        ts: str | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, str, Mapping[str, str]]:
+        """Like :meth:`send`, also answering the response headers."""
         path_query = path + ("?" + urlencode(params) if params else "")
         all_headers = self.headers(method, path_query, body, ts)
         all_headers.update(headers or {})
@@ -80,7 +114,7 @@ class Api:
             headers=all_headers,
             timeout=client_timeout,
         ) as resp:
-            return resp.status, await resp.text()
+            return resp.status, await resp.text(), resp.headers.copy()
 
     async def post(self, path: str, payload: Any, **kwargs: Any) -> tuple[int, Any]:
         body = payload if isinstance(payload, str) else json.dumps(payload)

@@ -1,4 +1,4 @@
-"""Rate limits: sliding one-second window per api key and endpoint, counted on arrival."""
+"""Rate limits: sliding one-second window per account and endpoint, counted on arrival."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ def test_window_holds_arrivals_of_the_last_second_only() -> None:
 
 
 async def test_eleven_at_once_get_exactly_one_429_and_a_second_later_it_accepts(
-    sim: SimExchange, api: Api
+    sim_factory: Any, api_for: Callable[[SimExchange], Api]
 ) -> None:
+    sim = await sim_factory(penalty_s=0)  # the window alone, no penalty after the 429
+    api = api_for(sim)
     answers = await asyncio.gather(*(api.post(BATCH, ONE) for _ in range(11)))
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200] * 10 + [429]
@@ -57,7 +59,7 @@ async def test_each_endpoint_has_its_own_budget(sim: SimExchange, api: Api) -> N
     assert sim.stats.pacing_429 == 1
 
 
-async def test_budgets_are_per_api_key(sim: SimExchange, api: Api) -> None:
+async def test_an_unknown_key_counts_in_a_window_of_its_own(sim: SimExchange, api: Api) -> None:
     other = Api(api.session, sim)
     other.api_key = "someone-else"  # refused with 40006, but in its own window
     answers = await asyncio.gather(
@@ -78,7 +80,11 @@ async def test_without_rate_limits_nothing_is_refused_but_peaks_are_recorded(
     assert fast.stats.max_in_window[BATCH] == 30
 
 
-async def test_refused_requests_keep_the_window_full(sim: SimExchange, api: Api) -> None:
+async def test_refused_requests_keep_the_window_full(
+    sim_factory: Any, api_for: Callable[[SimExchange], Api]
+) -> None:
+    sim = await sim_factory(penalty_s=0)  # the window alone, no penalty after the 429
+    api = api_for(sim)
     await asyncio.gather(*(api.post(BATCH, ONE) for _ in range(10)))
     for _ in range(3):
         status, _ = await api.send("POST", BATCH, body=json.dumps(ONE))
