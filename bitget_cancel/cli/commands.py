@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -78,7 +79,7 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
     fmt = format_of(path, data, fmt)
     if not show or len(data) < LOADING_BAR_BYTES:
         return parse_targets(data, fmt, source)
-    with progress_bar(err, f"loading {source}") as progress:
+    with progress_bar(err, f"loading {Path(source).name}") as progress:
         return parse_targets(data, fmt, source, progress)
 
 

@@ -43,7 +43,11 @@ _STATUS_HELP = {
 def progress_bar(
     console: Console, description: str, total: int | None = None
 ) -> Iterator[ProgressCallback]:
-    """A live bar for a ``progress(done, total)`` callback; ``total`` if known at the start."""
+    """A live bar for a ``progress(done, total)`` callback.
+
+    With ``total`` it shows at once; without, it shows from the first call, which brings the
+    total: the bar never shows a count without one ("0/?").
+    """
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -51,13 +55,21 @@ def progress_bar(
         TaskProgressColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(description, total=total)
+    bar = Progress(*columns, console=console, transient=False)
+    task = bar.add_task(description, total=total)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+        if not bar.live.is_started:
+            bar.start()
 
+    if total is not None:
+        bar.start()
+    try:
         yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def outcomes_table(report: CancelReport, title: str = "Outcomes") -> Table:

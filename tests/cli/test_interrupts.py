@@ -73,6 +73,7 @@ def test_a_second_ctrl_c_quits_at_once_and_gives_the_cursor_back(
         with Terminal("cancel", "-f", str(targets), "--report", str(report),
                       env=bg.env()) as terminal:  # fmt: skip
             terminal.expect(HIDE_CURSOR)  # the live bar is up
+            terminal.expect("0/500")  # and knows its total before the first answer
             _wait_for_requests(bg, 1)
 
             terminal.interrupt()

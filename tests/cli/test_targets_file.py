@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from bitget_cancel import CancelTarget
-from bitget_cancel.cli import targets_file
+from bitget_cancel.cli import commands, targets_file
 from bitget_cancel.cli.targets_file import (
     TargetFileError,
     load_targets,
@@ -196,3 +197,30 @@ def test_progress_knows_its_total_from_the_first_call_and_ends_at_it(
     assert calls[-1] == (95, 95)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert len(calls) >= 10
+
+
+def test_a_big_file_shows_a_loading_bar_that_ends_at_its_row_count(tmp_path: Path) -> None:
+    rows = [{"symbol": "BTCUSDT", "orderId": str(10**18 + i)} for i in range(30_000)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert path.stat().st_size > commands.LOADING_BAR_BYTES
+    screen = io.StringIO()
+    err = Console(file=screen, force_terminal=True, width=100, color_system=None)
+
+    targets = commands.load_targets(str(path), None, err, show=True)
+
+    assert len(targets) == 30_000
+    shown = screen.getvalue()
+    assert "loading big.jsonl" in shown
+    assert "30000/30000" in shown
+    assert "/?" not in shown  # the total is known whenever a count is shown
+
+
+def test_a_small_file_or_json_output_shows_no_loading_bar(tmp_path: Path) -> None:
+    path = tmp_path / "small.csv"
+    path.write_text(CSV)
+    screen = io.StringIO()
+    err = Console(file=screen, force_terminal=True, width=100)
+
+    assert commands.load_targets(str(path), None, err, show=True) == EXPECTED
+    assert screen.getvalue() == ""
