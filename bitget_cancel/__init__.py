@@ -30,7 +30,7 @@ from ._models import (
     PanicReport,
     normalize_symbol,
 )
-from ._plan import MODES, Batch, plan_batches
+from ._plan import MODES, Batch, Mode, plan_batches
 from ._run import Progress
 from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
@@ -62,6 +62,7 @@ __all__ = [
     "InvalidTarget",
     "KindSummary",
     "MockTransport",
+    "Mode",
     "OrderKind",
     "PanicReport",
     "Progress",

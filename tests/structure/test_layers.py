@@ -118,6 +118,7 @@ def test_the_public_names_are_exactly_these() -> None:
             "InvalidTarget",
             "KindSummary",
             "MockTransport",
+            "Mode",
             "OrderKind",
             "PanicReport",
             "Progress",
