@@ -245,20 +245,24 @@ class CancelEngine:
         mode: Mode = "auto",
         deadline: float | None = None,
         progress: Progress | None = None,
+        stop: asyncio.Event | None = None,
     ) -> CancelReport:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
         Raises only for invalid arguments (a ValueError subclass), before any request.
         ``progress(done, total)`` is called as orders reach their final outcome. The deadline
-        counts from when the first request can go.
+        counts from when the first request can go. Once ``stop`` is set nothing more is
+        sent: answers in flight are taken, the rest come back unresolved.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
         session = self._session_here()
+        if stop is not None and not isinstance(stop, asyncio.Event):
+            raise InvalidArgument("stop must be None or an asyncio.Event")
         with self._running_call():
             run = CancelRun(session, checked, checked_mode, checked_deadline, progress)
-            return await run.execute()
+            return await run.execute(stop=stop)
 
     async def warm_up(self, connections: int | None = None) -> None:
         """Open ``connections`` (default: the burst size) kept-alive connections ahead of a panic,

@@ -420,6 +420,8 @@ class Panic:
             symbol_cancels=sum(n for name, n in requests.items() if name in bulk_names),
             list_requests=sum(n for name, n in requests.items() if name in list_names),
             by_kind=by_kind,
+            refused_code=None if refusal is None else refusal[0],
+            listed=self._listed_any,
         )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import inspect
 import os
 import shlex
 import signal
@@ -17,7 +16,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -60,9 +59,6 @@ if TYPE_CHECKING:
 
 ENV_BASE_URL = "BITGET_BASE_URL"
 LOADING_BAR_BYTES = 1 << 20  # files this big show a bar while they load
-# cancel(stop=Event): once set, nothing more is sent and the report comes back with what was
-# never sent. Engines without it finish the cancel instead (the report is then complete).
-STOP_SUPPORTED = "stop" in inspect.signature(CancelEngine.cancel).parameters
 
 
 def credentials() -> Credentials:
@@ -215,10 +211,7 @@ async def run_cancel(
 
     def on_first(signum: signal.Signals) -> None:
         stop.set()
-        if STOP_SUPPORTED:
-            what = "stopping: nothing more is sent; waiting for the answers in flight"
-        else:
-            what = "the cancel goes on until every order has an answer or the deadline"
+        what = "stopping: nothing more is sent; waiting for the answers in flight"
         err.print(f"{signum.name}: {what} (Ctrl-C again to quit now)", soft_wrap=True)
 
     def last_words() -> None:
@@ -240,15 +233,14 @@ async def run_cancel(
             interrupts.installed(),
             _maybe_progress(err, not options.as_json, "cancelling", total) as progress,
         ):
-            extra: dict[str, Any] = {"stop": stop} if STOP_SUPPORTED else {}
             report = await engine.cancel(
                 targets,
                 mode=options.mode,
                 deadline=options.deadline,
                 progress=counted(progress),
-                **extra,
+                stop=stop,
             )
-    interrupted = STOP_SUPPORTED and stop.is_set()
+    interrupted = stop.is_set()
     return finish_cancel(report, options, out, err, interrupted=interrupted)
 
 

@@ -246,7 +246,9 @@ def demo_table(report: CancelReport, facts: DemoFacts) -> Table:
 # -- dry run -----------------------------------------------------------------------------------
 
 
-def plan_tables(batches: list[Batch], given: int, mode: str, limit: int = 30) -> list[Table]:
+def plan_tables(
+    batches: list[Batch[CancelTarget]], given: int, mode: str, limit: int = 30
+) -> list[Table]:
     """The requests a cancel would send: totals, then per symbol (the biggest ``limit``)."""
     orders = sum(len(batch) for batch in batches)
     by_order_id = sum(len(batch) for batch in batches if batch.by_order_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bitget_cancel import Batch
+from bitget_cancel import Batch, CancelTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class SymbolPlan:
     requests: int  # requests that carry at least one of its orders
 
 
-def plan_by_symbol(batches: list[Batch]) -> list[SymbolPlan]:
+def plan_by_symbol(batches: list[Batch[CancelTarget]]) -> list[SymbolPlan]:
     """Orders and requests per symbol, most orders first."""
     orders: dict[str, int] = {}
     requests: dict[str, int] = {}
@@ -31,7 +31,7 @@ def plan_by_symbol(batches: list[Batch]) -> list[SymbolPlan]:
     return plans
 
 
-def plan_payload(batches: list[Batch], given: int, mode: str) -> dict[str, Any]:
+def plan_payload(batches: list[Batch[CancelTarget]], given: int, mode: str) -> dict[str, Any]:
     """The plan as JSON: totals, per symbol, and each request (mode, id kind, orders)."""
     return {
         "dryRun": True,

@@ -6,7 +6,6 @@ wins: credentials refused (3) before "could not list" (4) before "not all closed
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from bitget_cancel import CancelReport, PanicReport
@@ -18,10 +17,6 @@ EXIT_CREDENTIALS_REFUSED = 3  # the exchange refused the API key, signature or p
 EXIT_COULD_NOT_LIST = 4  # panic: no listing of the open orders succeeded
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
-# Bitget's answers that refuse the account's credentials (or the key's rights or IP): retrying
-# the same key cannot help, and the user has to fix the key, not the orders.
-CREDENTIAL_CODES = frozenset({"40006", "40009", "40011", "40012", "40014", "40018", "40037"})
-_CREDENTIAL_CODE = re.compile(r"\b(?:" + "|".join(sorted(CREDENTIAL_CODES)) + r")\b")
 
 EXIT_HELP = """\
 exit codes{which}:
@@ -62,13 +57,13 @@ def exit_help(command: Literal["cancel", "panic", "all"]) -> str:
 
 
 def credentials_refused(report: CancelReport) -> bool:
-    return any(outcome.error_code in CREDENTIAL_CODES for outcome in report.outcomes)
+    """The exchange refused the key (the engine then stopped sending)."""
+    return report.refused_code is not None
 
 
 def problems(report: PanicReport) -> list[str]:
-    """Why a panic report is not an all-clear, as the engine words it (empty if it does not)."""
-    found = getattr(report, "problems", None)
-    return [str(problem) for problem in found] if found else []
+    """Why a panic report is not an all-clear, as the engine words it (empty if it is)."""
+    return list(report.problems)
 
 
 def cancel_exit_code(report: CancelReport) -> int:
@@ -78,11 +73,8 @@ def cancel_exit_code(report: CancelReport) -> int:
 
 
 def panic_exit_code(report: PanicReport) -> int:
-    found = problems(report)
-    if credentials_refused(report) or any(_CREDENTIAL_CODE.search(p) for p in found):
+    if credentials_refused(report):
         return EXIT_CREDENTIALS_REFUSED
-    if found and not report.outcomes and not report.account_empty:
-        return EXIT_COULD_NOT_LIST  # problems, and not one order was seen to work on
-    if report.all_closed and report.account_empty and not found:
-        return EXIT_OK
-    return EXIT_NOT_CLOSED
+    if not report.listed:
+        return EXIT_COULD_NOT_LIST  # no listing ran to its end: the account was never seen
+    return EXIT_OK if report.all_closed else EXIT_NOT_CLOSED

@@ -14,7 +14,6 @@ request is sent.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import re
@@ -25,7 +24,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from bitget_cancel import CancelTarget, InvalidArgument
+from bitget_cancel import CancelTarget, InvalidArgument, OrderKind
 
 from .bulk import collector_paused
 from .symbols import SymbolError, exchange_symbol
@@ -56,7 +55,6 @@ _BOM = b"\xef\xbb\xbf"
 _BYTE_OFFSET = re.compile(r"\(byte (\d+)\)")
 _SEPARATORS = re.compile(r"[\s,]*")
 # Targets carry a kind once the engine knows order kinds; until then a kind column is refused.
-KINDS_SUPPORTED = "kind" in {f.name for f in dataclasses.fields(CancelTarget)}
 
 
 class TargetFileError(InvalidArgument):
@@ -180,17 +178,12 @@ class _Rows:
         kind = _text(values, "kind")
         if not symbol:
             raise _RowError("symbol is missing")
-        extra: dict[str, str] = {}
-        if kind:
-            if not KINDS_SUPPORTED:
-                raise _RowError(
-                    f"kind {kind!r}: this version of bitget_cancel cancels plain spot orders "
-                    "only; leave the kind column empty or drop it"
-                )
-            extra["kind"] = kind
         try:
             return CancelTarget(
-                symbol=self.symbol(symbol), order_id=order_id, client_oid=client_oid, **extra
+                symbol=self.symbol(symbol),
+                order_id=order_id,
+                client_oid=client_oid,
+                kind=kind or OrderKind.NORMAL,  # type: ignore[arg-type]  # checked by CancelTarget
             )
         except InvalidArgument as exc:
             message = str(exc).replace("order_id", "orderId").replace("client_oid", "clientOid")

@@ -409,12 +409,12 @@ def test_panic_takes_a_ccxt_symbol_and_refuses_one_that_cannot_exist(
         lambda: (bg_sim.sim.place_orders("BTCUSDT", 5), bg_sim.sim.place_orders("ETHUSDT", 4))
     )
 
-    lower = main(["panic", "-y", "--symbol", "btc/usdt", "--base-url", bg_sim.url])
-    assert "'BTCUSDT'" in capsys.readouterr().err
+    impossible = main(["panic", "-y", "--symbol", "BTC-USDT", "--base-url", bg_sim.url])
+    assert "'BTC-USDT' is not a spot symbol name" in capsys.readouterr().err
     assert bg_sim.requests_sent() == 0
-    ccxt = main(["panic", "-y", "--symbol", "BTC/USDT", "--base-url", bg_sim.url])
+    ccxt = main(["panic", "-y", "--symbol", "btc/usdt", "--base-url", bg_sim.url])
 
-    assert (lower, ccxt) == (2, 0)
+    assert (impossible, ccxt) == (2, 0)
     left = bg_sim.call(bg_sim.sim.open_orders)
     assert {o.symbol for o in left} == {"ETHUSDT"}
     assert len(left) == 4
@@ -423,9 +423,9 @@ def test_panic_takes_a_ccxt_symbol_and_refuses_one_that_cannot_exist(
 @pytest.mark.parametrize(
     ("level", "shown", "hidden"),
     [
-        ("debug", ["batch-cancel n="], []),
-        ("error", [], ["batch-cancel n=", "batch-cancel refused"]),
-        ("warning", ["batch-cancel refused"], ["batch-cancel n="]),
+        ("debug", ["batch-cancel-order n="], []),
+        ("error", [], ["batch-cancel-order n=", "batch-cancel-order refused"]),
+        ("warning", ["batch-cancel-order refused"], ["batch-cancel-order n="]),
     ],
 )
 def test_log_level_sets_what_is_logged_on_stderr(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bitget_cancel import CancelTarget
+from bitget_cancel import CancelTarget, OrderKind
 from bitget_cancel.cli import commands, targets_file
 from bitget_cancel.cli.targets_file import (
     TargetFileError,
@@ -92,7 +92,7 @@ def test_ccxt_symbols_become_exchange_symbols_and_other_keys_are_ignored() -> No
         ("csv", "symbol,orderId,id\nBTCUSDT,1,1\n", ":1:", "two columns name orderId"),
         ("csv", "symbol,orderId\nBTCUSDT,1,2\n", ":2:", "3 fields but the header names 2"),
         ("csv", 'symbol,orderId\nBTCUSDT,"1\n', ":2:", "not valid CSV"),
-        ("csv", "symbol,orderId\nbtcusdt,1\n", ":2:", "should be 'BTCUSDT'"),
+        ("csv", "symbol,orderId\nBTC-USDT,1\n", ":2:", "not a spot symbol"),
         ("csv", "symbol,orderId\nBTC/USDT:USDT,1\n", ":2:", "derivatives"),
         ("csv", "symbol,orderId\n,1\n", ":2:", "symbol is missing"),
         ("csv", "symbol,orderId\nBTCUSDT, 1 \nBTC USDT,2\n", ":3:", "not a spot symbol"),
@@ -136,13 +136,11 @@ def test_a_file_that_is_not_utf8_is_named_by_line() -> None:
         assert caught.value.line == (3 if fmt == "csv" else 2)
 
 
-def test_a_kind_column_is_read_and_refused_while_the_engine_knows_no_kinds(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(targets_file, "KINDS_SUPPORTED", False)
-    plain = "symbol,orderId,kind\nBTCUSDT,1,\nBTCUSDT,2,\n"
-    assert len(parse_targets(plain, "csv")) == 2  # an empty kind: a plain order
-    with pytest.raises(TargetFileError, match=r"orders:3: kind 'trigger': .* plain spot orders"):
+def test_a_kind_column_names_the_kind_of_each_order() -> None:
+    text = "symbol,orderId,kind\nBTCUSDT,1,\nBTCUSDT,2,tpsl\nBTCUSDT,3,plan\n"
+    kinds = [t.kind for t in parse_targets(text, "csv")]
+    assert kinds == [OrderKind.NORMAL, OrderKind.TPSL, OrderKind.PLAN]  # empty: a normal order
+    with pytest.raises(TargetFileError, match=r"orders:3: kind must be one of normal, tpsl, plan"):
         parse_targets("symbol,orderId,kind\nBTCUSDT,1,\nBTCUSDT,2,trigger\n", "csv", "orders")
 
 

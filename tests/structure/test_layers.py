@@ -73,7 +73,8 @@ def test_no_import_cycle_among_the_package_modules() -> None:
 def test_the_core_never_imports_the_layers_above_it() -> None:
     graph = _graph()
     above = {"bitget_cancel._engine", "bitget_cancel.cli", "bitget_cancel.sim"}
-    core = [n for n in graph if n.startswith("bitget_cancel._") and n != "bitget_cancel._engine"]
+    top = ("bitget_cancel._engine", "bitget_cancel.__main__")
+    core = [n for n in graph if n.startswith("bitget_cancel._") and n not in top]
     for name in core:
         bad = {m for m in graph[name] if any(m == a or m.startswith(a + ".") for a in above)}
         assert not bad, f"{name} imports {bad}"
@@ -146,3 +147,10 @@ def test_every_exception_lives_in_one_module() -> None:
                 assert not bases & {"Exception", "ValueError", "BitgetCancelError"}, (
                     f"{path.name}: {node.name}"
                 )
+
+
+def test_the_command_line_imports_only_the_public_api() -> None:
+    for name, imported in _graph().items():
+        if name.startswith("bitget_cancel.cli"):
+            private = {m for m in imported if m.startswith("bitget_cancel._")}
+            assert not private, f"{name} imports {private}"
