@@ -26,6 +26,7 @@ import itertools
 import logging
 import math
 import os
+import re
 import secrets
 import time
 import urllib.parse
@@ -53,7 +54,7 @@ log = logging.getLogger("bitget_cancel")
 # What counts as Redis trouble: redis-py's own errors, sockets, and our timeout.
 _TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
 _US = 1_000_000
-_SCHEMES = ("redis", "rediss")
+_URL = re.compile(r"rediss?://[^/?#]+(?:/\d*)?")
 _WARN_EVERY = 900.0
 
 
@@ -87,14 +88,12 @@ def _presence_key(prefix: str, account: str) -> str:
 
 
 def _redacted(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    netloc = f"{user}:***@{parts.hostname or ''}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    """The URL to show: no password, no query (whose options might hold one)."""
+    parts = urllib.parse.urlsplit(url)._replace(query="", fragment="")
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    return urllib.parse.urlunsplit(parts)
 
 
 def _positive(name: str, value: float) -> float:
@@ -138,10 +137,11 @@ class RedisBudgets:
         max_cooldown: float = 30.0,
         prefix: str = "bitget-cancel",
     ) -> None:
-        if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in _SCHEMES:
+        if not isinstance(url, str) or not _URL.fullmatch(url.split("?", 1)[0]):
             shown = _redacted(url) if isinstance(url, str) else repr(url)
             raise InvalidBudgetStore(
-                f"the budget URL must be redis://host:port/db or rediss://...; got {shown}"
+                f"the budget URL must be redis://[:password@]host[:port][/db] or rediss://...; "
+                f"got {shown}"
             )
         self.lease = _positive("lease", lease)
         self.timeout = _positive("timeout", timeout)
@@ -161,6 +161,10 @@ class RedisBudgets:
                 f"fallback_participants must be a whole number >= 1; got {fallback_participants!r}"
             )
         self.fallback_participants = fallback_participants
+        if not isinstance(prefix, str) or not prefix or "{" in prefix or "}" in prefix:
+            raise InvalidBudgetStore(
+                f"prefix must be a non-empty name without braces; got {prefix!r}"
+            )
         self.prefix = prefix
         self._url = _redacted(url)
         password = None
@@ -185,6 +189,7 @@ class RedisBudgets:
         self._presence = self._client.register_script(lua.PRESENCE)
 
         self.participant = secrets.token_hex(8)
+        self._me = self.participant.encode()
         self._tokens = itertools.count()
         self._budgets: dict[tuple[str, str], RedisBudget] = {}
         # account hash -> (when, participants seen): the last presence_ttl of counts, since
@@ -376,8 +381,8 @@ class RedisBudgets:
             waiter = self._confirming.pop(channel, None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(True)
-        elif message["type"] == "message":
-            budget = self._channels.get(channel)
+        elif message["type"] == "message" and message["data"] != self._me:
+            budget = self._channels.get(channel)  # our own ends woke us already
             if budget is not None:
                 budget.wake.set()
 
@@ -606,12 +611,14 @@ class RedisBudget:
                 self._recent_local.append(expiry)
             if exhausted:
                 self._held_until = max(self._held_until, expiry)
-        self.wake.set()
         if slot.shared and not provider._closed:
+            # The waiters here wake once Redis has it, not before: a take now would be refused.
             if sent:
                 provider._spawn(self._release_shared(slot.token, throttled, exhausted))
             else:
                 provider._spawn(self._give_back_shared(slot.token))
+        else:
+            self.wake.set()
 
     async def _release_shared(self, token: str, throttled: bool, exhausted: bool) -> None:
         provider = self._provider
@@ -631,12 +638,15 @@ class RedisBudget:
                         int(provider.cooldown * _US),
                         int(provider.max_cooldown * _US),
                         self._ttl_ms(),
+                        provider.participant,
                     ],
                 )
             )
         except _TROUBLE as exc:
             provider._trouble(exc)  # the slot frees itself at its lease end
             return
+        finally:
+            self.wake.set()
         if fresh:
             log.warning(
                 "HTTP 429 on %s: every participant pauses %.2fs, then one request at a time",
@@ -650,11 +660,14 @@ class RedisBudget:
         try:
             await provider._call(
                 provider._give_back(
-                    keys=[keys.flying, keys.window, keys.state, keys.wake], args=[token]
+                    keys=[keys.flying, keys.window, keys.state, keys.wake],
+                    args=[token, provider.participant],
                 )
             )
         except _TROUBLE as exc:
             provider._trouble(exc)
+        finally:
+            self.wake.set()
 
     # -- the fallback: an in-process share, carrying this participant's use both ways -------
 
@@ -703,7 +716,7 @@ class RedisBudget:
         recent = list(self._recent_local)
         paused = max(0.0, fallback.blocked_until - now)
         args: list[Any] = [int(provider.lease * _US), self._ttl_ms(), int(paused * _US)]
-        args.append(len(carried))
+        args += [provider.participant, len(carried)]
         args.extend(slot.token for slot in carried)
         for expiry in recent:
             args.extend((provider.new_token(), max(1, int((expiry - now) * _US))))

@@ -9,7 +9,8 @@ A budget is three keys and a channel:
   (its answer + period + margin);
 - ``state``: HASH, ``blocked`` (no slot before this time: a 429 pause or an exhausted
   window), ``probing`` (after a 429: one request in flight at a time), ``strikes``;
-- ``wake``: the channel a release or give-back publishes on, so waiters re-check at once.
+- ``wake``: the channel a release or give-back publishes on (the publisher's id), so waiters
+  elsewhere re-check at once.
 
 The rules are those of ``_limit.RateBudget.poll`` and ``release``, line for line.
 """
@@ -64,7 +65,8 @@ return {0, now, nextfree - now}
 )
 
 # KEYS: flying, window, state, wake. ARGV: token, hold_us (period + margin), throttled (0/1),
-# exhausted (0/1: x-mbx-used-remain-limit said 0), cooldown_us, max_cooldown_us, ttl_ms.
+# exhausted (0/1: x-mbx-used-remain-limit said 0), cooldown_us, max_cooldown_us, ttl_ms,
+# publisher.
 # Returns {fresh_429, pause_us}. The member is counted in the window even if its lease had
 # already run out: the request did arrive.
 RELEASE = (
@@ -95,30 +97,31 @@ elseif st[2] == '1' then
   redis.call('HSET', KEYS[3], 'probing', '0', 'strikes', 0)
 end
 keep(ARGV[7])
-redis.call('PUBLISH', KEYS[4], '1')
+redis.call('PUBLISH', KEYS[4], ARGV[8])
 return {fresh, pause}
 """
 )
 
-# KEYS: flying, window, state, wake. ARGV: token. The request never left: nothing to count.
+# KEYS: flying, window, state, wake. ARGV: token, publisher. The request never left: nothing
+# to count.
 GIVE_BACK = """
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('PUBLISH', KEYS[4], '1')
+redis.call('PUBLISH', KEYS[4], ARGV[2])
 return 0
 """
 
 # After an outage, what this participant used on its own goes into the shared budget.
-# KEYS: flying, window, state, wake. ARGV: lease_us, ttl_ms, paused_us, n, then n tokens in
-# flight, then (token, remaining_us) pairs still in the window.
+# KEYS: flying, window, state, wake. ARGV: lease_us, ttl_ms, paused_us, publisher, n, then n
+# tokens in flight, then (token, remaining_us) pairs still in the window.
 SEED = (
     _NOW
     + _KEEP
     + """
-local n = tonumber(ARGV[4])
+local n = tonumber(ARGV[5])
 for i = 1, n do
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[4 + i])
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[5 + i])
 end
-local i = 5 + n
+local i = 6 + n
 while i < #ARGV do
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[i + 1]), ARGV[i])
   i = i + 2
@@ -130,7 +133,7 @@ if paused > 0 then
   redis.call('HSET', KEYS[3], 'blocked', blocked, 'probing', '1')
 end
 keep(ARGV[2])
-redis.call('PUBLISH', KEYS[4], '1')
+redis.call('PUBLISH', KEYS[4], ARGV[4])
 return 0
 """
 )

@@ -212,11 +212,15 @@ async def test_the_password_comes_from_the_url_or_the_env_and_is_never_shown(
         ("redis://127.0.0.1:6379/0", {"lease": float("nan")}),
         ("redis://127.0.0.1:6379/0", {"fallback_participants": 0}),
         ("redis://127.0.0.1:6379/0", {"margin": -1}),
+        ("redis://127.0.0.1:6379/0", {"prefix": ""}),
+        ("redis://:hunter2@127.0.0.1:port/0", {}),
+        ("redis://:hunter2@127.0.0.1:6379/db", {}),
     ],
 )
 def test_bad_settings_are_refused_before_any_request(url: str, options: dict[str, float]) -> None:
-    with pytest.raises(InvalidBudgetStore):
+    with pytest.raises(InvalidBudgetStore) as info:
         RedisBudgets(url, **options)  # type: ignore[arg-type]
+    assert "hunter2" not in str(info.value)
 
 
 def test_a_bad_url_never_shows_its_password() -> None:
