@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import random
 import signal
 import time
@@ -37,6 +38,7 @@ from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._wire import BATCH_CANCEL
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
+ENV_BUDGET_URL = "BITGET_BUDGET_URL"
 # A panic without an explicit deadline stops after this long; deadline=None means never.
 DEFAULT_PANIC_DEADLINE = 60.0
 ACCOUNT_TYPES = ("auto", "classic", "uta")
@@ -100,6 +102,7 @@ class CancelEngine:
         rng: random.Random | None = None,
         account: AccountType = "auto",
         account_id: str | None = None,
+        budget_url: str | None = None,
         budgets: BudgetProvider | None = None,
         demo_trading: bool = False,
         proxy: str | None = None,
@@ -137,7 +140,11 @@ class CancelEngine:
             :16
         ]
         self._account = account
-        self._budgets = budgets or LOCAL_BUDGETS
+        self.budget_url = budget_url if budget_url is not None else os.environ.get(ENV_BUDGET_URL)
+        if budgets is not None and self.budget_url:
+            raise InvalidArgument("give budget_url or budgets, not both")
+        self._budgets_from_url = budgets is None
+        self._budgets = budgets or self._budget_store(self.budget_url)
         self._transport_given = transport
         self._wall_clock = wall_clock
         self._clock = ExchangeClock(wall_clock)
@@ -149,6 +156,18 @@ class CancelEngine:
         self._panic: Panic | None = None
         self._panic_task: asyncio.Task[PanicReport] | None = None
         self._panic_listeners: list[Callable[[asyncio.Task[PanicReport]], None]] = []
+
+    def _budget_store(self, url: str | None) -> BudgetProvider:
+        if not url:
+            return LOCAL_BUDGETS
+        try:
+            from ._redis_budget import RedisBudgets  # redis-py: the optional [redis] extra
+        except ImportError:
+            raise InvalidArgument(
+                "budget_url needs redis-py: pip install 'bitget-cancel[redis]'"
+            ) from None
+        # A slot of a process that died frees itself after the lease: longer than any request.
+        return RedisBudgets(url, lease=self.request_timeout + 2.0)
 
     @property
     def max_attempts(self) -> int:
@@ -191,6 +210,8 @@ class CancelEngine:
             return session
         if session is not None:
             log.info("engine used on a new event loop: fresh connections and budgets")
+            if self._budgets is not LOCAL_BUDGETS and self._budgets_from_url:
+                self._budgets = self._budget_store(self.budget_url)  # its tasks live in a loop
         transport = self._transport_given or AiohttpTransport(
             self.base_url,
             pool_size=max(32, 4 * self.burst),
@@ -379,6 +400,8 @@ class CancelEngine:
             await session.close()
         elif self._transport_given is not None:
             await self._transport_given.close()
+        if self._budgets is not LOCAL_BUDGETS:
+            await self._budgets.close()
 
 
 def install_panic_handler(

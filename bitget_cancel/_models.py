@@ -205,6 +205,9 @@ class CancelReport:
     # The code with which the exchange refused the account's credentials (then nothing more
     # was sent), or None.
     refused_code: str | None = None
+    # Times the shared budget store (Redis) was unreachable during the call and a local share
+    # of the rate stood in for it.
+    budget_fallbacks: int = 0
     _by_status: dict[CancelStatus, list[CancelOutcome]] = field(
         init=False, repr=False, compare=False
     )
@@ -248,6 +251,7 @@ class CancelReport:
             "throttled": self.throttled,
             "problems": list(self.problems),
             "refusedCode": self.refused_code,
+            "budgetFallbacks": self.budget_fallbacks,
             "outcomes": [outcome.to_dict() for outcome in self.outcomes],
         }
 

@@ -99,6 +99,7 @@ class Panic:
         self._started = self._loop.time()
         self._scope = CallScope(Deadline(deadline, self._loop))
         self._stats = CallStats()
+        self._fallbacks_before = session.budgets.fallbacks
         self._symbols = symbols  # None: the whole account
         self._kinds: tuple[OrderKind, ...] = tuple(kinds)
         self._use_bulk = use_symbol_cancel
@@ -422,6 +423,7 @@ class Panic:
             by_kind=by_kind,
             refused_code=None if refusal is None else refusal[0],
             listed=self._listed_any,
+            budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
 
 

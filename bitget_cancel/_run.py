@@ -134,6 +134,7 @@ class CancelRun:
         self._started = self._loop.time()
         self._scope: CallScope | None = None
         self.stats = CallStats()
+        self._fallbacks_before = session.budgets.fallbacks
         for order in self._index(targets):
             order.place = _WAITING
             self._lanes[order.kind].waiting.append(order)
@@ -531,6 +532,7 @@ class CancelRun:
             throttled=self.stats.throttled,
             problems=problems,
             refused_code=None if refusal is None else refusal[0],
+            budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
 
     def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:

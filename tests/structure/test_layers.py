@@ -111,6 +111,7 @@ def test_the_public_names_are_exactly_these() -> None:
             "HttpRequest",
             "HttpResponse",
             "InvalidArgument",
+            "InvalidBudgetStore",
             "InvalidCredentials",
             "InvalidDeadline",
             "InvalidMode",
