@@ -20,10 +20,12 @@ from ._clock import ExchangeClock
 from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget
 from ._family import V2, ApiFamily
 from ._limit import LOCAL_BUDGETS, capacity_and_period
+from ._listing import list_open_orders
 from ._log import log
 from ._models import (
     CancelReport,
     CancelTarget,
+    OpenOrders,
     OrderKind,
     PanicReport,
     check_kind,
@@ -31,7 +33,7 @@ from ._models import (
 )
 from ._panic import Panic
 from ._plan import Mode, check_mode
-from ._policy import RetryPolicy, check_deadline, check_positive
+from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_positive
 from ._run import CancelRun, Progress
 from ._session import ExchangeSession
 from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
@@ -299,6 +301,26 @@ class CancelEngine:
         """Read the exchange's clock and correct the signing timestamps."""
         session = self._session_here()
         await session.clock.resync(session.read_server_time)
+
+    async def open_orders(
+        self,
+        symbols: Iterable[str] | None = None,
+        *,
+        kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+        deadline: float | None = 30.0,
+    ) -> OpenOrders:
+        """List the open orders of ``kinds`` (on ``symbols``, or the whole account), every page.
+
+        ``complete`` is false (and ``problems`` says why) when a listing could not be read to
+        its end: then the list is not "everything that is open".
+        """
+        scope_symbols = check_symbols(symbols)
+        checked_kinds = check_kinds(kinds)
+        checked_deadline = check_deadline(deadline)
+        session = self._session_here()
+        with self._running_call():
+            scope = CallScope(Deadline(checked_deadline, session.loop))
+            return await list_open_orders(session, scope_symbols, checked_kinds, scope)
 
     # -- panic --------------------------------------------------------------------------------
 

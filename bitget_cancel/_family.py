@@ -96,6 +96,9 @@ class Lister(Protocol):
     def page(self, data: Any) -> Page | None:
         """The page in an answer's data, or None if it is not the documented shape."""
 
+    def advances(self, previous: str | None, cursor: str) -> bool:
+        """Whether ``cursor`` moves on from ``previous`` (a listing that does not is broken)."""
+
 
 class BulkCancel(Protocol):
     """How every open order of one kind on some symbols is cancelled in one request."""
@@ -198,6 +201,10 @@ class V2Unfilled:
     limit: int = 100
     codec: AnswerCodec[list[OpenOrderRow]] = UNFILLED_CODEC
 
+    def advances(self, previous: str | None, cursor: str) -> bool:
+        # idLessThan pages go to ever smaller ids.
+        return previous is None or id_order(cursor) < id_order(previous)
+
     def query(self, symbol: str | None, cursor: str | None) -> str:
         params = [("symbol", symbol)] if symbol else []
         params.extend(self.extra)
@@ -222,6 +229,10 @@ class V2PlanList:
     endpoint: Endpoint = CURRENT_PLAN_ORDERS
     limit: int = 100
     codec: AnswerCodec[PlanPage] = PLAN_LIST_CODEC
+
+    def advances(self, previous: str | None, cursor: str) -> bool:
+        # idLessThan pages go to ever smaller ids.
+        return previous is None or id_order(cursor) < id_order(previous)
 
     def query(self, symbol: str | None, cursor: str | None) -> str:
         params = [("symbol", symbol)] if symbol else []

@@ -265,6 +265,23 @@ class CancelReport:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenOrders:
+    """What a listing of open orders showed. Trust it as "all that is open" only if
+    ``complete``: otherwise ``problems`` says which listing could not be read to its end."""
+
+    orders: list[CancelTarget]
+    complete: bool
+    problems: tuple[str, ...] = ()
+    requests: int = 0
+
+    def by_symbol(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for order in self.orders:
+            counts[order.symbol] = counts.get(order.symbol, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True, slots=True)
 class KindSummary:
     """What a panic saw and did for one kind of order."""
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from ._classify import CODE_HINTS, Verdict
 from ._exceptions import CallStopped, InvalidTarget, TransportError
-from ._family import BulkCancel, ListedOrder, Lister, id_order
+from ._family import BulkCancel, ListedOrder, Lister
+from ._listing import Listing, list_pages
 from ._log import log
 from ._models import (
     CancelOutcome,
@@ -42,8 +43,6 @@ SYMBOL_CANCEL_THRESHOLD = 50
 BULK_SETTLE = 2.0
 SETTLE_POLL = 0.1
 MAX_PASSES = 50
-# A listing longer than this many pages is not believed (a cursor that never ends).
-MAX_PAGES = 2_000
 
 
 @dataclass
@@ -67,16 +66,6 @@ class _Entry:
         if self.bulk_at is not None and self.outcome is None:
             return False
         return self.outcome is None or self.outcome.status is CancelStatus.UNRESOLVED
-
-
-@dataclass
-class _Listing:
-    """How one kind's listing went in one pass."""
-
-    complete: bool = True
-    problem: str | None = None
-    final: bool = False  # repeating will not change it (refused, broken cursor)
-    open_in_scope: int = 0
 
 
 class Panic:
@@ -210,7 +199,7 @@ class Panic:
             await self._sleep(SETTLE_POLL)
 
     def _finish_if_done(
-        self, listings: dict[OrderKind, _Listing], seen: dict[OrderKind, list[_Entry]]
+        self, listings: dict[OrderKind, Listing], seen: dict[OrderKind, list[_Entry]]
     ) -> bool:
         """Done when every kind was listed completely with nothing left to close, or when what
         keeps it from that cannot change by trying again."""
@@ -283,7 +272,7 @@ class Panic:
         self,
         seen: dict[OrderKind, list[_Entry]],
         listing_started: float,
-        listings: dict[OrderKind, _Listing],
+        listings: dict[OrderKind, Listing],
     ) -> None:
         """What a complete listing of a kind confirms: orders a bulk cancel covered before the
         listing began and that it no longer shows are cancelled; still shown after the settle
@@ -445,7 +434,7 @@ class _Pass:
         for task in self._bulk_tasks:
             task.cancel()
 
-    async def list_all(self) -> dict[OrderKind, _Listing]:
+    async def list_all(self) -> dict[OrderKind, Listing]:
         kinds = self.panic._kinds
         results = await asyncio.gather(*(self._list_kind(kind) for kind in kinds))
         return dict(zip(kinds, results, strict=True))
@@ -459,15 +448,15 @@ class _Pass:
 
     # -- listing -----------------------------------------------------------------------------
 
-    async def _list_kind(self, kind: OrderKind) -> _Listing:
+    async def _list_kind(self, kind: OrderKind) -> Listing:
         lister = self.session.family.listing.get(kind)
         if lister is None:
-            return _Listing(False, f"not listable on a {self.session.family.name} account", True)
+            return Listing(False, f"not listable on a {self.session.family.name} account", True)
         symbols = self.panic._symbols
         if symbols is None:
             return await self._list(kind, lister, None)
         parts = await asyncio.gather(*(self._list(kind, lister, s) for s in sorted(symbols)))
-        merged = _Listing()
+        merged = Listing()
         for part in parts:
             merged.complete &= part.complete
             merged.final |= part.final
@@ -475,69 +464,16 @@ class _Pass:
             merged.problem = merged.problem or part.problem
         return merged
 
-    async def _list(self, kind: OrderKind, lister: Lister, symbol: str | None) -> _Listing:
-        """Every page of one listing; pages go to ``_on_page`` as they arrive."""
-        session, scope, policy = self.session, self.panic._scope, self.session.policy
-        listing = _Listing()
-        cursor: str | None = None
-        cursors_seen: set[str] = set()
-        failures = 0
-        pages = 0
-        while True:
-            try:
-                reply = await session.call(
-                    lister.endpoint,
-                    lister.codec,
-                    scope,
-                    self.panic._stats,
-                    query=lister.query(symbol, cursor),
-                )
-            except CallStopped as exc:
-                return _Listing(False, f"listing stopped: {exc.reason}", True)
-            except TransportError as exc:
-                verdict, problem = Verdict.RETRY, f"no answer: {exc}"
-            else:
-                verdict, problem = reply.verdict, f"code {reply.code}: {reply.msg}"
-                page = lister.page(reply.data) if verdict is Verdict.OK else None
-                if verdict is Verdict.OK and page is None:
-                    verdict, problem = Verdict.RETRY, "an answer of an unexpected shape"
-                if verdict is Verdict.OK and page is not None:
-                    failures = 0
-                    pages += 1
-                    listing.open_in_scope += self._on_page(kind, page.rows)
-                    if page.cursor is None:
-                        return listing
-                    if (
-                        page.cursor in cursors_seen
-                        or (cursor is not None and id_order(page.cursor) >= id_order(cursor))
-                        or pages >= MAX_PAGES
-                    ):
-                        log.warning("panic: %s listing cursor does not move on", kind.value)
-                        return _Listing(
-                            False,
-                            "the listing's cursor does not move on",
-                            True,
-                            listing.open_in_scope,
-                        )
-                    cursors_seen.add(page.cursor)
-                    cursor = page.cursor
-                    continue
-            if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(reply.code):
-                return _Listing(False, "account type changed; listing again", False)
-            if verdict is Verdict.CREDENTIALS:
-                return _Listing(False, f"credentials refused ({problem})", True)
-            if verdict in (Verdict.FAIL, Verdict.SPLIT, Verdict.NOT_OPEN, Verdict.WRONG_ACCOUNT):
-                hint = CODE_HINTS.get(reply.code or "")
-                return _Listing(
-                    False, f"listing refused, {problem}" + (f" ({hint})" if hint else ""), True
-                )
-            failures += 1
-            if failures >= policy.max_attempts:
-                return _Listing(False, f"listing failed {failures} times; last: {problem}", False)
-            if verdict is not Verdict.RESYNC_CLOCK:
-                await self.panic._sleep(policy.delay(failures, session.rng))
-            if scope.over:
-                return _Listing(False, "listing stopped at the deadline", True)
+    async def _list(self, kind: OrderKind, lister: Lister, symbol: str | None) -> Listing:
+        panic = self.panic
+        return await list_pages(
+            self.session,
+            lister,
+            symbol,
+            panic._scope,
+            panic._stats,
+            lambda rows: self._on_page(kind, rows),
+        )
 
     def _on_page(self, kind: OrderKind, rows: list[ListedOrder]) -> int:
         """Route a page's orders to the cancel lanes; how many open ones in scope it showed."""

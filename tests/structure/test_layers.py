@@ -121,6 +121,7 @@ def test_the_public_names_are_exactly_these() -> None:
             "KindSummary",
             "MockTransport",
             "Mode",
+            "OpenOrders",
             "OrderKind",
             "PanicReport",
             "Progress",
