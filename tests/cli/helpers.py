@@ -61,6 +61,12 @@ class BackgroundSim:
     def open_orders(self) -> int:
         return len(self.call(self.sim.open_orders))
 
+    def cancel_requests(self) -> int:
+        """Requests to any cancel endpoint (of any kind of order, either API)."""
+        return self.call(
+            lambda: sum(n for path, n in self.sim.stats.requests.items() if "cancel" in path)
+        )
+
     def env(self) -> dict[str, str]:
         """The environment of a command pointed at this simulator."""
         return {
