@@ -23,10 +23,10 @@ from .sim_orders import order_cap, place
 
 
 def _target(order: SimOrder, index: int) -> CancelTarget:
-    """Targets that show every way of naming an order: by clientOid only (one in seven), by
-    orderId only, or both."""
+    """Targets that show every way of naming an order: by clientOid only (one in seven; not
+    TP/SL orders, which the exchange cancels by orderId only), by orderId only, or both."""
     kind = OrderKind(order.kind)
-    if index % 7 == 3 and order.client_oid is not None:
+    if index % 7 == 3 and order.client_oid is not None and kind is not OrderKind.TPSL:
         return CancelTarget(symbol=order.symbol, client_oid=order.client_oid, kind=kind)
     if index % 2:
         return CancelTarget(symbol=order.symbol, order_id=order.order_id, kind=kind)

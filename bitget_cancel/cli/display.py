@@ -323,6 +323,10 @@ def demo_table(report: CancelReport, facts: DemoFacts) -> Table:
 # -- dry run -----------------------------------------------------------------------------------
 
 
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def plan_tables(plan: DryPlan, limit: int = 30) -> list[Table]:
     """The requests a cancel would send: totals, per kind, then per symbol (the biggest
     ``limit``)."""
@@ -334,18 +338,25 @@ def plan_tables(plan: DryPlan, limit: int = 30) -> list[Table]:
     lanes = plan.lanes()
     bound = max((rate_limit_bound(n, 0.0, rate) for n, rate in lanes.values()), default=0.0)
     pace = ", ".join(f"{name} {rate}/s" for name, (_, rate) in lanes.items())
-    reckoned = " (reckoned as classic: --account says otherwise)" if plan.account == "auto" else ""
+    reckoned = (
+        " (reckoned as classic; --account uta for a unified one)" if plan.account == "auto" else ""
+    )
     rows: list[tuple[str, str | Text]] = [
         ("targets given", f"{plan.given} ({plan.given - plan.orders} duplicates)"),
-        ("distinct orders", f"{plan.orders}"),
-        ("normal orders", f"{normal} ({by_order_id} by orderId, {by_client} by clientOid)"),
-        ("requests", f"{plan.requests} (normal orders, mode {plan.mode}: {single} "
-                     f"single-symbol, {multi} multi)"),
-    ]  # fmt: skip
+        ("distinct orders", str(plan.orders)),
+        ("requests", f"{plan.requests} in all"),
+    ]
+    if batches:
+        rows.append((
+            "normal orders",
+            f"{normal} ({by_order_id} by orderId, {by_client} by clientOid): "
+            f"{_count(len(batches), 'request')}, mode {plan.mode} ({single} single-symbol, "
+            f"{multi} multi)",
+        ))  # fmt: skip
     for kind, (orders, requests, endpoint) in plan.by_kind().items():
         if kind != "normal":
-            rows.append((f"{kind} orders", f"{orders} ({requests} requests, one each, "
-                                           f"{endpoint.name})"))  # fmt: skip
+            each = f"{_count(requests, 'request')}, one each, {endpoint.name}"
+            rows.append((f"{kind} orders", f"{orders}: {each}"))
     rows += [
         ("account", f"{plan.account}{reckoned}"),
         ("least time", f"{bound:g} s plus the round trips ({pace or 'nothing to send'})"),

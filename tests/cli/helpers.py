@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +40,10 @@ class BackgroundSim:
     @staticmethod
     def _wait(future: Future[T]) -> T:
         return future.result(timeout=10)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Await ``coroutine`` on the simulator's loop (e.g. a proxy beside it)."""
+        return self._wait(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the simulator's own loop: its state belongs to that thread."""

@@ -364,7 +364,7 @@ def test_dry_run_shows_the_plan_sends_nothing_and_needs_no_credentials(
     as_json = main(["cancel", "-f", str(path), "--dry-run", "--json", "--base-url", bg_sim.url])
     plan = json.loads(capsys.readouterr().out)
     human = main(["cancel", "-f", str(path), "--dry-run", "--mode", "multiple"])
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
 
     assert (as_json, human) == (0, 0)
     assert (plan["targets"], plan["orders"], plan["requests"]) == (180, 170, 4)

@@ -53,6 +53,28 @@ def test_ctrl_c_at_the_panic_prompt_says_no_cancel_was_sent(bg_sim: BackgroundSi
     assert bg_sim.open_orders() == 7
 
 
+def test_ctrl_c_while_the_panic_lists_before_asking_sends_no_cancel() -> None:
+    # Answers take a second: the Ctrl-C comes while the listing waits for its answers.
+    bg = BackgroundSim(latency_ms=(1000.0, 1000.0), seed=1)
+    try:
+        bg.call(bg.sim.place_orders, "BTCUSDT", 5)
+        with Terminal("panic", env=bg.env()) as terminal:
+            terminal.expect("listing open orders")
+
+            terminal.interrupt()
+
+            assert terminal.wait() == 130
+        text = " ".join(terminal.text.split())
+        assert "interrupted before the panic began: no cancel was sent" in text
+        assert "Type 'yes'" not in text
+        assert "Traceback" not in text
+        assert terminal.text.rpartition(HIDE_CURSOR)[2].count(SHOW_CURSOR) >= 1
+        assert bg.cancel_requests() == 0
+        assert bg.open_orders() == 5
+    finally:
+        bg.close()
+
+
 def test_yes_at_the_panic_prompt_goes_on(bg_sim: BackgroundSim) -> None:
     bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
     with Terminal("panic", env=bg_sim.env()) as terminal:
