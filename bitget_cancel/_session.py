@@ -221,6 +221,9 @@ class ExchangeSession:
     async def _acquire(self, budget: Budget, scope: CallScope) -> Slot | None:
         """A slot, or None at the deadline or once the credentials are refused. A slot granted
         to a caller that is no longer there is given back: nothing leaks."""
+        slot = budget.try_acquire()
+        if slot is not None:
+            return slot  # free now: no wait to abort
         acquiring = asyncio.ensure_future(budget.acquire(scope.deadline.at))
         stopped = asyncio.ensure_future(scope.stopped.wait())
         try:
