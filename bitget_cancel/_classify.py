@@ -78,6 +78,10 @@ CODE_HINTS = {
     "(--demo-trading), a live key needs it off",
     "40018": "the request came from an IP address this API key does not allow",
     "40037": "this API key does not exist",
+    "40085": "this API key belongs to a unified trading account, which answers only the v3 API: "
+    'use account="uta" or account="auto" (--account uta|auto)',
+    "40084": "this API key belongs to a classic account, which answers only the v2 API: "
+    'use account="classic" or account="auto" (--account classic|auto)',
 }
 
 # Without a code the message is all there is; these phrasings mean "nothing to cancel".
