@@ -11,6 +11,7 @@ from ._exceptions import (
     BitgetCancelError,
     EngineClosed,
     InvalidArgument,
+    InvalidBudgetStore,
     InvalidCredentials,
     InvalidDeadline,
     InvalidMode,
@@ -30,7 +31,7 @@ from ._models import (
     PanicReport,
     normalize_symbol,
 )
-from ._plan import MODES, Batch, plan_batches
+from ._plan import MODES, Batch, Mode, plan_batches
 from ._run import Progress
 from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
@@ -54,6 +55,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "InvalidArgument",
+    "InvalidBudgetStore",
     "InvalidCredentials",
     "InvalidDeadline",
     "InvalidMode",
@@ -62,6 +64,7 @@ __all__ = [
     "InvalidTarget",
     "KindSummary",
     "MockTransport",
+    "Mode",
     "OrderKind",
     "PanicReport",
     "Progress",

@@ -49,5 +49,9 @@ class BudgetProvider(Protocol):
 
     def budget(self, account_id: str, endpoint: str, rate: float) -> Budget: ...
 
+    @property
+    def fallbacks(self) -> int:
+        """How often the store was unreachable and a local share of the rate stood in."""
+
     async def close(self) -> None:
         """Give back what the provider holds (connections, presence keys)."""

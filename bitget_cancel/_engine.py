@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import os
 import random
 import signal
 import time
@@ -39,6 +40,7 @@ from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._wire import BATCH_CANCEL
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
+ENV_BUDGET_URL = "BITGET_BUDGET_URL"
 # A panic without an explicit deadline stops after this long; deadline=None means never.
 DEFAULT_PANIC_DEADLINE = 60.0
 ACCOUNT_TYPES = ("auto", "classic", "uta")
@@ -102,6 +104,7 @@ class CancelEngine:
         rng: random.Random | None = None,
         account: AccountType = "auto",
         account_id: str | None = None,
+        budget_url: str | None = None,
         budgets: BudgetProvider | None = None,
         demo_trading: bool = False,
         proxy: str | None = None,
@@ -139,7 +142,11 @@ class CancelEngine:
             :16
         ]
         self._account = account
-        self._budgets = budgets or LOCAL_BUDGETS
+        self.budget_url = budget_url if budget_url is not None else os.environ.get(ENV_BUDGET_URL)
+        if budgets is not None and self.budget_url:
+            raise InvalidArgument("give budget_url or budgets, not both")
+        self._budgets_from_url = budgets is None
+        self._budgets = budgets or self._budget_store(self.budget_url)
         self._transport_given = transport
         self._wall_clock = wall_clock
         self._clock = ExchangeClock(wall_clock)
@@ -151,6 +158,18 @@ class CancelEngine:
         self._panic: Panic | None = None
         self._panic_task: asyncio.Task[PanicReport] | None = None
         self._panic_listeners: list[Callable[[asyncio.Task[PanicReport]], None]] = []
+
+    def _budget_store(self, url: str | None) -> BudgetProvider:
+        if not url:
+            return LOCAL_BUDGETS
+        try:
+            from ._redis_budget import RedisBudgets  # redis-py: the optional [redis] extra
+        except ImportError:
+            raise InvalidArgument(
+                "budget_url needs redis-py: pip install 'bitget-cancel[redis]'"
+            ) from None
+        # A slot of a process that died frees itself after the lease: longer than any request.
+        return RedisBudgets(url, lease=self.request_timeout + 2.0)
 
     @property
     def max_attempts(self) -> int:
@@ -193,6 +212,8 @@ class CancelEngine:
             return session
         if session is not None:
             log.info("engine used on a new event loop: fresh connections and budgets")
+            if self._budgets is not LOCAL_BUDGETS and self._budgets_from_url:
+                self._budgets = self._budget_store(self.budget_url)  # its tasks live in a loop
         transport = self._transport_given or AiohttpTransport(
             self.base_url,
             pool_size=max(32, 4 * self.burst),
@@ -247,20 +268,24 @@ class CancelEngine:
         mode: Mode = "auto",
         deadline: float | None = None,
         progress: Progress | None = None,
+        stop: asyncio.Event | None = None,
     ) -> CancelReport:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
         Raises only for invalid arguments (a ValueError subclass), before any request.
         ``progress(done, total)`` is called as orders reach their final outcome. The deadline
-        counts from when the first request can go.
+        counts from when the first request can go. Once ``stop`` is set nothing more is
+        sent: answers in flight are taken, the rest come back unresolved.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
         session = self._session_here()
+        if stop is not None and not isinstance(stop, asyncio.Event):
+            raise InvalidArgument("stop must be None or an asyncio.Event")
         with self._running_call():
             run = CancelRun(session, checked, checked_mode, checked_deadline, progress)
-            return await run.execute()
+            return await run.execute(stop=stop)
 
     async def warm_up(self, connections: int | None = None) -> None:
         """Open ``connections`` (default: the burst size) kept-alive connections ahead of a panic,
@@ -382,6 +407,8 @@ class CancelEngine:
             await session.close()
         elif self._transport_given is not None:
             await self._transport_given.close()
+        if self._budgets is not LOCAL_BUDGETS:
+            await self._budgets.close()
 
 
 def install_panic_handler(

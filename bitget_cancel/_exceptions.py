@@ -10,6 +10,7 @@
     │   ├── InvalidMode              mode is not "auto", "single" or "multiple"
     │   ├── InvalidRate              a rate limit that is not positive and finite
     │   ├── InvalidDeadline          a deadline that is not None nor seconds > 0
+    │   ├── InvalidBudgetStore       a budget_url (Redis) or its settings are wrong
     │   └── EngineClosed             the engine was closed; make a new one
     ├── TransportError               no HTTP answer (connect, reset, oversized body)
     │   └── RequestTimeout           no complete answer in time; the exchange may have acted
@@ -53,6 +54,11 @@ class InvalidRate(InvalidArgument):
 
 class InvalidDeadline(InvalidArgument):
     """``deadline`` is not None nor a positive finite number of seconds."""
+
+
+class InvalidBudgetStore(InvalidArgument):
+    """The budget store's URL or one of its settings is wrong; the message never shows a
+    password."""
 
 
 class EngineClosed(InvalidArgument):

@@ -233,6 +233,10 @@ class InProcessBudgets:
             budget.capacity, budget.period = capacity, period
         return budget
 
+    @property
+    def fallbacks(self) -> int:
+        return 0  # nothing to fall back from
+
     async def close(self) -> None:
         return None  # nothing held outside this process
 

@@ -55,10 +55,15 @@ def normalize_symbol(symbol: object) -> str:
     if not symbol.strip() or symbol.strip() != symbol:
         raise InvalidSymbol(f"symbol must be a non-empty name without whitespace: {symbol!r}")
     name = symbol
-    if name.count("/") == 1 and ":" not in name:
-        base, quote = name.split("/")  # ccxt's unified spot symbol, BASE/QUOTE
-        if base and quote:
-            name = base + quote
+    if "/" in name:
+        base, _, quote = name.partition("/")  # ccxt's unified symbol, BASE/QUOTE
+        if ":" in quote:
+            raise InvalidSymbol(
+                f"symbol {symbol!r} is a ccxt derivatives symbol; only spot orders are cancelled"
+            )
+        if not base or not quote or "/" in quote:
+            raise InvalidSymbol(f"symbol {symbol!r} is not BASE/QUOTE")
+        name = base + quote
     name = name.upper()
     if not _SYMBOL.fullmatch(name):
         raise InvalidSymbol(
@@ -197,6 +202,12 @@ class CancelReport:
     elapsed: float = 0.0
     throttled: int = 0  # HTTP 429 answers seen
     problems: tuple[str, ...] = ()
+    # The code with which the exchange refused the account's credentials (then nothing more
+    # was sent), or None.
+    refused_code: str | None = None
+    # Times the shared budget store (Redis) was unreachable during the call and a local share
+    # of the rate stood in for it.
+    budget_fallbacks: int = 0
     _by_status: dict[CancelStatus, list[CancelOutcome]] = field(
         init=False, repr=False, compare=False
     )
@@ -239,6 +250,8 @@ class CancelReport:
             "elapsed": round(self.elapsed, 6),
             "throttled": self.throttled,
             "problems": list(self.problems),
+            "refusedCode": self.refused_code,
+            "budgetFallbacks": self.budget_fallbacks,
             "outcomes": [outcome.to_dict() for outcome in self.outcomes],
         }
 
@@ -293,6 +306,8 @@ class PanicReport(CancelReport):
     symbol_cancels: int = 0
     list_requests: int = 0
     by_kind: dict[str, KindSummary] = field(default_factory=dict)
+    # Some listing ran to its last page: False means the panic could not see the account.
+    listed: bool = False
 
     @property
     def all_closed(self) -> bool:
@@ -309,6 +324,7 @@ class PanicReport(CancelReport):
             "symbolCancels": self.symbol_cancels,
             "listRequests": self.list_requests,
             "byKind": {kind: summary.to_dict() for kind, summary in self.by_kind.items()},
+            "listed": self.listed,
         }
 
     def __repr__(self) -> str:

@@ -99,6 +99,7 @@ class Panic:
         self._started = self._loop.time()
         self._scope = CallScope(Deadline(deadline, self._loop))
         self._stats = CallStats()
+        self._fallbacks_before = session.budgets.fallbacks
         self._symbols = symbols  # None: the whole account
         self._kinds: tuple[OrderKind, ...] = tuple(kinds)
         self._use_bulk = use_symbol_cancel
@@ -420,6 +421,9 @@ class Panic:
             symbol_cancels=sum(n for name, n in requests.items() if name in bulk_names),
             list_requests=sum(n for name, n in requests.items() if name in list_names),
             by_kind=by_kind,
+            refused_code=None if refusal is None else refusal[0],
+            listed=self._listed_any,
+            budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
 
 

@@ -87,18 +87,24 @@ class CallScope:
     """What one cancel() or panic shares across its requests: the deadline, and whether the
     exchange refused the account's credentials (then nothing more is sent)."""
 
-    __slots__ = ("deadline", "refusal", "stopped")
+    __slots__ = ("deadline", "interrupted", "refusal", "stopped")
 
     def __init__(self, deadline: Deadline) -> None:
         self.deadline = deadline
         self.refusal: tuple[str, str] | None = None  # (code, msg) of the first refusal
-        self.stopped = asyncio.Event()
+        self.interrupted = False  # the caller asked to stop sending
+        self.stopped = asyncio.Event()  # set by either: waits for a slot end at once
 
     def refuse(self, code: str, msg: str) -> None:
         if self.refusal is None:
             self.refusal = (code, msg)
             self.stopped.set()
 
+    def interrupt(self) -> None:
+        """Send nothing more; answers in flight are still taken."""
+        self.interrupted = True
+        self.stopped.set()
+
     @property
     def over(self) -> bool:
-        return self.refusal is not None or self.deadline.expired()
+        return self.refusal is not None or self.interrupted or self.deadline.expired()

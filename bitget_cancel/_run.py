@@ -134,6 +134,7 @@ class CancelRun:
         self._started = self._loop.time()
         self._scope: CallScope | None = None
         self.stats = CallStats()
+        self._fallbacks_before = session.budgets.fallbacks
         for order in self._index(targets):
             order.place = _WAITING
             self._lanes[order.kind].waiting.append(order)
@@ -195,7 +196,9 @@ class CancelRun:
 
     # -- the loop ----------------------------------------------------------------------------
 
-    async def execute(self, scope: CallScope | None = None) -> CancelReport:
+    async def execute(
+        self, scope: CallScope | None = None, *, stop: asyncio.Event | None = None
+    ) -> CancelReport:
         """Send until every order has its outcome, the deadline, or refused credentials.
 
         The deadline starts here, when the first request can go: indexing the targets is not
@@ -205,6 +208,7 @@ class CancelRun:
         if scope is None:
             scope = CallScope(Deadline(self._deadline_seconds, self._loop))
         self._scope = scope
+        watcher = None if stop is None else self._loop.create_task(_interrupt_on(stop, scope))
         lanes = [
             self._loop.create_task(self._lane_loop(lane, scope))
             for lane in self._lanes.values()
@@ -215,6 +219,8 @@ class CancelRun:
             await self._drain_in_flight(scope)
         finally:
             # Cancelled from outside (or any bug): no task of this call may outlive it.
+            if watcher is not None:
+                watcher.cancel()
             for task in lanes:
                 task.cancel()
             for lane in self._lanes.values():
@@ -525,6 +531,8 @@ class CancelRun:
             elapsed=self._loop.time() - self._started,
             throttled=self.stats.throttled,
             problems=problems,
+            refused_code=None if refusal is None else refusal[0],
+            budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
 
     def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
@@ -540,3 +548,8 @@ class CancelRun:
         if order.attempts:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"
+
+
+async def _interrupt_on(stop: asyncio.Event, scope: CallScope) -> None:
+    await stop.wait()
+    scope.interrupt()

@@ -153,9 +153,17 @@ class ExchangeSession:
         """
         if scope.refusal is not None:
             raise CallStopped("credentials refused")
+        if scope.interrupted:
+            raise CallStopped("interrupted")
         slot = await self._acquire(self.budget(endpoint), scope)
         if slot is None:
-            raise CallStopped("credentials refused" if scope.refusal else "deadline")
+            raise CallStopped(
+                "credentials refused"
+                if scope.refusal
+                else "interrupted"
+                if scope.interrupted
+                else "deadline"
+            )
         return slot
 
     async def send(
@@ -222,7 +230,7 @@ class ExchangeSession:
             raise
         finally:
             stopped.cancel()
-        if scope.refusal is not None:
+        if scope.refusal is not None or scope.interrupted:
             _abandon(acquiring)
             return None
         return acquiring.result()  # acquiring is done: stopped was not set

@@ -1,45 +1,29 @@
-"""``bitget-cancel demo``: the simulator in-process, orders placed, all cancelled, measured."""
+"""``bitget-cancel demo``: the simulator in-process, orders placed, all cancelled, measured.
+
+The only module of the command line, with ``commands.run_sim``, that imports the simulator;
+the commands import it when ``demo`` runs, so the others never load aiohttp.web.
+"""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 from rich.console import Console
 
-from ._auth import Credentials
-from ._display import (
+from bitget_cancel import CancelEngine, CancelReport, CancelTarget, Credentials
+from bitget_cancel.sim import SPURIOUS_429, Faults, SimExchange
+
+from .display import (
     DemoFacts,
     demo_table,
+    expected_total,
     fewest_requests,
-    outcomes_table,
-    problems_table,
+    print_report,
     progress_bar,
 )
-from ._engine import CancelEngine
-from ._models import CancelReport, CancelTarget
-from ._plan import wire_key
-from .sim import SPURIOUS_429, Faults, SimExchange
-
-_COINS = ("BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOGE", "TRX", "LINK", "AVAX", "DOT", "TON",
-          "SHIB", "LTC", "BCH", "UNI", "NEAR", "APT", "ATOM", "ARB", "OP", "FIL", "ICP", "ETC",
-          "XLM", "HBAR", "INJ", "SUI", "SEI", "TIA")  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class DemoSettings:
-    orders: int = 1000
-    symbols: int = 20
-    latency_ms: tuple[float, float] = (2.0, 30.0)
-    faults: float = 0.0
-    seed: int = 1
-
-
-def symbol_names(count: int) -> list[str]:
-    """``count`` symbol names: real-looking ones first, then ``C31USDT``, ``C32USDT``..."""
-    names = [f"{coin}USDT" for coin in _COINS[:count]]
-    names.extend(f"C{i}USDT" for i in range(len(names) + 1, count + 1))
-    return names
+from .exits import EXIT_NOT_CLOSED, EXIT_OK
+from .names import symbol_names
+from .options import DemoSettings
 
 
 def place_and_pick(
@@ -91,7 +75,7 @@ async def run_demo(settings: DemoSettings, console: Console, err: Console) -> in
         async with CancelEngine(credentials, base_url=sim.base_url) as engine:
             await engine.warm_up()
             sim.reset_stats()  # count the cancel only, not the warm-up
-            with progress_bar(err, "cancelling") as progress:
+            with progress_bar(err, "cancelling", expected_total(targets)) as progress:
                 report = await engine.cancel(targets, progress=progress)
         left_open = len(sim.open_orders())
         stats = sim.stats
@@ -105,15 +89,15 @@ async def run_demo(settings: DemoSettings, console: Console, err: Console) -> in
             faults_injected=sum(stats.injected.values()),
             left_open=left_open,
         )
-    console.print(outcomes_table(report))
-    problems = problems_table(report)
-    if problems is not None:
-        console.print(problems)
+    print_report(console, report)
     console.print(demo_table(report, facts))
-    return 0 if report.all_closed and not left_open else 1
+    return EXIT_OK if report.all_closed and not left_open else EXIT_NOT_CLOSED
 
 
 def _fewest(report: CancelReport) -> int:
-    keys = {wire_key(outcome.target) for outcome in report.outcomes}
-    by_order_id = sum(1 for key in keys if key[0])
-    return fewest_requests(by_order_id, len(keys) - by_order_id)
+    # One entry per order a request can name: by orderId if it has one, else by clientOid.
+    by_order_id = {(o.target.symbol, o.target.order_id) for o in report.outcomes
+                   if o.target.order_id is not None}  # fmt: skip
+    by_client_oid = {(o.target.symbol, o.target.client_oid) for o in report.outcomes
+                     if o.target.order_id is None}  # fmt: skip
+    return fewest_requests(len(by_order_id), len(by_client_oid))

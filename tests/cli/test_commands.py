@@ -1,87 +1,22 @@
-"""The ``bitget-cancel`` command line against the simulator over real sockets.
+"""The ``bitget-cancel`` commands against the simulator over real sockets.
 
 ``main()`` runs its own ``asyncio.run``, so these tests are synchronous: the simulator serves
-from a background thread with its own loop, and the command runs in-process (one test runs it
-as ``python -m bitget_cancel`` in a subprocess, as a user would).
+from a background thread with its own loop, and the command runs in-process through the entry
+point, or as ``python -m bitget_cancel`` in a real process, as a user would.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import os
-import signal
-import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
 from bitget_cancel.cli import main
-from bitget_cancel.sim import SimExchange
 
-T = TypeVar("T")
-SECRET = "cli-test-secret-value"
-PASSPHRASE = "cli-test-passphrase"
-ENV_NAMES = ("BITGET_API_KEY", "BITGET_SECRET_KEY", "BITGET_PASSPHRASE", "BITGET_BASE_URL")
-
-
-class BackgroundSim:
-    """A SimExchange serving from its own event loop in a daemon thread."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        kwargs.setdefault("secret_key", SECRET)
-        kwargs.setdefault("passphrase", PASSPHRASE)
-        self.sim = SimExchange(**kwargs)
-        self._wait(asyncio.run_coroutine_threadsafe(self.sim.start(), self.loop))
-
-    @staticmethod
-    def _wait(future: Future[T]) -> T:
-        return future.result(timeout=10)
-
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on the simulator's own loop: its state belongs to that thread."""
-
-        async def run() -> T:
-            return fn(*args)
-
-        return self._wait(asyncio.run_coroutine_threadsafe(run(), self.loop))
-
-    @property
-    def url(self) -> str:
-        return self.sim.base_url
-
-    def requests_sent(self) -> int:
-        return self.call(lambda: sum(self.sim.stats.requests.values()))
-
-    def close(self) -> None:
-        self._wait(asyncio.run_coroutine_threadsafe(self.sim.stop(), self.loop))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
-        self.loop.close()
-
-
-@pytest.fixture
-def bg_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[BackgroundSim]:
-    """A running simulator, with the BITGET_* variables set to its credentials."""
-    sim = BackgroundSim(latency_ms=(1.0, 5.0), seed=3)
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BITGET_API_KEY", sim.sim.api_key)
-    monkeypatch.setenv("BITGET_SECRET_KEY", SECRET)
-    monkeypatch.setenv("BITGET_PASSPHRASE", PASSPHRASE)
-    try:
-        yield sim
-    finally:
-        sim.close()
+from .helpers import PASSPHRASE, SECRET, BackgroundSim
 
 
 def _place(bg: BackgroundSim) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -165,7 +100,7 @@ def test_cancel_prints_a_human_summary_by_default(
     assert bg_sim.call(bg_sim.sim.open_orders) == []
 
 
-def test_cancel_exits_1_when_the_exchange_refuses_and_never_prints_the_secret(
+def test_cancel_exits_3_when_the_exchange_refuses_the_credentials_and_never_prints_them(
     bg_sim: BackgroundSim,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -180,7 +115,7 @@ def test_cancel_exits_1_when_the_exchange_refuses_and_never_prints_the_secret(
     code = main(["cancel", "--file", str(path), "--base-url", bg_sim.url, "-vv"])
 
     captured = capsys.readouterr()
-    assert code == 1
+    assert code == 3
     assert "failed" in captured.out
     assert "40009" in captured.out
     for secret in (wrong, PASSPHRASE):
@@ -196,7 +131,7 @@ def test_cancel_exits_1_when_the_exchange_refuses_and_never_prints_the_secret(
         ("orders.json", '[\n {"symbol": "BTCUSDT", "orderId": "1"},\n {"symbol": }\n]', ":3:",
          "not valid JSON"),
         ("orders.json", '[{"symbol": "BTCUSDT", "orderId": "1"},\n {"symbol": "BTCUSDT",'
-         ' "orderId": 1200000000000000001}]', ":2:", "orderId must be a string"),
+         ' "orderId": 1200000000000000001}]', ":2:", "item 1: orderId must be a string"),
         ("orders.jsonl", '{"symbol": "BTCUSDT", "orderId": "1"}\n\n{"symbol": "BTCUSDT"\n', ":3:",
          "not valid JSON"),
         ("orders.jsonl", '{"symbol": "BTCUSDT", "orderId": "1"}\n["BTCUSDT", "2"]\n', ":2:",
@@ -340,86 +275,178 @@ def test_demo_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
         assert word in out
 
 
-def test_python_m_runs_the_demo_and_the_help() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    demo = subprocess.run(
-        [sys.executable, "-m", "bitget_cancel", "demo", "--orders", "60", "--symbols", "3"],
-        capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
-    assert demo.returncode == 0, demo.stderr
-    assert "orders left open" in demo.stdout
-    usage = subprocess.run([sys.executable, "-m", "bitget_cancel"], capture_output=True,
-                           text=True, timeout=60, env=env)  # fmt: skip
-    assert usage.returncode == 2
+# -- --report, --json, --dry-run ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("command", "words"),
-    [
-        ([], ["demo", "cancel", "panic", "sim"]),
-        (["demo"], ["--orders", "--faults", "rate-limit bound", "exit codes"]),
-        (["cancel"], ["CSV", "JSON lines", "BITGET_SECRET_KEY", "exit codes", "--json"]),
-        (["panic"], ["--yes", "BITGET_API_KEY", "exit codes", "--no-symbol-cancel"]),
-        (["sim"], ["--port", "--api-key", "SIGTERM"]),
-    ],
-)
-def test_help_of_each_command_exits_0_and_explains_it(
-    command: list[str], words: list[str], capsys: pytest.CaptureFixture[str]
+def test_cancel_writes_the_report_file_and_prints_the_same_json(
+    bg_sim: BackgroundSim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*command, "--help"]) == 0
+    rows, unknown = _place(bg_sim)
+    path = tmp_path / "orders.csv"
+    _write(path, "csv", rows + unknown)
+    report_path = tmp_path / "out" / "report.json"
+    report_path.parent.mkdir()
+    report_path.write_text("an older report")
+
+    code = main(["cancel", "-f", str(path), "--json", "--report", str(report_path),
+                 "--base-url", bg_sim.url])  # fmt: skip
+
+    printed = json.loads(capsys.readouterr().out)
+    written = json.loads(report_path.read_text())
+    assert code == 0
+    assert written == printed
+    assert written["counts"] == {"cancelled": 90, "not_open": 2, "failed": 0, "unresolved": 0}
+    assert [o["orderId"] for o in written["outcomes"][:3]] == [r.get("orderId") for r in rows[:3]]
+    assert sorted(p.name for p in report_path.parent.iterdir()) == ["report.json"]  # no temp
+    assert bg_sim.open_orders() == 0
+
+
+def test_panic_writes_the_report_file_beside_the_tables(
+    bg_sim: BackgroundSim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bg_sim.call(
+        lambda: (bg_sim.sim.place_orders("BTCUSDT", 12), bg_sim.sim.place_orders("ETHUSDT", 3))
+    )
+    report_path = tmp_path / "panic.json"
+
+    code = main(["panic", "-y", "--report", str(report_path), "--base-url", bg_sim.url])
+
+    captured = capsys.readouterr()
+    written = json.loads(report_path.read_text())
+    assert code == 0
+    assert written["counts"]["cancelled"] == 15
+    assert written["accountEmpty"] is True
+    assert "passes" in captured.out  # the human summary still prints
+    assert f"report written to {report_path}" in " ".join(captured.err.split())
+    assert bg_sim.open_orders() == 0
+
+
+def test_a_report_path_that_cannot_be_written_is_bad_input_before_anything_is_sent(
+    bg_sim: BackgroundSim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows, _ = _place(bg_sim)
+    path = tmp_path / "orders.csv"
+    _write(path, "csv", rows)
+    missing = tmp_path / "no-such-folder" / "report.json"
+
+    cancel = main(["cancel", "-f", str(path), "--report", str(missing), "--base-url", bg_sim.url])
+    panic = main(["panic", "-y", "--report", str(missing), "--base-url", bg_sim.url])
+    folder = main(["cancel", "-f", str(path), "--report", str(tmp_path), "--base-url", bg_sim.url])
+
+    err = capsys.readouterr().err
+    assert (cancel, panic, folder) == (2, 2, 2)
+    assert "no-such-folder" in err
+    assert "is a directory" in err
+    assert bg_sim.requests_sent() == 0
+    assert bg_sim.open_orders() == 90
+
+
+def test_dry_run_shows_the_plan_sends_nothing_and_needs_no_credentials(
+    bg_sim: BackgroundSim,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 150 by orderId (120 on BTCUSDT, 30 on ETHUSDT): 3 requests, the last carrying both
+    # symbols; 20 by clientOid on SOLUSDT: 1 request; and 10 duplicates.
+    rows = [{"symbol": "BTCUSDT", "orderId": str(10**18 + i)} for i in range(120)]
+    rows += [{"symbol": "ETH/USDT", "orderId": str(2 * 10**18 + i)} for i in range(30)]
+    rows += [{"symbol": "SOLUSDT", "clientOid": f"c-{i}"} for i in range(20)]
+    path = tmp_path / "orders.jsonl"
+    _write(path, "jsonl", rows + rows[:10])
+    for name in ("BITGET_API_KEY", "BITGET_SECRET_KEY", "BITGET_PASSPHRASE"):
+        monkeypatch.delenv(name)
+
+    as_json = main(["cancel", "-f", str(path), "--dry-run", "--json", "--base-url", bg_sim.url])
+    plan = json.loads(capsys.readouterr().out)
+    human = main(["cancel", "-f", str(path), "--dry-run", "--mode", "multiple"])
     out = " ".join(capsys.readouterr().out.split())
-    for word in words:
-        assert word in out
+
+    assert (as_json, human) == (0, 0)
+    assert (plan["targets"], plan["orders"], plan["requests"]) == (180, 170, 4)
+    assert {s["symbol"]: (s["orders"], s["requests"]) for s in plan["symbols"]} == {
+        "BTCUSDT": (120, 3), "ETHUSDT": (30, 1), "SOLUSDT": (20, 1)
+    }  # fmt: skip
+    assert sorted(b["orders"] for b in plan["batches"]) == [20, 50, 50, 50]
+    assert [b["byOrderId"] for b in plan["batches"]].count(False) == 1
+    assert "nothing was sent" in out
+    assert "180 (10 duplicates)" in out
+    assert "mode multiple" in out
+    assert bg_sim.requests_sent() == 0
+
+
+def test_targets_written_the_ccxt_way_are_cancelled_on_the_exchange_symbol(
+    bg_sim: BackgroundSim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = bg_sim.call(lambda: bg_sim.sim.place_orders("BTCUSDT", 8, "ccxt"))
+    # As ccxt's fetch_open_orders returns them: unified symbol, id, clientOrderId, and more.
+    ccxt_orders = [
+        {
+            "id": o.order_id,
+            "clientOrderId": o.client_oid,
+            "symbol": "BTC/USDT",
+            "price": 1.5,
+            "info": {"orderId": o.order_id},
+        }
+        for o in orders[:4]
+    ] + [{"id": None, "clientOrderId": o.client_oid, "symbol": "BTC/USDT"} for o in orders[4:]]
+    path = tmp_path / "ccxt.json"
+    path.write_text(json.dumps(ccxt_orders))
+
+    code = main(["cancel", "-f", str(path), "--json", "--base-url", bg_sim.url])
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["counts"]["cancelled"] == 8
+    assert {o["symbol"] for o in report["outcomes"]} == {"BTCUSDT"}
+    assert bg_sim.open_orders() == 0
+
+
+def test_panic_takes_a_ccxt_symbol_and_refuses_one_that_cannot_exist(
+    bg_sim: BackgroundSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bg_sim.call(
+        lambda: (bg_sim.sim.place_orders("BTCUSDT", 5), bg_sim.sim.place_orders("ETHUSDT", 4))
+    )
+
+    impossible = main(["panic", "-y", "--symbol", "BTC-USDT", "--base-url", bg_sim.url])
+    assert "'BTC-USDT' is not a spot symbol name" in capsys.readouterr().err
+    assert bg_sim.requests_sent() == 0
+    ccxt = main(["panic", "-y", "--symbol", "btc/usdt", "--base-url", bg_sim.url])
+
+    assert (impossible, ccxt) == (2, 0)
+    left = bg_sim.call(bg_sim.sim.open_orders)
+    assert {o.symbol for o in left} == {"ETHUSDT"}
+    assert len(left) == 4
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("level", "shown", "hidden"),
     [
-        ["demo", "--latency-ms", "30-2"],
-        ["demo", "--faults", "1.5"],
-        ["demo", "--orders", "-1"],
-        ["cancel", "--file", "x.csv", "--deadline", "0"],
-        ["cancel", "--file", "x.csv", "--mode", "fast"],
-        ["cancel", "--file", "x.csv", "--base-url", "api.bitget.com"],
-        ["sim", "--port", "70000"],
+        ("debug", ["batch-cancel-order n="], []),
+        ("error", [], ["batch-cancel-order n=", "batch-cancel-order refused"]),
+        ("warning", ["batch-cancel-order refused"], ["batch-cancel-order n="]),
     ],
 )
-def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
-    assert "error" in capsys.readouterr().err
-
-
-def test_sim_command_serves_until_sigint_and_prints_what_to_export(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_log_level_sets_what_is_logged_on_stderr(
+    level: str,
+    shown: list[str],
+    hidden: list[str],
+    bg_sim: BackgroundSim,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bitget_cancel", "sim", "--orders", "80", "--symbols", "2",
-         "--api-key", "k1", "--secret-key", "s1", "--passphrase", "p1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        exports: dict[str, str] = {}
-        for line in proc.stdout:
-            if line.strip().startswith("export "):
-                name, _, value = line.strip().removeprefix("export ").partition("=")
-                exports[name] = value
-            if "Ctrl-C" in line:
-                break
-        assert set(exports) == set(ENV_NAMES)
-        assert exports["BITGET_SECRET_KEY"] == "s1"
-        for name in ENV_NAMES:
-            monkeypatch.setenv(name, exports[name])
+    rows, _ = _place(bg_sim)
+    path = tmp_path / "orders.csv"
+    _write(path, "csv", rows[:5])
+    monkeypatch.setenv("BITGET_SECRET_KEY", "wrong")  # refused: a warning is logged
 
-        assert main(["panic", "--yes", "--json"]) == 0  # base URL from BITGET_BASE_URL
-        assert json.loads(capsys.readouterr().out)["counts"]["cancelled"] == 80
+    # -vv would say debug: --log-level wins.
+    main(["-vv", "cancel", "-f", str(path), "--base-url", bg_sim.url, "--log-level", level])
 
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    assert "80 orders cancelled" in " ".join(out.split())
+    err = " ".join(capsys.readouterr().err.split())
+    for text in shown:
+        assert text in err
+    for text in hidden:
+        assert text not in err

@@ -1,0 +1,183 @@
+"""``bitget-cancel``: the command line, a layer on the public API of ``bitget_cancel``.
+
+``main`` parses (parser.py), then hands the options to the commands (commands.py, imported only
+then); the simulator is imported only by the commands that run it (demo, sim).
+
+    parser.py        arguments, one function per command and per group of options
+    options.py       what each command is asked to do, as plain data
+    commands.py      cancel, panic, sim: run, show, write the report, Ctrl-C
+    demo.py          the in-process demo on the simulator
+    targets_file.py  CSV / JSON / JSON-lines targets, read in one linear pass
+    symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
+    dry_run.py       cancel --dry-run: the plan, per symbol
+    report.py        JSON reports: payload, msgspec encoding, atomic files
+    display.py       progress bars and tables (rich)
+    exits.py         exit codes and the one a report earns
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from bitget_cancel import InvalidArgument
+
+from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from .parser import build_parser
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_QUIET_BY_DEFAULT = {"demo", "sim"}  # their warnings are about faults injected on purpose
+
+
+def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import run_demo
+    from .options import DemoSettings
+
+    settings = DemoSettings(
+        orders=args.orders,
+        symbols=args.symbols,
+        latency_ms=args.latency_ms,
+        faults=args.faults,
+        seed=args.seed,
+    )
+    return asyncio.run(run_demo(settings, out, err))
+
+
+def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from bitget_cancel import CancelReport
+
+    from .commands import credentials, finish_cancel, load_targets, run_cancel, run_dry_run
+    from .options import CancelOptions
+    from .report import check_report_path
+
+    options = CancelOptions(
+        base_url=args.base_url,
+        mode=args.mode,
+        deadline=args.deadline,
+        as_json=args.as_json,
+        report=args.report,
+        dry_run=args.dry_run,
+    )
+    if options.report is not None:
+        check_report_path(options.report)
+    try:
+        targets = load_targets(args.file, args.fmt, err, show=not options.as_json)
+    except KeyboardInterrupt:
+        err.print("interrupted while reading the file: nothing was sent")
+        return EXIT_INTERRUPTED
+    if options.dry_run:
+        return run_dry_run(targets, options, out, err)
+    keys = credentials()
+    if not targets:
+        err.print(f"no targets in {args.file}: nothing to cancel", markup=False, soft_wrap=True)
+        return finish_cancel(CancelReport([]), options, out, err)
+    return asyncio.run(run_cancel(targets, keys, options, out, err))
+
+
+def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import confirm_panic, credentials, run_panic
+    from .options import PanicOptions
+    from .report import check_report_path
+
+    options = PanicOptions(
+        base_url=args.base_url,
+        symbols=tuple(dict.fromkeys(args.symbols)) if args.symbols else None,
+        deadline=args.deadline,
+        use_symbol_cancel=args.use_symbol_cancel,
+        as_json=args.as_json,
+        report=args.report,
+    )
+    if options.report is not None:
+        check_report_path(options.report)
+    keys = credentials()
+    if not args.yes:
+        refused = confirm_panic(options, err)
+        if refused is not None:
+            return refused
+    return asyncio.run(run_panic(keys, options, out, err))
+
+
+def _sim(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import run_sim
+    from .options import SimOptions
+
+    options = SimOptions(
+        host=args.host,
+        port=args.port,
+        orders=args.orders,
+        symbols=args.symbols,
+        api_key=args.api_key,
+        secret_key=args.secret_key,
+        passphrase=args.passphrase,
+        latency_ms=args.latency_ms,
+        faults=args.faults,
+        seed=args.seed,
+    )
+    return asyncio.run(run_sim(options, out, err))
+
+
+Command = Callable[[argparse.Namespace, "Console", "Console"], int]
+_COMMANDS: dict[str, Command] = {"demo": _demo, "cancel": _cancel, "panic": _panic, "sim": _sim}
+
+
+@contextlib.contextmanager
+def _logging(err: Console, level: int) -> Iterator[None]:
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("bitget_cancel")
+    handler = RichHandler(console=err, show_path=False, rich_tracebacks=False)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def _log_level(args: argparse.Namespace) -> int:
+    if args.log_level is not None:
+        return int(getattr(logging, args.log_level.upper()))
+    base = logging.ERROR if args.command in _QUIET_BY_DEFAULT else logging.WARNING
+    return int(max(logging.DEBUG, base - 10 * args.verbose))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``bitget-cancel``; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    from rich.console import Console
+    from rich.text import Text
+
+    out = Console()
+    err = Console(stderr=True)
+    try:
+        with _logging(err, _log_level(args)):
+            return _COMMANDS[args.command](args, out, err)
+    except InvalidArgument as exc:
+        err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        err.show_cursor(True)
+        err.print("\ninterrupted: orders not yet answered for may still be open")
+        return EXIT_INTERRUPTED
+
+
+__all__ = ["EXIT_OK", "build_parser", "main"]

@@ -1,0 +1,80 @@
+"""Exit codes, and the one that a report earns.
+
+A script reads the code before anything else, so each code means one thing, and the worse news
+wins: credentials refused (3) before "could not list" (4) before "not all closed" (1).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bitget_cancel import CancelReport, PanicReport
+
+EXIT_OK = 0  # every target closed (cancelled, or was not open)
+EXIT_NOT_CLOSED = 1  # some target failed or is unresolved
+EXIT_BAD_INPUT = 2  # bad arguments, a malformed file, missing credentials, no confirmation
+EXIT_CREDENTIALS_REFUSED = 3  # the exchange refused the API key, signature or passphrase
+EXIT_COULD_NOT_LIST = 4  # panic: no listing of the open orders succeeded
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+
+EXIT_HELP = """\
+exit codes{which}:
+  0    {ok}
+  1    {not_closed}
+  2    bad input: arguments, a malformed file, missing credentials{confirm}
+  3    the exchange refused the credentials (key, signature, passphrase, IP or rights)
+{extra}  130  interrupted (Ctrl-C); with --report the report says what was never sent
+"""
+_COULD_NOT_LIST = "the open orders could not be listed at all (nothing was touched)"
+
+
+def exit_help(command: Literal["cancel", "panic", "all"]) -> str:
+    """The exit-code table of ``--help`` for one command, or for both (the top level)."""
+    if command == "panic":
+        return EXIT_HELP.format(
+            which="",
+            ok="a final listing shows nothing open in scope, every order seen is closed",
+            not_closed="something in scope may still be open (failed, unresolved, deadline)",
+            confirm=", no confirmation",
+            extra=f"  4    {_COULD_NOT_LIST}\n",
+        )
+    if command == "cancel":
+        return EXIT_HELP.format(
+            which="",
+            ok="every target is closed (cancelled, or was not open)",
+            not_closed="some target is not closed (failed, or unresolved at the deadline)",
+            confirm="",
+            extra="",
+        )
+    return EXIT_HELP.format(
+        which=" of cancel and panic",
+        ok="all closed (cancel: every target; panic: nothing left open in scope)",
+        not_closed="not all closed: something failed or is unresolved",
+        confirm=", no confirmation",
+        extra=f"  4    panic: {_COULD_NOT_LIST}\n",
+    )
+
+
+def credentials_refused(report: CancelReport) -> bool:
+    """The exchange refused the key (the engine then stopped sending)."""
+    return report.refused_code is not None
+
+
+def problems(report: PanicReport) -> list[str]:
+    """Why a panic report is not an all-clear, as the engine words it (empty if it is)."""
+    return list(report.problems)
+
+
+def cancel_exit_code(report: CancelReport) -> int:
+    if report.all_closed:
+        return EXIT_OK
+    return EXIT_CREDENTIALS_REFUSED if credentials_refused(report) else EXIT_NOT_CLOSED
+
+
+def panic_exit_code(report: PanicReport) -> int:
+    if credentials_refused(report):
+        return EXIT_CREDENTIALS_REFUSED
+    if not report.listed:
+        return EXIT_COULD_NOT_LIST  # no listing ran to its end: the account was never seen
+    return EXIT_OK if report.all_closed else EXIT_NOT_CLOSED

@@ -1,0 +1,156 @@
+"""Ctrl-C: at the panic prompt, during a cancel, during a panic, and twice.
+
+Real processes against the simulator; the ones that look at the terminal run on a
+pseudo-terminal, so the progress bar is live and hides the cursor as it does for a user.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .helpers import BackgroundSim, command
+from .terminal import Terminal
+
+HIDE_CURSOR = "\x1b[?25l"
+SHOW_CURSOR = "\x1b[?25h"
+
+
+def _wait_for_requests(bg: BackgroundSim, count: int, timeout: float = 30.0) -> None:
+    give_up = time.monotonic() + timeout
+    while bg.requests_sent() < count:
+        assert time.monotonic() < give_up, f"the simulator saw {bg.requests_sent()} requests"
+        time.sleep(0.02)
+
+
+def _targets_file(bg: BackgroundSim, path: Path, orders: int) -> list[str]:
+    placed = bg.call(lambda: bg.sim.place_orders("BTCUSDT", orders, "ctrl-c"))
+    path.write_text("".join(
+        json.dumps({"symbol": "BTCUSDT", "orderId": o.order_id}) + "\n" for o in placed
+    ))  # fmt: skip
+    return [o.order_id for o in placed]
+
+
+def test_ctrl_c_at_the_panic_prompt_says_nothing_was_sent(bg_sim: BackgroundSim) -> None:
+    bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
+    with Terminal("panic", env=bg_sim.env()) as terminal:
+        terminal.expect("to go on: ")
+
+        terminal.interrupt()
+
+        assert terminal.wait() == 130
+    assert "interrupted at the prompt: nothing was sent" in terminal.text
+    assert "Traceback" not in terminal.text
+    assert bg_sim.requests_sent() == 0
+    assert bg_sim.open_orders() == 5
+
+
+def test_yes_at_the_panic_prompt_goes_on(bg_sim: BackgroundSim) -> None:
+    bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
+    with Terminal("panic", env=bg_sim.env()) as terminal:
+        terminal.expect("to go on: ")
+
+        terminal.send_keys("yes\n")
+
+        assert terminal.wait() == 0
+    assert bg_sim.open_orders() == 0
+
+
+def test_a_second_ctrl_c_quits_at_once_and_gives_the_cursor_back(
+    tmp_path: Path,
+) -> None:
+    # Answers take a second: the second Ctrl-C comes while requests are in flight.
+    bg = BackgroundSim(latency_ms=(1000.0, 1000.0), seed=1)
+    try:
+        targets = tmp_path / "orders.jsonl"
+        _targets_file(bg, targets, 500)
+        report = tmp_path / "report.json"
+        with Terminal("cancel", "-f", str(targets), "--report", str(report),
+                      env=bg.env()) as terminal:  # fmt: skip
+            terminal.expect(HIDE_CURSOR)  # the live bar is up
+            terminal.expect("0/500")  # and knows its total before the first answer
+            _wait_for_requests(bg, 1)
+
+            terminal.interrupt()
+            terminal.expect("Ctrl-C again to quit now")
+            terminal.interrupt()
+
+            assert terminal.wait() == 130
+        after_hiding = terminal.text.rpartition(HIDE_CURSOR)[2]
+        assert SHOW_CURSOR in after_hiding
+        assert "quitting now" in after_hiding
+        written = json.loads(report.read_text())
+        assert (written["complete"], written["allClosed"], written["outcomes"]) == (
+            False, False, []
+        )  # fmt: skip
+        assert written["targets"] == 500
+    finally:
+        bg.close()
+
+
+def test_a_first_ctrl_c_during_a_cancel_still_writes_a_truthful_report(
+    bg_sim: BackgroundSim, tmp_path: Path
+) -> None:
+    # 1,000 orders: 20 requests, two seconds at 10 a second; Ctrl-C after the third.
+    order_ids = _targets_file(bg_sim, tmp_path / "orders.jsonl", 1000)
+    report = tmp_path / "report.json"
+    proc = subprocess.Popen(
+        command("cancel", "-f", str(tmp_path / "orders.jsonl"), "--report", str(report),
+                "--json"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bg_sim.env(),
+    )  # fmt: skip
+    try:
+        _wait_for_requests(bg_sim, 3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    written = json.loads(report.read_text())
+    assert json.loads(out) == written  # --json prints the same report
+    assert "Ctrl-C again to quit now" in err
+    outcomes = written["outcomes"]
+    assert [o["orderId"] for o in outcomes] == order_ids  # every target, in order
+    still_open = {o.order_id for o in bg_sim.call(bg_sim.sim.open_orders)}
+    for outcome in outcomes:
+        if outcome["status"] == "cancelled":
+            assert outcome["orderId"] not in still_open
+        if outcome["status"] == "not_sent":
+            assert outcome["orderId"] in still_open
+    cancelled = written["counts"]["cancelled"]
+    assert cancelled == 1000 - len(still_open)
+    # Nothing more was sent after the Ctrl-C: what was never sent is marked so.
+    assert proc.returncode == 130
+    assert written["interrupted"] is True
+    assert written["counts"]["not_sent"] == len(still_open) > 0
+
+
+def test_a_first_ctrl_c_during_a_panic_lets_it_finish_and_write_its_report(
+    bg_sim: BackgroundSim, tmp_path: Path
+) -> None:
+    bg_sim.call(lambda: [bg_sim.sim.place_orders(f"C{i}USDT", 40) for i in range(30)])
+    report = tmp_path / "panic.json"
+    proc = subprocess.Popen(
+        command("panic", "-y", "--no-symbol-cancel", "--report", str(report)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bg_sim.env(),
+    )  # fmt: skip
+    try:
+        _wait_for_requests(bg_sim, 3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert proc.returncode == 0, err
+    assert "keeps going" in err
+    written = json.loads(report.read_text())
+    assert written["counts"]["cancelled"] == 1200
+    assert written["accountEmpty"] is True
+    assert bg_sim.open_orders() == 0

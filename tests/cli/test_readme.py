@@ -1,0 +1,62 @@
+"""The README's "Command line" section: its example runs as printed, its options exist."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bitget_cancel.cli import main
+
+from .helpers import ROOT, clean_env
+
+SECTION = (ROOT / "README.md").read_text().split("## Command line", 1)[1].split("\n## ", 1)[0]
+
+
+def _block(after: str, language: str) -> str:
+    found = re.search(re.escape(after) + r".*?```" + language + r"\n(.*?)```", SECTION, re.S)
+    assert found is not None, f"no {language} block after {after!r}"
+    return found.group(1)
+
+
+def test_the_example_runs_as_printed(tmp_path: Path) -> None:
+    script = _block("Try it against the simulator", "sh")
+    shim = tmp_path / "bin" / "bitget-cancel"  # the installed command, for this checkout
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bitget_cancel "$@"\n')
+    shim.chmod(0o755)
+    env = {**clean_env(), "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+    work = tmp_path / "work"
+    work.mkdir()
+
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "nothing was sent" in done.stdout  # the dry run
+    reports = {name: json.loads((work / name).read_text())
+               for name in ("done.json", "panic.json", "all.json")}  # fmt: skip
+    assert reports["done.json"]["counts"]["cancelled"] == 2
+    # 100 orders on 2 symbols: 50 each; the cancel took one of each.
+    assert reports["panic.json"]["counts"]["cancelled"] == 49
+    assert reports["all.json"]["counts"]["cancelled"] == 49
+    assert reports["all.json"]["accountEmpty"] is True
+
+
+@pytest.mark.parametrize("command", ["demo", "cancel", "panic", "sim"])
+def test_every_option_the_synopsis_names_exists(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    synopsis = _block("", "text")
+    lines = re.findall(rf"bitget-cancel {command} .*(?:\n {{10,}}.*)*", synopsis)
+    assert lines, f"{command} is not in the synopsis"
+    named = set(re.findall(r"--[a-z-]+", " ".join(lines)))
+    assert main([command, "--help"]) == 0
+    helped = capsys.readouterr().out
+    for option in named:
+        assert option in helped, option

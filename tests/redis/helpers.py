@@ -1,0 +1,64 @@
+"""Small helpers shared by the Redis budget tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bitget_cancel._redis_budget import RedisBudgets
+
+
+async def redis_now(client: aioredis.Redis) -> float:
+    """Redis's own clock, in seconds: the clock the budget's grants are stamped with."""
+    seconds, micros = await client.time()
+    return int(seconds) + int(micros) / 1_000_000
+
+
+@asynccontextmanager
+async def providers(url: str, n: int, **options: Any) -> AsyncIterator[list[RedisBudgets]]:
+    made = [RedisBudgets(url, **options) for _ in range(n)]
+    try:
+        yield made
+    finally:
+        for provider in made:
+            await provider.close()
+
+
+@asynccontextmanager
+async def client(url: str, **options: Any) -> AsyncIterator[aioredis.Redis]:
+    redis = aioredis.Redis.from_url(url, **options)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+
+
+def most_others_holding(grants: list[tuple[float, float]], period: float) -> int:
+    """The most slots other than the one being granted that were held at any grant.
+
+    ``grants`` are (granted_at, released_after) on Redis's clock, ``released_after`` read just
+    before ``release()``: each slot was held from its grant until at least released_after +
+    period. A budget of capacity c never grants while c others are held, so this is < c.
+    """
+    worst = 0
+    for j, (granted, _) in enumerate(grants):
+        held = sum(
+            1
+            for i, (other, released) in enumerate(grants)
+            if i != j and other <= granted < released + period
+        )
+        worst = max(worst, held)
+    return worst
+
+
+async def until(predicate: Callable[[], bool], *, attempts: int = 200, step: float = 0.05) -> None:
+    """Wait (bounded) until ``predicate()`` holds; fail the test if it never does."""
+    for _ in range(attempts):
+        if predicate():
+            return
+        await asyncio.sleep(step)
+    raise AssertionError("condition never became true")

@@ -1,0 +1,49 @@
+"""Symbols: one rule for targets, panic scopes and files. Only names that can exist are sent;
+ccxt's BASE/QUOTE and lower case are converted to the exchange's spelling."""
+
+from __future__ import annotations
+
+import pytest
+
+from bitget_cancel import CancelEngine, CancelTarget, Credentials, InvalidSymbol, normalize_symbol
+from bitget_cancel.cli.symbols import SymbolError, exchange_symbol
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [("BTCUSDT", "BTCUSDT"), ("BTC/USDT", "BTCUSDT"), ("1INCH/USDC", "1INCHUSDC"),
+     ("ETHBTC", "ETHBTC"), ("btcusdt", "BTCUSDT"), ("btc/usdt", "BTCUSDT")],
+)  # fmt: skip
+def test_exchange_names_pass_and_other_spellings_are_converted(given: str, sent: str) -> None:
+    assert normalize_symbol(given) == sent
+    assert exchange_symbol(given) == sent
+    assert CancelTarget(symbol=given, order_id="1").symbol == sent
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("BTC/USDT:USDT", "derivatives"),
+        ("BTC/", "not BASE/QUOTE"),
+        ("/USDT", "not BASE/QUOTE"),
+        ("A/B/C", "not BASE/QUOTE"),
+        ("BTC-USDT", "not a spot symbol"),
+        ("BTCUSDT_SPBL", "not a spot symbol"),
+        (" BTCUSDT", "without whitespace"),
+        ("", "non-empty"),
+    ],
+)
+def test_names_that_cannot_exist_are_refused_before_any_request(given: str, says: str) -> None:
+    with pytest.raises(InvalidSymbol, match=says):
+        normalize_symbol(given)
+    with pytest.raises(InvalidSymbol, match=says):
+        CancelTarget(symbol=given, order_id="1")
+    with pytest.raises(SymbolError, match=says):
+        exchange_symbol(given)
+
+
+async def test_a_panic_scope_follows_the_same_rule() -> None:
+    engine = CancelEngine(Credentials(api_key="k", secret_key="s", passphrase="p"))
+    with pytest.raises(InvalidSymbol, match="BTC-USDT"):
+        await engine.panic_cancel(["BTC-USDT"])
+    await engine.close()
