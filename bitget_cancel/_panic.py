@@ -181,6 +181,7 @@ class Panic:
         scope = self._scope
         if scope.over:
             return
+        family = self._session.family
         run = CancelRun(self._session, [], "auto", None, self._run_progress)
         run.open_feed()
         self._run, self._fed = run, {}
@@ -204,6 +205,8 @@ class Panic:
         if scope.over:
             return
         self._settle(pass_.seen, listing_started, listings)
+        if self._session.family is not family:
+            return  # the account type was learnt during this pass: list again on its API
         if self._finish_if_done(listings, pass_.seen):
             return
         if any(e.bulk_at is not None and e.outcome is None for e in self._entries.values()):
