@@ -11,6 +11,7 @@ import pytest
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials, OrderKind
 from bitget_cancel._plan import Mode
+from bitget_cancel._transport import HttpRequest, HttpResponse
 
 from .uta_exchange import (
     DROP,
@@ -28,6 +29,7 @@ from .uta_exchange import (
     V3_SYMBOL,
     V3_UNFILLED,
     UtaExchange,
+    envelope,
 )
 
 CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
@@ -206,9 +208,13 @@ async def test_auto_switches_every_kind_tpsl_and_plan_go_to_cancel_strategy_orde
     stops = exchange.place_many("BTCUSDT", 4, "tp", kind="tpsl")
     plans = exchange.place_many("ETHUSDT", 2, kind="plan")
     targets = [CancelTarget(symbol=o.symbol, order_id=o.order_id) for o in normal]
-    targets += [CancelTarget(symbol=o.symbol, client_oid=o.client_oid, kind="tpsl") for o in stops]
-    targets += [CancelTarget(symbol=o.symbol, order_id=o.order_id, kind="plan") for o in plans]
-    targets.append(CancelTarget(symbol="ETHUSDT", order_id="77", kind="plan"))  # not open
+    targets += [
+        CancelTarget(symbol=o.symbol, client_oid=o.client_oid, kind=OrderKind.TPSL) for o in stops
+    ]
+    targets += [
+        CancelTarget(symbol=o.symbol, order_id=o.order_id, kind=OrderKind.PLAN) for o in plans
+    ]
+    targets.append(CancelTarget(symbol="ETHUSDT", order_id="77", kind=OrderKind.PLAN))  # not open
     async with engine_for(exchange) as engine:
         report = await engine.cancel(targets)
     assert not exchange.orders
@@ -260,7 +266,8 @@ async def test_warm_up_probes_the_account_type_with_one_signed_v3_read(account: 
         assert (probe.method, probe.query) == ("GET", "category=SPOT&limit=1")
         assert "ACCESS-SIGN" in probe.headers
         report = await engine.cancel(targets)
-    assert report.all_closed and not exchange.orders
+    assert report.all_closed
+    assert not exchange.orders
     assert {o.attempts for o in report.outcomes} == {1}
     if account == "uta":  # known before the first cancel: no v2 request at all
         assert v2_trade_requests(exchange) == 0
@@ -279,7 +286,8 @@ async def test_a_probe_without_a_clear_answer_keeps_auto_and_the_first_40085_dec
         assert engine.account_type is None
         report = await engine.cancel(targets)
         assert engine.account_type == "uta"
-    assert report.all_closed and not exchange.orders
+    assert report.all_closed
+    assert not exchange.orders
     assert exchange.requests[V2_BATCH] >= 1
     assert {o.attempts for o in report.outcomes} == {1}
 
@@ -287,7 +295,7 @@ async def test_a_probe_without_a_clear_answer_keeps_auto_and_the_first_40085_dec
 @pytest.mark.parametrize("account", ["uta", "classic"])
 async def test_a_fixed_account_type_is_never_probed(account: str) -> None:
     exchange = UtaExchange(account=account)
-    async with engine_for(exchange, account=account) as engine:  # type: ignore[arg-type]
+    async with engine_for(exchange, account=account) as engine:
         await engine.warm_up(2)
         assert engine.account_type == account
     assert v3_requests(exchange) == 0
@@ -312,7 +320,8 @@ async def test_auto_panic_switches_mid_panic_and_confirms_normal_and_tpsl_empty(
     assert not exchange.orders
     assert report.account_empty
     assert report.problems == ()
-    assert report.by_kind["normal"].confirmed_empty and report.by_kind["tpsl"].confirmed_empty
+    assert report.by_kind["normal"].confirmed_empty
+    assert report.by_kind["tpsl"].confirmed_empty
     assert report.all_closed
     targets = [o.target for o in report.outcomes]
     assert len(targets) == len(set(targets)) == 165
@@ -331,10 +340,12 @@ async def test_uta_panic_over_every_kind_says_plan_orders_cannot_be_listed() -> 
     # normal and TP/SL orders closed and confirmed; the trigger order could not be listed
     assert list(exchange.orders) == [plan.order_id]
     assert not report.account_empty
-    assert report.by_kind["normal"].confirmed_empty and report.by_kind["tpsl"].confirmed_empty
+    assert report.by_kind["normal"].confirmed_empty
+    assert report.by_kind["tpsl"].confirmed_empty
     summary = report.by_kind["plan"]
     assert not summary.confirmed_empty
-    assert summary.problem is not None and "uta" in summary.problem
+    assert summary.problem is not None
+    assert "uta" in summary.problem
     assert any(p.startswith("plan orders:") for p in report.problems)
     assert v2_trade_requests(exchange) == 0
 
@@ -345,12 +356,8 @@ async def test_uta_panic_with_a_refused_strategy_listing_never_calls_tpsl_empty(
     stop = exchange.place("BTCUSDT", "tp", kind="tpsl")
     original = exchange.handle
 
-    async def refuse_strategy_listing(request: Any) -> Any:
+    async def refuse_strategy_listing(request: HttpRequest) -> HttpResponse:
         if request.path.endswith("unfilled-strategy-orders"):
-            from .uta_exchange import envelope
-
-            from bitget_cancel._transport import HttpResponse
-
             return HttpResponse(400, envelope(None, "40017", "Parameter verification failed"))
         return await original(request)
 
@@ -361,4 +368,5 @@ async def test_uta_panic_with_a_refused_strategy_listing_never_calls_tpsl_empty(
     assert not report.account_empty
     assert report.by_kind["normal"].confirmed_empty
     tpsl = report.by_kind["tpsl"]
-    assert not tpsl.confirmed_empty and "40017" in (tpsl.problem or "")
+    assert not tpsl.confirmed_empty
+    assert "40017" in (tpsl.problem or "")

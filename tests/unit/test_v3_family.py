@@ -95,9 +95,11 @@ def test_an_answer_that_is_not_a_list_of_items_is_not_read_as_results(body: byte
 
 def test_a_strategy_order_is_cancelled_one_a_request_by_one_id_without_category() -> None:
     assert STRATEGY.max_batch == 1
-    by_id = batch_of(CancelTarget(symbol="BTCUSDT", order_id="7", client_oid="x", kind="tpsl"))
+    by_id = batch_of(
+        CancelTarget(symbol="BTCUSDT", order_id="7", client_oid="x", kind=OrderKind.TPSL)
+    )
     assert json.loads(STRATEGY.encode(by_id)) == {"orderId": "7"}
-    by_oid = batch_of(CancelTarget(symbol="BTCUSDT", client_oid="x", kind="tpsl"))
+    by_oid = batch_of(CancelTarget(symbol="BTCUSDT", client_oid="x", kind=OrderKind.TPSL))
     assert json.loads(STRATEGY.encode(by_oid)) == {"clientOid": "x"}
     assert V3.cancel[OrderKind.PLAN].endpoint == STRATEGY.endpoint
 
@@ -110,7 +112,7 @@ def test_strategy_cancel_success_with_null_or_absent_data_is_that_order_cancelle
 ) -> None:
     decoded = STRATEGY.codec.decode(body)
     assert decoded.readable
-    batch = batch_of(CancelTarget(symbol="BTCUSDT", order_id="7", kind="tpsl"))
+    batch = batch_of(CancelTarget(symbol="BTCUSDT", order_id="7", kind=OrderKind.TPSL))
     assert STRATEGY.results(decoded.data, batch) == [ItemResult("7", None, True)]
 
 
@@ -138,7 +140,9 @@ def test_a_full_page_hands_on_its_cursor_a_short_or_empty_one_ends_the_listing()
     rows = [{"orderId": str(1000 - i), "clientOid": None, "symbol": "BTCUSDT"} for i in range(100)]
     full = UNFILLED.codec.decode(answer({"list": rows, "cursor": "901"}))
     page = UNFILLED.page(full.data)
-    assert page is not None and page.cursor == "901" and len(page.rows) == 100
+    assert page is not None
+    assert page.cursor == "901"
+    assert len(page.rows) == 100
     assert page.rows[0] == ListedOrder("BTCUSDT", "1000", None)
     short = UNFILLED.codec.decode(answer({"list": rows[:3], "cursor": "998"}))
     assert UNFILLED.page(short.data) == Page([ListedOrder("BTCUSDT", str(1000 - i), None)
@@ -146,7 +150,8 @@ def test_a_full_page_hands_on_its_cursor_a_short_or_empty_one_ends_the_listing()
     for end in ({"list": [], "cursor": ""}, {"list": rows, "cursor": ""}, {"list": rows}):
         decoded = UNFILLED.codec.decode(answer(end))
         page = UNFILLED.page(decoded.data)
-        assert page is not None and page.cursor is None
+        assert page is not None
+        assert page.cursor is None
 
 
 @pytest.mark.parametrize(
@@ -182,10 +187,10 @@ def test_symbol_cancel_names_the_spot_category_and_one_symbol() -> None:
 
 
 def test_v3_endpoints_have_their_own_budgets_and_the_documented_rates() -> None:
-    rates = {
-        route.endpoint.path: route.endpoint.rate
-        for route in (*V3.cancel.values(), *V3.listing.values(), *V3.bulk.values())
-    }
+    endpoints = [r.endpoint for r in V3.cancel.values()]
+    endpoints += [r.endpoint for r in V3.listing.values()]
+    endpoints += [r.endpoint for r in V3.bulk.values()]
+    rates = {endpoint.path: endpoint.rate for endpoint in endpoints}
     assert rates == {
         "/api/v3/trade/cancel-batch": 5,
         "/api/v3/trade/cancel-strategy-order": 10,
@@ -193,6 +198,5 @@ def test_v3_endpoints_have_their_own_budgets_and_the_documented_rates() -> None:
         "/api/v3/trade/unfilled-strategy-orders": 20,
         "/api/v3/trade/cancel-symbol-order": 5,
     }
-    names = [e.endpoint.name for e in (*V3.listing.values(), *V3.bulk.values())]
-    assert all(name.startswith("v3-") for name in names)
+    assert all(endpoint.name.startswith("v3-") for endpoint in endpoints)
     assert BATCH.max_batch == 20
