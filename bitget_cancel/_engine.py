@@ -38,6 +38,7 @@ from ._run import CancelRun, Progress
 from ._session import ExchangeSession
 from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._wire import BATCH_CANCEL
+from ._wire_v3 import V3_CANCEL_BATCH
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
 ENV_BUDGET_URL = "BITGET_BUDGET_URL"
@@ -233,7 +234,11 @@ class CancelEngine:
             request_timeout=self.request_timeout,
             families=self._families,
             account=account,
-            rates={BATCH_CANCEL.name: self.rate_limit},
+            # rate_limit caps the cancel lane of either API (v3's own limit is 5/s).
+            rates={
+                BATCH_CANCEL.name: self.rate_limit,
+                V3_CANCEL_BATCH.name: min(self.rate_limit, V3_CANCEL_BATCH.rate),
+            },
         )
         return self._session
 

@@ -370,3 +370,13 @@ async def test_uta_panic_with_a_refused_strategy_listing_never_calls_tpsl_empty(
     tpsl = report.by_kind["tpsl"]
     assert not tpsl.confirmed_empty
     assert "40017" in (tpsl.problem or "")
+
+
+async def test_a_lower_rate_limit_caps_the_v3_cancel_lane_too() -> None:
+    exchange = UtaExchange()
+    targets = book(exchange, symbols=2, per_symbol=60)  # 80 by orderId, 40 by clientOid: 6
+    async with engine_for(exchange, account="uta", rate_limit=2) as engine:
+        report = await engine.cancel(targets)
+    assert report.all_closed
+    assert report.requests == 6
+    assert exchange.max_in_window(V3_BATCH) == 2
