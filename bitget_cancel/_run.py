@@ -231,12 +231,15 @@ class CancelRun:
                     return
                 await self._sleep_until_something(lane, scope, now)
                 continue
-            route = session.family.cancel[lane.kind]
+            route = session.family.cancel.get(lane.kind)
+            if route is None:
+                self._unroutable(lane, session.family.name)
+                continue
             try:
                 slot = await session.slot(route.endpoint, scope)
             except CallStopped:
                 return
-            if route is not session.family.cancel[lane.kind]:
+            if route is not session.family.cancel.get(lane.kind):
                 slot.give_back()  # the account type was learnt meanwhile: another endpoint
                 continue
             # Bind orders to the slot only now that it is granted: whatever became due
@@ -250,6 +253,14 @@ class CancelRun:
                 slot.give_back()
                 continue
             self._launch(lane, route, lane.ready.popleft(), slot)
+
+    def _unroutable(self, lane: _Lane, account: str) -> None:
+        """This account type has no endpoint that cancels this kind of order."""
+        self._unplan(lane)
+        msg = f"{lane.kind.value} orders cannot be cancelled on a {account} account by this API"
+        for order in lane.waiting:
+            self._finish(order, CancelStatus.FAILED, None, msg)
+        lane.waiting = []
 
     def _unplan(self, lane: _Lane) -> None:
         now = self._loop.time()
