@@ -43,6 +43,10 @@ class Budget(Protocol):
     async def acquire(self, deadline: float | None = None) -> Slot | None:
         """Wait for a slot (FIFO); ``None`` if the loop-time ``deadline`` came first."""
 
+    def try_acquire(self) -> Slot | None:
+        """A slot now if one is free without waiting (and nobody waits before us), else None.
+        A store that must ask a server answers None and leaves it to ``acquire``."""
+
 
 class BudgetProvider(Protocol):
     """Hands out the budget of each (account, endpoint); the stricter rate wins."""

@@ -19,6 +19,7 @@ from ._budget import BudgetProvider
 from ._clock import ExchangeClock
 from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget
 from ._family import V2, ApiFamily
+from ._family_v3 import V3
 from ._limit import LOCAL_BUDGETS, capacity_and_period
 from ._listing import list_open_orders
 from ._log import log
@@ -34,10 +35,12 @@ from ._models import (
 from ._panic import Panic
 from ._plan import Mode, check_mode
 from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_positive
+from ._probe import probe_account
 from ._run import CancelRun, Progress
 from ._session import ExchangeSession
 from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._wire import BATCH_CANCEL
+from ._wire_v3 import V3_CANCEL_BATCH
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
 ENV_BUDGET_URL = "BITGET_BUDGET_URL"
@@ -151,7 +154,7 @@ class CancelEngine:
         self._wall_clock = wall_clock
         self._clock = ExchangeClock(wall_clock)
         self._rng = rng or random.Random()
-        self._families: dict[str, ApiFamily] = {"classic": V2}
+        self._families: dict[str, ApiFamily] = {"classic": V2, "uta": V3}
         self._session: ExchangeSession | None = None
         self._closed = False
         self._calls: set[asyncio.Future[None]] = set()
@@ -233,7 +236,11 @@ class CancelEngine:
             request_timeout=self.request_timeout,
             families=self._families,
             account=account,
-            rates={BATCH_CANCEL.name: self.rate_limit},
+            # rate_limit caps the cancel lane of either API (v3's own limit is 5/s).
+            rates={
+                BATCH_CANCEL.name: self.rate_limit,
+                V3_CANCEL_BATCH.name: min(self.rate_limit, V3_CANCEL_BATCH.rate),
+            },
         )
         return self._session
 
@@ -289,13 +296,18 @@ class CancelEngine:
 
     async def warm_up(self, connections: int | None = None) -> None:
         """Open ``connections`` (default: the burst size) kept-alive connections ahead of a panic,
-        and measure the exchange's clock on the way. Never raises for network trouble."""
+        and measure the exchange's clock on the way. With ``account="auto"`` and the account
+        type not yet known, one signed v3 read tells it (``account_type``). Never raises for
+        network trouble."""
         count = self.burst if connections is None else connections
         check_positive("connections", count, integer=True)
         session = self._session_here()
         with self._running_call():
             if not await session.warm_up(count):
                 log.warning("warm-up: no answer from %s", self.base_url)
+            if session.account == "auto":
+                # After the clock: the probe is signed, and a skewed clock would spoil it.
+                await probe_account(session)
 
     async def resync_clock(self) -> None:
         """Read the exchange's clock and correct the signing timestamps."""

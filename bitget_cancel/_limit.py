@@ -161,6 +161,12 @@ class RateBudget:
 
     # -- the async face ---------------------------------------------------------------------
 
+    def try_acquire(self) -> LocalSlot | None:
+        if self._lock.locked():
+            return None  # others wait: first come, first served
+        loop = asyncio.get_running_loop()
+        return LocalSlot(self, loop) if self.take(loop.time()) else None
+
     async def acquire(self, deadline: float | None = None) -> Slot | None:
         """Wait for a slot (FIFO among waiters); None if ``deadline`` (loop time) came first.
 

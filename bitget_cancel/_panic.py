@@ -35,8 +35,8 @@ from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
 from ._session import CallStats, ExchangeSession
 
-# A symbol's normal orders go to cancel-symbol-order once this many are listed: one request of
-# the 5/s lane then saves at least one full request of the 10/s batch lane.
+# A symbol's normal orders go to cancel-symbol-order once a full batch of them is listed (50 on
+# v2, 20 on v3): one request of the symbol lane then saves at least one of the batch lane.
 SYMBOL_CANCEL_THRESHOLD = 50
 # Bulk cancels work asynchronously on the exchange: how long their orders may still be listed
 # before the panic stops waiting and cancels them one by one (and keeps doing so).
@@ -170,6 +170,7 @@ class Panic:
         scope = self._scope
         if scope.over:
             return
+        family = self._session.family
         run = CancelRun(self._session, [], "auto", None, self._run_progress)
         run.open_feed()
         self._run, self._fed = run, {}
@@ -193,6 +194,8 @@ class Panic:
         if scope.over:
             return
         self._settle(pass_.seen, listing_started, listings)
+        if self._session.family is not family:
+            return  # the account type was learnt during this pass: list again on its API
         if self._finish_if_done(listings, pass_.seen):
             return
         if any(e.bulk_at is not None and e.outcome is None for e in self._entries.values()):
@@ -390,9 +393,9 @@ class Panic:
             if what is not None:
                 log.warning("panic: %s orders: %s", what.value, problem)
         requests = self._stats.requests
-        family = self._session.family
-        bulk_names = {b.endpoint.name for b in family.bulk.values()}
-        list_names = {lister.endpoint.name for lister in family.listing.values()}
+        families = self._session.families.values()
+        bulk_names = {b.endpoint.name for f in families for b in f.bulk.values()}
+        list_names = {lister.endpoint.name for f in families for lister in f.listing.values()}
         return PanicReport(
             outcomes,
             requests=self._stats.total,
@@ -429,6 +432,9 @@ class _Pass:
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
+        # A symbol cancel pays off once it saves a full request of the batch lane.
+        batch_route = self.session.family.cancel.get(OrderKind.NORMAL)
+        self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
 
     def cancel(self) -> None:
         for task in self._bulk_tasks:
@@ -441,7 +447,7 @@ class _Pass:
 
     async def finish_bulk(self) -> None:
         for bucket in self._held.values():
-            if len(bucket) < SYMBOL_CANCEL_THRESHOLD:
+            if len(bucket) < self._threshold:
                 self._by_id(bucket)
         if self._bulk_tasks:
             await asyncio.gather(*self._bulk_tasks)
@@ -528,10 +534,10 @@ class _Pass:
         symbol = entry.target.symbol
         bucket = self._held.setdefault(symbol, [])
         bucket.append((entry, target))
-        if len(bucket) == SYMBOL_CANCEL_THRESHOLD:
+        if len(bucket) == self._threshold:
             bulk = self.session.family.bulk[OrderKind.NORMAL]
             self._start_bulk(bulk, [symbol], [e for e, _ in bucket], bucket)
-        elif len(bucket) > SYMBOL_CANCEL_THRESHOLD:
+        elif len(bucket) > self._threshold:
             entry.bulk_at = entry.bulk_at or self.loop.time()
 
     def _plan_bulk(self, entry: _Entry) -> None:

@@ -490,6 +490,9 @@ class RedisBudget:
         """Slots of this participant not yet ended."""
         return len(self._live)
 
+    def try_acquire(self) -> _Slot | None:
+        return None  # every take asks Redis: that is acquire()'s work
+
     async def acquire(self, deadline: float | None = None) -> _Slot | None:
         """Wait for a slot (FIFO in this process); None if the loop-time ``deadline`` came first.
 

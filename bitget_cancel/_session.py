@@ -98,6 +98,10 @@ class ExchangeSession:
         self.loop = asyncio.get_running_loop()
 
     @property
+    def families(self) -> Mapping[str, ApiFamily]:
+        return self._families
+
+    @property
     def account_type(self) -> str | None:
         """ "classic" or "uta" once known (set, probed or learnt from an answer), else None."""
         return None if self.account == "auto" else self.account
@@ -106,15 +110,20 @@ class ExchangeSession:
         """A wrong-account answer (40084: a classic key on v3; 40085: a unified account's key on
         v2). Switches to the other family if the account type was not fixed by the user and
         that family is known. True when the refused requests should be re-planned."""
-        learnt = {"40084": "classic", "40085": "uta"}.get(code or "")
-        if learnt is None or learnt not in self._families:
+        learnt = {"40084": "classic", "25245": "classic", "40085": "uta"}.get(code or "")
+        if learnt is None:
             return False
-        if self.account not in ("auto", learnt):
+        return self.adopt_account(learnt, f"code {code}")
+
+    def adopt_account(self, account: str, evidence: str) -> bool:
+        """Use the family of ``account`` ("classic" / "uta") from now on, unless the user fixed
+        another one. True when the session now speaks to that account type."""
+        if account not in self._families or self.account not in ("auto", account):
             return False  # the user said otherwise: report the refusal, do not second-guess
         if self.account == "auto":
-            log.info("account type learnt from code %s: %s", code, learnt)
-        self.account = learnt
-        self.family = self._families[learnt]
+            log.info("account type from %s: %s", evidence, account)
+        self.account = account
+        self.family = self._families[account]
         return True
 
     def budget(self, endpoint: Endpoint) -> Budget:
@@ -221,6 +230,9 @@ class ExchangeSession:
     async def _acquire(self, budget: Budget, scope: CallScope) -> Slot | None:
         """A slot, or None at the deadline or once the credentials are refused. A slot granted
         to a caller that is no longer there is given back: nothing leaks."""
+        slot = budget.try_acquire()
+        if slot is not None:
+            return slot  # free now: no wait to abort
         acquiring = asyncio.ensure_future(budget.acquire(scope.deadline.at))
         stopped = asyncio.ensure_future(scope.stopped.wait())
         try:

@@ -59,6 +59,8 @@ def encode_json(value: Any) -> bytes:
 
 def text(value: Scalar) -> str | None:
     """An id, code or message as text; None for null, "" or a bool (never a real id)."""
+    if type(value) is str:
+        return value or None  # what the exchange sends nearly always
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float):

@@ -20,6 +20,7 @@ from bitget_cancel import (
 )
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
+from .exchange_book import envelope
 from .fake_exchange import (
     DROP_BEFORE,
     GARBAGE_AFTER,
@@ -29,7 +30,6 @@ from .fake_exchange import (
     THROTTLE,
     TIMEOUT_AFTER,
     FakeExchange,
-    envelope,
 )
 
 CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")

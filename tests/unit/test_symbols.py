@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from bitget_cancel import CancelEngine, CancelTarget, Credentials, InvalidSymbol, normalize_symbol
+from bitget_cancel import (
+    CancelEngine,
+    CancelTarget,
+    Credentials,
+    InvalidSymbol,
+    OrderKind,
+    normalize_symbol,
+)
 from bitget_cancel.cli.symbols import SymbolError, exchange_symbol
 
 
@@ -47,3 +54,22 @@ async def test_a_panic_scope_follows_the_same_rule() -> None:
     with pytest.raises(InvalidSymbol, match="BTC-USDT"):
         await engine.panic_cancel(["BTC-USDT"])
     await engine.close()
+
+
+def test_a_target_pickled_in_another_process_hashes_as_a_fresh_one() -> None:
+    import pickle
+    import subprocess
+    import sys
+
+    code = (
+        "import pickle, sys; from bitget_cancel import CancelTarget;"
+        "sys.stdout.buffer.write(pickle.dumps(CancelTarget(symbol='BTCUSDT', order_id='7',"
+        " client_oid='c', kind='tpsl')))"
+    )
+    env = {"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}
+    blob = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env)
+    loaded = pickle.loads(blob.stdout)
+    fresh = CancelTarget(symbol="BTCUSDT", order_id="7", client_oid="c", kind=OrderKind.TPSL)
+    assert loaded == fresh
+    assert hash(loaded) == hash(fresh)
+    assert {fresh: 1}[loaded] == 1
