@@ -209,13 +209,14 @@ def panic_table(report: PanicReport, account: str | None = None) -> Table:
 
 
 def kinds_table(report: PanicReport) -> Table:
-    """One row per kind of order the panic worked on: what it saw, did, and confirmed."""
-    table = Table(title="Per kind", title_justify="left")
+    """One row per kind of order the panic worked on: what it saw and did, and whether a
+    complete listing confirmed none left (why not: the problems of the panic table)."""
+    table = Table(title="Per kind (confirmed: a complete listing showed none left)",
+                  title_justify="left")  # fmt: skip
     table.add_column("kind", no_wrap=True)
     for name in ("listed", "cancelled", "not_open", "failed", "unresolved"):
-        table.add_column(name, justify="right")
-    table.add_column("confirmed empty")
-    table.add_column("problem", overflow="fold")
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("confirmed", no_wrap=True)
     for kind, summary in report.by_kind.items():
         confirmed = "[green]yes[/]" if summary.confirmed_empty else "[yellow]no[/]"
         table.add_row(
@@ -226,7 +227,6 @@ def kinds_table(report: PanicReport) -> Table:
             Text(str(summary.failed), style="red" if summary.failed else ""),
             Text(str(summary.unresolved), style="yellow" if summary.unresolved else ""),
             confirmed,
-            Text(summary.problem or ""),
         )
     return table
 
