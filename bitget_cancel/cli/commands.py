@@ -53,6 +53,7 @@ from .exits import (
     EXIT_CREDENTIALS_REFUSED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    REFUSED_HINT,
     cancel_exit_code,
     listing_refused,
     orders_exit_code,
@@ -320,6 +321,8 @@ def show_listing(
         )
     if not listing.complete:
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
+    if listing_refused(listing):
+        err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
 
 
 async def run_orders(
@@ -369,7 +372,8 @@ async def confirm_panic(
     listing = await list_open(engine, options.symbols, options.kinds, options.deadline, err)
     if listing_refused(listing):
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
-        err.print("the exchange refused the credentials: no cancel was sent", soft_wrap=True)
+        err.print(f"{REFUSED_HINT}; no cancel was sent", markup=False, highlight=False,
+                  soft_wrap=True)  # fmt: skip
         return EXIT_CREDENTIALS_REFUSED
     where = options.exchange.base_url + (
         "" if options.symbols is None else f", only {', '.join(options.symbols)}"
@@ -437,6 +441,11 @@ async def run_panic(
                 kinds=options.kinds,
                 progress=progress,
             )
+            if progress is not None and report.outcomes:
+                # The last word: orders closed by cancel-symbol-order and confirmed by a later
+                # listing are not counted by the run's progress.
+                closed = len(report.cancelled) + len(report.not_open)
+                progress(closed, len(report.outcomes))
         account = engine.account_type
     return finish_panic(report, options, out, err, account)
 

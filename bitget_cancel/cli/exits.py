@@ -42,6 +42,11 @@ exit codes:
 """
 # How the engine words a listing the exchange refused for the credentials (see orders_exit_code).
 _REFUSED = "credentials refused"
+REFUSED_HINT = (
+    "the exchange refused the credentials: check the API key, secret and passphrase, the key's "
+    "IP whitelist and rights; a demo-trading key needs --demo-trading (BITGET_DEMO_TRADING=1), "
+    "a live key must not have it"
+)
 
 
 def exit_help(command: Literal["cancel", "panic", "orders", "all"]) -> str:

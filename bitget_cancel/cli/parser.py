@@ -244,7 +244,8 @@ def _add_exchange_options(parser: argparse.ArgumentParser) -> None:
         "--account",
         choices=ACCOUNTS,
         help="the account's API: classic (v2), uta (a unified trading account, v3), or auto: "
-        f"learnt from the exchange's first answer (default: ${ENV_ACCOUNT}, else auto)",
+        "learnt from the exchange, by a probe or its first answer "
+        f"(default: ${ENV_ACCOUNT}, else auto)",
     )
     parser.add_argument(
         "--demo-trading",

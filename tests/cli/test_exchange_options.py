@@ -57,6 +57,7 @@ def test_a_demo_key_without_demo_trading_is_refused_credentials_with_what_to_cha
     assert panic_report["refusedCode"] == "40099"
     assert any("--demo-trading" in p for p in panic_report["problems"])
     assert "40099" in orders_err
+    assert "a demo-trading key needs --demo-trading (BITGET_DEMO_TRADING=1)" in orders_err
     assert demo_sim.open_orders() == 30
 
 

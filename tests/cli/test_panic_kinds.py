@@ -13,6 +13,7 @@ import pytest
 from bitget_cancel.cli import main
 
 from .helpers import BackgroundSim
+from .terminal import Terminal
 
 V2 = "/api/v2/spot/trade/"
 
@@ -161,3 +162,16 @@ def test_a_dry_run_plans_each_kind_on_its_endpoint(
     assert "plan orders 25: 25 requests, one each, cancel-plan-order" in out
     # The slowest endpoint: 25 plan cancels at 20 a second.
     assert "least time 1 s plus the round trips" in out
+
+
+def test_the_panic_bar_ends_on_what_the_report_counts_closed(bg_sim: BackgroundSim) -> None:
+    # 120 orders on one symbol: closed by cancel-symbol-order, which the run's progress does
+    # not count; the bar still ends on every order closed.
+    bg_sim.call(lambda: (bg_sim.sim.place_orders("BTCUSDT", 120),
+                         bg_sim.sim.place_orders("ETHUSDT", 5, kind="plan")))  # fmt: skip
+    with Terminal("panic", "--yes", env=bg_sim.env()) as terminal:
+        assert terminal.wait() == 0
+    assert bg_sim.call(lambda: bg_sim.sim.stats.requests.get(V2 + "cancel-symbol-order", 0)) >= 1
+    bar = terminal.text.rpartition("closing")[2]
+    assert "125/125" in bar
+    assert "100%" in bar
