@@ -102,6 +102,10 @@ class CancelRoute(Protocol):
     @property
     def codec(self) -> AnswerCodec[Any]: ...
 
+    @property
+    def needs_order_id(self) -> bool:
+        """The endpoint cannot cancel by clientOid alone."""
+
     def encode(self, batch: Batch[Any]) -> bytes: ...
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
@@ -163,6 +167,7 @@ class V2BatchCancel:
     endpoint = BATCH_CANCEL
     max_batch = 50
     codec = BATCH_CANCEL_CODEC
+    needs_order_id = False
 
     def encode(self, batch: Batch[Any]) -> bytes:
         return encode_batch_v2(batch.batch_mode, batch.symbol, batch.by_order_id, _pairs(batch))
@@ -184,6 +189,7 @@ class V2OneOrderCancel:
     endpoint: Endpoint
     extra: Mapping[str, str]
     with_symbol: bool
+    needs_order_id: bool = False
     max_batch: int = 1
     codec: AnswerCodec[Any] = ONE_ORDER_CODEC
 
@@ -302,7 +308,10 @@ V2 = ApiFamily(
     name="classic",
     cancel={
         OrderKind.NORMAL: V2BatchCancel(),
-        OrderKind.TPSL: V2OneOrderCancel(CANCEL_ORDER, {"tpslType": "tpsl"}, with_symbol=True),
+        # For a TP/SL order the orderId is required (the docs; the simulator refuses 40017).
+        OrderKind.TPSL: V2OneOrderCancel(
+            CANCEL_ORDER, {"tpslType": "tpsl"}, with_symbol=True, needs_order_id=True
+        ),
         OrderKind.PLAN: V2OneOrderCancel(CANCEL_PLAN_ORDER, {}, with_symbol=False),
     },
     listing={

@@ -72,6 +72,7 @@ class V3BatchCancel:
     endpoint = V3_CANCEL_BATCH
     max_batch = V3_MAX_BATCH
     codec = V3_CANCEL_BATCH_CODEC
+    needs_order_id = False
 
     def encode(self, batch: Batch[Any]) -> bytes:
         by_order_id = batch.by_order_id
@@ -90,6 +91,7 @@ class V3StrategyCancel:
 
     endpoint: Endpoint = V3_CANCEL_STRATEGY
     max_batch: int = 1
+    needs_order_id: bool = False
     codec: AnswerCodec[Any] = NULL_DATA_CODEC
 
     def encode(self, batch: Batch[Any]) -> bytes:

@@ -84,7 +84,9 @@ async def list_pages(
         if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(code):
             return Listing(False, "account type changed; listing again", False)
         if verdict is Verdict.CREDENTIALS:
-            return Listing(False, f"credentials refused ({problem})", True)
+            hint = CODE_HINTS.get(code or "")
+            why = f"credentials refused ({problem})" + (f" ({hint})" if hint else "")
+            return Listing(False, why, True)
         if verdict in (Verdict.FAIL, Verdict.SPLIT, Verdict.NOT_OPEN, Verdict.WRONG_ACCOUNT):
             hint = CODE_HINTS.get(code or "")
             return Listing(
@@ -142,10 +144,18 @@ async def list_open_orders(
             problems.append(f"{kind.value} orders{where}: {listing.problem}")
 
     parts = [(k, s) for k in kinds for s in (sorted(symbols) if symbols is not None else [None])]
+    family = session.family
     await asyncio.gather(*(one(kind, symbol) for kind, symbol in parts))
+    if session.family is not family and scope.refusal is None:
+        # The account type was learnt from a refusal of this listing: list on its API.
+        problems.clear()
+        orders.clear()
+        await asyncio.gather(*(one(kind, symbol) for kind, symbol in parts))
+    refusal = scope.refusal
     return OpenOrders(
         orders=list(orders.values()),
         complete=not problems,
         problems=tuple(problems),
         requests=stats.total,
+        refused_code=None if refusal is None else refusal[0],
     )

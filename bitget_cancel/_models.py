@@ -293,6 +293,7 @@ class OpenOrders:
     complete: bool
     problems: tuple[str, ...] = ()
     requests: int = 0
+    refused_code: str | None = None  # the exchange refused the credentials with this code
 
     def by_symbol(self) -> dict[str, int]:
         counts: dict[str, int] = {}

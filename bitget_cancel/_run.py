@@ -276,6 +276,12 @@ class CancelRun:
         due = [o for o in lane.waiting if o.due <= horizon]
         if not due:
             return []
+        if route.needs_order_id and self._session.account_type is not None:
+            # (Account type still unknown: the first answer may tell it is the other family's.)
+            for order in (o for o in due if o.order_id is None):
+                msg = f"{route.endpoint.name} cancels a {order.kind.value} order by orderId only"
+                self._finish(order, CancelStatus.FAILED, None, msg)
+            due = [o for o in due if o.order_id is not None]
         lane.waiting = [o for o in lane.waiting if o.due > horizon]
         for order in due:
             order.place = _QUEUED
@@ -467,7 +473,9 @@ class CancelRun:
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
         more before it is called not open (a stale orderId must not hide a live order)."""
-        if order.order_id is not None and order.client_oid is not None:
+        route = self._session.family.cancel.get(order.kind)
+        askable = route is not None and not route.needs_order_id
+        if askable and order.order_id is not None and order.client_oid is not None:
             by_client_oid = (order.kind, False, order.symbol, order.client_oid)
             if not order.retried_by_client_oid and by_client_oid not in self._orders:
                 order.retried_by_client_oid = True

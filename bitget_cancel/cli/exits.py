@@ -40,8 +40,7 @@ exit codes:
        shown is open, but more may be
   130  interrupted (Ctrl-C)
 """
-# How the engine words a listing the exchange refused for the credentials (see orders_exit_code).
-_REFUSED = "credentials refused"
+# What to check when the exchange refused the credentials while listing.
 REFUSED_HINT = (
     "the exchange refused the credentials: check the API key, secret and passphrase, the key's "
     "IP whitelist and rights; a demo-trading key needs --demo-trading (BITGET_DEMO_TRADING=1), "
@@ -95,9 +94,8 @@ def cancel_exit_code(report: CancelReport) -> int:
 
 
 def listing_refused(listing: OpenOrders) -> bool:
-    """The exchange refused the credentials while listing. OpenOrders has no refused_code
-    (unlike reports), so this reads the engine's wording of the problem."""
-    return any(_REFUSED in problem for problem in listing.problems)
+    """The exchange refused the credentials while listing."""
+    return listing.refused_code is not None
 
 
 def orders_exit_code(listing: OpenOrders) -> int:
