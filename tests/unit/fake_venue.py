@@ -149,6 +149,7 @@ class ItemCode:
     code: str | None
     msg: str = "error"
     ids: frozenset[str] | None = None
+    close: bool = False  # the order is closed first (a "does not exist" that is true)
 
 
 @dataclass(frozen=True)
@@ -573,6 +574,7 @@ class FakeVenue:
                 continue
             scripted = self._item_code(fault, order.order_id)
             if scripted is not None:
+                order.open = order.open and not scripted.close
                 if scripted.code is not None:
                     item["errorCode"] = scripted.code
                 failure.append({**item, "errorMsg": scripted.msg})
@@ -601,6 +603,7 @@ class FakeVenue:
             raise VenueError(400, "43001", "The order does not exist")
         scripted = self._item_code(fault, order.order_id)
         if scripted is not None:
+            order.open = order.open and not scripted.close
             raise VenueError(400, scripted.code or "", scripted.msg)
         order.open = False
         return {"orderId": order.order_id, "clientOid": order.client_oid}
@@ -612,6 +615,7 @@ class FakeVenue:
             raise VenueError(400, "43025", "Plan order does not exist")
         scripted = self._item_code(fault, order.order_id)
         if scripted is not None:
+            order.open = order.open and not scripted.close
             raise VenueError(400, scripted.code or "", scripted.msg)
         order.open = False
         return {"result": "success"}
