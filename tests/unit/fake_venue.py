@@ -170,7 +170,23 @@ class DuplicateRows:
     """Every row of the listing page twice."""
 
 
-Fault = Refuse | Raw | Drop | Hang | After | ItemCode | StuckCursor | Cursor | DuplicateRows
+@dataclass(frozen=True)
+class IgnoreSymbol:
+    """A listing that ignores its ``symbol`` parameter: every symbol's orders."""
+
+
+Fault = (
+    Refuse
+    | Raw
+    | Drop
+    | Hang
+    | After
+    | ItemCode
+    | StuckCursor
+    | Cursor
+    | DuplicateRows
+    | IgnoreSymbol
+)
 
 
 @dataclass(eq=False)
@@ -680,7 +696,7 @@ class FakeVenue:
     def _unfilled_orders(self, call: Call, fault: Fault | None) -> Any:
         query = call.query
         kind = _tpsl_type(query.get("tpslType"))
-        symbol = query.get("symbol") or None
+        symbol = None if isinstance(fault, IgnoreSymbol) else query.get("symbol") or None
         limit = _opt_int(query, "limit")
         if limit is None:
             limit = UNFILLED_PAGE_MAX
@@ -707,6 +723,8 @@ class FakeVenue:
             raise _bad_param()
         given = _opt_int(query, "idLessThan")
         below = None if isinstance(fault, StuckCursor) else given
+        if isinstance(fault, IgnoreSymbol):
+            symbol = None
         rows, more = self._page(PLAN, symbol, limit, below)
         cursor = rows[-1].order_id if rows else ""
         if isinstance(fault, StuckCursor) and given is not None:
@@ -782,6 +800,7 @@ __all__ = [
     "DuplicateRows",
     "FakeVenue",
     "Hang",
+    "IgnoreSymbol",
     "ItemCode",
     "Order",
     "Raw",

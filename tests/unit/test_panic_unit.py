@@ -10,6 +10,7 @@ import pytest
 
 from bitget_cancel import CancelStatus, CancelTarget, OrderKind, PanicReport
 from bitget_cancel._panic import BULK_SETTLE, MAX_PASSES
+from bitget_cancel._policy import RetryPolicy
 
 from .fake_venue import (
     BATCH_CANCEL,
@@ -30,6 +31,7 @@ from .fake_venue import (
     DuplicateRows,
     FakeVenue,
     Hang,
+    IgnoreSymbol,
     ItemCode,
     Raw,
     Refuse,
@@ -66,7 +68,9 @@ def assert_truthful(
     symbols: Iterable[str] | None = None,
     kinds: Iterable[str] = (NORMAL, TPSL, PLAN),
 ) -> None:
-    """An all-clear is backed by the venue: nothing of the requested kinds open in scope."""
+    """An all-clear is backed by the venue: nothing of the requested kinds open in scope.
+    And the panic never tripped an endpoint's rate limit on the way."""
+    assert venue.over_limit == 0
     scope = None if symbols is None else set(symbols)
     wanted = set(kinds)
     left = [
@@ -287,6 +291,27 @@ async def test_a_scoped_panic_touches_nothing_outside_its_symbols(use_symbol_can
     assert_truthful(report, venue, ["BTCUSDT"])
 
 
+@pytest.mark.parametrize("use_symbol_cancel", [True, False])
+async def test_rows_of_other_symbols_in_a_listing_do_not_widen_the_scope(
+    use_symbol_cancel: bool,
+) -> None:
+    # An exchange (or proxy cache) that ignores the symbol parameter: every symbol's rows.
+    venue = FakeVenue()
+    mixed_book(venue)
+    venue.place_many("BTCUSDT", 60)
+    outside = {o.order_id for o in venue.orders if o.symbol == "ETHUSDT"}
+    venue.script[UNFILLED] = always(IgnoreSymbol())
+    venue.script[PLAN_LIST] = always(IgnoreSymbol())
+    async with engine_for(venue) as engine:
+        report = await engine.panic_cancel(["BTCUSDT"], use_symbol_cancel=use_symbol_cancel)
+    assert {o.order_id for o in venue.open_orders()} == outside
+    assert {o.target.symbol for o in report.outcomes} == {"BTCUSDT"}
+    for call in venue.calls_to(BATCH_CANCEL, CANCEL_ORDER, CANCEL_PLAN, SYMBOL_CANCEL):
+        assert "ETHUSDT" not in str(call.body)
+    assert_truthful(report, venue, ["BTCUSDT"])
+    assert report.account_empty
+
+
 @pytest.mark.parametrize("plan_orders", [0, 3])
 async def test_a_kind_whose_listing_is_refused_is_unconfirmed_never_empty(plan_orders: int) -> None:
     # One copy of the docs makes current-plan-order's symbol required: 40017 without it.
@@ -495,17 +520,37 @@ async def test_a_wrong_key_stops_the_panic_at_the_first_answer() -> None:
     assert any("40006" in p for p in report.problems), report.problems
 
 
-async def test_a_clock_refused_forever_with_a_broken_time_endpoint_ends() -> None:
+TIME_ANSWERS = {
+    "broken": Raw(500, b"<html><body>500 Internal Server Error</body></html>"),
+    "wrong": Raw(200, envelope({"serverTime": "1700000000000"})),  # answers, never agrees
+}
+
+
+@pytest.mark.parametrize("time_answer", TIME_ANSWERS.values(), ids=TIME_ANSWERS.keys())
+async def test_a_clock_refused_forever_ends(time_answer: Raw) -> None:
     venue = FakeVenue(server_time_offset=120.0)  # every signature is 120 s off: 40008
     venue.place_many("BTCUSDT", 5)
-    venue.script[TIME] = always(Raw(500, b"<html><body>500 Internal Server Error</body></html>"))
+    target = CancelTarget(symbol="BTCUSDT", order_id=venue.orders[0].order_id)
+    venue.script[TIME] = always(time_answer)
     loop = asyncio.get_running_loop()
     async with engine_for(venue) as engine:
         start = loop.time()
-        report = await engine.panic_cancel(deadline=30)
+        report = await engine.panic_cancel(targets=[target], deadline=30)
         took = loop.time() - start
     assert took < 10
-    assert venue.count(*SIGNED) <= 3 * 5  # a handful of refusals per listing, not until 30 s
+    assert venue.count(*SIGNED) <= 4 * 5  # a handful of refusals per request, not until 30 s
+    (outcome,) = report.outcomes
+    assert outcome.error_code == "40008"
+    if time_answer is TIME_ANSWERS["wrong"]:
+        # Each resync "worked" and changed nothing: the resync limit ends it.
+        assert venue.count(TIME) <= RetryPolicy().max_clock_resyncs
+        assert outcome.status is CancelStatus.FAILED
+        assert "clock" in (outcome.error_msg or "")
+    else:
+        # No clock to read: every attempt asks again, and the attempts run out.
+        assert venue.count(TIME) <= RetryPolicy().max_attempts
+        assert outcome.status is CancelStatus.UNRESOLVED
+    assert any("could not list" in p and "40008" in p for p in report.problems), report.problems
     assert not report.account_empty
     assert not report.all_closed
     assert report.problems
