@@ -4,11 +4,14 @@ passes, deadlines, and a report that never says "empty" without the exchange's w
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
-from bitget_cancel import CancelStatus, CancelTarget, OrderKind, PanicReport
+from bitget_cancel import CancelStatus, CancelTarget, HttpRequest, OrderKind, PanicReport
 from bitget_cancel._panic import BULK_SETTLE, MAX_PASSES
 from bitget_cancel._policy import RetryPolicy
 
@@ -631,3 +634,99 @@ async def test_a_joined_panic_that_widens_the_scope_lists_it_before_finishing(
     assert second.account_empty
     assert set(second.by_kind) == {"normal", "tpsl", "plan"}
     assert venue.open_orders() == []
+
+
+# -- the venue itself: as strict as the simulator, as the docs say ---------------------------------
+
+
+async def answer_of(venue: FakeVenue, request: HttpRequest) -> tuple[int, Any]:
+    response = await venue.handle(request)
+    body = json.loads(response.body)
+    return response.status, body if body["code"] != "00000" else body["data"]
+
+
+async def test_the_venue_refuses_a_whole_batch_for_one_malformed_order_id() -> None:
+    venue = FakeVenue()
+    orders = venue.place_many("BTCUSDT", 3)
+    ids = [{"orderId": o.order_id} for o in orders] + [{"orderId": "12-x"}]
+    body = {"symbol": "BTCUSDT", "batchMode": "single", "orderList": ids}
+    status, answer = await answer_of(venue, venue.signed("POST", BATCH_CANCEL, body=body))
+    assert (status, answer["code"]) == (400, "40402")
+    assert len(venue.open_orders()) == 3  # refused whole: nothing cancelled
+    no_id = {"symbol": "BTCUSDT", "batchMode": "single", "orderList": [{"symbol": "BTCUSDT"}]}
+    status, answer = await answer_of(venue, venue.signed("POST", BATCH_CANCEL, body=no_id))
+    assert (status, answer["code"]) == (400, "40924")
+    too_many = {"symbol": "BTCUSDT", "orderList": [{"orderId": str(i)} for i in range(51)]}
+    status, answer = await answer_of(venue, venue.signed("POST", BATCH_CANCEL, body=too_many))
+    assert (status, answer["code"]) == (400, "40912")
+
+
+async def test_each_kind_of_order_goes_only_by_its_own_endpoints() -> None:
+    venue = FakeVenue(symbol_cancel_delay=0.1)
+    normal, tpsl, plan = (venue.place("BTCUSDT", kind) for kind in (NORMAL, TPSL, PLAN))
+    batch = {
+        "batchMode": "multiple",
+        "orderList": [{"orderId": o.order_id, "symbol": "BTCUSDT"} for o in (tpsl, plan)],
+    }
+    _, answer = await answer_of(venue, venue.signed("POST", BATCH_CANCEL, body=batch))
+    assert answer["successList"] == []
+    assert len(answer["failureList"]) == 2
+    await answer_of(venue, venue.signed("POST", SYMBOL_CANCEL, body={"symbol": "BTCUSDT"}))
+    await asyncio.sleep(0.2)
+    assert not normal.open
+    assert tpsl.open
+    assert plan.open
+    without_type = {"symbol": "BTCUSDT", "orderId": tpsl.order_id}
+    status, answer = await answer_of(venue, venue.signed("POST", CANCEL_ORDER, body=without_type))
+    assert (status, answer["code"]) == (400, "43001")  # a stop order without tpslType
+    status, answer = await answer_of(
+        venue, venue.signed("POST", CANCEL_PLAN, body={"orderId": tpsl.order_id})
+    )
+    assert (status, answer["code"]) == (400, "43025")
+    assert tpsl.open
+    with_type = {**without_type, "tpslType": "tpsl"}
+    status, _ = await answer_of(venue, venue.signed("POST", CANCEL_ORDER, body=with_type))
+    assert status == 200
+    assert not tpsl.open
+    status, answer = await answer_of(venue, venue.signed("POST", BATCH_CANCEL_PLAN, body={}))
+    assert [item["orderId"] for item in answer["successList"]] == [plan.order_id]
+    assert not plan.open
+
+
+async def test_the_venue_pages_newest_first_below_the_cursor() -> None:
+    venue = FakeVenue()
+    normal = venue.place_many("BTCUSDT", 150)
+    venue.place_many("BTCUSDT", 5, TPSL)
+    plans = venue.place_many("BTCUSDT", 30, PLAN)
+    _, first = await answer_of(venue, venue.signed("GET", UNFILLED, "limit=100"))
+    assert [r["orderId"] for r in first] == [o.order_id for o in normal[::-1][:100]]
+    query = f"limit=100&idLessThan={first[-1]['orderId']}"
+    _, second = await answer_of(venue, venue.signed("GET", UNFILLED, query))
+    assert [r["orderId"] for r in second] == [o.order_id for o in normal[::-1][100:]]
+    _, stops = await answer_of(venue, venue.signed("GET", UNFILLED, "tpslType=tpsl"))
+    assert {r["tpslType"] for r in stops} == {"tpsl"}
+    assert len(stops) == 5
+    _, page = await answer_of(venue, venue.signed("GET", PLAN_LIST, ""))  # 20 by default
+    assert page["nextFlag"] is True
+    assert [r["orderId"] for r in page["orderList"]] == [o.order_id for o in plans[::-1][:20]]
+    query = f"idLessThan={page['idLessThan']}"
+    _, last = await answer_of(venue, venue.signed("GET", PLAN_LIST, query))
+    assert last["nextFlag"] is False
+    assert len(last["orderList"]) == 10
+
+
+async def test_the_venue_checks_signatures_clocks_and_limits() -> None:
+    venue = FakeVenue()
+    request = venue.signed("GET", UNFILLED, "limit=100")
+    forged = dataclasses.replace(request, query="limit=99")
+    status, answer = await answer_of(venue, forged)
+    assert (status, answer["code"]) == (400, "40009")
+    venue.server_time_offset = 31.0
+    status, answer = await answer_of(venue, request)
+    assert (status, answer["code"]) == (400, "40008")
+    venue.server_time_offset = 0.0
+    await asyncio.sleep(1.0)  # a fresh one-second window
+    answers = await asyncio.gather(
+        *(answer_of(venue, venue.signed("GET", UNFILLED, "limit=1")) for _ in range(21))
+    )
+    assert sorted(status for status, _ in answers) == [200] * 20 + [429]
