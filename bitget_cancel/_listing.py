@@ -81,7 +81,7 @@ async def list_pages(
                 cursors_seen.add(page.cursor)
                 cursor = page.cursor
                 continue
-        if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(code):
+        if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(code, lister.endpoint):
             return Listing(False, "account type changed; listing again", False)
         if verdict is Verdict.CREDENTIALS:
             hint = CODE_HINTS.get(code or "")

@@ -174,7 +174,14 @@ class Panic:
         run = CancelRun(self._session, [], "auto", None, self._run_progress)
         run.open_feed()
         self._run, self._fed = run, {}
-        self._feed(run, [e.target for e in self._entries.values() if e.explicit and e.needs_cancel])
+        self._feed(
+            run,
+            [
+                e.target
+                for e in self._entries.values()
+                if (e.explicit or e.by_id_only) and e.needs_cancel
+            ],
+        )
         runner = self._loop.create_task(run.execute(scope))
         pass_ = _Pass(self, run)
         listing_started = self._loop.time()
@@ -284,6 +291,18 @@ class Panic:
         now = self._loop.time()
         for kind, listing in listings.items():
             if not listing.complete:
+                # No listing can confirm this kind's bulk cancel: once it had its time, each
+                # order it covered is asked by id (its own answer: cancelled or not open).
+                for entry in self._entries.values():
+                    accepted = entry.bulk_at
+                    if (
+                        entry.target.kind is kind
+                        and accepted is not None
+                        and entry.outcome is None
+                        and now - accepted >= BULK_SETTLE
+                    ):
+                        entry.bulk_at = None
+                        entry.by_id_only = True
                 continue
             still_open = {id(e) for e in seen.get(kind, ())}
             for entry in self._entries.values():
@@ -497,8 +516,13 @@ class _Pass:
             self._seen_ids.add(id(entry))
             seen.append(entry)
             count += 1
-            if entry.bulk_at is not None and now - entry.bulk_at < BULK_SETTLE:
-                continue  # a bulk cancel covers it; the exchange has not caught up yet
+            if entry.bulk_at is not None:
+                if now - entry.bulk_at < BULK_SETTLE:
+                    continue  # a bulk cancel covers it; the exchange has not caught up yet
+                # Still listed after the settle time: the bulk cancel did not take it. By id
+                # from now on, and its by-id outcome counts (harvest skips bulk-covered ones).
+                entry.bulk_at = None
+                entry.by_id_only = True
             if entry.failed:
                 continue  # refused for good (e.g. permissions): asking again changes nothing
             if self._bulk_eligible(kind, entry):

@@ -390,7 +390,7 @@ class CancelRun:
         elif verdict is Verdict.NOT_OPEN:
             (order,) = orders
             self._not_open(order, code, msg)
-        elif verdict is Verdict.WRONG_ACCOUNT and self._session.learn_account(code):
+        elif verdict is Verdict.WRONG_ACCOUNT and self._session.learn_account(code, route.endpoint):
             # The other API family serves this account: re-plan, not an attempt.
             for order in orders:
                 order.attempts -= 1

@@ -106,12 +106,16 @@ class ExchangeSession:
         """ "classic" or "uta" once known (set, probed or learnt from an answer), else None."""
         return None if self.account == "auto" else self.account
 
-    def learn_account(self, code: str | None) -> bool:
+    def learn_account(self, code: str | None, answered_by: Endpoint) -> bool:
         """A wrong-account answer (40084: a classic key on v3; 40085: a unified account's key on
         v2). Switches to the other family if the account type was not fixed by the user and
         that family is known. True when the refused requests should be re-planned."""
         learnt = {"40084": "classic", "25245": "classic", "40085": "uta"}.get(code or "")
-        if learnt is None:
+        if learnt is None or learnt not in self._families:
+            return False
+        if answered_by in _endpoints(self._families[learnt]):
+            # The API of the family it names answered it: re-planning onto that same API
+            # would hear it again, without end. It is a refusal like any other.
             return False
         return self.adopt_account(learnt, f"code {code}")
 
@@ -296,6 +300,15 @@ class ExchangeSession:
 
     async def close(self) -> None:
         await self.transport.close()
+
+
+def _endpoints(family: ApiFamily) -> set[Endpoint]:
+    return {
+        *(route.endpoint for route in family.cancel.values()),
+        *(lister.endpoint for lister in family.listing.values()),
+        *(bulk.endpoint for bulk in family.bulk.values()),
+        family.server_time,
+    }
 
 
 def _abandon(acquiring: asyncio.Future[Any]) -> None:

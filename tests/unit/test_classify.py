@@ -24,8 +24,13 @@ NOT_OPEN = [
     ("43025", "Plan order does not exist"),
     ("25204", "Order does not exist"),
     ("24056", "notExisted"),
+    ("25597", "The strategy order does not exist"),
 ]
-THROTTLED = [("429", "Too Many Requests"), ("1001", "request too frequent")]
+THROTTLED = [
+    ("429", "Too Many Requests"),
+    ("1001", "request too frequent"),
+    ("25004", "Request too frequent"),
+]
 TRANSIENT = [
     ("40010", "Request timed out"),
     ("40015", "System is abnormal, please try again later"),
@@ -35,6 +40,10 @@ TRANSIENT = [
     ("40910", "Operation timed out"),
     ("43059", "Request failed, please try again"),
     ("40200", "Server upgrade, please try again later"),
+    ("25000", "System busy"),
+    ("25001", "System error"),
+    ("25003", "Request timed out"),
+    ("25113", "Please try again later"),
 ]
 CLOCK = [
     ("40008", "Request timestamp expired"),
@@ -60,6 +69,7 @@ CONTENT = [
 WRONG_ACCOUNT = [
     ("40084", "You are in Classic Account mode"),
     ("40085", "You are in Unified Account mode"),
+    ("25245", "The account is not the unified account mode"),
 ]
 # Named by the docs without a rule: anything unknown fails, reported with its code.
 UNKNOWN = [("41114", "The symbol is under maintenance"), ("49999", "something new")]
