@@ -146,6 +146,12 @@ def classify_answer(
             return Verdict.OK if readable else Verdict.RETRY
         if message and orders == 1 and _NOT_OPEN_MESSAGE.search(message):
             return Verdict.NOT_OPEN
+        if not message and orders:
+            # A refusal whose body was cut off or garbled (no code, no message): what the
+            # exchange said about these orders is unknown (one-order cancels answer every
+            # failure with a 4xx, "does not exist" and transient errors alike). Asking again is
+            # safe and bounded; it ends unresolved, never failed, if it stays unreadable.
+            return Verdict.RETRY
         return Verdict.FAIL
     if verdict is Verdict.OK:
         return Verdict.OK if readable and 200 <= status < 300 else Verdict.RETRY

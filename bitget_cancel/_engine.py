@@ -69,7 +69,11 @@ def check_symbols(symbols: object) -> frozenset[str] | None:
         return None
     if isinstance(symbols, str) or not isinstance(symbols, Iterable):
         raise InvalidArgument(f"symbols must be None or an iterable of names; got {symbols!r}")
-    return frozenset(normalize_symbol(symbol) for symbol in symbols)
+    checked = frozenset(normalize_symbol(symbol) for symbol in symbols)
+    if not checked:
+        # An empty scope lists nothing, and "nothing listed" must never read as "empty".
+        raise InvalidArgument("symbols must name at least one symbol (None: the whole account)")
+    return checked
 
 
 def check_kinds(kinds: object) -> tuple[OrderKind, ...]:

@@ -106,6 +106,9 @@ class Panic:
         self._widened = False  # the scope grew since the current pass began listing
         self._listed_any = False
         self._passes = 0
+        # Passes that ended waiting for a bulk cancel to show: not counted against MAX_PASSES
+        # (each order waits at most BULK_SETTLE, then goes by id).
+        self._settle_waits = 0
 
     # -- joining -----------------------------------------------------------------------------
 
@@ -160,7 +163,7 @@ class Panic:
                 log.warning("panic cancel: cancellation ignored; finishing the panic first")
             finally:
                 self._run = None
-            if self._scope.over or self._passes >= MAX_PASSES:
+            if self._scope.over or self._passes - self._settle_waits >= MAX_PASSES:
                 self._finished = True
         return self._report()
 
@@ -206,6 +209,7 @@ class Panic:
         if self._finish_if_done(listings, pass_.seen):
             return
         if any(e.bulk_at is not None and e.outcome is None for e in self._entries.values()):
+            self._settle_waits += 1
             await self._sleep(SETTLE_POLL)
 
     def _finish_if_done(
