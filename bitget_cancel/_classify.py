@@ -122,13 +122,20 @@ def classify_code(code: str | None, message: str | None) -> Verdict:
 
 
 def classify_answer(
-    status: int, code: str | None, message: str | None, *, readable: bool, orders: int
+    status: int,
+    code: str | None,
+    message: str | None,
+    *,
+    readable: bool,
+    orders: int,
+    garbled: bool = False,
 ) -> Verdict:
     """The verdict of a whole answer.
 
     ``readable``: the body decoded to the endpoint's documented shape (a success code with
     unusable data is not readable). ``orders``: how many orders the request named (0 for
-    listings and other requests about no order in particular).
+    listings and other requests about no order in particular). ``garbled``: the body began
+    as JSON but could not be read at all (cut off).
     """
     if status == 429:
         return Verdict.THROTTLED
@@ -146,11 +153,11 @@ def classify_answer(
             return Verdict.OK if readable else Verdict.RETRY
         if message and orders == 1 and _NOT_OPEN_MESSAGE.search(message):
             return Verdict.NOT_OPEN
-        if not message and orders:
-            # A refusal whose body was cut off or garbled (no code, no message): what the
-            # exchange said about these orders is unknown (one-order cancels answer every
-            # failure with a 4xx, "does not exist" and transient errors alike). Asking again is
-            # safe and bounded; it ends unresolved, never failed, if it stays unreadable.
+        if garbled and orders:
+            # The exchange's JSON, cut off: what it said about these orders is unknown (one-
+            # order cancels answer every failure with a 4xx, "does not exist" and transient
+            # errors alike). Asking again is safe and bounded; it ends unresolved, never
+            # failed, if it stays unreadable. (A proxy's plain-text page is a refusal.)
             return Verdict.RETRY
         return Verdict.FAIL
     if verdict is Verdict.OK:

@@ -203,6 +203,9 @@ class ExchangeSession:
                 decoded.msg,
                 readable=decoded.readable,
                 orders=orders,
+                garbled=decoded.code is None
+                and decoded.msg is None
+                and response.body[:1] in (b"{", b"["),
             )
             slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
         finally:

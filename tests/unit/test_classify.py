@@ -206,12 +206,15 @@ def test_without_a_code_a_not_open_message_means_not_open(msg: str) -> None:
 def test_without_a_code_any_other_message_fails(msg: str | None) -> None:
     assert classify_item(None, msg) is V.FAIL
     for orders in (0, 1, 50):
-        verdict = classify_answer(400, None, msg, readable=False, orders=orders)
-        if msg or not orders:
-            assert verdict is V.FAIL
-        else:
-            # Nothing readable at all (a cut body) about orders: asked again, never failed.
-            assert verdict is V.RETRY
+        assert classify_answer(400, None, msg, readable=False, orders=orders) is V.FAIL
+
+
+@pytest.mark.parametrize("orders", [1, 50])
+def test_a_cut_json_refusal_about_orders_is_asked_again_never_failed(orders: int) -> None:
+    """A 4xx whose JSON body was cut off says nothing about the orders (found with the one-
+    order cancels, which answer every failure with HTTP 400): asked again, bounded."""
+    assert classify_answer(400, None, None, readable=False, orders=orders, garbled=True) is V.RETRY
+    assert classify_answer(400, None, None, readable=False, orders=0, garbled=True) is V.FAIL
 
 
 @pytest.mark.parametrize("msg", NOT_OPEN_MESSAGES)
