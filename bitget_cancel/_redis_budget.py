@@ -58,6 +58,7 @@ _TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
 _US = 1_000_000
 _URL = re.compile(r"rediss?://[^/?#]+(?:/\d*)?")
 _WARN_EVERY = 900.0
+_FIRST_LOOK = 0.05  # seconds after joining to count the participants again (then doubling)
 
 
 @dataclass(frozen=True)
@@ -416,6 +417,10 @@ class RedisBudgets:
         )
 
     async def _keep_presence(self) -> None:
+        # Soon after joining, look again and again: participants that start together each
+        # see only those before them, and an outage now would divide the rate by too few.
+        every = self.presence_ttl / 3
+        pause = min(_FIRST_LOOK, every)
         while not self._closed:
             if self._healthy:
                 try:
@@ -424,7 +429,8 @@ class RedisBudgets:
                         self._accounts[account].append((time.monotonic(), int(seen)))
                 except _TROUBLE as exc:
                     self._trouble(exc)
-            await asyncio.sleep(self.presence_ttl / 3)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, every)
 
 
 class _Slot:

@@ -157,11 +157,15 @@ async def test_redis_stopped_mid_run(redis_server: RedisServer, tmp_path: Path) 
         for name in "abcd":
             await group.add(name, orders=orders, budget_url=redis_server.url)
         await group.go()
-        # Stop it once every participant knows that four share the account (the divisor).
+        # Stop it once every participant knows that four share the account (the divisor)...
         async with client(redis_server.url) as redis:
             await everyone_present(redis, group.participants[0].hello["account"], 4)
+        sent = (await group.sim.stats())["endpoints"].get(BATCH_CANCEL, {}).get("requests", 0)
         redis_server.stop()
         left = {p.name: await group.sim.open(p.symbols) for p in group.participants}
+        # ...which they knew before the account's first window rolled: counting once every
+        # presence_ttl / 3 instead, those that joined first divided by 1, 2, 3 (14-32 x 429).
+        assert sent <= 10
 
         results = [await p.report() for p in group.participants]
         await no_429(group)
