@@ -131,7 +131,7 @@ def _section(
 ) -> Section:
     rows = []
     for t in trials:
-        shown = f"**{t.elapsed / bound:.3f}**" if t.finished else "— (deadline)"
+        shown = f"**{t.elapsed / bound:.3f}**" if t.finished else "— (not all closed)"
         rows.append([
             t.label, f"{t.penalty_s:g} s", secs(t.elapsed), secs(bound), shown,
             str(t.requests), str(t.pacing_429), str(t.penalty_429), str(t.peak_in_window),
@@ -152,8 +152,9 @@ the last one's report (`time.monotonic()`, one clock for the host).
 t = 0, request k (k ≥ 10) no earlier than (k − 9)/10 s, the last answered one latency later:
 `bound = (n − 10)/10 s + 16 ms` = {bound:.3f} s. Target: Redis ≤ {MAX_RATIO} × bound, 0 × 429.
 The in-process rows give each process its own budget of 10/s: with the simulator's penalty off
-(0 s) they finish, with 429s; with the exchange's {PENALTY_S:g} s penalty every request after
-the first 429 is refused, and the run stops at its {PENALTY_DEADLINE:g} s deadline.
+(0 s) they draw 429s, and an order whose request drew 429 on each of its 5 attempts stays open
+(unresolved); with the exchange's {PENALTY_S:g} s penalty every request after the first 429 is
+refused, and the run stops at its {PENALTY_DEADLINE:g} s deadline.
 """
     notes = [
         "Redis round trip per request (`benchmarks/redis_roundtrip.py`, the same redis-server "
