@@ -57,5 +57,9 @@ class BudgetProvider(Protocol):
     def fallbacks(self) -> int:
         """How often the store was unreachable and a local share of the rate stood in."""
 
+    @property
+    def degraded(self) -> bool:
+        """The store is unreachable right now: a local share of the rate stands in."""
+
     async def close(self) -> None:
         """Give back what the provider holds (connections, presence keys)."""

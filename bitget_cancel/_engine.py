@@ -438,8 +438,8 @@ class CancelEngine:
             await session.close()
         elif self._transport_given is not None:
             await self._transport_given.close()
-        if self._budgets is not LOCAL_BUDGETS:
-            await self._budgets.close()
+        if self._budgets_from_url and self._budgets is not LOCAL_BUDGETS:
+            await self._budgets.close()  # ours; a store the caller passed in stays theirs
 
 
 def install_panic_handler(

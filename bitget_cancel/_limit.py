@@ -243,6 +243,10 @@ class InProcessBudgets:
     def fallbacks(self) -> int:
         return 0  # nothing to fall back from
 
+    @property
+    def degraded(self) -> bool:
+        return False
+
     async def close(self) -> None:
         return None  # nothing held outside this process
 

@@ -214,7 +214,8 @@ class CancelReport:
     """One outcome per distinct target, in first-seen order, plus what it cost.
 
     ``problems`` names whatever keeps the report from being an all-clear besides the outcomes
-    (refused credentials, a listing that could not be read, a budget store that was down...).
+    (refused credentials, a listing that could not be read, the deadline...). A budget store
+    that was down is not one (a local share of the rate stood in): ``budget_fallbacks``.
     """
 
     outcomes: list[CancelOutcome]

@@ -88,7 +88,8 @@ class Panic:
         self._started = self._loop.time()
         self._scope = CallScope(Deadline(deadline, self._loop))
         self._stats = CallStats()
-        self._fallbacks_before = session.budgets.fallbacks
+        # A panic that starts during an outage counts it too.
+        self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         self._symbols = symbols  # None: the whole account
         self._kinds: tuple[OrderKind, ...] = tuple(kinds)
         self._use_bulk = use_symbol_cancel

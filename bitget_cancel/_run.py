@@ -128,7 +128,8 @@ class CancelRun:
         self._started = self._loop.time()
         self._scope: CallScope | None = None
         self.stats = CallStats()
-        self._fallbacks_before = session.budgets.fallbacks
+        # A call that starts during an outage counts it too.
+        self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         for order in self._index(targets):
             order.place = _WAITING
             self._lanes[order.kind].waiting.append(order)
