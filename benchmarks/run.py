@@ -1,6 +1,6 @@
 """Run the benchmarks against the simulator on 127.0.0.1 and write benchmarks/RESULTS.md.
 
-python benchmarks/run.py            # full run, some 12 minutes; writes benchmarks/RESULTS.md
+python benchmarks/run.py            # full run, about 11 minutes; writes benchmarks/RESULTS.md
                                     # and copies its headline figures into README.md
 python benchmarks/run.py --quick    # every workload at reduced size, < 1 minute (CI smoke)
 

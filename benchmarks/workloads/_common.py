@@ -134,10 +134,6 @@ def secs(seconds: float) -> str:
     return f"{seconds:.3f} s"
 
 
-def times(ratio: float) -> str:
-    return f"{ratio:.3f}"
-
-
 def yes_no(met: bool) -> str:
     return "yes" if met else "**no**"
 
