@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections import Counter
 
 import pytest
@@ -138,13 +137,11 @@ async def test_wrong_credentials_fail_fast_with_the_exchanges_code(
         targets = place(sim, symbols=6, per_symbol=250)  # 30 requests if they were all sent
         fields = {"api_key": "sim-key", "secret_key": "sim-secret", "passphrase": "sim-pass"}
         creds = Credentials(**{**fields, **wrong})
-        started = time.monotonic()
         async with CancelEngine(creds, base_url=sim.base_url) as engine:
             report = await engine.cancel(targets)
-        took = time.monotonic() - started
         assert sim.stats.requests[BATCH_PATH] <= 10  # the first burst, no retries, no more
         assert len(sim.open_orders()) == len(targets)
-    assert took < 0.5, took
+    assert report.refused_code == code
     assert {o.status for o in report.outcomes} == {CancelStatus.FAILED}
     assert {o.error_code for o in report.outcomes} == {code}
     assert max(o.attempts for o in report.outcomes) == 1
