@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -61,12 +62,13 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _exchange(args: argparse.Namespace) -> ExchangeOptions:
     """The exchange options: the command line's, else the environment's."""
-    from .environment import account, demo_trading
+    from .environment import ENV_ACCOUNT_ID, account, demo_trading
 
     return ExchangeOptions(
         base_url=args.base_url,
         account=args.account or account(),
         budget_url=args.budget_url,
+        account_id=args.account_id or os.environ.get(ENV_ACCOUNT_ID) or None,
         demo_trading=demo_trading() if args.demo_trading is None else args.demo_trading,
         proxy=args.proxy,
         trust_env=args.trust_env,

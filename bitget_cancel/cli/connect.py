@@ -15,6 +15,7 @@ def engine_for(credentials: Credentials, exchange: ExchangeOptions) -> CancelEng
         base_url=exchange.base_url,
         account=exchange.account,
         budget_url=exchange.budget_url,
+        account_id=exchange.account_id,
         demo_trading=exchange.demo_trading,
         proxy=exchange.proxy,
         trust_env=exchange.trust_env,

@@ -22,6 +22,7 @@ from bitget_cancel import (
 ENV_BASE_URL = "BITGET_BASE_URL"
 ENV_ACCOUNT = "BITGET_ACCOUNT"
 ENV_BUDGET_URL = "BITGET_BUDGET_URL"  # read by the engine itself when --budget-url is not given
+ENV_ACCOUNT_ID = "BITGET_ACCOUNT_ID"
 ENV_DEMO_TRADING = "BITGET_DEMO_TRADING"
 ENV_RSA_PRIVATE_KEY = "BITGET_RSA_PRIVATE_KEY"
 ENV_RSA_PRIVATE_KEY_FILE = "BITGET_RSA_PRIVATE_KEY_FILE"
@@ -40,6 +41,8 @@ environment:
   {ENV_BUDGET_URL}     redis://host:port/db: one rate budget shared by every process of the
                         account (needs the [redis] extra); --budget-url wins
   REDIS_PASSWORD        the password of that Redis, if the URL has none
+  {ENV_ACCOUNT_ID}     whose budget it is (the UID): several keys of one account share it;
+                        --account-id wins
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY
                         used with --trust-env only; --proxy names one explicitly
 """

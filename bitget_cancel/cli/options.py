@@ -27,6 +27,7 @@ class ExchangeOptions:
     base_url: str = DEFAULT_BASE_URL
     account: Account = "auto"
     budget_url: str | None = None  # None: the engine reads BITGET_BUDGET_URL
+    account_id: str | None = None  # whose budget: None = derived from the api key
     demo_trading: bool = False
     proxy: str | None = None
     trust_env: bool = False

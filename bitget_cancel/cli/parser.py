@@ -21,6 +21,7 @@ from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, MODES
 from .environment import (
     ACCOUNTS,
     ENV_ACCOUNT,
+    ENV_ACCOUNT_ID,
     ENV_BASE_URL,
     ENV_BUDGET_URL,
     ENV_DEMO_TRADING,
@@ -271,6 +272,13 @@ def _add_budget_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="share the account's rate budget with every other process through this Redis "
         f"(redis://host:port/db; default: ${ENV_BUDGET_URL}, else this process only)",
+    )
+    parser.add_argument(
+        "--account-id",
+        metavar="ID",
+        help="the account whose budget is shared: its UID, or a name every process of it "
+        f"agrees on, so that several API keys of one account share one budget "
+        f"(default: ${ENV_ACCOUNT_ID}, else one budget per API key)",
     )
 
 

@@ -4,6 +4,7 @@ HTTP_PROXY), and a rate budget shared through a real Redis."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from bitget_cancel._redis_budget import account_key
 from bitget_cancel.cli import main
 from tests.e2e.forward_proxy import ForwardProxy
 from tests.redis.server import RedisServer, free_port
@@ -264,3 +266,35 @@ def test_an_unreachable_budget_store_never_blocks_the_cancel_and_is_reported(
     assert "shared budget unreachable" in out
     assert bg_sim.open_orders() == 0
     assert bg_sim.call(lambda: bg_sim.sim.stats.pacing_429) == 0
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_account_id_names_the_budget_in_redis_never_the_key(
+    how: str,
+    bg_sim: BackgroundSim,
+    redis_server: RedisServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two API keys of one account share one budget when named by --account-id (or
+    BITGET_ACCOUNT_ID): the budget in Redis is keyed on a hash of that name."""
+    path = tmp_path / "orders.jsonl"
+    _targets_file(bg_sim, path, 60)
+    flag = ["--account-id", "acct-7"] if how == "flag" else []
+    if how == "env":
+        monkeypatch.setenv("BITGET_ACCOUNT_ID", "acct-7")
+
+    code = main(["cancel", "--file", str(path), "--json", "--budget-url", redis_server.url, *flag])
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["cancelled"] == 60
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    try:
+        keys = [k.decode() if isinstance(k, bytes) else k for k in client.keys("*")]
+    finally:
+        client.close()
+    # The engine hashes the account id (never keeps it), and the store hashes that again.
+    hashed = hashlib.sha256(b"acct-7").hexdigest()[:16]
+    assert any(account_key(hashed) in key for key in keys), keys
+    assert not any("acct-7" in key for key in keys)
