@@ -81,3 +81,39 @@ async def test_break_a_listed_order_without_an_order_id_is_not_an_empty_account(
         assert panic.problems
         assert not listed.complete
         assert listed.problems
+
+
+async def test_break_a_listing_that_fails_after_its_first_page_does_not_end_the_panic() -> None:
+    """Bug found: the first listing page (100 of 150 open orders) arrived and its orders were
+    cancelled; the second page then met five HTTP 500s in about a second. The panic took that
+    for "could not list open orders at all" and ended after one pass, 50 orders open with most
+    of its deadline left (the CLI: exit 4, "the open orders could not be listed at all
+    (nothing was touched)", after cancelling 100).
+
+    Should: a listing that delivered pages has listed something: a transient failure after
+    them is one incomplete pass, and the panic lists again (here the rest fit on one page)
+    until the account is confirmed empty, within its deadline."""
+    book = {str(1_000_000 + i): ("BTCUSDT", None) for i in range(150)}
+    async with Liar(book) as liar:
+        second_page_failures = 0
+
+        async def page_two_fails(request: web.Request, body: dict[str, Any], lr: Liar) -> Any:
+            nonlocal second_page_failures
+            if request.query.get("tpslType"):
+                return envelope([])
+            if "idLessThan" in request.query and second_page_failures < 5:
+                second_page_failures += 1
+                return web.Response(status=500, text="busy")
+            below = request.query.get("idLessThan")
+            rows = [r for r in lr.rows() if below is None or int(r["orderId"]) < int(below)]
+            return envelope(rows[:100])
+
+        liar.hooks[UNFILLED] = page_two_fails
+        async with CancelEngine(CREDS, base_url=liar.base_url, account="classic") as engine:
+            report = await engine.panic_cancel(
+                deadline=30, kinds=["normal"], use_symbol_cancel=False
+            )
+        assert second_page_failures == 5
+        assert not liar.open
+        assert report.account_empty
+        assert report.all_closed
