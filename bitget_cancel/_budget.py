@@ -33,6 +33,10 @@ class Slot(Protocol):
     def give_back(self) -> None:
         """The request was never sent: nothing to count."""
 
+    def release_later(self, delay: float) -> None:
+        """No answer came, but the request may still reach the exchange: count it as in flight
+        ``delay`` seconds longer, then from then on. Ends the slot now (later calls are no-ops)."""
+
 
 class Budget(Protocol):
     """The budget of one (account, endpoint), shared by every user of that pair."""

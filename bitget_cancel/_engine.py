@@ -85,6 +85,17 @@ def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
     return checked
 
 
+def check_progress(progress: object) -> None:
+    if progress is not None and not callable(progress):
+        raise InvalidArgument(f"progress must be None or a callable; got {progress!r}")
+
+
+def check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name} must be True or False; got {value!r}")
+    return value
+
+
 def _panic_deadline(deadline: object) -> float | None:
     return DEFAULT_PANIC_DEADLINE if deadline is _DEFAULT else check_deadline(deadline)
 
@@ -291,6 +302,7 @@ class CancelEngine:
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
+        check_progress(progress)
         session = self._session_here()
         if stop is not None and not isinstance(stop, asyncio.Event):
             raise InvalidArgument("stop must be None or an asyncio.Event")
@@ -316,7 +328,8 @@ class CancelEngine:
     async def resync_clock(self) -> None:
         """Read the exchange's clock and correct the signing timestamps."""
         session = self._session_here()
-        await session.clock.resync(session.read_server_time)
+        with self._running_call():  # close() waits for it: nothing is sent after close()
+            await session.clock.resync(session.read_server_time)
 
     async def open_orders(
         self,
@@ -382,6 +395,8 @@ class CancelEngine:
         checked = check_targets(targets)
         checked_deadline = _panic_deadline(deadline)
         checked_kinds = check_kinds(kinds)
+        check_progress(progress)
+        use_bulk = check_flag("use_symbol_cancel", use_symbol_cancel)
         running = self._panic_task
         if running is not None and not running.done() and self._panic is not None:
             self._panic.extend(scope, checked, checked_kinds)
@@ -392,7 +407,7 @@ class CancelEngine:
             scope,
             checked,
             checked_deadline,
-            use_symbol_cancel=bool(use_symbol_cancel),
+            use_symbol_cancel=use_bulk,
             kinds=checked_kinds,
             progress=progress,
         )
@@ -464,6 +479,8 @@ def install_panic_handler(
     checked_targets = check_targets(targets)
     checked_deadline = _panic_deadline(deadline)
     checked_kinds = check_kinds(kinds)
+    check_progress(progress)
+    check_flag("use_symbol_cancel", use_symbol_cancel)
     loop = asyncio.get_running_loop()
 
     def on_signal(signum: signal.Signals) -> None:

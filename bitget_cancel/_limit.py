@@ -214,6 +214,12 @@ class LocalSlot:
             self.done = True
             self._budget.give_back()
 
+    def release_later(self, delay: float) -> None:
+        if not self.done:
+            self.done = True
+            budget, loop = self._budget, self._loop
+            loop.call_later(delay, lambda: budget.release(loop.time()))
+
 
 @dataclass
 class InProcessBudgets:

@@ -68,6 +68,11 @@ async def list_pages(
                 failures = 0
                 pages += 1
                 listing.open_in_scope += on_page(page.rows)
+                unusable = sum(1 for row in page.rows if not _usable(row))
+                if unusable:
+                    # Something is open that cannot be named: never "nothing open".
+                    listing.complete, listing.final = False, True
+                    listing.problem = f"{unusable} listed orders without a usable symbol/orderId"
                 if page.cursor is None:
                     return listing
                 if (
@@ -101,6 +106,16 @@ async def list_pages(
             await asyncio.sleep(delay if remaining is None else min(delay, remaining))
         if scope.over:
             return Listing(False, "listing stopped at the deadline", True, listing.open_in_scope)
+
+
+def _usable(row: ListedOrder) -> bool:
+    if row.symbol is None or row.order_id is None:
+        return False
+    try:
+        CancelTarget(symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid)
+    except InvalidTarget:
+        return False
+    return True
 
 
 async def list_open_orders(

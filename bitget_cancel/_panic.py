@@ -106,6 +106,7 @@ class Panic:
         self._problems: dict[OrderKind | None, str] = {}
         self._widened = False  # the scope grew since the current pass began listing
         self._listed_any = False
+        self._paged = False  # some listing page arrived (complete listing or not)
         self._passes = 0
         # Passes that ended waiting for a bulk cancel to show: not counted against MAX_PASSES
         # (each order waits at most BULK_SETTLE, then goes by id).
@@ -236,7 +237,9 @@ class Panic:
             self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
             self._finished = True
             return True
-        listed_now = any(listing.complete for listing in listings.values())
+        # Pages that arrived are a listing, even if a later page failed: only a panic that
+        # saw no page at all "could not list" (and stops); the others list again.
+        listed_now = any(listing.complete for listing in listings.values()) or self._paged
         if not self._listed_any and not listed_now:
             # Nothing could be listed at all: say so now rather than at the deadline.
             self._problems[None] = "could not list open orders: " + "; ".join(
@@ -508,6 +511,7 @@ class _Pass:
     def _on_page(self, kind: OrderKind, rows: list[ListedOrder]) -> int:
         """Route a page's orders to the cancel lanes; how many open ones in scope it showed."""
         panic, now = self.panic, self.loop.time()
+        panic._paged = True
         to_feed: list[tuple[_Entry, CancelTarget]] = []
         seen = self.seen.setdefault(kind, [])
         count = 0

@@ -464,6 +464,14 @@ class _Slot:
             self.done = True
             self._budget.ended(self, sent=False, throttled=False, remaining=None)
 
+    def release_later(self, delay: float) -> None:
+        if not self.done:
+            self.done = True  # within the lease (request_timeout + 2 s): Redis keeps it meanwhile
+            ended = self._budget.ended
+            asyncio.get_running_loop().call_later(
+                delay, lambda: ended(self, sent=True, throttled=False, remaining=None)
+            )
+
 
 class RedisBudget:
     """The budget of one (account, endpoint): Redis while it answers, a local share if not."""

@@ -195,7 +195,14 @@ class ExchangeSession:
         stats.requests[endpoint.name] += 1
         clock_generation = self.clock.generation
         try:
-            response = await self._send(endpoint, query, body, scope.deadline)
+            try:
+                response = await self._send(endpoint, query, body, scope.deadline)
+            except RequestTimeout:
+                # No answer, but the request may still reach the exchange and count in the
+                # window of its arrival (a queueing proxy): its slot stays taken one more
+                # request_timeout. A 429 of our own making costs minutes of penalty.
+                slot.release_later(self.request_timeout)
+                raise
             decoded = codec.decode(response.body)
             verdict = classify_answer(
                 response.status,

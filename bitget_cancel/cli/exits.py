@@ -27,7 +27,9 @@ exit codes{which}:
        the environment: a demo-trading key without --demo-trading, a live key with it (40099)
 {extra}  130  interrupted (Ctrl-C); with --report the report says what was never sent
 """
-_COULD_NOT_LIST = "the open orders could not be listed at all (nothing was touched)"
+_COULD_NOT_LIST = (
+    "no listing of the open orders could be read to its end: the account was never seen whole"
+)
 
 
 _ORDERS_HELP = """\

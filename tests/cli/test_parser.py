@@ -37,7 +37,7 @@ _ENVIRONMENT = [
     ("argv", "words"),
     [
         ([], ["demo", "orders", "cancel", "panic", "sim", "exit codes", "130",
-              "could not be listed"]),
+              "could be read to its end"]),
         (["demo"], ["--orders", "--tpsl", "--plan", "--account", "--no-order-cap", "--faults",
                     "rate-limit bound", "exit codes"]),
         (["orders"], ["--symbol", "--kinds", "--json", "--csv", "cancel --file", "never wrapped",
@@ -47,7 +47,7 @@ _ENVIRONMENT = [
                       "exit codes", "--json", "--report", "--dry-run", "not_sent", "kind",
                       "3 the exchange refused the credentials", *_ENVIRONMENT]),
         (["panic"], ["--yes", "--kinds", "exit codes", "--no-symbol-cancel", "--report",
-                     "4 the open orders could not be listed", "(default 60)", *_ENVIRONMENT]),
+                     "4 no listing of the open orders could be read to its end", "(default 60)", *_ENVIRONMENT]),
         (["sim"], ["--port", "--api-key", "SIGTERM", "sim-key / sim-secret / sim-pass",
                    "port in use", "--tpsl", "--plan", "--account", "--demo-trading",
                    "BITGET_DEMO_TRADING=1"]),
