@@ -125,7 +125,7 @@ class Timings:
 
 
 async def run(quick: bool) -> Section:
-    timings = Timings(QUICK_SIZES if quick else SIZES, 2 if quick else 5)
+    timings = Timings(QUICK_SIZES if quick else SIZES, 3 if quick else 5)
     # Quick: the whole command once, on the format that used to be quadratic.
     whole_formats = ("json",) if quick else FORMATS
     with tempfile.TemporaryDirectory() as folder:

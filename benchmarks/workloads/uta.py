@@ -345,13 +345,13 @@ def section(r: UtaRun) -> Section:
                         symbol_panic_bound(panic_symbols), "reference")  # fmt: skip
     batch, batch_ref = pair(batch_case, 'engine, account="uta"', r.by_batch, r.raw_batch,
                             batch_panic_bound(orders), "reference")  # fmt: skip
+    panic_rows = [("cancel-symbol-order", sym), ("cancel-batch only", batch)]
     measured = [tp, tp_ref, sym]
     if auto:
-        measured.append(Measured("", 'engine, account="auto"', auto, sym.bound, sym_ref.runs))
+        by_auto = Measured("", 'engine, account="auto"', auto, sym.bound, sym_ref.runs)
+        measured.append(by_auto)
+        panic_rows.insert(1, ('account="auto"', by_auto))
     measured += [sym_ref, batch, batch_ref]
-    panic_rows = [("cancel-symbol-order", sym), ("cancel-batch only", batch)]
-    if auto:
-        panic_rows.insert(1, ('account="auto"', measured[3]))
     panic_met = all(m.emptied and m.throttled == 0 and m.left == 0 for _, m in panic_rows)
 
     def clean(*refs: Measured) -> bool:
