@@ -1,8 +1,9 @@
 """Run the benchmarks against the simulator on 127.0.0.1 and write benchmarks/RESULTS.md.
 
-python benchmarks/run.py            # full run, about 11 minutes; writes benchmarks/RESULTS.md
+python benchmarks/run.py            # full run, about 16 minutes; writes benchmarks/RESULTS.md
                                     # and copies its headline figures into README.md
-python benchmarks/run.py --quick    # every workload at reduced size, < 1 minute (CI smoke)
+python benchmarks/run.py --quick    # every workload at reduced size, about 90 s (CI smoke)
+python benchmarks/run.py --quick --only uta --only redis-processes   # some workloads
 
 To add a workload: a module in benchmarks/workloads/ with ``async def run(quick) -> Section``,
 and one line in ``WORKLOADS`` below.
@@ -33,8 +34,12 @@ from benchmarks.workloads import (  # noqa: E402
     burst,
     cpu,
     empty_account,
+    kinds_panic,
     planning,
+    redis_processes,
+    targets_file,
     throughput,
+    uta,
     vs_ccxt,
     warm_up,
 )
@@ -54,12 +59,16 @@ WORKLOADS: dict[str, Workload] = {
     "planning": planning.run,
     "warm-up": warm_up.run,
     "panic": empty_account.run,
+    "panic-kinds": kinds_panic.run,
+    "uta": uta.run,
+    "redis-processes": redis_processes.run,
+    "targets-file": targets_file.run,
 }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="reduced sizes, < 60 s in all")
+    parser.add_argument("--quick", action="store_true", help="reduced sizes, about 90 s in all")
     parser.add_argument(
         "--only", action="append", choices=sorted(WORKLOADS), help="run only these workloads"
     )

@@ -116,9 +116,11 @@ class Pacer:
             self._slots.put_nowait(loop.time() + self._hold)
 
 
-def chunks(orders: Sequence[tuple[str, str]]) -> list[Sequence[tuple[str, str]]]:
-    """Requests of at most 50 orders across symbols (``batchMode=multiple``)."""
-    return [orders[i : i + MAX_BATCH] for i in range(0, len(orders), MAX_BATCH)]
+def chunks(
+    orders: Sequence[tuple[str, str]], size: int = MAX_BATCH
+) -> list[Sequence[tuple[str, str]]]:
+    """Requests of at most ``size`` orders across symbols (v2: 50, ``batchMode=multiple``)."""
+    return [orders[i : i + size] for i in range(0, len(orders), size)]
 
 
 @dataclass
@@ -129,11 +131,18 @@ class ReferenceRun:
 
 
 class Reference:
-    """The reference client on one simulator: one method per workload it is compared in."""
+    """The reference client on one simulator: one method per workload it is compared in.
 
-    def __init__(self, client: RawClient, floor: float) -> None:
+    ``batch_size`` and ``batch_cap``: orders per batch-cancel request and such requests per
+    second (v2: 50 and 10; a UTA's v3 cancel-batch: 20 and 5, with a v3 ``client``).
+    """
+
+    def __init__(
+        self, client: RawClient, floor: float, *, batch_size: int = MAX_BATCH, batch_cap: int = 10
+    ) -> None:
         self.client = client
-        self.batch = Pacer(10, 1.0, floor)
+        self.batch_size = batch_size
+        self.batch = Pacer(batch_cap, 1.0, floor)
         self.listing = Pacer(20, 1.0, floor)
         self.symbol = Pacer(5, 1.0, floor)
 
@@ -143,7 +152,7 @@ class Reference:
 
     async def cancel(self, orders: Sequence[tuple[str, str]]) -> ReferenceRun:
         """Cancel known orders: every batch at once, paced; elapsed until the last answer."""
-        batches = chunks(orders)
+        batches = chunks(orders, self.batch_size)
         started = time.perf_counter()
         closed = await asyncio.gather(
             *(self.batch.send(partial(self.client.cancel_batch, part)) for part in batches)
@@ -166,8 +175,9 @@ class Reference:
                     continue
                 listed += len(page)
                 pending.extend(page)
-                while len(pending) >= MAX_BATCH or (pending and len(page) < PAGE):
-                    part, pending = pending[:MAX_BATCH], pending[MAX_BATCH:]
+                size = self.batch_size
+                while len(pending) >= size or (pending and len(page) < PAGE):
+                    part, pending = pending[:size], pending[size:]
                     batch = self.batch.send(partial(self.client.cancel_batch, part))
                     sends.append(asyncio.create_task(batch))
                 if len(page) < PAGE:

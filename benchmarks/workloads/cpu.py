@@ -108,9 +108,9 @@ async def seconds_per_order(
     round; round 0 of each warms connections and caches and is not counted."""
     creds = credentials()
     engine = CancelEngine(creds, base_url=sim.base_url, rate_limit=UNLIMITED)
-    client = _ccxt.make_client(sim.base_url, creds.api_key, creds.secret_key, creds.passphrase,
-                               rate_limit=False)  # fmt: skip
-    raw = RawClient(sim.base_url, creds.api_key, creds.secret_key, creds.passphrase)
+    key, secret, passphrase = sim_process.API_KEY, sim_process.SECRET_KEY, sim_process.PASSPHRASE
+    client = _ccxt.make_client(sim.base_url, key, secret, passphrase, rate_limit=False)
+    raw = RawClient(sim.base_url, key, secret, passphrase)
     cancels: dict[str, Callable[[Rows], Awaitable[int]]] = {
         "engine": lambda rows: engine_cancel(engine, rows),
         "ccxt": lambda rows: ccxt_cancel(client, rows),
