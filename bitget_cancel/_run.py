@@ -277,8 +277,9 @@ class CancelRun:
         due = [o for o in lane.waiting if o.due <= horizon]
         if not due:
             return []
-        if route.needs_order_id and self._session.account_type is not None:
-            # (Account type still unknown: the first answer may tell it is the other family's.)
+        if route.needs_order_id:
+            # Never a request the endpoint's rules refuse. (With account="auto" and the type
+            # not learnt yet, that is the classic API's rule: warm_up() learns it first.)
             for order in (o for o in due if o.order_id is None):
                 msg = f"{route.endpoint.name} cancels a {order.kind.value} order by orderId only"
                 self._finish(order, CancelStatus.FAILED, None, msg)

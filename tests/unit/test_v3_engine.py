@@ -216,6 +216,7 @@ async def test_auto_switches_every_kind_tpsl_and_plan_go_to_cancel_strategy_orde
     ]
     targets.append(CancelTarget(symbol="ETHUSDT", order_id="77", kind=OrderKind.PLAN))  # not open
     async with engine_for(exchange) as engine:
+        await engine.warm_up(1)  # learns "uta": TP/SL orders may then go by clientOid
         report = await engine.cancel(targets)
     assert not exchange.orders
     statuses = [(o.target.kind, o.status, o.attempts) for o in report.outcomes]
