@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bitget_cancel import CancelTarget, Credentials
 
@@ -188,3 +190,12 @@ def reflow(text: str) -> str:
                 items[-1] += " " + line.strip()
         blocks.append("\n".join(items))
     return "\n\n".join(blocks)
+
+
+def run_standalone(run: Callable[[bool], Coroutine[Any, Any, Section]]) -> None:
+    """``python -m benchmarks.workloads.NAME [--quick]``: one workload, printed as markdown."""
+    result = asyncio.run(run("--quick" in sys.argv[1:]))
+    print(result.markdown(1))
+    for check in result.checks:
+        print(f"- {check.label}: {check.measured} (target {check.target}): "
+              f"{'met' if check.met else 'NOT met'}")  # fmt: skip

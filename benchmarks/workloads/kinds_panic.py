@@ -12,7 +12,6 @@ cancel-order (10/s). The account is empty when the slowest lane is: here the TP/
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -27,6 +26,7 @@ from ._common import (
     credentials,
     fresh_api_key,
     rate_bound,
+    run_standalone,
     secs,
     symbol_names,
 )
@@ -391,13 +391,5 @@ every kind confirmed empty, 0 × 429, 0 left open; the ratios are reported.
     )
 
 
-def main() -> None:
-    result = asyncio.run(run(quick="--quick" in sys.argv[1:]))
-    print(result.markdown(1))
-    for check in result.checks:
-        print(f"- {check.label}: {check.measured} (target {check.target}): "
-              f"{'met' if check.met else 'NOT met'}")  # fmt: skip
-
-
 if __name__ == "__main__":
-    main()
+    run_standalone(run)

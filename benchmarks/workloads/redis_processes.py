@@ -12,9 +12,7 @@ binary; without one the section says so. ``run(quick)`` returns a ``Section`` fo
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from benchmarks.redis_roundtrip import in_process, on_redis, row
 from tests.redis.fleet import BATCH_CANCEL, fleet
 from tests.redis.server import REDIS_SERVER, RedisServer
 
-from ._common import Check, Section, min_requests, rate_bound, secs
+from ._common import Check, Section, min_requests, rate_bound, run_standalone, secs
 
 PROCESSES = 4
 LATENCY_MS = (2.0, 30.0)
@@ -224,13 +222,5 @@ open (unresolved)"""
     return Section(TITLE, intro, headers, rows, [check], notes, [headline])
 
 
-def main() -> None:
-    result = asyncio.run(run(quick="--quick" in sys.argv[1:]))
-    print(result.markdown(1))
-    for check in result.checks:
-        print(f"- {check.label}: {check.measured} (target {check.target}): "
-              f"{'met' if check.met else 'NOT met'}")  # fmt: skip
-
-
 if __name__ == "__main__":
-    main()
+    run_standalone(run)

@@ -6,7 +6,6 @@ Run alone: ``python -m benchmarks.workloads.targets_file [--quick]``.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gc
 import io
@@ -29,7 +28,7 @@ from bitget_cancel.cli.display import print_report
 from bitget_cancel.cli.report import encode, report_payload
 from bitget_cancel.cli.targets_file import load_targets
 
-from ._common import Check, Section, symbol_names
+from ._common import Check, Section, run_standalone, symbol_names
 
 SIZES = (20_000, 200_000)
 QUICK_SIZES = (5_000, 50_000)
@@ -227,13 +226,5 @@ parsed in quadratic time (16k rows: 15 s; 200k: not done after 10 minutes). Targ
     )
 
 
-def main() -> None:
-    result = asyncio.run(run(quick="--quick" in sys.argv[1:]))
-    print(result.markdown(1))
-    for check in result.checks:
-        print(f"- {check.label}: {check.measured} (target {check.target}): "
-              f"{'met' if check.met else 'NOT met'}")  # fmt: skip
-
-
 if __name__ == "__main__":
-    main()
+    run_standalone(run)

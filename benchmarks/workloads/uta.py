@@ -10,9 +10,7 @@ most 400 open spot + margin orders, so the throughput case lifts the simulator's
 
 from __future__ import annotations
 
-import asyncio
 import random
-import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from ._common import (
     fresh_api_key,
     int_span,
     rate_bound,
+    run_standalone,
     secs,
     symbol_names,
 )
@@ -430,13 +429,5 @@ Target (issue 11): the account emptied, 0 × 429, nothing left open; the ratios 
     )
 
 
-def main() -> None:
-    result = asyncio.run(run(quick="--quick" in sys.argv[1:]))
-    print(result.markdown(1))
-    for check in result.checks:
-        print(f"- {check.label}: {check.measured} (target {check.target}): "
-              f"{'met' if check.met else 'NOT met'}")  # fmt: skip
-
-
 if __name__ == "__main__":
-    main()
+    run_standalone(run)
