@@ -10,6 +10,7 @@ from bitget_cancel import (
     CancelTarget,
     Credentials,
     InvalidSymbol,
+    InvalidTarget,
     OrderKind,
     normalize_symbol,
 )
@@ -73,3 +74,20 @@ def test_a_target_pickled_in_another_process_hashes_as_a_fresh_one() -> None:
     assert loaded == fresh
     assert hash(loaded) == hash(fresh)
     assert {fresh: 1}[loaded] == 1
+
+
+def test_a_ccxt_order_becomes_a_target() -> None:
+    order = {"symbol": "BTC/USDT", "id": "1234", "clientOrderId": "c-1", "info": {}}
+    assert CancelTarget.from_ccxt(order) == CancelTarget(
+        symbol="BTCUSDT", order_id="1234", client_oid="c-1"
+    )
+    stop = {"symbol": "ETH/USDT", "id": "9", "clientOrderId": None, "info": {"tpslType": "tpsl"}}
+    assert CancelTarget.from_ccxt(stop).kind is OrderKind.TPSL  # the exchange's own field
+    plan = {"symbol": "ETH/USDT", "id": "7", "clientOrderId": None}
+    assert CancelTarget.from_ccxt(plan, kind="plan").kind is OrderKind.PLAN
+    with pytest.raises(InvalidTarget, match="needs an order_id or a client_oid"):
+        CancelTarget.from_ccxt({"symbol": "BTC/USDT", "id": None, "clientOrderId": None})
+    with pytest.raises(InvalidSymbol):
+        CancelTarget.from_ccxt({"symbol": "BTC/USDT:USDT", "id": "1"})  # a swap, not spot
+    with pytest.raises(InvalidTarget, match="a ccxt order must be a dict"):
+        CancelTarget.from_ccxt(["BTC/USDT", "1"])  # type: ignore[arg-type]
