@@ -45,7 +45,7 @@ SETTLE_POLL = 0.1
 MAX_PASSES = 50
 
 
-@dataclass
+@dataclass(eq=False)  # an entry is itself: hashed and compared by identity
 class _Entry:
     """One order the panic touched: the caller's target, or a listed order."""
 
@@ -312,7 +312,7 @@ class Panic:
                         entry.bulk_at = None
                         entry.by_id_only = True
                 continue
-            still_open = {id(e) for e in seen.get(kind, ())}
+            still_open = set(seen.get(kind, ()))
             for entry in self._entries.values():
                 if entry.target.kind is not kind or not self._in_scope(entry.target.symbol):
                     continue
@@ -320,7 +320,7 @@ class Panic:
                 if (
                     outcome is not None
                     and outcome.status is CancelStatus.UNRESOLVED
-                    and id(entry) not in still_open
+                    and entry not in still_open
                 ):
                     entry.outcome = CancelOutcome(
                         entry.target, CancelStatus.NOT_OPEN, outcome.error_code,
@@ -329,7 +329,7 @@ class Panic:
                 accepted = entry.bulk_at
                 if accepted is None or entry.outcome is not None or accepted >= listing_started:
                     continue
-                if id(entry) not in still_open:
+                if entry not in still_open:
                     entry.outcome = CancelOutcome(entry.target, CancelStatus.CANCELLED, attempts=1)
                 elif now - accepted >= BULK_SETTLE:
                     entry.bulk_at = None
@@ -455,7 +455,7 @@ class _Pass:
         self.session = panic._session
         self.loop = panic._loop
         self.seen: dict[OrderKind, list[_Entry]] = {}
-        self._seen_ids: set[int] = set()
+        self._seen: set[_Entry] = set()
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
@@ -520,9 +520,9 @@ class _Pass:
             if found is None:
                 continue
             entry, target = found
-            if id(entry) in self._seen_ids:
+            if entry in self._seen:
                 continue  # the same order twice in one listing
-            self._seen_ids.add(id(entry))
+            self._seen.add(entry)
             seen.append(entry)
             count += 1
             if entry.bulk_at is not None:
