@@ -54,13 +54,11 @@ async def in_process(cycles: int) -> tuple[list[float], list[float]]:
     budget = RateBudget(RATE, 1.0, name="bench")
 
     async def cycle() -> float:
-        got = await budget.acquire()
+        slot = await budget.acquire()
         acquired = time.perf_counter()
-        release = getattr(got, "release", None)  # a Slot once the in-process store returns one
-        if release is not None:
-            release()
-        else:
-            budget.release_now()
+        if slot is None:
+            raise RuntimeError("the in-process budget gave no slot")
+        slot.release()
         return acquired
 
     return await measure(cycle, cycles)

@@ -33,6 +33,10 @@ class Slot(Protocol):
     def give_back(self) -> None:
         """The request was never sent: nothing to count."""
 
+    def release_later(self, delay: float) -> None:
+        """No answer came, but the request may still reach the exchange: count it as in flight
+        ``delay`` seconds longer, then from then on. Ends the slot now (later calls are no-ops)."""
+
 
 class Budget(Protocol):
     """The budget of one (account, endpoint), shared by every user of that pair."""
@@ -43,6 +47,10 @@ class Budget(Protocol):
     async def acquire(self, deadline: float | None = None) -> Slot | None:
         """Wait for a slot (FIFO); ``None`` if the loop-time ``deadline`` came first."""
 
+    def try_acquire(self) -> Slot | None:
+        """A slot now if one is free without waiting (and nobody waits before us), else None.
+        A store that must ask a server answers None and leaves it to ``acquire``."""
+
 
 class BudgetProvider(Protocol):
     """Hands out the budget of each (account, endpoint); the stricter rate wins."""
@@ -52,6 +60,10 @@ class BudgetProvider(Protocol):
     @property
     def fallbacks(self) -> int:
         """How often the store was unreachable and a local share of the rate stood in."""
+
+    @property
+    def degraded(self) -> bool:
+        """The store is unreachable right now: a local share of the rate stands in."""
 
     async def close(self) -> None:
         """Give back what the provider holds (connections, presence keys)."""

@@ -53,13 +53,16 @@ NOT_OPEN_CODES = frozenset(
         "43025",  # plan order does not exist
         "25204",  # v3: Order does not exist
         "24056",  # v3: notExisted
+        "25597",  # v3: strategy order does not exist
     }
 )
 # Rate limited: 429 as a code (as seen in the wild) and 1001 "request too frequent".
-THROTTLE_CODES = frozenset({"429", "1001"})
+THROTTLE_CODES = frozenset({"429", "1001", "25004"})
 # Transient, including the weekly release window's 45001, 40725, 40808 and 40015.
 TRANSIENT_CODES = frozenset(
     {"40010", "40015", "40725", "40808", "45001", "40910", "43059", "40200"}
+    # v3 (UTA error table): system busy / error, request timed out, try again later
+    | {"25000", "25001", "25003", "25113"}
 )
 CLOCK_CODES = frozenset({"40008", "40004", "40005"})
 # The account refuses this key: key, signature, passphrase, permissions, IP, unknown key, and the
@@ -70,7 +73,8 @@ CREDENTIAL_CODES = frozenset(
 # The request's content is refused: split a multi-order request to isolate the bad order.
 CONTENT_CODES = frozenset({"40402", "40017", "40924", "40912"})
 # 40084: a classic key on v3; 40085: a unified-account key on v2.
-WRONG_ACCOUNT_CODES = frozenset({"40084", "40085"})
+# 25245 (v3: "The account is not the unified account mode") is read as 40084.
+WRONG_ACCOUNT_CODES = frozenset({"40084", "40085", "25245"})
 
 # What each stopping code means to the user, for reports and the command line.
 CODE_HINTS = {
@@ -78,6 +82,10 @@ CODE_HINTS = {
     "(--demo-trading), a live key needs it off",
     "40018": "the request came from an IP address this API key does not allow",
     "40037": "this API key does not exist",
+    "40085": "this API key belongs to a unified trading account, which answers only the v3 API: "
+    'use account="uta" or account="auto" (--account uta|auto)',
+    "40084": "this API key belongs to a classic account, which answers only the v2 API: "
+    'use account="classic" or account="auto" (--account classic|auto)',
 }
 
 # Without a code the message is all there is; these phrasings mean "nothing to cancel".
@@ -114,13 +122,20 @@ def classify_code(code: str | None, message: str | None) -> Verdict:
 
 
 def classify_answer(
-    status: int, code: str | None, message: str | None, *, readable: bool, orders: int
+    status: int,
+    code: str | None,
+    message: str | None,
+    *,
+    readable: bool,
+    orders: int,
+    garbled: bool = False,
 ) -> Verdict:
     """The verdict of a whole answer.
 
     ``readable``: the body decoded to the endpoint's documented shape (a success code with
     unusable data is not readable). ``orders``: how many orders the request named (0 for
-    listings and other requests about no order in particular).
+    listings and other requests about no order in particular). ``garbled``: the body began
+    as JSON but could not be read at all (cut off).
     """
     if status == 429:
         return Verdict.THROTTLED
@@ -138,6 +153,12 @@ def classify_answer(
             return Verdict.OK if readable else Verdict.RETRY
         if message and orders == 1 and _NOT_OPEN_MESSAGE.search(message):
             return Verdict.NOT_OPEN
+        if garbled and orders:
+            # The exchange's JSON, cut off: what it said about these orders is unknown (one-
+            # order cancels answer every failure with a 4xx, "does not exist" and transient
+            # errors alike). Asking again is safe and bounded; it ends unresolved, never
+            # failed, if it stays unreadable. (A proxy's plain-text page is a refusal.)
+            return Verdict.RETRY
         return Verdict.FAIL
     if verdict is Verdict.OK:
         return Verdict.OK if readable and 200 <= status < 300 else Verdict.RETRY

@@ -19,6 +19,7 @@ from ._budget import BudgetProvider
 from ._clock import ExchangeClock
 from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget
 from ._family import V2, ApiFamily
+from ._family_v3 import V3
 from ._limit import LOCAL_BUDGETS, capacity_and_period
 from ._listing import list_open_orders
 from ._log import log
@@ -34,10 +35,12 @@ from ._models import (
 from ._panic import Panic
 from ._plan import Mode, check_mode
 from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_positive
+from ._probe import probe_account
 from ._run import CancelRun, Progress
 from ._session import ExchangeSession
 from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._wire import BATCH_CANCEL
+from ._wire_v3 import V3_CANCEL_BATCH
 
 DEFAULT_BASE_URL = "https://api.bitget.com"
 ENV_BUDGET_URL = "BITGET_BUDGET_URL"
@@ -66,7 +69,11 @@ def check_symbols(symbols: object) -> frozenset[str] | None:
         return None
     if isinstance(symbols, str) or not isinstance(symbols, Iterable):
         raise InvalidArgument(f"symbols must be None or an iterable of names; got {symbols!r}")
-    return frozenset(normalize_symbol(symbol) for symbol in symbols)
+    checked = frozenset(normalize_symbol(symbol) for symbol in symbols)
+    if not checked:
+        # An empty scope lists nothing, and "nothing listed" must never read as "empty".
+        raise InvalidArgument("symbols must name at least one symbol (None: the whole account)")
+    return checked
 
 
 def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
@@ -76,6 +83,17 @@ def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
     if not checked:
         raise InvalidArgument("kinds must name at least one kind of order")
     return checked
+
+
+def check_progress(progress: object) -> None:
+    if progress is not None and not callable(progress):
+        raise InvalidArgument(f"progress must be None or a callable; got {progress!r}")
+
+
+def check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name} must be True or False; got {value!r}")
+    return value
 
 
 def _panic_deadline(deadline: object) -> float | None:
@@ -151,7 +169,7 @@ class CancelEngine:
         self._wall_clock = wall_clock
         self._clock = ExchangeClock(wall_clock)
         self._rng = rng or random.Random()
-        self._families: dict[str, ApiFamily] = {"classic": V2}
+        self._families: dict[str, ApiFamily] = {"classic": V2, "uta": V3}
         self._session: ExchangeSession | None = None
         self._closed = False
         self._calls: set[asyncio.Future[None]] = set()
@@ -233,7 +251,11 @@ class CancelEngine:
             request_timeout=self.request_timeout,
             families=self._families,
             account=account,
-            rates={BATCH_CANCEL.name: self.rate_limit},
+            # rate_limit caps the cancel lane of either API (v3's own limit is 5/s).
+            rates={
+                BATCH_CANCEL.name: self.rate_limit,
+                V3_CANCEL_BATCH.name: min(self.rate_limit, V3_CANCEL_BATCH.rate),
+            },
         )
         return self._session
 
@@ -280,6 +302,7 @@ class CancelEngine:
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
+        check_progress(progress)
         session = self._session_here()
         if stop is not None and not isinstance(stop, asyncio.Event):
             raise InvalidArgument("stop must be None or an asyncio.Event")
@@ -289,18 +312,24 @@ class CancelEngine:
 
     async def warm_up(self, connections: int | None = None) -> None:
         """Open ``connections`` (default: the burst size) kept-alive connections ahead of a panic,
-        and measure the exchange's clock on the way. Never raises for network trouble."""
+        and measure the exchange's clock on the way. With ``account="auto"`` and the account
+        type not yet known, one signed v3 read tells it (``account_type``). Never raises for
+        network trouble."""
         count = self.burst if connections is None else connections
         check_positive("connections", count, integer=True)
         session = self._session_here()
         with self._running_call():
             if not await session.warm_up(count):
                 log.warning("warm-up: no answer from %s", self.base_url)
+            if session.account == "auto":
+                # After the clock: the probe is signed, and a skewed clock would spoil it.
+                await probe_account(session)
 
     async def resync_clock(self) -> None:
         """Read the exchange's clock and correct the signing timestamps."""
         session = self._session_here()
-        await session.clock.resync(session.read_server_time)
+        with self._running_call():  # close() waits for it: nothing is sent after close()
+            await session.clock.resync(session.read_server_time)
 
     async def open_orders(
         self,
@@ -366,6 +395,8 @@ class CancelEngine:
         checked = check_targets(targets)
         checked_deadline = _panic_deadline(deadline)
         checked_kinds = check_kinds(kinds)
+        check_progress(progress)
+        use_bulk = check_flag("use_symbol_cancel", use_symbol_cancel)
         running = self._panic_task
         if running is not None and not running.done() and self._panic is not None:
             self._panic.extend(scope, checked, checked_kinds)
@@ -376,7 +407,7 @@ class CancelEngine:
             scope,
             checked,
             checked_deadline,
-            use_symbol_cancel=bool(use_symbol_cancel),
+            use_symbol_cancel=use_bulk,
             kinds=checked_kinds,
             progress=progress,
         )
@@ -422,8 +453,8 @@ class CancelEngine:
             await session.close()
         elif self._transport_given is not None:
             await self._transport_given.close()
-        if self._budgets is not LOCAL_BUDGETS:
-            await self._budgets.close()
+        if self._budgets_from_url and self._budgets is not LOCAL_BUDGETS:
+            await self._budgets.close()  # ours; a store the caller passed in stays theirs
 
 
 def install_panic_handler(
@@ -448,6 +479,8 @@ def install_panic_handler(
     checked_targets = check_targets(targets)
     checked_deadline = _panic_deadline(deadline)
     checked_kinds = check_kinds(kinds)
+    check_progress(progress)
+    check_flag("use_symbol_cancel", use_symbol_cancel)
     loop = asyncio.get_running_loop()
 
     def on_signal(signum: signal.Signals) -> None:

@@ -161,6 +161,12 @@ class RateBudget:
 
     # -- the async face ---------------------------------------------------------------------
 
+    def try_acquire(self) -> LocalSlot | None:
+        if self._lock.locked():
+            return None  # others wait: first come, first served
+        loop = asyncio.get_running_loop()
+        return LocalSlot(self, loop) if self.take(loop.time()) else None
+
     async def acquire(self, deadline: float | None = None) -> Slot | None:
         """Wait for a slot (FIFO among waiters); None if ``deadline`` (loop time) came first.
 
@@ -208,6 +214,12 @@ class LocalSlot:
             self.done = True
             self._budget.give_back()
 
+    def release_later(self, delay: float) -> None:
+        if not self.done:
+            self.done = True
+            budget, loop = self._budget, self._loop
+            loop.call_later(delay, lambda: budget.release(loop.time()))
+
 
 @dataclass
 class InProcessBudgets:
@@ -236,6 +248,10 @@ class InProcessBudgets:
     @property
     def fallbacks(self) -> int:
         return 0  # nothing to fall back from
+
+    @property
+    def degraded(self) -> bool:
+        return False
 
     async def close(self) -> None:
         return None  # nothing held outside this process

@@ -68,6 +68,11 @@ async def list_pages(
                 failures = 0
                 pages += 1
                 listing.open_in_scope += on_page(page.rows)
+                unusable = sum(1 for row in page.rows if not _usable(row))
+                if unusable:
+                    # Something is open that cannot be named: never "nothing open".
+                    listing.complete, listing.final = False, True
+                    listing.problem = f"{unusable} listed orders without a usable symbol/orderId"
                 if page.cursor is None:
                     return listing
                 if (
@@ -81,10 +86,12 @@ async def list_pages(
                 cursors_seen.add(page.cursor)
                 cursor = page.cursor
                 continue
-        if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(code):
+        if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(code, lister.endpoint):
             return Listing(False, "account type changed; listing again", False)
         if verdict is Verdict.CREDENTIALS:
-            return Listing(False, f"credentials refused ({problem})", True)
+            hint = CODE_HINTS.get(code or "")
+            why = f"credentials refused ({problem})" + (f" ({hint})" if hint else "")
+            return Listing(False, why, True)
         if verdict in (Verdict.FAIL, Verdict.SPLIT, Verdict.NOT_OPEN, Verdict.WRONG_ACCOUNT):
             hint = CODE_HINTS.get(code or "")
             return Listing(
@@ -99,6 +106,16 @@ async def list_pages(
             await asyncio.sleep(delay if remaining is None else min(delay, remaining))
         if scope.over:
             return Listing(False, "listing stopped at the deadline", True, listing.open_in_scope)
+
+
+def _usable(row: ListedOrder) -> bool:
+    if row.symbol is None or row.order_id is None:
+        return False
+    try:
+        CancelTarget(symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid)
+    except InvalidTarget:
+        return False
+    return True
 
 
 async def list_open_orders(
@@ -142,10 +159,18 @@ async def list_open_orders(
             problems.append(f"{kind.value} orders{where}: {listing.problem}")
 
     parts = [(k, s) for k in kinds for s in (sorted(symbols) if symbols is not None else [None])]
+    family = session.family
     await asyncio.gather(*(one(kind, symbol) for kind, symbol in parts))
+    if session.family is not family and scope.refusal is None:
+        # The account type was learnt from a refusal of this listing: list on its API.
+        problems.clear()
+        orders.clear()
+        await asyncio.gather(*(one(kind, symbol) for kind, symbol in parts))
+    refusal = scope.refusal
     return OpenOrders(
         orders=list(orders.values()),
         complete=not problems,
         problems=tuple(problems),
         requests=stats.total,
+        refused_code=None if refusal is None else refusal[0],
     )

@@ -35,8 +35,8 @@ from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
 from ._session import CallStats, ExchangeSession
 
-# A symbol's normal orders go to cancel-symbol-order once this many are listed: one request of
-# the 5/s lane then saves at least one full request of the 10/s batch lane.
+# A symbol's normal orders go to cancel-symbol-order once a full batch of them is listed (50 on
+# v2, 20 on v3): one request of the symbol lane then saves at least one of the batch lane.
 SYMBOL_CANCEL_THRESHOLD = 50
 # Bulk cancels work asynchronously on the exchange: how long their orders may still be listed
 # before the panic stops waiting and cancels them one by one (and keeps doing so).
@@ -45,7 +45,7 @@ SETTLE_POLL = 0.1
 MAX_PASSES = 50
 
 
-@dataclass
+@dataclass(eq=False)  # an entry is itself: hashed and compared by identity
 class _Entry:
     """One order the panic touched: the caller's target, or a listed order."""
 
@@ -88,7 +88,8 @@ class Panic:
         self._started = self._loop.time()
         self._scope = CallScope(Deadline(deadline, self._loop))
         self._stats = CallStats()
-        self._fallbacks_before = session.budgets.fallbacks
+        # A panic that starts during an outage counts it too.
+        self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         self._symbols = symbols  # None: the whole account
         self._kinds: tuple[OrderKind, ...] = tuple(kinds)
         self._use_bulk = use_symbol_cancel
@@ -105,7 +106,11 @@ class Panic:
         self._problems: dict[OrderKind | None, str] = {}
         self._widened = False  # the scope grew since the current pass began listing
         self._listed_any = False
+        self._paged = False  # some listing page arrived (complete listing or not)
         self._passes = 0
+        # Passes that ended waiting for a bulk cancel to show: not counted against MAX_PASSES
+        # (each order waits at most BULK_SETTLE, then goes by id).
+        self._settle_waits = 0
 
     # -- joining -----------------------------------------------------------------------------
 
@@ -160,7 +165,7 @@ class Panic:
                 log.warning("panic cancel: cancellation ignored; finishing the panic first")
             finally:
                 self._run = None
-            if self._scope.over or self._passes >= MAX_PASSES:
+            if self._scope.over or self._passes - self._settle_waits >= MAX_PASSES:
                 self._finished = True
         return self._report()
 
@@ -170,10 +175,18 @@ class Panic:
         scope = self._scope
         if scope.over:
             return
+        family = self._session.family
         run = CancelRun(self._session, [], "auto", None, self._run_progress)
         run.open_feed()
         self._run, self._fed = run, {}
-        self._feed(run, [e.target for e in self._entries.values() if e.explicit and e.needs_cancel])
+        self._feed(
+            run,
+            [
+                e.target
+                for e in self._entries.values()
+                if (e.explicit or e.by_id_only) and e.needs_cancel
+            ],
+        )
         runner = self._loop.create_task(run.execute(scope))
         pass_ = _Pass(self, run)
         listing_started = self._loop.time()
@@ -193,9 +206,12 @@ class Panic:
         if scope.over:
             return
         self._settle(pass_.seen, listing_started, listings)
+        if self._session.family is not family:
+            return  # the account type was learnt during this pass: list again on its API
         if self._finish_if_done(listings, pass_.seen):
             return
         if any(e.bulk_at is not None and e.outcome is None for e in self._entries.values()):
+            self._settle_waits += 1
             await self._sleep(SETTLE_POLL)
 
     def _finish_if_done(
@@ -221,7 +237,9 @@ class Panic:
             self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
             self._finished = True
             return True
-        listed_now = any(listing.complete for listing in listings.values())
+        # Pages that arrived are a listing, even if a later page failed: only a panic that
+        # saw no page at all "could not list" (and stops); the others list again.
+        listed_now = any(listing.complete for listing in listings.values()) or self._paged
         if not self._listed_any and not listed_now:
             # Nothing could be listed at all: say so now rather than at the deadline.
             self._problems[None] = "could not list open orders: " + "; ".join(
@@ -281,8 +299,20 @@ class Panic:
         now = self._loop.time()
         for kind, listing in listings.items():
             if not listing.complete:
+                # No listing can confirm this kind's bulk cancel: once it had its time, each
+                # order it covered is asked by id (its own answer: cancelled or not open).
+                for entry in self._entries.values():
+                    accepted = entry.bulk_at
+                    if (
+                        entry.target.kind is kind
+                        and accepted is not None
+                        and entry.outcome is None
+                        and now - accepted >= BULK_SETTLE
+                    ):
+                        entry.bulk_at = None
+                        entry.by_id_only = True
                 continue
-            still_open = {id(e) for e in seen.get(kind, ())}
+            still_open = set(seen.get(kind, ()))
             for entry in self._entries.values():
                 if entry.target.kind is not kind or not self._in_scope(entry.target.symbol):
                     continue
@@ -290,7 +320,7 @@ class Panic:
                 if (
                     outcome is not None
                     and outcome.status is CancelStatus.UNRESOLVED
-                    and id(entry) not in still_open
+                    and entry not in still_open
                 ):
                     entry.outcome = CancelOutcome(
                         entry.target, CancelStatus.NOT_OPEN, outcome.error_code,
@@ -299,7 +329,7 @@ class Panic:
                 accepted = entry.bulk_at
                 if accepted is None or entry.outcome is not None or accepted >= listing_started:
                     continue
-                if id(entry) not in still_open:
+                if entry not in still_open:
                     entry.outcome = CancelOutcome(entry.target, CancelStatus.CANCELLED, attempts=1)
                 elif now - accepted >= BULK_SETTLE:
                     entry.bulk_at = None
@@ -390,9 +420,9 @@ class Panic:
             if what is not None:
                 log.warning("panic: %s orders: %s", what.value, problem)
         requests = self._stats.requests
-        family = self._session.family
-        bulk_names = {b.endpoint.name for b in family.bulk.values()}
-        list_names = {lister.endpoint.name for lister in family.listing.values()}
+        families = self._session.families.values()
+        bulk_names = {b.endpoint.name for f in families for b in f.bulk.values()}
+        list_names = {lister.endpoint.name for f in families for lister in f.listing.values()}
         return PanicReport(
             outcomes,
             requests=self._stats.total,
@@ -425,10 +455,13 @@ class _Pass:
         self.session = panic._session
         self.loop = panic._loop
         self.seen: dict[OrderKind, list[_Entry]] = {}
-        self._seen_ids: set[int] = set()
+        self._seen: set[_Entry] = set()
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
+        # A symbol cancel pays off once it saves a full request of the batch lane.
+        batch_route = self.session.family.cancel.get(OrderKind.NORMAL)
+        self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
 
     def cancel(self) -> None:
         for task in self._bulk_tasks:
@@ -441,7 +474,7 @@ class _Pass:
 
     async def finish_bulk(self) -> None:
         for bucket in self._held.values():
-            if len(bucket) < SYMBOL_CANCEL_THRESHOLD:
+            if len(bucket) < self._threshold:
                 self._by_id(bucket)
         if self._bulk_tasks:
             await asyncio.gather(*self._bulk_tasks)
@@ -478,6 +511,7 @@ class _Pass:
     def _on_page(self, kind: OrderKind, rows: list[ListedOrder]) -> int:
         """Route a page's orders to the cancel lanes; how many open ones in scope it showed."""
         panic, now = self.panic, self.loop.time()
+        panic._paged = True
         to_feed: list[tuple[_Entry, CancelTarget]] = []
         seen = self.seen.setdefault(kind, [])
         count = 0
@@ -486,13 +520,18 @@ class _Pass:
             if found is None:
                 continue
             entry, target = found
-            if id(entry) in self._seen_ids:
+            if entry in self._seen:
                 continue  # the same order twice in one listing
-            self._seen_ids.add(id(entry))
+            self._seen.add(entry)
             seen.append(entry)
             count += 1
-            if entry.bulk_at is not None and now - entry.bulk_at < BULK_SETTLE:
-                continue  # a bulk cancel covers it; the exchange has not caught up yet
+            if entry.bulk_at is not None:
+                if now - entry.bulk_at < BULK_SETTLE:
+                    continue  # a bulk cancel covers it; the exchange has not caught up yet
+                # Still listed after the settle time: the bulk cancel did not take it. By id
+                # from now on, and its by-id outcome counts (harvest skips bulk-covered ones).
+                entry.bulk_at = None
+                entry.by_id_only = True
             if entry.failed:
                 continue  # refused for good (e.g. permissions): asking again changes nothing
             if self._bulk_eligible(kind, entry):
@@ -528,10 +567,10 @@ class _Pass:
         symbol = entry.target.symbol
         bucket = self._held.setdefault(symbol, [])
         bucket.append((entry, target))
-        if len(bucket) == SYMBOL_CANCEL_THRESHOLD:
+        if len(bucket) == self._threshold:
             bulk = self.session.family.bulk[OrderKind.NORMAL]
             self._start_bulk(bulk, [symbol], [e for e, _ in bucket], bucket)
-        elif len(bucket) > SYMBOL_CANCEL_THRESHOLD:
+        elif len(bucket) > self._threshold:
             entry.bulk_at = entry.bulk_at or self.loop.time()
 
     def _plan_bulk(self, entry: _Entry) -> None:

@@ -11,7 +11,9 @@ Redis trouble never blocks a cancel: a Redis call that fails or takes longer tha
 switches this provider to in-process budgets at a conservative share of the rate (the rate
 divided by the participants seen in Redis), logs one warning, counts it in ``fallbacks``, and
 goes back to Redis as soon as it answers again. Both switches carry over what this participant
-has in flight and in the window, so no transition frees a slot early on its side.
+has in flight and in the window, so no transition frees a slot early on its side; and the
+fallback grants nothing until what the others took from Redis before it went has left the
+window (one period after the outage was noticed), since it cannot see their use.
 
 Waiters do not poll: the head waiter of each budget sleeps until the earliest moment the script
 says anything can change, and a release anywhere wakes it through a pub/sub channel.
@@ -56,6 +58,7 @@ _TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
 _US = 1_000_000
 _URL = re.compile(r"rediss?://[^/?#]+(?:/\d*)?")
 _WARN_EVERY = 900.0
+_FIRST_LOOK = 0.05  # seconds after joining to count the participants again (then doubling)
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,9 @@ class RedisBudgets:
         # a participant still counts until its presence key would have expired.
         self._accounts: dict[str, deque[tuple[float, int]]] = {}
         self._healthy = True
+        self._reached = False  # Redis has answered at least once
+        # Loop time this provider noticed the current outage, if it had reached Redis before.
+        self._down_at: float | None = None
         self._closed = False
         self._warned_at: float | None = None
         #: How many times Redis went away and this provider fell back to in-process budgets.
@@ -289,6 +295,8 @@ class RedisBudgets:
             return
         self._healthy = False
         self.fallbacks += 1
+        # Others may have been granted slots up to now: the fallback waits for them to expire.
+        self._down_at = asyncio.get_running_loop().time() if self._reached else None
         share = self.fallback_participants or max(
             map(self._participants, self._accounts), default=1
         )
@@ -315,7 +323,9 @@ class RedisBudgets:
             budget.wake.set()  # a release may have been missed while the channel was down
 
     async def _call(self, awaitable: Awaitable[Any]) -> Any:
-        return await asyncio.wait_for(awaitable, self.timeout)
+        result = await asyncio.wait_for(awaitable, self.timeout)
+        self._reached = True
+        return result
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -407,6 +417,10 @@ class RedisBudgets:
         )
 
     async def _keep_presence(self) -> None:
+        # Soon after joining, look again and again: participants that start together each
+        # see only those before them, and an outage now would divide the rate by too few.
+        every = self.presence_ttl / 3
+        pause = min(_FIRST_LOOK, every)
         while not self._closed:
             if self._healthy:
                 try:
@@ -415,7 +429,8 @@ class RedisBudgets:
                         self._accounts[account].append((time.monotonic(), int(seen)))
                 except _TROUBLE as exc:
                     self._trouble(exc)
-            await asyncio.sleep(self.presence_ttl / 3)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, every)
 
 
 class _Slot:
@@ -448,6 +463,14 @@ class _Slot:
         if not self.done:
             self.done = True
             self._budget.ended(self, sent=False, throttled=False, remaining=None)
+
+    def release_later(self, delay: float) -> None:
+        if not self.done:
+            self.done = True  # within the lease (request_timeout + 2 s): Redis keeps it meanwhile
+            ended = self._budget.ended
+            asyncio.get_running_loop().call_later(
+                delay, lambda: ended(self, sent=True, throttled=False, remaining=None)
+            )
 
 
 class RedisBudget:
@@ -489,6 +512,9 @@ class RedisBudget:
     def in_flight(self) -> int:
         """Slots of this participant not yet ended."""
         return len(self._live)
+
+    def try_acquire(self) -> _Slot | None:
+        return None  # every take asks Redis: that is acquire()'s work
 
     async def acquire(self, deadline: float | None = None) -> _Slot | None:
         """Wait for a slot (FIFO in this process); None if the loop-time ``deadline`` came first.
@@ -685,6 +711,11 @@ class RedisBudget:
             max_cooldown=provider.max_cooldown,
             name=self._name,
         )
+        if provider._down_at is not None:
+            # The others' use before the outage is invisible from here: until it has left the
+            # window, a share of the rate could add to a window they already filled.
+            hold = provider._down_at + self.period + provider.margin
+            self._held_until = max(self._held_until, hold)
         self._trim(now)
         live = list(self._live.values())[:capacity]
         room = capacity - len(live)

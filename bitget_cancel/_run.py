@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from ._budget import Slot
 from ._classify import CODE_HINTS, Verdict, classify_item
 from ._exceptions import CallStopped, RequestTimeout, TransportError
-from ._family import CancelRoute, ItemResult
+from ._family import CancelRoute, Results
 from ._log import log
 from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
+from ._wire import text
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
@@ -76,13 +77,6 @@ class _Order:
         self.due = 0.0
         self.retried_by_client_oid = False
 
-    @property
-    def key(self) -> OrderKey:
-        if self.order_id is not None:
-            return (self.kind, True, self.symbol, self.order_id)
-        assert self.client_oid is not None
-        return (self.kind, False, self.symbol, self.client_oid)
-
 
 def order_key(target: CancelTarget) -> OrderKey:
     if target.order_id is not None:
@@ -134,7 +128,8 @@ class CancelRun:
         self._started = self._loop.time()
         self._scope: CallScope | None = None
         self.stats = CallStats()
-        self._fallbacks_before = session.budgets.fallbacks
+        # A call that starts during an outage counts it too.
+        self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         for order in self._index(targets):
             order.place = _WAITING
             self._lanes[order.kind].waiting.append(order)
@@ -237,12 +232,15 @@ class CancelRun:
                     return
                 await self._sleep_until_something(lane, scope, now)
                 continue
-            route = session.family.cancel[lane.kind]
+            route = session.family.cancel.get(lane.kind)
+            if route is None:
+                self._unroutable(lane, session.family.name)
+                continue
             try:
                 slot = await session.slot(route.endpoint, scope)
             except CallStopped:
                 return
-            if route is not session.family.cancel[lane.kind]:
+            if route is not session.family.cancel.get(lane.kind):
                 slot.give_back()  # the account type was learnt meanwhile: another endpoint
                 continue
             # Bind orders to the slot only now that it is granted: whatever became due
@@ -256,6 +254,14 @@ class CancelRun:
                 slot.give_back()
                 continue
             self._launch(lane, route, lane.ready.popleft(), slot)
+
+    def _unroutable(self, lane: _Lane, account: str) -> None:
+        """This account type has no endpoint that cancels this kind of order."""
+        self._unplan(lane)
+        msg = f"{lane.kind.value} orders cannot be cancelled on a {account} account by this API"
+        for order in lane.waiting:
+            self._finish(order, CancelStatus.FAILED, None, msg)
+        lane.waiting = []
 
     def _unplan(self, lane: _Lane) -> None:
         now = self._loop.time()
@@ -271,6 +277,13 @@ class CancelRun:
         due = [o for o in lane.waiting if o.due <= horizon]
         if not due:
             return []
+        if route.needs_order_id:
+            # Never a request the endpoint's rules refuse. (With account="auto" and the type
+            # not learnt yet, that is the classic API's rule: warm_up() learns it first.)
+            for order in (o for o in due if o.order_id is None):
+                msg = f"{route.endpoint.name} cancels a {order.kind.value} order by orderId only"
+                self._finish(order, CancelStatus.FAILED, None, msg)
+            due = [o for o in due if o.order_id is not None]
         lane.waiting = [o for o in lane.waiting if o.due > horizon]
         for order in due:
             order.place = _QUEUED
@@ -379,7 +392,7 @@ class CancelRun:
         elif verdict is Verdict.NOT_OPEN:
             (order,) = orders
             self._not_open(order, code, msg)
-        elif verdict is Verdict.WRONG_ACCOUNT and self._session.learn_account(code):
+        elif verdict is Verdict.WRONG_ACCOUNT and self._session.learn_account(code, route.endpoint):
             # The other API family serves this account: re-plan, not an attempt.
             for order in orders:
                 order.attempts -= 1
@@ -397,7 +410,7 @@ class CancelRun:
             for order in orders:
                 self._finish(order, CancelStatus.FAILED, code, note)
 
-    def _apply_items(self, batch: Batch[_Order], results: Sequence[ItemResult]) -> None:
+    def _apply_items(self, batch: Batch[_Order], results: Results) -> None:
         orders = batch.targets
         by_order_id = batch.by_order_id
         by_id: dict[str, _Order] = {}
@@ -408,37 +421,52 @@ class CancelRun:
             if oid is not None:
                 by_client_oid[oid] = None if oid in by_client_oid else member
         decided: set[_Order] = set()
-        for item in results:
+
+        def match(order_id: str | None, client_oid: str | None) -> _Order | None:
             order: _Order | None
-            if item.order_id is not None and by_order_id:
+            if order_id is not None and by_order_id:
                 # An orderId that was not sent names some other order, whatever its clientOid.
-                order = by_id.get(item.order_id)
+                order = by_id.get(order_id)
             else:
-                order = None if item.client_oid is None else by_client_oid.get(item.client_oid)
+                order = None if client_oid is None else by_client_oid.get(client_oid)
             if order is None:
                 log.warning(
                     "answer item matches no order of this request (orderId=%r clientOid=%r); "
                     "ignored",
-                    item.order_id,
-                    item.client_oid,
+                    order_id,
+                    client_oid,
                 )
-                continue
-            if order in decided:
+            elif order in decided:
                 log.debug("duplicate answer item for %r ignored", order.target)
+                return None
+            return order
+
+        finish, cancelled = self._finish, CancelStatus.CANCELLED
+        for item in results.succeeded:
+            raw = item.order_id
+            # The usual item: an orderId string we sent, not seen yet, looked up directly;
+            # match() decides (and logs) everything else. (benchmark 4: one item per order)
+            order = by_id.get(raw) if by_order_id and type(raw) is str else None
+            if order is None or order in decided:
+                order = match(text(raw), text(item.client_oid))
+            if order is not None:
+                decided.add(order)
+                finish(order, cancelled, None, None)
+        for refusal in results.refused:
+            order = match(text(refusal.order_id), text(refusal.client_oid))
+            if order is None:
                 continue
             decided.add(order)
-            if item.ok:
-                self._finish(order, CancelStatus.CANCELLED, None, None)
-                continue
-            verdict = classify_item(item.code, item.msg)
+            code, msg = refusal.code, refusal.msg
+            verdict = classify_item(code, msg)
             if verdict is Verdict.NOT_OPEN:
-                self._not_open(order, item.code, item.msg)
+                self._not_open(order, code, msg)
             elif verdict in (Verdict.RETRY, Verdict.THROTTLED, Verdict.RESYNC_CLOCK):
-                self._retry([order], item.code, item.msg or "transient error")
+                self._retry([order], code, msg or "transient error")
             else:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
-                    self._scope.refuse(item.code or "", item.msg or "credentials refused")
-                self._finish(order, CancelStatus.FAILED, item.code, item.msg)
+                    self._scope.refuse(code or "", msg or "credentials refused")
+                self._finish(order, CancelStatus.FAILED, code, msg)
         silent = [o for o in orders if o not in decided]
         if silent:
             log.warning("%d orders missing from the answer; asking again", len(silent))
@@ -447,7 +475,9 @@ class CancelRun:
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
         more before it is called not open (a stale orderId must not hide a live order)."""
-        if order.order_id is not None and order.client_oid is not None:
+        route = self._session.family.cancel.get(order.kind)
+        askable = route is not None and not route.needs_order_id
+        if askable and order.order_id is not None and order.client_oid is not None:
             by_client_oid = (order.kind, False, order.symbol, order.client_oid)
             if not order.retried_by_client_oid and by_client_oid not in self._orders:
                 order.retried_by_client_oid = True

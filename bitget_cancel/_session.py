@@ -98,23 +98,36 @@ class ExchangeSession:
         self.loop = asyncio.get_running_loop()
 
     @property
+    def families(self) -> Mapping[str, ApiFamily]:
+        return self._families
+
+    @property
     def account_type(self) -> str | None:
         """ "classic" or "uta" once known (set, probed or learnt from an answer), else None."""
         return None if self.account == "auto" else self.account
 
-    def learn_account(self, code: str | None) -> bool:
+    def learn_account(self, code: str | None, answered_by: Endpoint) -> bool:
         """A wrong-account answer (40084: a classic key on v3; 40085: a unified account's key on
         v2). Switches to the other family if the account type was not fixed by the user and
         that family is known. True when the refused requests should be re-planned."""
-        learnt = {"40084": "classic", "40085": "uta"}.get(code or "")
+        learnt = {"40084": "classic", "25245": "classic", "40085": "uta"}.get(code or "")
         if learnt is None or learnt not in self._families:
             return False
-        if self.account not in ("auto", learnt):
+        if answered_by in _endpoints(self._families[learnt]):
+            # The API of the family it names answered it: re-planning onto that same API
+            # would hear it again, without end. It is a refusal like any other.
+            return False
+        return self.adopt_account(learnt, f"code {code}")
+
+    def adopt_account(self, account: str, evidence: str) -> bool:
+        """Use the family of ``account`` ("classic" / "uta") from now on, unless the user fixed
+        another one. True when the session now speaks to that account type."""
+        if account not in self._families or self.account not in ("auto", account):
             return False  # the user said otherwise: report the refusal, do not second-guess
         if self.account == "auto":
-            log.info("account type learnt from code %s: %s", code, learnt)
-        self.account = learnt
-        self.family = self._families[learnt]
+            log.info("account type from %s: %s", evidence, account)
+        self.account = account
+        self.family = self._families[account]
         return True
 
     def budget(self, endpoint: Endpoint) -> Budget:
@@ -182,7 +195,14 @@ class ExchangeSession:
         stats.requests[endpoint.name] += 1
         clock_generation = self.clock.generation
         try:
-            response = await self._send(endpoint, query, body, scope.deadline)
+            try:
+                response = await self._send(endpoint, query, body, scope.deadline)
+            except RequestTimeout:
+                # No answer, but the request may still reach the exchange and count in the
+                # window of its arrival (a queueing proxy): its slot stays taken one more
+                # request_timeout. A 429 of our own making costs minutes of penalty.
+                slot.release_later(self.request_timeout)
+                raise
             decoded = codec.decode(response.body)
             verdict = classify_answer(
                 response.status,
@@ -190,6 +210,9 @@ class ExchangeSession:
                 decoded.msg,
                 readable=decoded.readable,
                 orders=orders,
+                garbled=decoded.code is None
+                and decoded.msg is None
+                and response.body[:1] in (b"{", b"["),
             )
             slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
         finally:
@@ -221,6 +244,9 @@ class ExchangeSession:
     async def _acquire(self, budget: Budget, scope: CallScope) -> Slot | None:
         """A slot, or None at the deadline or once the credentials are refused. A slot granted
         to a caller that is no longer there is given back: nothing leaks."""
+        slot = budget.try_acquire()
+        if slot is not None:
+            return slot  # free now: no wait to abort
         acquiring = asyncio.ensure_future(budget.acquire(scope.deadline.at))
         stopped = asyncio.ensure_future(scope.stopped.wait())
         try:
@@ -284,6 +310,15 @@ class ExchangeSession:
 
     async def close(self) -> None:
         await self.transport.close()
+
+
+def _endpoints(family: ApiFamily) -> set[Endpoint]:
+    return {
+        *(route.endpoint for route in family.cancel.values()),
+        *(lister.endpoint for lister in family.listing.values()),
+        *(bulk.endpoint for bulk in family.bulk.values()),
+        family.server_time,
+    }
 
 
 def _abandon(acquiring: asyncio.Future[Any]) -> None:

@@ -51,6 +51,8 @@ UNFILLED_ORDERS_PATH = UNFILLED_ORDERS.path
 SERVER_TIME_PATH = SERVER_TIME.path
 
 _encoder = msgspec.json.Encoder()
+# Every integer up to this is a float exactly; beyond it floats skip integers.
+_FLOAT_EXACT = 2**53
 
 
 def encode_json(value: Any) -> bytes:
@@ -59,12 +61,17 @@ def encode_json(value: Any) -> bytes:
 
 def text(value: Scalar) -> str | None:
     """An id, code or message as text; None for null, "" or a bool (never a real id)."""
+    if type(value) is str:
+        return value or None  # what the exchange sends nearly always
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float):
-        # A float id has already lost precision beyond 2**53; keep it only if it is exact.
+        # A float id has already lost precision beyond 2**53: there it names many integers
+        # (1.2e18 is also 1200000000000000001), so it may not confirm any one order.
         if not value.is_integer():
             return str(value)
+        if abs(value) > _FLOAT_EXACT:
+            return None
         value = int(value)
     out = str(value)
     return out or None

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import statistics
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from bitget_cancel import CancelTarget, Credentials
-from bitget_cancel.sim import SimExchange
+
+if TYPE_CHECKING:  # a type only: the simulator pulls in aiohttp.web
+    from bitget_cancel.sim import SimExchange
+
 
 BATCH_CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
 MAX_BATCH = 50  # orders per batch-cancel request
 BATCH_BURST = 10  # batch-cancel: at most 10 arrivals in any sliding second
-BATCH_RATE = 10.0
 
 _keys = itertools.count(1)
 
@@ -62,19 +67,65 @@ def min_requests(orders: int) -> int:
     return -(-orders // MAX_BATCH)
 
 
-def rate_bound(
-    requests: int, latency: float, burst: int = BATCH_BURST, rate: float = BATCH_RATE
-) -> float:
+def rate_bound(requests: int, latency: float, cap: int = BATCH_BURST, period: float = 1.0) -> float:
     """Earliest time the last of ``requests`` is answered under a sliding-window limit.
 
-    ``burst`` go at t=0, request k (0-based, k >= burst) no earlier than (k - burst + 1)/rate,
-    so the last is sent at max(0, requests - burst)/rate and answered one latency later.
+    At most ``cap`` arrivals in any ``period``: request k (0-based) arrives no earlier than
+    ⌊k / cap⌋ × period after the first, so the last is sent at ⌊(n − 1) / cap⌋ × period and
+    answered one ``latency`` later. Right for any n, not only multiples of ``cap``.
     """
-    return max(0, requests - burst) / rate + latency
+    if requests <= 0:
+        return 0.0
+    return (requests - 1) // cap * period + latency
 
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Repeated measurements of one quantity: reported as the median and the range."""
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Runs:
+        collected = tuple(values)
+        if not collected:
+            raise ValueError("no runs to summarise")
+        return cls(collected)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def low(self) -> float:
+        return min(self.values)
+
+    @property
+    def high(self) -> float:
+        return max(self.values)
+
+    def show(self, unit: Callable[[float], str]) -> str:
+        """``median (low–high)``, or the value alone for one run."""
+        if len(self.values) == 1:
+            return unit(self.median)
+        return f"{unit(self.median)} ({unit(self.low)}–{unit(self.high)})"
+
+
+def span(values: Sequence[float], digits: int = 3) -> str:
+    """``low–high`` of ratios, or one value when they agree at this precision."""
+    low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    return low if low == high else f"{low}–{high}"
+
+
+def int_span(values: Iterable[int]) -> str:
+    """``low–high`` of counts over runs, or one value when all runs agree."""
+    collected = sorted(values)
+    low, high = collected[0], collected[-1]
+    return str(low) if low == high else f"{low}–{high}"
 
 
 def ms(seconds: float) -> str:
@@ -101,22 +152,23 @@ class Check:
 
 @dataclass
 class Section:
-    """The result of one workload: an explanation, a table, and the checks it decides."""
+    """The result of one workload: an explanation, a table, the checks it decides, and the
+    headline sentences the README quotes (through RESULTS.md, see benchmarks/readme.py)."""
 
-    number: int
     title: str
     intro: str
     headers: list[str]
     rows: list[list[str]]
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    headline: list[str] = field(default_factory=list)
 
-    def markdown(self) -> str:
-        lines = [f"### {self.number}. {self.title}", "", reflow(self.intro), ""]
+    def markdown(self, number: int) -> str:
+        lines = [f"### {number}. {self.title}", "", reflow(self.intro), ""]
         lines.extend(table(self.headers, self.rows))
         if self.notes:
             lines.append("")
-            lines.extend(self.notes)
+            lines.extend(reflow(note) for note in self.notes)
         return "\n".join(lines) + "\n"
 
 
@@ -138,3 +190,12 @@ def reflow(text: str) -> str:
                 items[-1] += " " + line.strip()
         blocks.append("\n".join(items))
     return "\n\n".join(blocks)
+
+
+def run_standalone(run: Callable[[bool], Coroutine[Any, Any, Section]]) -> None:
+    """``python -m benchmarks.workloads.NAME [--quick]``: one workload, printed as markdown."""
+    result = asyncio.run(run("--quick" in sys.argv[1:]))
+    print(result.markdown(1))
+    for check in result.checks:
+        print(f"- {check.label}: {check.measured} (target {check.target}): "
+              f"{'met' if check.met else 'NOT met'}")  # fmt: skip

@@ -1,369 +1,399 @@
-"""Empty an account of every kind of order with ``engine.panic_cancel()``: normal, trigger (plan)
-and TP/SL orders over 20 symbols, against the bound of the panic's slowest lane.
+"""A panic over every kind of open order (normal, plan, TP/SL) against the bound of its slowest
+lane, beside a raw-aiohttp reference client emptying an identical account in the same run.
 
-    python -m benchmarks.workloads.kinds_panic             # 10,000 + 1,000 + 200 orders
-    python -m benchmarks.workloads.kinds_panic --quick     # 2,000 + 200 + 40 orders
-    python -m benchmarks.workloads.kinds_panic --repeats 3 # median of 3
+Run alone: ``python -m benchmarks.workloads.kinds_panic [--quick]``.
 
-Prints markdown tables; exits 1 with ``--check`` if a run saw a 429, left an order open or did
-not end with the account confirmed empty. ``run(quick)`` returns the same as a ``Section`` for
-``benchmarks/run.py``.
+Each kind has its own endpoints and windows, so the panic runs three lanes at once: normal
+orders by cancel-symbol-order (5/s) or batch-cancel-order (10/s), plan orders by
+batch-cancel-plan-order (5/s, one request for the whole account), TP/SL orders one by one by
+cancel-order (10/s). The account is empty when the slowest lane is: here the TP/SL lane.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
-import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
-from bitget_cancel import CancelEngine, KindSummary
-from bitget_cancel.sim import ORDER_KINDS, SimExchange
+from bitget_cancel import CancelEngine
+from bitget_cancel.sim import SimExchange
 
 from ._common import (
     Check,
+    Runs,
     Section,
     credentials,
     fresh_api_key,
-    median,
+    rate_bound,
+    run_standalone,
     secs,
     symbol_names,
-    table,
 )
+from ._reference import UNFILLED_PATH, Pacer, RawClient, Reference, reference_for
+from .empty_account import SYMBOL_DELAY_MS, batch_bound, symbol_bound
 
-NUMBER = 8  # its place among the workloads of benchmarks/run.py
 LATENCY_MS = (2.0, 30.0)
 L = sum(LATENCY_MS) / 2 / 1000  # mean latency, seconds
-SYMBOL_DELAY_MS = (50.0, 200.0)  # the simulator's asynchronous cancel-symbol-order delay
-D = sum(SYMBOL_DELAY_MS) / 2 / 1000
-# Bitget's FAQ: a tripped limit "takes 5 minutes to recover". Set explicitly: a single 429 of
-# the engine's own making would add minutes, so "0 × 429" is a requirement, not a nicety.
+D = sum(SYMBOL_DELAY_MS) / 2 / 1000  # mean delay of a symbol cancel taking effect
+PAGE = 100  # rows per unfilled-orders (TP/SL) and current-plan-order page
+TPSL_CAP, PLAN_BATCH_CAP, PLAN_LIST_CAP = 10, 5, 20  # arrivals per sliding second
+# Bitget's FAQ: a tripped limit "takes 5 minutes to recover". Set explicitly: one 429 of a
+# client's own making would stall its lane for minutes, so "0 × 429" is a requirement.
 PENALTY_S = 300.0
-PAGE = 100  # orders per unfilled-orders / current-plan-order page
-SYMBOL_CANCEL_THRESHOLD = 50  # normal orders listed on a symbol before cancel-symbol-order
-# (burst, rate) of the lanes, the simulator's per-account sliding windows
-CANCEL_ORDER = (10, 10.0)  # TP/SL: one order a request
-SYMBOL_CANCEL = (5, 5.0)
-FULL = (10_000, 1_000, 200, 20)  # normal, plan, TP/SL orders; symbols
-QUICK = (2_000, 200, 40, 20)
 
-PATHS = {
-    "unfilled-orders": "/api/v2/spot/trade/unfilled-orders",
-    "current-plan-order": "/api/v2/spot/trade/current-plan-order",
-    "cancel-symbol-order": "/api/v2/spot/trade/cancel-symbol-order",
-    "batch-cancel-order": "/api/v2/spot/trade/batch-cancel-order",
-    "batch-cancel-plan-order": "/api/v2/spot/trade/batch-cancel-plan-order",
-    "cancel-plan-order": "/api/v2/spot/trade/cancel-plan-order",
-    "cancel-order": "/api/v2/spot/trade/cancel-order",
-}
+CANCEL_ORDER_PATH = "/api/v2/spot/trade/cancel-order"
+CURRENT_PLAN_PATH = "/api/v2/spot/trade/current-plan-order"
+BATCH_CANCEL_PLAN_PATH = "/api/v2/spot/trade/batch-cancel-plan-order"
+BATCH_CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
+CANCEL_SYMBOL_PATH = "/api/v2/spot/trade/cancel-symbol-order"
+KINDS = ("normal", "plan", "tpsl")
 
 
 @dataclass(frozen=True)
-class Book:
+class Mix:
+    """How many open orders of each kind, spread round-robin over ``symbols``."""
+
     normal: int
     plan: int
     tpsl: int
     symbols: int
 
     def of(self, kind: str) -> int:
-        return {"normal": self.normal, "plan": self.plan, "tpsl": self.tpsl}[kind]
+        count: int = getattr(self, kind)
+        return count
+
+    @property
+    def total(self) -> int:
+        return self.normal + self.plan + self.tpsl
+
+    def describe(self) -> str:
+        return (
+            f"{self.normal:,} normal + {self.plan:,} plan + {self.tpsl:,} TP/SL orders over "
+            f"{self.symbols} symbols"
+        )
+
+
+FULL = Mix(normal=10_000, plan=1_000, tpsl=200, symbols=20)
+# Smaller, with the same slowest lane (TP/SL: 30 orders, 2 s of its window).
+QUICK = Mix(normal=2_000, plan=200, tpsl=30, symbols=10)
+
+
+def tpsl_bound(orders: int) -> float:
+    """cancel-order, one TP/SL order a request, 10/s: the first cancel needs the first TP/SL
+    page (L); cancel k no earlier than L + ⌊k/10⌋ s, the last answered one latency later; then
+    the confirming page (L)."""
+    if orders == 0:
+        return L
+    return L + rate_bound(orders, 0.0, TPSL_CAP) + L + L
+
+
+def plan_bound(orders: int) -> float:
+    """One batch-cancel-plan-order for the whole account needs no listing first (L), then the
+    confirming page (L)."""
+    return L + L if orders else L
+
+
+def normal_bound(orders: int, symbols: int) -> float:
+    """The faster of the normal lane's two routes (``empty_account``'s bounds)."""
+    if orders == 0:
+        return L
+    return min(symbol_bound(symbols), batch_bound(orders))
+
+
+def lane_bounds(mix: Mix) -> dict[str, float]:
+    return {
+        "normal": normal_bound(mix.normal, mix.symbols),
+        "plan": plan_bound(mix.plan),
+        "tpsl": tpsl_bound(mix.tpsl),
+    }
+
+
+def bound(mix: Mix) -> tuple[str, float]:
+    """The slowest lane and its bound: no client empties the account sooner."""
+    lanes = lane_bounds(mix)
+    slowest = max(lanes, key=lambda kind: lanes[kind])
+    return slowest, lanes[slowest]
+
+
+def place(sim: SimExchange, mix: Mix) -> None:
+    """Each kind placed round-robin over the symbols, as strategies trading at once would."""
+    names = symbol_names(mix.symbols)
+    for kind in KINDS:
+        for n in range(mix.of(kind)):
+            sim.place_order(names[n % mix.symbols], kind=kind)
+
+
+def _sim(seed: int, mix: Mix) -> SimExchange:
+    sim = SimExchange(latency_ms=LATENCY_MS, seed=seed, api_key=fresh_api_key(),
+                      symbol_cancel_delay_ms=SYMBOL_DELAY_MS, penalty_s=PENALTY_S)  # fmt: skip
+    place(sim, mix)
+    return sim
 
 
 @dataclass
-class Trial:
+class KindsTrial:
     elapsed: float
-    requests: dict[str, int]  # per endpoint, as the simulator counted them
-    throttled: int  # 429s of the engine's own making (pacing and penalty)
-    left_open: dict[str, int]  # per kind
+    requests: dict[str, int]  # by path, as the simulator counted them
+    throttled: int
+    left_open: dict[str, int]  # by kind
     account_empty: bool
-    by_kind: dict[str, KindSummary]
-    problems: tuple[str, ...]
+    confirmed: dict[str, bool]  # by kind: the client's own word that the kind is empty
+
+    @property
+    def left(self) -> int:
+        return sum(self.left_open.values())
 
 
-# -- the bounds ----------------------------------------------------------------------------
+def _measured(
+    sim: SimExchange,
+    elapsed: float,
+    account_empty: bool | None = None,
+    confirmed: dict[str, bool] | None = None,
+) -> KindsTrial:
+    """What the simulator saw (requests, every 429 it answered, orders left); the client's own
+    word on emptiness, or (the reference, which says nothing) what the simulator holds."""
+    left = {kind: sim.count_open(kind) for kind in KINDS}
+    if confirmed is None:
+        confirmed = {kind: left[kind] == 0 for kind in KINDS}
+    if account_empty is None:
+        account_empty = all(confirmed.values())
+    return KindsTrial(elapsed, dict(sim.stats.requests), sim.stats.throttled, left,
+                      account_empty, confirmed)  # fmt: skip
 
 
-def tpsl_bound(book: Book) -> float:
-    """TP/SL lane: the first TP/SL page (L), then T cancel-order requests, one order each, at
-    10/s after a burst of 10: the last is sent (T − 10)/10 s later and answered one latency
-    after; then the confirming listing (L)."""
-    burst, rate = CANCEL_ORDER
-    return L + max(0, book.tpsl - burst) / rate + L + L
-
-
-def plan_bound(book: Book) -> float:
-    """Plan lane: the first plan page (L) names the account's trigger orders, one
-    batch-cancel-plan-order without symbolList closes all of them (L), the confirming listing
-    (L). Its 5/s limit is never reached."""
-    return L + L + L if book.plan else 0.0
-
-
-def normal_bound(book: Book) -> float:
-    """Normal lane: orders placed round-robin, listed newest first 100 a page, so every symbol
-    reaches the 50 listed orders that earn it a cancel-symbol-order on page
-    ⌈50·S/100⌉, after as many sequential pages (each needs the previous one's last id); then S
-    symbol cancels at 5/s after a burst of 5; the last takes effect d (the simulator's mean
-    asynchronous delay) after it arrives; the confirming page (L)."""
-    burst, rate = SYMBOL_CANCEL
-    pages = -(-SYMBOL_CANCEL_THRESHOLD * book.symbols // PAGE)
-    return pages * L + max(0, book.symbols - burst) / rate + D + L
-
-
-def lane_bounds(book: Book) -> dict[str, float]:
-    return {"normal": normal_bound(book), "plan": plan_bound(book), "tpsl": tpsl_bound(book)}
-
-
-# -- one run -------------------------------------------------------------------------------
-
-
-async def trial(book: Book, *, seed: int) -> Trial:
-    sim = SimExchange(
-        latency_ms=LATENCY_MS,
-        seed=seed,
-        api_key=fresh_api_key(),
-        symbol_cancel_delay_ms=SYMBOL_DELAY_MS,
-        penalty_s=PENALTY_S,
-    )
-    async with sim:
-        names = symbol_names(book.symbols)
-        # Round-robin over the symbols, as strategies trading them at once would place them.
-        for kind in ORDER_KINDS:
-            for _ in range(book.of(kind) // book.symbols):
-                for symbol in names:
-                    sim.place_order(symbol, kind=kind)
+async def trial(mix: Mix, seed: int) -> KindsTrial:
+    """The engine: ``await engine.panic_cancel()`` (every kind, the whole account)."""
+    async with _sim(seed, mix) as sim:
         async with CancelEngine(credentials(sim), base_url=sim.base_url) as engine:
             started = time.perf_counter()
             report = await engine.panic_cancel()
             elapsed = time.perf_counter() - started
-        return Trial(
-            elapsed=elapsed,
-            requests={name: sim.stats.endpoint(path).requests for name, path in PATHS.items()},
-            throttled=sim.stats.throttled,
-            left_open={kind: sim.count_open(kind) for kind in ORDER_KINDS},
-            account_empty=report.account_empty,
-            by_kind=dict(report.by_kind),
-            problems=report.problems,
-        )
+        confirmed = {kind: s.confirmed_empty for kind, s in report.by_kind.items()}
+        return _measured(sim, elapsed, report.account_empty, confirmed)
 
 
-# -- the report ----------------------------------------------------------------------------
+class KindsReference:
+    """The reference client's three lanes, each paced perfectly, all at once."""
+
+    def __init__(self, reference: Reference, floor: float) -> None:
+        self.ref = reference
+        self.client: RawClient = reference.client
+        self.tpsl = Pacer(TPSL_CAP, 1.0, floor)
+        self.plan_batch = Pacer(PLAN_BATCH_CAP, 1.0, floor)
+        self.plan_list = Pacer(PLAN_LIST_CAP, 1.0, floor)
+
+    async def tpsl_page(self, below: str | None) -> list[str] | None:
+        query = f"tpslType=tpsl&limit={PAGE}" + (f"&idLessThan={below}" if below else "")
+        data = await self.client.request("GET", UNFILLED_PATH, query)
+        return None if data is None else [row["orderId"] for row in data]
+
+    async def cancel_tpsl(self, order_id: str) -> bool:
+        body = {"orderId": order_id, "tpslType": "tpsl"}
+        return await self.client.request("POST", CANCEL_ORDER_PATH, body=body) is not None
+
+    async def empty_tpsl(self) -> None:
+        """List page by page (the listing window is the normal lane's too), cancelling each
+        order as soon as it is listed; list again until a listing finds none."""
+        while True:
+            sends: list[asyncio.Task[bool]] = []
+            listed, below = 0, None
+            while True:
+                page = await self.ref.listing.send(partial(self.tpsl_page, below))
+                if page is None:
+                    continue
+                listed += len(page)
+                for order_id in page:
+                    cancel = self.tpsl.send(partial(self.cancel_tpsl, order_id))
+                    sends.append(asyncio.create_task(cancel))
+                if len(page) < PAGE:
+                    break
+                below = page[-1]
+            await asyncio.gather(*sends)
+            if listed == 0:
+                return
+
+    async def plan_open(self) -> int | None:
+        """How many plan orders are open (every page); None if a page was refused."""
+        count, below = 0, None
+        while True:
+            query = f"limit={PAGE}" + (f"&idLessThan={below}" if below else "")
+            request = partial(self.client.request, "GET", CURRENT_PLAN_PATH, query)
+            data = await self.plan_list.send(request)
+            if data is None:
+                return None
+            count += len(data["orderList"])
+            if not data["nextFlag"] or not data["orderList"]:
+                return count
+            below = data["idLessThan"]
+
+    async def empty_plan(self) -> None:
+        """Cancel every plan order of the account in one request; list to confirm."""
+        while True:
+            cancel = partial(self.client.request, "POST", BATCH_CANCEL_PLAN_PATH, body={})
+            await self.plan_batch.send(cancel)
+            if await self.plan_open() == 0:
+                return
+
+    async def empty(self) -> None:
+        await asyncio.gather(self.ref.empty_by_symbols(), self.empty_tpsl(), self.empty_plan())
 
 
-@dataclass
-class Result:
-    book: Book
-    trials: list[Trial]
-
-    @property
-    def elapsed(self) -> float:
-        return median([t.elapsed for t in self.trials])
-
-    @property
-    def bounds(self) -> dict[str, float]:
-        return lane_bounds(self.book)
-
-    @property
-    def slowest(self) -> str:
-        bounds = self.bounds
-        return max(bounds, key=lambda kind: bounds[kind])
-
-    @property
-    def bound(self) -> float:
-        return self.bounds[self.slowest]
-
-    @property
-    def clean(self) -> bool:
-        return all(
-            t.throttled == 0 and not any(t.left_open.values()) and t.account_empty
-            for t in self.trials
-        )
+async def reference_trial(mix: Mix, seed: int) -> KindsTrial:
+    """The reference client emptying an identical account, all three lanes at once."""
+    async with _sim(seed, mix) as sim, reference_for(sim, LATENCY_MS) as ref:
+        client = KindsReference(ref, LATENCY_MS[0] / 1000)
+        started = time.perf_counter()
+        await client.empty()
+        elapsed = time.perf_counter() - started
+        return _measured(sim, elapsed)
 
 
-MAIN_HEADERS = [
-    "run",
-    "orders normal / TP/SL / plan",
-    "symbols",
-    "elapsed",
+HEADERS = [
+    "client",
+    "until every kind is empty",
     "bound (slowest lane)",
-    "elapsed ÷ bound",
+    "÷ bound",
+    "engine ÷ reference",
     "429s",
-    "left open normal / TP/SL / plan",
-    "account empty",
+    "left open",
+    "every kind empty",
 ]
+LANE_PATHS = {
+    "normal": (CANCEL_SYMBOL_PATH, BATCH_CANCEL_PATH),
+    "plan": (BATCH_CANCEL_PLAN_PATH, "/api/v2/spot/trade/cancel-plan-order"),
+    "tpsl": (CANCEL_ORDER_PATH,),
+}
+LANE_ROUTES = {
+    "normal": "cancel-symbol-order (5/s) or batch-cancel-order (10/s, 50 a request)",
+    "plan": "batch-cancel-plan-order (5/s, the whole account) or cancel-plan-order (20/s)",
+    "tpsl": "cancel-order with `tpslType=tpsl` (10/s, one a request)",
+}
+LANE_NAMES = {"normal": "normal", "plan": "plan (trigger)", "tpsl": "TP/SL"}
 
 
-def main_rows(result: Result) -> list[list[str]]:
-    book = result.book
-    rows = []
-    for n, t in enumerate(result.trials, 1):
+def cancel_requests(trial: KindsTrial, kind: str) -> str:
+    """The lane's cancel requests by endpoint, e.g. ``20 + 0``."""
+    return " + ".join(str(trial.requests.get(path, 0)) for path in LANE_PATHS[kind])
+
+
+def lane_rows(mix: Mix, ours: KindsTrial, ref: KindsTrial) -> list[str]:
+    """The per-lane table (a note under the main one): what each lane sent and left."""
+    lanes = lane_bounds(mix)
+    rows = [
+        "| kind | orders | cancelled by | lane bound | engine: cancel requests | reference | "
+        "left open (engine / ref) | engine: confirmed empty |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind in KINDS:
         rows.append(
-            [
-                str(n),
-                " / ".join(f"{book.of(k):,}" for k in ORDER_KINDS),
-                str(book.symbols),
-                secs(t.elapsed),
-                f"{secs(result.bound)} ({result.slowest})",
-                f"**{t.elapsed / result.bound:.3f}**",
-                str(t.throttled),
-                " / ".join(str(t.left_open[k]) for k in ORDER_KINDS),
-                "yes" if t.account_empty else "**no**",
-            ]
+            f"| {LANE_NAMES[kind]} | {mix.of(kind):,} | {LANE_ROUTES[kind]} | "
+            f"{secs(lanes[kind])} | {cancel_requests(ours, kind)} | {cancel_requests(ref, kind)} | "
+            f"{ours.left_open[kind]} / {ref.left_open[kind]} | "
+            f"{'yes' if ours.confirmed.get(kind) else '**no**'} |"
         )
+    lists = (UNFILLED_PATH, CURRENT_PLAN_PATH)
+    rows.append("")
+    rows.append(
+        "Listing requests (unfilled-orders, normal and TP/SL / current-plan-order): engine "
+        + " / ".join(str(ours.requests.get(p, 0)) for p in lists)
+        + ", reference "
+        + " / ".join(str(ref.requests.get(p, 0)) for p in lists)
+        + ". Request counts are of the last run."
+    )
     return rows
 
 
-def lanes_table(result: Result) -> list[str]:
-    last = result.trials[-1]
-    req = last.requests
-    lanes = {
-        "normal": (
-            "cancel-symbol-order 5/s (+ batch-cancel-order 10/s)",
-            f"{req['cancel-symbol-order']} + {req['batch-cancel-order']}",
-            f"unfilled-orders {req['unfilled-orders']} (shared with TP/SL)",
-        ),
-        "plan": (
-            "batch-cancel-plan-order 5/s (+ cancel-plan-order 20/s)",
-            f"{req['batch-cancel-plan-order']} + {req['cancel-plan-order']}",
-            f"current-plan-order {req['current-plan-order']}",
-        ),
-        "tpsl": (
-            "cancel-order 10/s, one order a request",
-            str(req["cancel-order"]),
-            "unfilled-orders?tpslType=tpsl",
-        ),
-    }
+async def run(quick: bool) -> Section:
+    mix = QUICK if quick else FULL
+    repeats = 1 if quick else 2
+    ours: list[KindsTrial] = []
+    ref: list[KindsTrial] = []
+    for seed in range(repeats):  # alternating, so both sides share the machine's moods
+        ours.append(await trial(mix, seed))
+        ref.append(await reference_trial(mix, seed))
+    return section(mix, ours, ref)
+
+
+def section(mix: Mix, ours: list[KindsTrial], ref: list[KindsTrial]) -> Section:
+    """The Section of measured trials (pure: the smoke test builds one from made-up trials)."""
+    slowest, limit = bound(mix)
+    lanes = lane_bounds(mix)
+    engine_s = Runs.of(t.elapsed for t in ours)
+    ref_s = Runs.of(t.elapsed for t in ref)
+    vs_bound, vs_ref = engine_s.median / limit, engine_s.median / ref_s.median
     rows = []
-    for kind in ("normal", "plan", "tpsl"):
-        endpoint, sent, listing = lanes[kind]
-        summary = last.by_kind.get(kind, KindSummary())
+    for client, trials, runs in (("engine", ours, engine_s), ("reference", ref, ref_s)):
         rows.append(
             [
-                kind,
-                f"{result.book.of(kind):,}",
-                endpoint,
-                sent,
-                listing,
-                secs(result.bounds[kind]),
-                f"{summary.listed:,} / {summary.cancelled:,}",
-                "yes" if summary.confirmed_empty else "**no**",
+                client,
+                runs.show(secs),
+                secs(limit),
+                f"**{runs.median / limit:.3f}**",
+                f"**{vs_ref:.3f}**" if client == "engine" else "",
+                str(sum(t.throttled for t in trials)),
+                str(sum(t.left for t in trials)),
+                "yes" if all(t.account_empty for t in trials) else "**no**",
             ]
         )
-    headers = [
-        "kind",
-        "orders",
-        "cancelled with",
-        "cancel requests",
-        "listing requests",
-        "lane bound",
-        "by_kind listed / cancelled",
-        "confirmed empty",
-    ]
-    return table(headers, rows)
+    throttled = sum(t.throttled for t in ours)
+    left = sum(t.left for t in ours)
+    empty = all(t.account_empty for t in ours)
+    ref_clean = all(t.throttled == 0 and t.left == 0 for t in ref)
+    intro = f"""
+{mix.describe()} (each kind placed round-robin); the engine runs `await
+engine.panic_cancel()` (every kind, `use_symbol_cancel=True`, the whole account) from a fresh
+engine until a listing of every kind shows it empty. The reference client (raw aiohttp,
+`kinds_panic.KindsReference`) empties an identical account with its three lanes at once:
+normal orders by cancel-symbol-order from the first page (as in the panic workload), every
+plan order by one batch-cancel-plan-order without `symbolList`, TP/SL orders one by one as
+their pages arrive, each lane then listing until empty. Engine and reference alternate, a
+fresh simulator each; median (range) of {len(ours)} run(s).
 
+**Simulator settings the bounds assume**: latency {LATENCY_MS[0]:g}–{LATENCY_MS[1]:g} ms
+(mean L = {L * 1000:g} ms); limits per account, sliding one-second windows (listing 20/s,
+cancel-symbol-order 5/s, batch-cancel-order 10/s, cancel-order 10/s,
+batch-cancel-plan-order 5/s, current-plan-order 20/s); a symbol cancel taking effect
+{SYMBOL_DELAY_MS[0]:g}–{SYMBOL_DELAY_MS[1]:g} ms after it arrives (mean d = {D * 1000:g} ms);
+`penalty_s={PENALTY_S:g}`: a tripped limit stays refused for 5 minutes, as on Bitget.
 
-DECIDES = {
-    "tpsl": "The TP/SL lane decides: one order a request at 10/s is a floor no client can beat.",
-    "normal": "The normal lane decides here: 5 symbol cancels a second.",
-    "plan": "The plan lane decides here.",
-}
+**Bound of each lane** (request k of a lane no earlier than ⌊k/cap⌋ s after its first; the
+lanes have their own windows, so they run side by side and the account is empty when the
+slowest is):
+- TP/SL, T orders: the first page (L), T cancels at 10/s, the last answered one latency after
+  it is sent, a confirming page: `L + ⌊(T − 1)/10⌋ s + 2L` = {secs(lanes["tpsl"])} for T =
+  {mix.tpsl:,}. No other route closes a TP/SL order, so no client does better.
+- normal: the faster of the panic workload's two bounds, cancel-symbol-order `L + ⌊(S −
+  1)/5⌋ s + d + L` and batch-cancel only: {secs(lanes["normal"])}.
+- plan: one batch-cancel-plan-order for the whole account, then a confirming page: 2L =
+  {secs(lanes["plan"])}.
 
-
-def intro(book: Book, repeats: int) -> str:
-    return f"""
-{book.normal:,} normal, {book.plan:,} trigger (plan) and {book.tpsl:,} TP/SL orders over
-{book.symbols} symbols, each kind placed round-robin over the symbols; `await
-engine.panic_cancel()` (whole account, every kind, symbol and plan bulk cancels on) from a fresh
-engine. Simulator: latency {LATENCY_MS[0]:g}–{LATENCY_MS[1]:g} ms, every limit strict and per
-account (unfilled-orders and current-plan-order 20/s, batch-cancel-order and cancel-order 10/s,
-cancel-symbol-order and batch-cancel-plan-order 5/s, cancel-plan-order 20/s),
-`penalty_s={PENALTY_S:g}` (a tripped limit stays refused 5 minutes, as on Bitget), and
-cancel-symbol-order taking effect {SYMBOL_DELAY_MS[0]:g}–{SYMBOL_DELAY_MS[1]:g} ms after it
-arrives. Elapsed: until the panic returns, i.e. a listing of every kind has shown nothing open.
-{"Median of " + str(repeats) + " runs." if repeats > 1 else "One run."}
-
-**Bound: the slowest lane.** The three kinds are cancelled concurrently, each under its own
-budget, so the panic can end no earlier than its slowest lane (L = {L * 1000:g} ms, the mean
-latency; the panic knows nothing in advance and ends with a listing sent after its last cancel):
-
-- TP/SL: `L + max(0, T − 10)/10 + L + L` (first page; T one-order cancel-order requests at
-  10/s after a burst of 10; the last answer; the confirming page) = **{secs(tpsl_bound(book))}**.
-- plan: `3L` (first page; one batch-cancel-plan-order for the whole account; the confirming
-  page) = {secs(plan_bound(book))}.
-- normal: `⌈50·S/100⌉·L + max(0, S − 5)/5 + d + L` (the sequential pages until every symbol
-  has the 50 listed orders that earn a cancel-symbol-order; S symbol cancels at 5/s after a
-  burst of 5; the simulator's mean asynchronous delay d = {D * 1000:g} ms; the confirming page)
-  = {secs(normal_bound(book))}.
-
-{DECIDES[max(lane_bounds(book).items(), key=lambda item: item[1])[0]]} These are bounds on the
-mean latency, not strict minima; listing every remaining page is not part of them.
+**Bound** = the slowest lane's ({LANE_NAMES[slowest]}): **{secs(limit)}**. Target (issue 10):
+every kind confirmed empty, 0 × 429, 0 left open; the ratios are reported.
 """
-
-
-async def measure(book: Book, repeats: int) -> Result:
-    trials = [await trial(book, seed=seed) for seed in range(repeats)]
-    return Result(book, trials)
-
-
-def section(result: Result, repeats: int) -> Section:
-    book = result.book
-    last = result.trials[-1]
-    throttled = sum(t.throttled for t in result.trials)
-    left = sum(sum(t.left_open.values()) for t in result.trials)
-    ratio = result.elapsed / result.bound
-    check = Check(
-        f"{NUMBER}. empty {book.normal:,} normal + {book.plan:,} plan + {book.tpsl:,} TP/SL "
-        f"orders / {book.symbols} symbols",
-        f"{secs(result.elapsed)} = {ratio:.3f} × slowest-lane bound ({result.slowest}), "
-        f"{throttled} × 429, {left} left open",
-        "every kind confirmed empty, 0 × 429, 0 left open (ratio reported)",
-        result.clean,
-    )
-    notes = lanes_table(result)
-    if last.problems:
-        notes += ["", "Problems reported: " + "; ".join(last.problems)]
     return Section(
-        NUMBER,
-        "Empty the account of every kind: normal, plan and TP/SL orders",
-        intro(book, repeats),
-        MAIN_HEADERS,
-        main_rows(result),
-        [check],
-        notes,
+        "Panic over every kind of order",
+        intro,
+        HEADERS,
+        rows,
+        [
+            Check(
+                f"panic over every kind: {mix.describe()}",
+                f"{secs(engine_s.median)} = {vs_bound:.3f} × bound, {vs_ref:.3f} × reference, "
+                f"{throttled} × 429, {left} left open",
+                "every kind confirmed empty, 0 × 429, 0 left open (ratios reported)",
+                empty and throttled == 0 and left == 0 and ref_clean,
+            )
+        ],
+        lane_rows(mix, ours[-1], ref[-1]),
+        [
+            f"**Panic over every kind:** {mix.describe()} are all closed, every kind confirmed "
+            f"empty, in {secs(engine_s.median)}: {vs_bound:.3f} × the bound of the slowest "
+            f"lane ({LANE_NAMES[slowest]}, {secs(limit)}), {vs_ref:.3f} × a raw-aiohttp "
+            "reference client running the same three lanes, 0 × 429."
+        ],
     )
-
-
-async def run(quick: bool) -> Section:
-    """The workload for ``benchmarks/run.py``."""
-    book = Book(*(QUICK if quick else FULL))
-    repeats = 1
-    return section(await measure(book, repeats), repeats)
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.workloads.kinds_panic", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="2,000 + 200 + 40 orders")
-    parser.add_argument("--repeats", type=int, default=1, help="runs; the median is reported")
-    parser.add_argument("--check", action="store_true", help="exit 1 unless every run was clean")
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    if args.repeats < 1:
-        raise SystemExit("--repeats must be at least 1")
-    logging.basicConfig(level=logging.ERROR)
-    book = Book(*(QUICK if args.quick else FULL))
-    result = asyncio.run(measure(book, args.repeats))
-    print(section(result, args.repeats).markdown())
-    command = " ".join(["python -m benchmarks.workloads.kinds_panic", *(argv or sys.argv[1:])])
-    print(f"Command: `{command}`")
-    return 1 if args.check and not result.clean else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_standalone(run)

@@ -5,8 +5,12 @@ then); the simulator is imported only by the commands that run it (demo, sim).
 
     parser.py        arguments, one function per command and per group of options
     options.py       what each command is asked to do, as plain data
-    commands.py      cancel, panic, sim: run, show, write the report, Ctrl-C
+    environment.py   the environment variables read, checked, and named in the help
+    commands.py      orders, cancel, panic, sim: run, show, write the report, Ctrl-C
+    connect.py       the engine, from the exchange options
+    listing.py       what is open: summary, tables, JSON, CSV that cancel --file reads
     demo.py          the in-process demo on the simulator
+    sim_orders.py    orders placed on the simulator (sim, demo)
     targets_file.py  CSV / JSON / JSON-lines targets, read in one linear pass
     symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
     dry_run.py       cancel --dry-run: the plan, per symbol
@@ -20,12 +24,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from bitget_cancel import InvalidArgument
 
 from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from .options import ExchangeOptions
 from .parser import build_parser
 
 if TYPE_CHECKING:
@@ -46,8 +52,52 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
         latency_ms=args.latency_ms,
         faults=args.faults,
         seed=args.seed,
+        account=args.account,
+        tpsl=args.tpsl,
+        plan=args.plan,
+        order_cap=args.order_cap,
     )
     return asyncio.run(run_demo(settings, out, err))
+
+
+def _exchange(args: argparse.Namespace) -> ExchangeOptions:
+    """The exchange options: the command line's, else the environment's."""
+    from .environment import ENV_ACCOUNT_ID, account, demo_trading
+
+    return ExchangeOptions(
+        base_url=args.base_url,
+        account=args.account or account(),
+        budget_url=args.budget_url,
+        account_id=args.account_id or os.environ.get(ENV_ACCOUNT_ID) or None,
+        demo_trading=demo_trading() if args.demo_trading is None else args.demo_trading,
+        proxy=args.proxy,
+        trust_env=args.trust_env,
+    )
+
+
+def _symbols(args: argparse.Namespace) -> tuple[str, ...] | None:
+    return tuple(dict.fromkeys(args.symbols)) if args.symbols else None
+
+
+def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import credentials, run_orders
+    from .options import OrdersOptions
+
+    options = OrdersOptions(
+        exchange=_exchange(args),
+        symbols=_symbols(args),
+        kinds=args.kinds,
+        deadline=args.deadline,
+        output=args.output,
+    )
+    keys = credentials()
+    try:
+        return asyncio.run(run_orders(keys, options, out, err))
+    except KeyboardInterrupt:
+        err.print("\ninterrupted: nothing was cancelled")
+        return EXIT_INTERRUPTED
 
 
 def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -60,7 +110,7 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     from .report import check_report_path
 
     options = CancelOptions(
-        base_url=args.base_url,
+        exchange=_exchange(args),
         mode=args.mode,
         deadline=args.deadline,
         as_json=args.as_json,
@@ -86,13 +136,14 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from .commands import confirm_panic, credentials, run_panic
+    from .commands import PanicPhase, credentials, needs_terminal, run_panic
     from .options import PanicOptions
     from .report import check_report_path
 
     options = PanicOptions(
-        base_url=args.base_url,
-        symbols=tuple(dict.fromkeys(args.symbols)) if args.symbols else None,
+        exchange=_exchange(args),
+        symbols=_symbols(args),
+        kinds=args.kinds,
         deadline=args.deadline,
         use_symbol_cancel=args.use_symbol_cancel,
         as_json=args.as_json,
@@ -102,10 +153,18 @@ def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
         check_report_path(options.report)
     keys = credentials()
     if not args.yes:
-        refused = confirm_panic(options, err)
+        refused = needs_terminal(options, err)
         if refused is not None:
             return refused
-    return asyncio.run(run_panic(keys, options, out, err))
+    phase = PanicPhase()
+    try:
+        return asyncio.run(run_panic(keys, options, out, err, confirm=not args.yes, phase=phase))
+    except KeyboardInterrupt:
+        if phase.cancelling:
+            raise
+        err.show_cursor(True)
+        err.print("\ninterrupted before the panic began: no cancel was sent")
+        return EXIT_INTERRUPTED
 
 
 def _sim(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -125,12 +184,23 @@ def _sim(args: argparse.Namespace, out: Console, err: Console) -> int:
         latency_ms=args.latency_ms,
         faults=args.faults,
         seed=args.seed,
+        account=args.account,
+        tpsl=args.tpsl,
+        plan=args.plan,
+        order_cap=args.order_cap,
+        demo_trading=args.demo_trading,
     )
     return asyncio.run(run_sim(options, out, err))
 
 
 Command = Callable[[argparse.Namespace, "Console", "Console"], int]
-_COMMANDS: dict[str, Command] = {"demo": _demo, "cancel": _cancel, "panic": _panic, "sim": _sim}
+_COMMANDS: dict[str, Command] = {
+    "demo": _demo,
+    "orders": _orders,
+    "cancel": _cancel,
+    "panic": _panic,
+    "sim": _sim,
+}
 
 
 @contextlib.contextmanager

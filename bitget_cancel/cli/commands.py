@@ -1,4 +1,5 @@
-"""The work behind ``bitget-cancel cancel``, ``panic`` and ``sim``; the parser only parses.
+"""The work behind ``bitget-cancel orders``, ``cancel``, ``panic`` and ``sim``; the parser only
+parses.
 
 The simulator (and with it aiohttp.web) is imported inside ``run_sim`` and ``run_demo`` only, so
 the other commands, ``--help`` and usage errors never load it.
@@ -15,6 +16,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,35 +31,50 @@ from bitget_cancel import (
     CancelTarget,
     Credentials,
     InvalidCredentials,
+    OpenOrders,
     PanicReport,
     Progress,
-    plan_batches,
 )
 
+from .connect import engine_for
 from .display import (
     cost_table,
     expected_total,
+    kinds_table,
     panic_table,
     plan_tables,
     print_report,
     progress_bar,
 )
-from .dry_run import plan_payload
+from .dry_run import make_plan, plan_payload
+from .environment import ENV_BASE_URL, ENV_DEMO_TRADING
 from .exits import (
     EXIT_BAD_INPUT,
+    EXIT_CREDENTIALS_REFUSED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    REFUSED_HINT,
     cancel_exit_code,
+    listing_refused,
+    orders_exit_code,
     panic_exit_code,
 )
-from .options import CancelOptions, DemoSettings, PanicOptions, SimOptions
+from .listing import (
+    csv_text,
+    incomplete_warning,
+    listing_payload,
+    orders_table,
+    sorted_orders,
+    summary,
+    totals_table,
+)
+from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
 from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
 from .targets_file import Format, format_of, parse_targets, read_source
 
 if TYPE_CHECKING:
     from bitget_cancel.sim import SimExchange
 
-ENV_BASE_URL = "BITGET_BASE_URL"
 LOADING_BAR_BYTES = 1 << 20  # files this big show a bar while they load
 
 
@@ -67,6 +84,21 @@ def credentials() -> Credentials:
     except InvalidCredentials as exc:
         names = f"{ENV_API_KEY}, {ENV_SECRET_KEY} and {ENV_PASSPHRASE}"
         raise InvalidCredentials(f"{exc}; set {names} (try `bitget-cancel sim`)") from None
+
+
+@contextlib.contextmanager
+def keyboard_interrupts() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt in here, even inside ``asyncio.run`` (whose own handler
+    only cancels the main task: a blocking ``input()`` would not notice)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: signals are not ours to route
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> list[CancelTarget]:
@@ -163,13 +195,13 @@ def run_dry_run(
     targets: Sequence[CancelTarget], options: CancelOptions, out: Console, err: Console
 ) -> int:
     """Plan as ``cancel`` would, print it, send nothing."""
-    batches = plan_batches(targets, options.mode)
-    payload = plan_payload(batches, len(targets), options.mode)
+    plan = make_plan(list(targets), options.mode, options.exchange.account)
+    payload = plan_payload(plan)
     _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:
-        for table in plan_tables(batches, len(targets), options.mode):
+        for table in plan_tables(plan):
             out.print(table)
     return EXIT_OK
 
@@ -181,6 +213,7 @@ def finish_cancel(
     err: Console,
     *,
     interrupted: bool = False,
+    account: str | None = None,
 ) -> int:
     payload = report_payload(report, interrupted=interrupted)
     _write_report(options, payload, err)
@@ -188,7 +221,7 @@ def finish_cancel(
         emit(payload)
     else:
         print_report(out, report)
-        out.print(cost_table(report))
+        out.print(cost_table(report, account))
     if interrupted:
         never_sent = payload["counts"][NOT_SENT]
         err.print(
@@ -227,7 +260,7 @@ async def run_cancel(
         return update
 
     interrupts = Interrupts(err, on_first, last_words)
-    async with CancelEngine(credentials, base_url=options.base_url) as engine:
+    async with engine_for(credentials, options.exchange) as engine:
         total = expected_total(targets)
         with (
             interrupts.installed(),
@@ -240,48 +273,144 @@ async def run_cancel(
                 progress=counted(progress),
                 stop=stop,
             )
+        account = engine.account_type
     interrupted = stop.is_set()
-    return finish_cancel(report, options, out, err, interrupted=interrupted)
+    return finish_cancel(report, options, out, err, interrupted=interrupted, account=account)
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+
+async def list_open(
+    engine: CancelEngine,
+    symbols: Sequence[str] | None,
+    kinds: Sequence[str],
+    deadline: float,
+    err: Console,
+) -> OpenOrders:
+    """Every open order of ``kinds`` (on ``symbols``, or all), with a spinner on a terminal.
+
+    ``warm_up(1)`` first: the clock measured and, with ``--account auto``, the account's type
+    learnt, so the listing asks the right API (one connection: a listing needs no more).
+    """
+    await engine.warm_up(1)
+    with err.status("listing open orders"):
+        return await engine.open_orders(symbols, kinds=kinds, deadline=deadline)
+
+
+def show_listing(
+    listing: OpenOrders, options: OrdersOptions, account: str | None, out: Console, err: Console
+) -> None:
+    if options.output == "json":
+        emit(listing_payload(listing, options.kinds, options.symbols, account))
+    elif options.output == "csv":
+        sys.stdout.write(csv_text(listing.orders))
+        sys.stdout.flush()
+    else:
+        orders = sorted_orders(listing.orders)
+        if orders:
+            out.print(orders_table(orders, out.width), crop=False)
+            out.print(totals_table(orders, options.kinds))
+        where = "" if options.symbols is None else f" of {', '.join(options.symbols)}"
+        out.print(
+            f"Open{where}: {summary(orders, options.kinds)} ({listing.requests} listing "
+            f"requests{'' if account is None else ', ' + account + ' account'})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not listing.complete:
+        err.print(incomplete_warning(listing.problems), soft_wrap=True)
+    if listing_refused(listing):
+        err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+
+
+async def run_orders(
+    credentials: Credentials, options: OrdersOptions, out: Console, err: Console
+) -> int:
+    async with engine_for(credentials, options.exchange) as engine:
+        listing = await list_open(engine, options.symbols, options.kinds, options.deadline, err)
+        account = engine.account_type
+    show_listing(listing, options, account, out, err)
+    return orders_exit_code(listing)
 
 
 # -- panic -------------------------------------------------------------------------------------
 
 
-def confirm_panic(
-    options: PanicOptions, err: Console, ask: Callable[[str], str] | None = None
-) -> int | None:
-    """Ask on the terminal (the prompt on stderr, so stdout stays clean for --json); never
-    proceed on a non-interactive stdin. None to go on, else the exit code."""
-    scope = "ALL open spot orders" if options.symbols is None else (
-        "every open spot order of " + ", ".join(options.symbols)
-    )  # fmt: skip
-    if not sys.stdin.isatty():
-        err.print(
-            f"refusing to cancel {scope} without confirmation: stdin is not a terminal; "
-            "pass --yes to confirm",
-            markup=False,
-            soft_wrap=True,
-        )
-        return EXIT_BAD_INPUT
-    err.print(
-        f"This cancels {scope} at {options.base_url}", markup=False, highlight=False, soft_wrap=True
+@dataclass
+class PanicPhase:
+    """How far a panic command got: Ctrl-C before any cancel was sent says so."""
+
+    cancelling: bool = False
+
+
+def needs_terminal(options: PanicOptions, err: Console) -> int | None:
+    """Before anything is sent: a panic without --yes needs a terminal to ask on."""
+    if sys.stdin.isatty():
+        return None
+    scope = "every open spot order" + (
+        "" if options.symbols is None else " of " + ", ".join(options.symbols)
     )
+    err.print(
+        f"refusing to cancel {scope} without confirmation: stdin is not a terminal; "
+        "pass --yes to confirm",
+        markup=False,
+        soft_wrap=True,
+    )
+    return EXIT_BAD_INPUT
+
+
+async def confirm_panic(
+    engine: CancelEngine,
+    options: PanicOptions,
+    err: Console,
+    ask: Callable[[str], str] | None = None,
+) -> int | None:
+    """List what is open, say it, and ask (on stderr, so stdout stays clean for --json).
+    None to go on, else the exit code. The listing reads; nothing is cancelled before "yes"."""
+    listing = await list_open(engine, options.symbols, options.kinds, options.deadline, err)
+    if listing_refused(listing):
+        err.print(incomplete_warning(listing.problems), soft_wrap=True)
+        err.print(f"{REFUSED_HINT}; no cancel was sent", markup=False, highlight=False,
+                  soft_wrap=True)  # fmt: skip
+        return EXIT_CREDENTIALS_REFUSED
+    where = options.exchange.base_url + (
+        "" if options.symbols is None else f", only {', '.join(options.symbols)}"
+    )
+    if listing.orders:
+        what = f"This cancels {summary(listing.orders, options.kinds)}"
+    else:
+        what = f"Nothing is open ({', '.join(options.kinds)}); the panic still lists again and "
+        what += "cancels whatever it finds"
+    err.print(f"{what} (listed just now at {where}).", markup=False, highlight=False,
+              soft_wrap=True)  # fmt: skip
+    if not listing.complete:
+        err.print(incomplete_warning(listing.problems), soft_wrap=True)
+        err.print("The panic lists again and cancels whatever it finds.", soft_wrap=True)
     try:
         prompt = "Type 'yes' to go on: "
-        answer = ask(prompt) if ask is not None else err.input(prompt, markup=False)
+        with keyboard_interrupts():
+            answer = ask(prompt) if ask is not None else err.input(prompt, markup=False)
     except EOFError:
         answer = ""
     except KeyboardInterrupt:
-        err.print("\ninterrupted at the prompt: nothing was sent")
+        err.print("\ninterrupted at the prompt: no cancel was sent")
         return EXIT_INTERRUPTED
     if answer.strip().lower() not in ("y", "yes"):
-        err.print("not confirmed; nothing was sent")
+        err.print("not confirmed; no cancel was sent")
         return EXIT_BAD_INPUT
     return None
 
 
 async def run_panic(
-    credentials: Credentials, options: PanicOptions, out: Console, err: Console
+    credentials: Credentials,
+    options: PanicOptions,
+    out: Console,
+    err: Console,
+    *,
+    confirm: bool,
+    phase: PanicPhase | None = None,
 ) -> int:
     def on_first(signum: signal.Signals) -> None:
         err.print(
@@ -294,7 +423,13 @@ async def run_panic(
         _write_report(options, abandoned_payload((), 0), err)
 
     interrupts = Interrupts(err, on_first, last_words)
-    async with CancelEngine(credentials, base_url=options.base_url) as engine:
+    async with engine_for(credentials, options.exchange) as engine:
+        if confirm:
+            refused = await confirm_panic(engine, options, err)
+            if refused is not None:
+                return refused
+        if phase is not None:
+            phase.cancelling = True
         with (
             interrupts.installed(),
             _maybe_progress(err, not options.as_json, "closing") as progress,
@@ -303,19 +438,33 @@ async def run_panic(
                 options.symbols,
                 deadline=options.deadline,
                 use_symbol_cancel=options.use_symbol_cancel,
+                kinds=options.kinds,
                 progress=progress,
             )
-    return finish_panic(report, options, out, err)
+            if progress is not None and report.outcomes:
+                # The last word: orders closed by cancel-symbol-order and confirmed by a later
+                # listing are not counted by the run's progress.
+                closed = len(report.cancelled) + len(report.not_open)
+                progress(closed, len(report.outcomes))
+        account = engine.account_type
+    return finish_panic(report, options, out, err, account)
 
 
-def finish_panic(report: PanicReport, options: PanicOptions, out: Console, err: Console) -> int:
+def finish_panic(
+    report: PanicReport,
+    options: PanicOptions,
+    out: Console,
+    err: Console,
+    account: str | None = None,
+) -> int:
     payload = report.to_dict()
     _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:
         print_report(out, report)
-        out.print(panic_table(report))
+        out.print(kinds_table(report))
+        out.print(panic_table(report, account))
     return panic_exit_code(report)
 
 
@@ -330,12 +479,14 @@ async def run_demo(settings: DemoSettings, out: Console, err: Console) -> int:
 
 def sim_exports(sim: SimExchange) -> list[str]:
     """Shell lines pointing ``bitget-cancel`` at the simulator (its own made-up credentials)."""
-    pairs = (
+    pairs: tuple[tuple[str, str], ...] = (
         (ENV_BASE_URL, sim.base_url),
         (ENV_API_KEY, sim.api_key),
         (ENV_SECRET_KEY, sim.secret_key),
         (ENV_PASSPHRASE, sim.passphrase),
     )
+    if sim.demo_trading:
+        pairs += ((ENV_DEMO_TRADING, "1"),)
     return [f"export {name}={shlex.quote(value)}" for name, value in pairs]
 
 
@@ -356,7 +507,7 @@ def bind_error(host: str, port: int, exc: OSError) -> str:
 async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
     from bitget_cancel.sim import Faults, SimExchange  # aiohttp.web: only now
 
-    from .names import symbol_names
+    from .sim_orders import order_cap, place
 
     faults = Faults.parse(options.faults) if options.faults else Faults()
     sim = SimExchange(
@@ -368,15 +519,17 @@ async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
         seed=options.seed,
         host=options.host,
         port=options.port,
+        account=options.account,
+        uta_order_cap=order_cap(options.order_cap),
+        demo_trading=True if options.demo_trading else None,
     )
+    # Before serving: a count the account cannot hold is bad input, nothing served.
+    placed = place(sim, "sim", options.orders, options.tpsl, options.plan, options.symbols)
     try:
         await sim.start()
     except OSError as exc:
         err.print(bind_error(options.host, options.port, exc), markup=False, soft_wrap=True)
         return EXIT_BAD_INPUT
-    symbols = symbol_names(options.symbols)
-    for index in range(options.orders):
-        sim.place_order(symbols[index % len(symbols)], f"sim-{index}")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed = []
@@ -387,7 +540,13 @@ async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # no loop signal handlers here: Ctrl-C ends it as KeyboardInterrupt instead
     try:
-        where = f"{options.orders} open orders on {len(symbols)} symbols"
+        symbols = len({order.symbol for order in placed})
+        where = f"{options.orders} open orders"
+        if options.tpsl or options.plan:
+            where += f", {options.tpsl} TP/SL and {options.plan} plan orders"
+        where += f" on {symbols} symbols, a {options.account} account"
+        if options.demo_trading:
+            where += ", demo trading"
         print(f"Simulated Bitget exchange at {sim.base_url} ({where})", flush=True)
         print("Point bitget-cancel at it with:", flush=True)
         for line in sim_exports(sim):

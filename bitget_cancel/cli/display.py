@@ -19,10 +19,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bitget_cancel import Batch, CancelReport, CancelStatus, CancelTarget, PanicReport
+from bitget_cancel import CancelReport, CancelStatus, CancelTarget, PanicReport
 from bitget_cancel import Progress as ProgressCallback
 
-from .dry_run import plan_by_symbol
+from .dry_run import DryPlan, plan_by_symbol
 from .exits import problems as panic_problems
 
 _STATUS_STYLE = {
@@ -105,6 +105,7 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
     title = "Not closed" + (f" (first {limit} of {len(problems)})" if len(problems) > limit else "")
     whole = {
         "symbol": [o.target.symbol for o in shown],
+        "kind": [o.target.kind.value for o in shown],
         "orderId": [o.target.order_id or "" for o in shown],
         "clientOid": [o.target.client_oid or "" for o in shown],
         "status": [o.status.value for o in shown],
@@ -115,7 +116,7 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
     columns = len(widths) + 1  # and the message
     needed = sum(widths.values()) + MESSAGE_MIN_WIDTH + 3 * columns + 1  # padding and rules
     table = Table(title=title, title_justify="left", width=needed if needed > width else None)
-    for name in ("symbol", "orderId", "clientOid", "status", "code"):
+    for name in ("symbol", "kind", "orderId", "clientOid", "status", "code"):
         table.add_column(name, no_wrap=True, overflow="ignore", min_width=widths[name])
     table.add_column("message", overflow="fold", ratio=1, min_width=MESSAGE_MIN_WIDTH)
     table.add_column("attempts", justify="right", no_wrap=True, min_width=widths["attempts"])
@@ -124,6 +125,7 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
         # Text, not markup: ids and messages come from files and the exchange.
         table.add_row(
             Text(target.symbol),
+            Text(target.kind.value),
             Text(target.order_id or ""),
             Text(target.client_oid or ""),
             Text(outcome.status.value, style=_STATUS_STYLE[outcome.status]),
@@ -151,35 +153,82 @@ def _facts(title: str, rows: list[tuple[str, str | Text]]) -> Table:
     return table
 
 
-def cost_table(report: CancelReport) -> Table:
+def _problem_rows(report: CancelReport) -> list[tuple[str, str | Text]]:
+    # The engine's (and the exchange's) words: Text keeps their brackets from reading as markup.
+    return [("[red]problem[/]", Text(p)) for p in panic_problems(report)]
+
+
+def _account_rows(account: str | None) -> list[tuple[str, str | Text]]:
+    if account is None:
+        return []
+    return [("account", {"classic": "classic (v2 API)", "uta": "unified (v3 API)"}.get(
+        account, account))]  # fmt: skip
+
+
+def _fallback_rows(report: CancelReport) -> list[tuple[str, str | Text]]:
+    if not report.budget_fallbacks:
+        return []
+    what = f"{report.budget_fallbacks} (a local share of the rate stood in)"
+    return [("[yellow]shared budget unreachable[/]", what)]
+
+
+def cost_table(report: CancelReport, account: str | None = None) -> Table:
+    """What the cancel cost, and whatever kept it from an all-clear besides the outcomes
+    (refused credentials, with what to change)."""
     return _facts(
         "Cost",
         [
+            *_problem_rows(report),
+            *_account_rows(account),
             ("requests", str(report.requests)),
             ("elapsed", f"{report.elapsed:.3f} s"),
             ("HTTP 429 answers", str(report.throttled)),
+            *_fallback_rows(report),
         ],
     )
 
 
-def panic_table(report: PanicReport) -> Table:
+def panic_table(report: PanicReport, account: str | None = None) -> Table:
     empty = "[green]yes[/]" if report.account_empty else "[yellow]no[/]"
-    # Problems come from the exchange's words: Text keeps their brackets from reading as markup.
-    problems = [("[red]problem[/]", Text(p)) for p in panic_problems(report)]
     return _facts(
         "Panic",
         [
-            *problems,
+            *_problem_rows(report),
             ("nothing left open in scope", empty),
+            *_account_rows(account),
             ("passes (list, cancel, list again)", str(report.passes)),
-            ("batch-cancel requests", str(report.cancel_requests)),
+            ("cancel requests", str(report.cancel_requests)),
             ("cancel-symbol-order requests", str(report.symbol_cancels)),
-            ("unfilled-orders requests", str(report.list_requests)),
+            ("listing requests", str(report.list_requests)),
             ("requests in all", str(report.requests)),
             ("HTTP 429 answers", str(report.throttled)),
+            *_fallback_rows(report),
             ("elapsed", f"{report.elapsed:.3f} s"),
         ],
     )
+
+
+def kinds_table(report: PanicReport) -> Table:
+    """One row per kind of order the panic worked on: what it saw and did, and whether a
+    complete listing confirmed none left (why not: the problems of the panic table)."""
+    table = Table(title="Per kind (confirmed: a complete listing showed none left)",
+                  title_justify="left")  # fmt: skip
+    table.add_column("kind", no_wrap=True)
+    for name in ("listed", "cancelled", "not_open", "failed", "unresolved"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("confirmed", no_wrap=True)
+    for kind, summary in report.by_kind.items():
+        confirmed = "[green]yes[/]" if summary.confirmed_empty else "[yellow]no[/]"
+        table.add_row(
+            Text(kind),
+            str(summary.listed),
+            str(summary.cancelled),
+            str(summary.not_open),
+            Text(str(summary.failed), style="red" if summary.failed else ""),
+            Text(str(summary.unresolved), style="yellow" if summary.unresolved else ""),
+            confirmed,
+        )
+    return table
 
 
 def fewest_requests(by_order_id: int, by_client_oid: int, batch: int = 50) -> int:
@@ -203,11 +252,24 @@ def rate_limit_bound(
 
 
 @dataclass(frozen=True, slots=True)
+class Lane:
+    """One cancel endpoint: its own budget, so the endpoints go concurrently."""
+
+    endpoint: str
+    rate: int  # requests per sliding second
+    requests: int  # requests it received
+    fewest: int  # the fewest that could have cancelled its orders
+
+    def bound(self, round_trip: float) -> float:
+        return rate_limit_bound(self.requests, round_trip, self.rate)
+
+
+@dataclass(frozen=True, slots=True)
 class DemoFacts:
     """What the demo measured besides the report itself."""
 
     given: int  # targets handed to cancel(), duplicates included
-    fewest: int  # fewest possible requests for the distinct targets
+    lanes: tuple[Lane, ...]  # the cancel endpoints that carried requests
     round_trip: float  # mean configured latency, seconds
     pacing_429: int  # 429s the simulator sent because the client went too fast
     injected_429: int  # 429s the simulator made up (fault injection)
@@ -215,74 +277,104 @@ class DemoFacts:
     faults_injected: int  # every fault the simulator injected
     left_open: int  # orders still open on the simulator afterwards
 
+    @property
+    def fewest(self) -> int:
+        return sum(lane.fewest for lane in self.lanes)
+
+    def slowest(self) -> Lane | None:
+        busy = [lane for lane in self.lanes if lane.requests]
+        return max(busy, key=lambda lane: lane.bound(self.round_trip), default=None)
+
 
 def demo_table(report: CancelReport, facts: DemoFacts) -> Table:
-    bound = rate_limit_bound(report.requests, facts.round_trip)
+    slowest = facts.slowest()
+    bound = 0.0 if slowest is None else slowest.bound(facts.round_trip)
     ratio = f" ({report.elapsed / bound:.2f}× the bound)" if bound > 0 else ""
     left = facts.left_open
-    return _facts(
-        "Demo",
-        [
-            ("targets given", f"{facts.given} ({facts.given - len(report.outcomes)} duplicates)"),
-            ("requests", f"{report.requests} (fewest possible: {facts.fewest})"),
-            ("elapsed", f"{report.elapsed:.3f} s{ratio}"),
-            (
-                "rate-limit bound",
-                f"{bound:.3f} s = floor(({report.requests} - 1) / 10) s "
-                f"+ one round trip ({facts.round_trip * 1000:.0f} ms); 10 requests per second",
-            ),
-            (
-                "HTTP 429s",
-                f"engine saw {report.throttled}; from its own pacing {facts.pacing_429}; "
-                f"injected by the sim {facts.injected_429}",
-            ),
-            ("faults injected", str(facts.faults_injected)),
-            ("rule violations seen by the sim", str(facts.violations)),
-            ("orders left open", f"[{'green' if not left else 'red'}]{left}[/]"),
-        ],
-    )
+    rows: list[tuple[str, str | Text]] = [
+        ("targets given", f"{facts.given} ({facts.given - len(report.outcomes)} duplicates)"),
+        ("requests", f"{report.requests} (fewest possible: {facts.fewest})"),
+    ]
+    if len(facts.lanes) > 1:
+        per_lane = ", ".join(f"{lane.endpoint} {lane.requests} ({lane.rate}/s)"
+                             for lane in facts.lanes)  # fmt: skip
+        rows.append(("by endpoint (concurrently)", per_lane))
+    rows.append(("elapsed", f"{report.elapsed:.3f} s{ratio}"))
+    if slowest is not None:
+        rows.append((
+            "rate-limit bound",
+            f"{bound:.3f} s = floor(({slowest.requests} - 1) / {slowest.rate}) s "
+            f"+ one round trip ({facts.round_trip * 1000:.0f} ms); {slowest.endpoint}: "
+            f"{slowest.rate} requests per second",
+        ))  # fmt: skip
+    rows += [
+        (
+            "HTTP 429s",
+            f"engine saw {report.throttled}; from its own pacing {facts.pacing_429}; "
+            f"injected by the sim {facts.injected_429}",
+        ),
+        ("faults injected", str(facts.faults_injected)),
+        ("rule violations seen by the sim", str(facts.violations)),
+        ("orders left open", f"[{'green' if not left else 'red'}]{left}[/]"),
+    ]
+    return _facts("Demo", rows)
 
 
 # -- dry run -----------------------------------------------------------------------------------
 
 
-def plan_tables(
-    batches: list[Batch[CancelTarget]], given: int, mode: str, limit: int = 30
-) -> list[Table]:
-    """The requests a cancel would send: totals, then per symbol (the biggest ``limit``)."""
-    orders = sum(len(batch) for batch in batches)
+def _count(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def plan_tables(plan: DryPlan, limit: int = 30) -> list[Table]:
+    """The requests a cancel would send: totals, per kind, then per symbol (the biggest
+    ``limit``)."""
+    batches = plan.batches
+    normal = sum(len(batch) for batch in batches)
     by_order_id = sum(len(batch) for batch in batches if batch.by_order_id)
     single = sum(1 for batch in batches if batch.batch_mode == "single")
-    by_client, multi = orders - by_order_id, len(batches) - single
-    bound = rate_limit_bound(len(batches), 0.0)
-    totals = _facts(
-        "Dry run: nothing was sent",
-        [
-            ("targets given", f"{given} ({given - orders} duplicates)"),
-            ("distinct orders", f"{orders} ({by_order_id} by orderId, {by_client} by clientOid)"),
-            ("requests", f"{len(batches)} (mode {mode}: {single} single-symbol, {multi} multi)"),
-            ("least time", f"{bound:g} s plus the round trips, at 10 requests per second"),
-        ],
+    by_client, multi = normal - by_order_id, len(batches) - single
+    lanes = plan.lanes()
+    bound = max((rate_limit_bound(n, 0.0, rate) for n, rate in lanes.values()), default=0.0)
+    pace = ", ".join(f"{name} {rate}/s" for name, (_, rate) in lanes.items())
+    reckoned = (
+        " (reckoned as classic; --account uta for a unified one)" if plan.account == "auto" else ""
     )
-    plans = plan_by_symbol(batches)
+    rows: list[tuple[str, str | Text]] = [
+        ("targets given", f"{plan.given} ({plan.given - plan.orders} duplicates)"),
+        ("distinct orders", str(plan.orders)),
+        ("requests", f"{plan.requests} in all"),
+    ]
+    if batches:
+        rows.append((
+            "normal orders",
+            f"{normal} ({by_order_id} by orderId, {by_client} by clientOid): "
+            f"{_count(len(batches), 'request')}, mode {plan.mode} ({single} single-symbol, "
+            f"{multi} multi)",
+        ))  # fmt: skip
+    for kind, (orders, requests, endpoint) in plan.by_kind().items():
+        if kind != "normal":
+            each = f"{_count(requests, 'request')}, one each, {endpoint.name}"
+            rows.append((f"{kind} orders", f"{orders}: {each}"))
+    rows += [
+        ("account", f"{plan.account}{reckoned}"),
+        ("least time", f"{bound:g} s plus the round trips ({pace or 'nothing to send'})"),
+    ]
+    totals = _facts("Dry run: nothing was sent", rows)
+    plans = plan_by_symbol(plan)
     title = "Per symbol" + (f" (first {limit} of {len(plans)})" if len(plans) > limit else "")
     table = Table(title=title, title_justify="left")
     table.add_column("symbol", no_wrap=True)
     table.add_column("orders", justify="right")
     table.add_column("requests", justify="right")
-    for plan in plans[:limit]:
-        table.add_row(Text(plan.symbol), str(plan.orders), str(plan.requests))
+    for symbol_plan in plans[:limit]:
+        table.add_row(Text(symbol_plan.symbol), str(symbol_plan.orders),
+                      str(symbol_plan.requests))  # fmt: skip
     return [totals, table]
 
 
 def expected_total(targets: Sequence[CancelTarget]) -> int:
     """The orders a cancel of ``targets`` works on, for the bar's total before any answer:
     targets naming one order (by orderId if given, else by clientOid) count once."""
-    return len(
-        {
-            (t.symbol, True, t.order_id)
-            if t.order_id is not None
-            else (t.symbol, False, t.client_oid)
-            for t in targets
-        }
-    )
+    return len({(t.kind, t.symbol, t.by_order_id, t.wire_id) for t in targets})

@@ -1,11 +1,17 @@
-"""``cancel --dry-run``: what the planner would send, summed up per symbol; nothing is sent."""
+"""``cancel --dry-run``: what the planner would send, summed up per symbol; nothing is sent.
+
+Normal orders go in batches (``plan_batches``, as ``cancel()`` plans them); TP/SL and plan
+orders one a request, each kind on its own endpoint and budget, concurrently.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from bitget_cancel import Batch, CancelTarget
+from bitget_cancel import Batch, CancelTarget, Mode, plan_batches
+
+from .endpoints import CancelEndpoint, endpoints_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,33 +21,100 @@ class SymbolPlan:
     requests: int  # requests that carry at least one of its orders
 
 
-def plan_by_symbol(batches: list[Batch[CancelTarget]]) -> list[SymbolPlan]:
+@dataclass(frozen=True, slots=True)
+class DryPlan:
+    """What a cancel of the targets would send."""
+
+    given: int  # targets, duplicates included
+    mode: str
+    account: str  # "classic", "uta", or "auto" (reckoned as classic)
+    batches: list[Batch[CancelTarget]]  # the normal orders' requests
+    singles: dict[str, list[CancelTarget]]  # TP/SL and plan orders: one request each
+
+    @property
+    def orders(self) -> int:
+        return sum(len(b) for b in self.batches) + sum(map(len, self.singles.values()))
+
+    @property
+    def requests(self) -> int:
+        return len(self.batches) + sum(map(len, self.singles.values()))
+
+    def by_kind(self) -> dict[str, tuple[int, int, CancelEndpoint]]:
+        """kind -> (orders, requests, endpoint), for the kinds with orders."""
+        endpoints = endpoints_of(self.account)
+        kinds: dict[str, tuple[int, int, CancelEndpoint]] = {}
+        if self.batches:
+            orders = sum(len(batch) for batch in self.batches)
+            kinds["normal"] = (orders, len(self.batches), endpoints["normal"])
+        for kind, targets in self.singles.items():
+            kinds[kind] = (len(targets), len(targets), endpoints[kind])
+        return kinds
+
+    def lanes(self) -> dict[str, tuple[int, int]]:
+        """endpoint -> (requests, rate): each endpoint has its own budget."""
+        lanes: dict[str, tuple[int, int]] = {}
+        for _, requests, endpoint in self.by_kind().values():
+            before = lanes.get(endpoint.name, (0, endpoint.rate))[0]
+            lanes[endpoint.name] = (before + requests, endpoint.rate)
+        return lanes
+
+
+def make_plan(targets: list[CancelTarget], mode: Mode, account: str) -> DryPlan:
+    normal = [t for t in targets if t.kind.value == "normal"]
+    singles: dict[str, list[CancelTarget]] = {}
+    seen: set[tuple[str, str, bool, str]] = set()
+    for target in targets:
+        kind = target.kind.value
+        key = (kind, target.symbol, target.by_order_id, target.wire_id)
+        if kind != "normal" and key not in seen:
+            seen.add(key)
+            singles.setdefault(kind, []).append(target)
+    size = endpoints_of(account)["normal"].per_request
+    return DryPlan(len(targets), mode, account, plan_batches(normal, mode, size), singles)
+
+
+def plan_by_symbol(plan: DryPlan) -> list[SymbolPlan]:
     """Orders and requests per symbol, most orders first."""
     orders: dict[str, int] = {}
     requests: dict[str, int] = {}
-    for batch in batches:
+    for batch in plan.batches:
         in_batch: dict[str, int] = {}
         for target in batch.targets:
             in_batch[target.symbol] = in_batch.get(target.symbol, 0) + 1
         for symbol, count in in_batch.items():
             orders[symbol] = orders.get(symbol, 0) + count
             requests[symbol] = requests.get(symbol, 0) + 1
+    for targets in plan.singles.values():
+        for target in targets:
+            orders[target.symbol] = orders.get(target.symbol, 0) + 1
+            requests[target.symbol] = requests.get(target.symbol, 0) + 1
     plans = [SymbolPlan(symbol, count, requests[symbol]) for symbol, count in orders.items()]
-    plans.sort(key=lambda plan: (-plan.orders, plan.symbol))
+    plans.sort(key=lambda p: (-p.orders, p.symbol))
     return plans
 
 
-def plan_payload(batches: list[Batch[CancelTarget]], given: int, mode: str) -> dict[str, Any]:
-    """The plan as JSON: totals, per symbol, and each request (mode, id kind, orders)."""
+def plan_payload(plan: DryPlan) -> dict[str, Any]:
+    """The plan as JSON: totals, per kind, per symbol, and each request (mode, id kind,
+    orders); TP/SL and plan orders are one request each, so they are counted, not listed."""
     return {
         "dryRun": True,
-        "mode": mode,
-        "targets": given,
-        "orders": sum(len(batch) for batch in batches),
-        "requests": len(batches),
+        "mode": plan.mode,
+        "account": plan.account,
+        "targets": plan.given,
+        "orders": plan.orders,
+        "requests": plan.requests,
+        "byKind": {
+            kind: {
+                "orders": orders,
+                "requests": requests,
+                "endpoint": endpoint.name,
+                "ratePerSecond": endpoint.rate,
+            }
+            for kind, (orders, requests, endpoint) in plan.by_kind().items()
+        },
         "symbols": [
             {"symbol": p.symbol, "orders": p.orders, "requests": p.requests}
-            for p in plan_by_symbol(batches)
+            for p in plan_by_symbol(plan)
         ],
         "batches": [
             {
@@ -50,6 +123,6 @@ def plan_payload(batches: list[Batch[CancelTarget]], given: int, mode: str) -> d
                 "byOrderId": batch.by_order_id,
                 "orders": len(batch),
             }
-            for batch in batches
+            for batch in plan.batches
         ],
     }

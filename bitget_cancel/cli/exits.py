@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bitget_cancel import CancelReport, PanicReport
+from bitget_cancel import CancelReport, OpenOrders, PanicReport
 
 EXIT_OK = 0  # every target closed (cancelled, or was not open)
 EXIT_NOT_CLOSED = 1  # some target failed or is unresolved
 EXIT_BAD_INPUT = 2  # bad arguments, a malformed file, missing credentials, no confirmation
 EXIT_CREDENTIALS_REFUSED = 3  # the exchange refused the API key, signature or passphrase
-EXIT_COULD_NOT_LIST = 4  # panic: no listing of the open orders succeeded
+EXIT_COULD_NOT_LIST = 4  # panic: no listing succeeded; orders: the listing is incomplete
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
@@ -23,14 +23,37 @@ exit codes{which}:
   0    {ok}
   1    {not_closed}
   2    bad input: arguments, a malformed file, missing credentials{confirm}
-  3    the exchange refused the credentials (key, signature, passphrase, IP or rights)
+  3    the exchange refused the credentials (key, signature, passphrase, IP or rights), or
+       the environment: a demo-trading key without --demo-trading, a live key with it (40099)
 {extra}  130  interrupted (Ctrl-C); with --report the report says what was never sent
 """
-_COULD_NOT_LIST = "the open orders could not be listed at all (nothing was touched)"
+_COULD_NOT_LIST = (
+    "no listing of the open orders could be read to its end: the account was never seen whole"
+)
 
 
-def exit_help(command: Literal["cancel", "panic", "all"]) -> str:
+_ORDERS_HELP = """\
+exit codes:
+  0    the listing is complete: this is everything open (of the kinds and symbols asked)
+  2    bad input: arguments, missing credentials
+  3    the exchange refused the credentials (key, signature, passphrase, IP, rights, or a
+       demo-trading key without --demo-trading / a live key with it)
+  4    the listing is incomplete (a kind or symbol could not be listed to its end): what is
+       shown is open, but more may be
+  130  interrupted (Ctrl-C)
+"""
+# What to check when the exchange refused the credentials while listing.
+REFUSED_HINT = (
+    "the exchange refused the credentials: check the API key, secret and passphrase, the key's "
+    "IP whitelist and rights; a demo-trading key needs --demo-trading (BITGET_DEMO_TRADING=1), "
+    "a live key must not have it"
+)
+
+
+def exit_help(command: Literal["cancel", "panic", "orders", "all"]) -> str:
     """The exit-code table of ``--help`` for one command, or for both (the top level)."""
+    if command == "orders":
+        return _ORDERS_HELP
     if command == "panic":
         return EXIT_HELP.format(
             which="",
@@ -61,8 +84,8 @@ def credentials_refused(report: CancelReport) -> bool:
     return report.refused_code is not None
 
 
-def problems(report: PanicReport) -> list[str]:
-    """Why a panic report is not an all-clear, as the engine words it (empty if it is)."""
+def problems(report: CancelReport) -> list[str]:
+    """Why a report is not an all-clear besides its outcomes, as the engine words it."""
     return list(report.problems)
 
 
@@ -70,6 +93,17 @@ def cancel_exit_code(report: CancelReport) -> int:
     if report.all_closed:
         return EXIT_OK
     return EXIT_CREDENTIALS_REFUSED if credentials_refused(report) else EXIT_NOT_CLOSED
+
+
+def listing_refused(listing: OpenOrders) -> bool:
+    """The exchange refused the credentials while listing."""
+    return listing.refused_code is not None
+
+
+def orders_exit_code(listing: OpenOrders) -> int:
+    if listing.complete:
+        return EXIT_OK
+    return EXIT_CREDENTIALS_REFUSED if listing_refused(listing) else EXIT_COULD_NOT_LIST
 
 
 def panic_exit_code(report: PanicReport) -> int:

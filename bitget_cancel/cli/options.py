@@ -6,10 +6,31 @@ through them the simulator).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from bitget_cancel import Mode
+from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, Mode
+
+from .environment import Account
+
+ORDER_KIND_NAMES = ("normal", "tpsl", "plan")  # OrderKind's values, in the order shown
+ORDERS_DEADLINE = 30.0  # listing open orders: engine.open_orders()'s default
+SimAccount = Literal["classic", "uta"]
+OrdersOutput = Literal["table", "json", "csv"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOptions:
+    """Where the requests go and as which account: the engine's settings."""
+
+    base_url: str = DEFAULT_BASE_URL
+    account: Account = "auto"
+    budget_url: str | None = None  # None: the engine reads BITGET_BUDGET_URL
+    account_id: str | None = None  # whose budget: None = derived from the api key
+    demo_trading: bool = False
+    proxy: str | None = None
+    trust_env: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +40,10 @@ class DemoSettings:
     latency_ms: tuple[float, float] = (2.0, 30.0)
     faults: float = 0.0
     seed: int = 1
+    account: SimAccount = "classic"
+    tpsl: int = 0  # TP/SL orders to place beside the normal ones
+    plan: int = 0  # trigger (plan) orders
+    order_cap: bool = True  # a unified account's cap of open orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +58,16 @@ class SimOptions:
     latency_ms: tuple[float, float] = (0.0, 0.0)
     faults: float = 0.0
     seed: int = 0
+    account: SimAccount = "classic"
+    tpsl: int = 0
+    plan: int = 0
+    order_cap: bool = True
+    demo_trading: bool = False  # require the paptrading header (else 40099)
 
 
 @dataclass(frozen=True, slots=True)
 class CancelOptions:
-    base_url: str
+    exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
     mode: Mode = "auto"
     deadline: float | None = None
     as_json: bool = False
@@ -47,9 +77,19 @@ class CancelOptions:
 
 @dataclass(frozen=True, slots=True)
 class PanicOptions:
-    base_url: str
+    exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
     symbols: tuple[str, ...] | None = None  # None: the whole account
-    deadline: float | None = None
+    kinds: tuple[str, ...] = ORDER_KIND_NAMES
+    deadline: float = DEFAULT_PANIC_DEADLINE
     use_symbol_cancel: bool = True
     as_json: bool = False
     report: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersOptions:
+    exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
+    symbols: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] = ORDER_KIND_NAMES
+    deadline: float = ORDERS_DEADLINE
+    output: OrdersOutput = "table"

@@ -16,31 +16,35 @@ from pathlib import Path
 from typing import TypeAlias
 
 import bitget_cancel
-from bitget_cancel import DEFAULT_BASE_URL, ENV_API_KEY, ENV_PASSPHRASE, ENV_SECRET_KEY, MODES
+from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, MODES
 
+from .environment import (
+    ACCOUNTS,
+    ENV_ACCOUNT,
+    ENV_ACCOUNT_ID,
+    ENV_BASE_URL,
+    ENV_BUDGET_URL,
+    ENV_DEMO_TRADING,
+    ENV_HELP,
+)
 from .exits import exit_help
-from .options import DemoSettings, SimOptions
+from .options import ORDER_KIND_NAMES, ORDERS_DEADLINE, DemoSettings, SimOptions
 from .symbols import SymbolError, exchange_symbol
 from .targets_file import FORMATS
 
-ENV_BASE_URL = "BITGET_BASE_URL"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _DEMO = DemoSettings()
 _SIM = SimOptions()
-
-_ENV_HELP = f"""\
-environment:
-  {ENV_API_KEY}, {ENV_SECRET_KEY}, {ENV_PASSPHRASE}
-                        the API credentials (never printed)
-  {ENV_BASE_URL}       the REST base URL (default {DEFAULT_BASE_URL}); --base-url wins
-"""
 _CANCEL_EXAMPLE = """\
 example (orders.csv):
-  symbol,orderId,clientOid
-  BTCUSDT,1234567890123456789,
-  ETH/USDT,,my-client-id-7
+  symbol,orderId,clientOid,kind
+  BTCUSDT,1234567890123456789,,
+  ETH/USDT,,my-client-id-7,
+  BTCUSDT,1234567890123456790,,plan
 then: bitget-cancel cancel --file orders.csv --dry-run   (the requests it would send)
       bitget-cancel cancel --file orders.csv --report done.json
+or, from what is open: bitget-cancel orders --symbol BTCUSDT --csv > open.csv
+                       bitget-cancel cancel --file open.csv
 """
 
 
@@ -114,6 +118,17 @@ def _base_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def _kinds(text: str) -> tuple[str, ...]:
+    """``normal,tpsl,plan`` (any of them, any order; spaces allowed) -> in the usual order."""
+    named = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [name for name in named if name not in ORDER_KIND_NAMES]
+    if unknown or not named:
+        raise argparse.ArgumentTypeError(
+            f"expected kinds among {','.join(ORDER_KIND_NAMES)} separated by commas, got {text!r}"
+        )
+    return tuple(kind for kind in ORDER_KIND_NAMES if kind in named)
+
+
 def _symbol(text: str) -> str:
     try:
         return exchange_symbol(text)
@@ -155,7 +170,21 @@ def _add_simulator_options(
         type=_count(0),
         default=orders,
         metavar="N",
-        help=f"open orders to place (default {orders})",
+        help=f"open (normal) orders to place (default {orders})",
+    )
+    parser.add_argument(
+        "--tpsl",
+        type=_count(0),
+        default=0,
+        metavar="N",
+        help="TP/SL orders to place too (default 0)",
+    )
+    parser.add_argument(
+        "--plan",
+        type=_count(0),
+        default=0,
+        metavar="N",
+        help="trigger (plan) orders to place too (default 0)",
     )
     parser.add_argument(
         "--symbols",
@@ -163,6 +192,19 @@ def _add_simulator_options(
         default=symbols,
         metavar="K",
         help=f"spread the orders over K symbols (default {symbols})",
+    )
+    parser.add_argument(
+        "--account",
+        choices=("classic", "uta"),
+        default="classic",
+        help="the simulated account: classic (the v2 API) or uta, a unified trading account "
+        "(the v3 API, at most 400 open orders) (default classic)",
+    )
+    parser.add_argument(
+        "--no-order-cap",
+        action="store_false",
+        dest="order_cap",
+        help="lift the unified account's cap of 400 open orders (load tests)",
     )
     parser.add_argument(
         "--latency-ms",
@@ -191,7 +233,7 @@ def _add_simulator_options(
 
 
 def _add_exchange_options(parser: argparse.ArgumentParser) -> None:
-    """Where the requests go. (--proxy, --demo-trading, --account join here.)"""
+    """Where the requests go, as which account, through what."""
     parser.add_argument(
         "--base-url",
         type=_base_url,
@@ -199,16 +241,58 @@ def _add_exchange_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
         help=f"REST base URL (default: ${ENV_BASE_URL}, else {DEFAULT_BASE_URL})",
     )
+    parser.add_argument(
+        "--account",
+        choices=ACCOUNTS,
+        help="the account's API: classic (v2), uta (a unified trading account, v3), or auto: "
+        "learnt from the exchange, by a probe or its first answer "
+        f"(default: ${ENV_ACCOUNT}, else auto)",
+    )
+    parser.add_argument(
+        "--demo-trading",
+        action=argparse.BooleanOptionalAction,
+        help="the key is a demo-trading key: send the paptrading header (default: "
+        f"${ENV_DEMO_TRADING}=1, else off); the exchange answers 40099 to a mix-up",
+    )
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="send every request through this HTTP proxy (http://[user:password@]host:port)",
+    )
+    parser.add_argument(
+        "--trust-env",
+        action="store_true",
+        help="use the proxy of HTTPS_PROXY / HTTP_PROXY (and NO_PROXY), as curl does",
+    )
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    """How long a run may take. (--budget-url joins here.)"""
+def _add_budget_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--budget-url",
+        metavar="URL",
+        help="share the account's rate budget with every other process through this Redis "
+        f"(redis://host:port/db; default: ${ENV_BUDGET_URL}, else this process only)",
+    )
+    parser.add_argument(
+        "--account-id",
+        metavar="ID",
+        help="the account whose budget is shared: its UID, or a name every process of it "
+        f"agrees on, so that several API keys of one account share one budget "
+        f"(default: ${ENV_ACCOUNT_ID}, else one budget per API key)",
+    )
+
+
+def _add_run_options(parser: argparse.ArgumentParser, deadline: float | None = None) -> None:
+    """How long a run may take, and whose rate budget it draws on."""
+    default = "" if deadline is None else f" (default {deadline:g})"
     parser.add_argument(
         "--deadline",
         type=_positive_float,
+        default=deadline,
         metavar="S",
-        help="give up after S seconds; what is left is reported unresolved",
+        help=f"give up after S seconds; what is left is reported unresolved{default}",
     )
+    _add_budget_option(parser)
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -239,6 +323,25 @@ def _add_targets_file_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_scope_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--symbol",
+        action="append",
+        type=_symbol,
+        dest="symbols",
+        metavar="S",
+        help="only this symbol (BTCUSDT or BTC/USDT; repeat for more); default: every symbol",
+    )
+    parser.add_argument(
+        "--kinds",
+        type=_kinds,
+        default=ORDER_KIND_NAMES,
+        metavar="K,...",
+        help="the kinds of order: normal (limit, market), tpsl (take-profit / stop-loss), "
+        f"plan (trigger orders), separated by commas (default {','.join(ORDER_KIND_NAMES)})",
+    )
+
+
 # -- commands ----------------------------------------------------------------------------------
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -265,13 +368,50 @@ def _demo_command(subparsers: Subparsers) -> None:
         "cancel orders on an in-process simulated exchange and show what it cost",
         "Start the embedded exchange simulator, place open orders on it, then cancel them all\n"
         "(by orderId, by clientOid only, plus unknown ids and duplicates) with a progress bar,\n"
-        "and show the outcomes, the requests, the time against the rate-limit bound (10\n"
-        "requests per sliding second: request k cannot go before floor((k-1)/10) s, plus one\n"
-        "round trip), the 429s and the rule violations the simulator saw. Needs no account.",
+        "and show the outcomes, the requests, the time against the rate-limit bound (each\n"
+        "endpoint allows so many requests per sliding second, e.g. 10 for batch-cancel-order:\n"
+        "request k cannot go before floor((k-1)/10) s; the kinds go concurrently, so the bound\n"
+        "is the slowest endpoint's, plus one round trip), the 429s and the rule violations the\n"
+        "simulator saw. Needs no account.",
         "exit codes:\n  0    every order closed\n  1    something stayed open\n"
         "  2    bad arguments\n",
     )
     _add_simulator_options(demo, _DEMO.orders, _DEMO.symbols, _DEMO.latency_ms, _DEMO.seed)
+
+
+def _orders_command(subparsers: Subparsers) -> None:
+    orders = _subcommand(
+        subparsers,
+        "orders",
+        "show the open spot orders (every kind), as a table, JSON or CSV",
+        "List the open spot orders (of some symbols, or the whole account; normal, TP/SL and\n"
+        "plan orders), every page, and show them: a table (ids whole, never wrapped) with the\n"
+        "totals per symbol and kind, or --json, or --csv, which `bitget-cancel cancel --file`\n"
+        "reads back as it is. Nothing is cancelled. A listing that could not be read to its\n"
+        "end is said so on stderr, and the exit code is 4: more may be open than is shown.",
+        "example:\n"
+        "  bitget-cancel orders --symbol BTCUSDT --kinds normal,plan --csv > open.csv\n"
+        "  bitget-cancel cancel --file open.csv\n\n" + ENV_HELP + "\n" + exit_help("orders"),
+    )
+    _add_scope_options(orders)
+    output = orders.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json",
+        action="store_const",
+        const="json",
+        dest="output",
+        default="table",
+        help="print the listing as JSON on stdout (orders, totals, complete, problems)",
+    )
+    output.add_argument(
+        "--csv",
+        action="store_const",
+        const="csv",
+        dest="output",
+        help="print symbol,orderId,clientOid,kind rows on stdout, for cancel --file",
+    )
+    _add_exchange_options(orders)
+    _add_run_options(orders, ORDERS_DEADLINE)
 
 
 def _cancel_command(subparsers: Subparsers) -> None:
@@ -280,14 +420,14 @@ def _cancel_command(subparsers: Subparsers) -> None:
         "cancel",
         "cancel the orders listed in a file",
         "Cancel the orders listed in a CSV file (a header naming symbol, orderId and/or\n"
-        "clientOid; other columns are ignored), a JSON array of objects, or JSON lines (one\n"
-        "object per line). Keys may also be spelled order_id, client_oid, or as ccxt writes\n"
-        "them (id, clientOrderId), and ccxt symbols (BTC/USDT) are read as BTCUSDT. The format\n"
-        "comes from the extension (.csv, .json, .jsonl/.ndjson) or, for `-` (stdin) and\n"
-        "others, from the first character. The whole file is checked before any request is\n"
-        "sent. A first Ctrl-C stops sending and waits for the answers in flight; a second\n"
-        "one quits at once.",
-        _CANCEL_EXAMPLE + "\n" + _ENV_HELP + "\n" + exit_help("cancel"),
+        "clientOid, and optionally kind: normal, tpsl or plan; other columns are ignored), a\n"
+        "JSON array of objects, or JSON lines (one object per line). Keys may also be spelled\n"
+        "order_id, client_oid, or as ccxt writes them (id, clientOrderId), and ccxt symbols\n"
+        "(BTC/USDT) are read as BTCUSDT. The format comes from the extension (.csv, .json,\n"
+        ".jsonl/.ndjson) or, for `-` (stdin) and others, from the first character. The whole\n"
+        "file is checked before any request is sent. A first Ctrl-C stops sending and waits\n"
+        "for the answers in flight; a second one quits at once.",
+        _CANCEL_EXAMPLE + "\n" + ENV_HELP + "\n" + exit_help("cancel"),
     )
     _add_targets_file_options(cancel)
     cancel.add_argument(
@@ -312,20 +452,15 @@ def _panic_command(subparsers: Subparsers) -> None:
         subparsers,
         "panic",
         "cancel every open spot order (of some symbols, or the whole account)",
-        "List the open spot orders and cancel them, list again, and repeat until a listing\n"
-        "shows nothing left (or the deadline). Symbols with many orders go through\n"
-        "cancel-symbol-order. Asks for confirmation unless --yes; a first Ctrl-C does not stop\n"
-        "it (a second one quits at once).",
-        _ENV_HELP + "\n" + exit_help("panic"),
+        "List the open spot orders of every kind asked for (normal, TP/SL, plan) and cancel\n"
+        "them, list again, and repeat until a listing of every kind shows nothing left (or the\n"
+        "deadline). Symbols with many orders go through cancel-symbol-order. Unless --yes, it\n"
+        "first lists what is open and asks, saying what it is about to cancel (a listing\n"
+        "reads, it cancels nothing); a first Ctrl-C does not stop the panic (a second one\n"
+        "quits at once).",
+        ENV_HELP + "\n" + exit_help("panic"),
     )
-    panic.add_argument(
-        "--symbol",
-        action="append",
-        type=_symbol,
-        dest="symbols",
-        metavar="S",
-        help="only this symbol (BTCUSDT or BTC/USDT; repeat for more); default: every symbol",
-    )
+    _add_scope_options(panic)
     panic.add_argument(
         "--yes", "-y", action="store_true", help="do not ask; needed when stdin is not a terminal"
     )
@@ -336,7 +471,7 @@ def _panic_command(subparsers: Subparsers) -> None:
         help="cancel by id only, never with cancel-symbol-order",
     )
     _add_exchange_options(panic)
-    _add_run_options(panic)
+    _add_run_options(panic, DEFAULT_PANIC_DEADLINE)
     _add_output_options(panic)
 
 
@@ -347,8 +482,9 @@ def _sim_command(subparsers: Subparsers) -> None:
         "serve the simulated exchange until interrupted",
         "Serve the embedded Bitget exchange simulator over HTTP until Ctrl-C or SIGTERM,\n"
         "with open orders placed ahead, and print the base URL and the environment variables\n"
-        "that point `bitget-cancel cancel/panic` at it. The credentials are the simulator's\n"
-        f"own (defaults {_SIM.api_key} / {_SIM.secret_key} / {_SIM.passphrase}), never real ones.",
+        "that point `bitget-cancel cancel/panic/orders` at it. The credentials are the\n"
+        f"simulator's own (defaults {_SIM.api_key} / {_SIM.secret_key} / {_SIM.passphrase}),\n"
+        "never real ones.",
         "exit codes:\n  0    stopped cleanly\n"
         "  2    bad arguments, or the address cannot be served (port in use...)\n",
     )
@@ -361,6 +497,12 @@ def _sim_command(subparsers: Subparsers) -> None:
         help="port to bind; 0 picks a free one (default 0)",
     )
     _add_simulator_options(sim, _SIM.orders, _SIM.symbols, _SIM.latency_ms, _SIM.seed)
+    sim.add_argument(
+        "--demo-trading",
+        action="store_true",
+        help=f"be Bitget's demo-trading environment: require the paptrading header (set "
+        f"{ENV_DEMO_TRADING}=1 or pass --demo-trading to the client), else answer 40099",
+    )
     for flag, default in (
         ("--api-key", _SIM.api_key),
         ("--secret-key", _SIM.secret_key),
@@ -382,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_logging_options(parser, None)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _demo_command(subparsers)
+    _orders_command(subparsers)
     _cancel_command(subparsers)
     _panic_command(subparsers)
     _sim_command(subparsers)

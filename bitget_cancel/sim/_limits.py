@@ -29,9 +29,9 @@ class RateLimits:
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
         self._penalty_until: dict[tuple[str, str], float] = {}
 
-    def arrive(self, who: str, path: str, limit: int, now: float) -> int:
-        """Count one arrival at ``now`` (monotonic s); return what is left of the budget, or
-        raise the 429 answer."""
+    def arrive(self, who: str, path: str, limit: int, now: float) -> int | None:
+        """Count one arrival at ``now`` (monotonic s); return what is left of the budget (None
+        with rate limits off: nothing is limited), or raise the 429 answer."""
         key = (who, path)
         window = self._windows.get(key)
         if window is None:
@@ -42,7 +42,7 @@ class RateLimits:
         if count > peaks.get(path, 0):
             peaks[path] = count
         if not self.enabled:
-            return max(0, limit - count)
+            return None
         until = self._penalty_until.get(key)
         if until is not None:
             if now < until:

@@ -180,7 +180,8 @@ class Pipeline:
             except SimError:
                 headers[REMAIN_HEADER] = "0"
                 raise
-            headers[REMAIN_HEADER] = str(remain)
+            if remain is not None:
+                headers[REMAIN_HEADER] = str(remain)
             if route.signed:
                 self.keys.check(request.headers, route.method, request.raw_path, raw, now_ms)
                 self._check_environment(request, route)

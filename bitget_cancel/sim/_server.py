@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -35,6 +36,22 @@ PENALTY_S = 300.0  # Bitget's FAQ: a tripped limit "takes 5 minutes to recover"
 
 class SimBindError(OSError):
     """The simulator could not listen on the address asked for (busy port, foreign address)."""
+
+
+def _bind_errno(host: str, port: int) -> int | None:
+    """The errno of binding ``host:port`` with a plain socket (None if it binds, or if the
+    host does not resolve)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                return exc.errno
+    return None
 
 
 def _check_range(name: str, pair: tuple[float, float]) -> tuple[float, float]:
@@ -268,7 +285,11 @@ class SimExchange:
             await runner.cleanup()
             reason = (exc.strerror or str(exc)).splitlines()[0].lower()
             error = SimBindError(f"cannot serve on {self.host}:{self._requested_port}: {reason}")
-            error.errno = exc.errno
+            # Python 3.13's create_server folds the per-address errors into one without an
+            # errno; a plain bind tells which it was.
+            error.errno = (
+                exc.errno if exc.errno is not None else _bind_errno(self.host, self._requested_port)
+            )
             raise error from None
         except BaseException:
             await runner.cleanup()

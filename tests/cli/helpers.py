@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,6 +41,10 @@ class BackgroundSim:
     def _wait(future: Future[T]) -> T:
         return future.result(timeout=10)
 
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Await ``coroutine`` on the simulator's loop (e.g. a proxy beside it)."""
+        return self._wait(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the simulator's own loop: its state belongs to that thread."""
 
@@ -60,6 +64,12 @@ class BackgroundSim:
 
     def open_orders(self) -> int:
         return len(self.call(self.sim.open_orders))
+
+    def cancel_requests(self) -> int:
+        """Requests to any cancel endpoint (of any kind of order, either API)."""
+        return self.call(
+            lambda: sum(n for path, n in self.sim.stats.requests.items() if "cancel" in path)
+        )
 
     def env(self) -> dict[str, str]:
         """The environment of a command pointed at this simulator."""

@@ -257,13 +257,17 @@ def test_panic_asks_on_a_terminal_and_keeps_stdout_clean(
     code = main(["panic", "--json", "--base-url", bg_sim.url])
 
     captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
     assert code == expected
-    assert "Type 'yes'" in captured.err
+    assert "This cancels 5 orders on 1 symbol: 5 normal, 0 tpsl, 0 plan" in err
+    assert "Type 'yes'" in err
     if expected == 0:
         assert json.loads(captured.out)["counts"]["cancelled"] == 5
     else:
         assert captured.out == ""
-        assert bg_sim.requests_sent() == 0
+        assert "no cancel was sent" in err
+        assert bg_sim.cancel_requests() == 0  # the listing only read
+        assert bg_sim.open_orders() == 5
 
 
 def test_demo_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -360,7 +364,7 @@ def test_dry_run_shows_the_plan_sends_nothing_and_needs_no_credentials(
     as_json = main(["cancel", "-f", str(path), "--dry-run", "--json", "--base-url", bg_sim.url])
     plan = json.loads(capsys.readouterr().out)
     human = main(["cancel", "-f", str(path), "--dry-run", "--mode", "multiple"])
-    out = " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
 
     assert (as_json, human) == (0, 0)
     assert (plan["targets"], plan["orders"], plan["requests"]) == (180, 170, 4)

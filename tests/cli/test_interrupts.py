@@ -34,18 +34,45 @@ def _targets_file(bg: BackgroundSim, path: Path, orders: int) -> list[str]:
     return [o.order_id for o in placed]
 
 
-def test_ctrl_c_at_the_panic_prompt_says_nothing_was_sent(bg_sim: BackgroundSim) -> None:
+def test_ctrl_c_at_the_panic_prompt_says_no_cancel_was_sent(bg_sim: BackgroundSim) -> None:
     bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
+    bg_sim.call(lambda: bg_sim.sim.place_orders("ETHUSDT", 2, kind="plan"))
     with Terminal("panic", env=bg_sim.env()) as terminal:
         terminal.expect("to go on: ")
 
         terminal.interrupt()
 
         assert terminal.wait() == 130
-    assert "interrupted at the prompt: nothing was sent" in terminal.text
-    assert "Traceback" not in terminal.text
-    assert bg_sim.requests_sent() == 0
-    assert bg_sim.open_orders() == 5
+    text = " ".join(terminal.text.split())
+    # The prompt said what the listing found, per kind.
+    assert "This cancels 7 orders on 2 symbols: 5 normal, 0 tpsl, 2 plan" in text
+    assert "interrupted at the prompt: no cancel was sent" in text
+    assert "Traceback" not in text
+    assert bg_sim.cancel_requests() == 0
+    assert bg_sim.requests_sent() > 0  # the listing
+    assert bg_sim.open_orders() == 7
+
+
+def test_ctrl_c_while_the_panic_lists_before_asking_sends_no_cancel() -> None:
+    # Answers take a second: the Ctrl-C comes while the listing waits for its answers.
+    bg = BackgroundSim(latency_ms=(1000.0, 1000.0), seed=1)
+    try:
+        bg.call(bg.sim.place_orders, "BTCUSDT", 5)
+        with Terminal("panic", env=bg.env()) as terminal:
+            terminal.expect("listing open orders")
+
+            terminal.interrupt()
+
+            assert terminal.wait() == 130
+        text = " ".join(terminal.text.split())
+        assert "interrupted before the panic began: no cancel was sent" in text
+        assert "Type 'yes'" not in text
+        assert "Traceback" not in text
+        assert terminal.text.rpartition(HIDE_CURSOR)[2].count(SHOW_CURSOR) >= 1
+        assert bg.cancel_requests() == 0
+        assert bg.open_orders() == 5
+    finally:
+        bg.close()
 
 
 def test_yes_at_the_panic_prompt_goes_on(bg_sim: BackgroundSim) -> None:

@@ -25,18 +25,33 @@ def test_python_m_runs_the_demo_and_a_usage_error_exits_2() -> None:
     assert "COMMAND" in usage.stderr
 
 
+# What the epilogs of orders, cancel and panic name: every variable they read, and the options.
+_ENVIRONMENT = [
+    "BITGET_API_KEY", "BITGET_SECRET_KEY", "BITGET_PASSPHRASE", "BITGET_RSA_PRIVATE_KEY",
+    "BITGET_BASE_URL", "BITGET_ACCOUNT", "BITGET_DEMO_TRADING", "BITGET_BUDGET_URL", "HTTPS_PROXY",
+    "--account", "--demo-trading", "--budget-url", "--proxy", "--trust-env",
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        ([], ["demo", "cancel", "panic", "sim", "exit codes", "130", "could not be listed"]),
-        (["demo"], ["--orders", "--faults", "rate-limit bound", "exit codes"]),
+        ([], ["demo", "orders", "cancel", "panic", "sim", "exit codes", "130",
+              "could be read to its end"]),
+        (["demo"], ["--orders", "--tpsl", "--plan", "--account", "--no-order-cap", "--faults",
+                    "rate-limit bound", "exit codes"]),
+        (["orders"], ["--symbol", "--kinds", "--json", "--csv", "cancel --file", "never wrapped",
+                      "4 the listing is incomplete", "3 the exchange refused the credentials",
+                      *_ENVIRONMENT]),
         (["cancel"], ["CSV", "JSON lines", "BTC/USDT", "clientOrderId", "BITGET_SECRET_KEY",
-                      "exit codes", "--json", "--report", "--dry-run", "not_sent",
-                      "3 the exchange refused the credentials"]),
-        (["panic"], ["--yes", "BITGET_API_KEY", "exit codes", "--no-symbol-cancel", "--report",
-                     "4 the open orders could not be listed"]),
+                      "exit codes", "--json", "--report", "--dry-run", "not_sent", "kind",
+                      "3 the exchange refused the credentials", *_ENVIRONMENT]),
+        (["panic"], ["--yes", "--kinds", "exit codes", "--no-symbol-cancel", "--report",
+                     "4 no listing of the open orders could be read", "(default 60)",
+                     *_ENVIRONMENT]),
         (["sim"], ["--port", "--api-key", "SIGTERM", "sim-key / sim-secret / sim-pass",
-                   "port in use"]),
+                   "port in use", "--tpsl", "--plan", "--account", "--demo-trading",
+                   "BITGET_DEMO_TRADING=1"]),
     ],
 )  # fmt: skip
 def test_help_of_each_command_exits_0_and_explains_it(
@@ -72,6 +87,12 @@ def test_version_is_the_one_version_of_the_package(capsys: pytest.CaptureFixture
         ["panic", "--symbol", "btcusdt"],
         ["panic", "--symbol", "BTC/USDT:USDT"],
         ["panic", "--log-level", "loud"],
+        ["panic", "--kinds", "normal,stops"],
+        ["orders", "--kinds", ""],
+        ["orders", "--account", "v3"],
+        ["cancel", "--file", "x.csv", "--account", "unified"],
+        ["demo", "--account", "auto"],
+        ["sim", "--tpsl", "-1"],
         ["sim", "--port", "70000"],
     ],
 )

@@ -38,23 +38,33 @@ def test_the_example_runs_as_printed(tmp_path: Path) -> None:
                           text=True, timeout=120, check=False)  # fmt: skip
 
     assert done.returncode == 0, done.stderr
-    assert "nothing was sent" in done.stdout  # the dry run
+    out = " ".join(done.stdout.split())
+    assert "nothing was sent" in out  # the dry run
     reports = {name: json.loads((work / name).read_text())
-               for name in ("done.json", "panic.json", "all.json")}  # fmt: skip
+               for name in ("done.json", "btc.json", "all.json")}  # fmt: skip
     assert reports["done.json"]["counts"]["cancelled"] == 2
-    # 100 orders on 2 symbols: 50 each; the cancel took one of each.
-    assert reports["panic.json"]["counts"]["cancelled"] == 49
-    assert reports["all.json"]["counts"]["cancelled"] == 49
+    # As the README says: 50 normal orders on each symbol, 2 TP/SL and 3 plan orders on each.
+    rows = (work / "btc.csv").read_text().splitlines()
+    assert rows[0] == "symbol,orderId,clientOid,kind"
+    assert sorted(row.rpartition(",")[2] for row in rows[1:]) == ["normal"] * 49 + ["plan"] * 3
+    assert {row.partition(",")[0] for row in rows[1:]} == {"BTCUSDT"}
+    assert reports["btc.json"]["counts"]["cancelled"] == 52
+    assert "56 orders on 2 symbols: 49 normal, 4 tpsl, 3 plan" in out
+    assert reports["all.json"]["counts"]["cancelled"] == 56
+    assert {kind: summary["cancelled"] for kind, summary in reports["all.json"]["byKind"].items()
+            } == {"normal": 49, "tpsl": 4, "plan": 3}  # fmt: skip
     assert reports["all.json"]["accountEmpty"] is True
 
 
-@pytest.mark.parametrize("command", ["demo", "cancel", "panic", "sim"])
+@pytest.mark.parametrize("command", ["demo", "orders", "cancel", "panic", "sim"])
 def test_every_option_the_synopsis_names_exists(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     synopsis = _block("", "text")
     lines = re.findall(rf"bitget-cancel {command} .*(?:\n {{10,}}.*)*", synopsis)
     assert lines, f"{command} is not in the synopsis"
+    if "EXCHANGE" in lines[0]:
+        lines += re.findall(r"EXCHANGE: .*(?:\n {10,}.*)*", synopsis)
     named = set(re.findall(r"--[a-z-]+", " ".join(lines)))
     assert main([command, "--help"]) == 0
     helped = capsys.readouterr().out

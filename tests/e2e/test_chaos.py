@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections import Counter
 
 import pytest
@@ -138,13 +137,11 @@ async def test_wrong_credentials_fail_fast_with_the_exchanges_code(
         targets = place(sim, symbols=6, per_symbol=250)  # 30 requests if they were all sent
         fields = {"api_key": "sim-key", "secret_key": "sim-secret", "passphrase": "sim-pass"}
         creds = Credentials(**{**fields, **wrong})
-        started = time.monotonic()
         async with CancelEngine(creds, base_url=sim.base_url) as engine:
             report = await engine.cancel(targets)
-        took = time.monotonic() - started
         assert sim.stats.requests[BATCH_PATH] <= 10  # the first burst, no retries, no more
         assert len(sim.open_orders()) == len(targets)
-    assert took < 0.5, took
+    assert report.refused_code == code
     assert {o.status for o in report.outcomes} == {CancelStatus.FAILED}
     assert {o.error_code for o in report.outcomes} == {code}
     assert max(o.attempts for o in report.outcomes) == 1
@@ -165,3 +162,36 @@ async def test_a_clock_45s_off_is_corrected_without_the_caller_noticing(
     assert {o.status for o in report.outcomes} == {CancelStatus.CANCELLED}
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
     assert any("clock offset" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_panic_under_the_harsh_settings_never_claims_an_all_clear_falsely() -> None:
+    """The chaos suite against the harsh settings (issue 15): requests that reach the exchange
+    after the client's timeout, symbol cancels that do nothing or take longer than the engine's
+    settle time, duplicate listing rows, stuck cursors, and a release window of 45001 & kin.
+    Whatever the panic ends with, it never says "empty" while the simulator holds an order in
+    scope, never trips the rate limit, and breaks no rule."""
+    from bitget_cancel.sim import HARSH_FAULT_KINDS
+
+    harsh = Faults(rate=0.2, kinds=HARSH_FAULT_KINDS + ALL_FAULT_KINDS, late_s=2.0, slow_s=1.0)
+    async with SimExchange(
+        latency_ms=(2, 20), seed=31, penalty_s=300, symbol_cancel_delay_ms=(2500.0, 4000.0)
+    ) as sim:
+        for s in range(6):
+            sim.place_orders(f"H{s}USDT", 60 + 20 * s, client_oid_prefix=f"h{s}")
+        sim.place_orders("H0USDT", 12, kind="tpsl")
+        sim.place_orders("H1USDT", 8, kind="plan")
+        sim.faults = harsh
+        sim.open_release_window(0.8, start_in_s=0.2)
+        async with CancelEngine(CREDS, base_url=sim.base_url, request_timeout=1.0) as engine:
+            report = await engine.panic_cancel(deadline=40)
+        left = sim.count_open()
+        assert sim.stats.pacing_429 == 0
+        assert sim.stats.total_violations == 0
+        assert sum(sim.stats.injected.values()) > 0
+    if report.account_empty or report.all_closed:
+        assert left == 0, (report.problems, left)
+    if left:
+        assert not report.all_closed
+        assert report.problems or report.unresolved or report.failed
+    ids = [(o.target.kind, o.target.symbol, o.target.order_id) for o in report.outcomes]
+    assert len(ids) == len(set(ids))  # each order reported once

@@ -12,7 +12,6 @@ import gzip
 import json
 import logging
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -236,13 +235,9 @@ async def test_a_plain_text_400_fails_with_what_it_said() -> None:
 
 async def test_a_server_that_stops_answering_cannot_hold_the_call_past_its_deadline() -> None:
     async with engine_against([silent] * 1000, n=1500, request_timeout=5.0) as (eng, _, targets):
-        started = time.monotonic()
         report = await eng.cancel(targets, deadline=2)
-        took = time.monotonic() - started
         await eng.close()  # straight after: nothing left dangling
-        closed = time.monotonic() - started
-    assert 1.95 <= took <= 2.3, took
-    assert closed <= 2.5, closed
+    # (How long it took is measured on the virtual clock, exactly: tests/unit/test_deadline.py.)
     assert [o.target for o in report.outcomes] == targets
     assert {o.status for o in report.outcomes} == {CancelStatus.UNRESOLVED}
     sent = [o for o in report.outcomes if o.attempts]

@@ -19,7 +19,6 @@ from bitget_cancel import (
     CancelTarget,
     Credentials,
     InvalidArgument,
-    InvalidTarget,
     OrderKind,
     PanicReport,
 )
@@ -254,14 +253,19 @@ async def test_a_target_of_the_wrong_kind_reads_not_open_and_the_order_stays_arm
         assert_no_rule_broken(sim)
 
 
-async def test_a_tpsl_target_without_an_order_id_is_refused_before_any_request() -> None:
+async def test_a_tpsl_target_without_an_order_id_fails_before_any_request() -> None:
     """Bitget's cancel-order: for tpslType=tpsl "orderId ... it's required" (and TP/SL orders
-    take no clientOid when placed). A TP/SL target named only by clientOid cannot be sent."""
+    take no clientOid when placed). A TP/SL target named only by clientOid cannot be sent on a
+    classic account: it fails, saying why, and nothing is sent. (A UTA's cancel-strategy-order
+    takes a clientOid, so this is the route's rule, not the target's.)"""
     async with SimExchange(latency_ms=(1, 5), seed=24, penalty_s=PENALTY_S) as sim:
         (order,) = sim.place_orders("AUSDT", 1, "tp", kind="tpsl")
         async with CancelEngine(CREDS, base_url=sim.base_url) as engine:
-            with pytest.raises(InvalidTarget, match="order_id"):
-                await engine.cancel([target(order, by="client_oid")])
+            report = await engine.cancel([target(order, by="client_oid")])
+        (outcome,) = report.outcomes
+        assert outcome.status is CancelStatus.FAILED
+        assert "orderId only" in (outcome.error_msg or "")
+        assert not report.all_closed
         assert sum(sim.stats.requests.values()) == 0
         assert sim.is_open(order.order_id)
         assert_no_rule_broken(sim)

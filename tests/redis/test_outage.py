@@ -52,7 +52,7 @@ async def test_redis_stopped_then_restarted(
         assert p.fallbacks == 1
         assert p.fallback_grants == 2
         await until(lambda: q.degraded)
-        other = await b.acquire(deadline=loop.time())
+        other = await b.acquire(deadline=loop.time() + 5)  # q holds from when it noticed
         assert other is not None
         assert not other.shared
         other.give_back()
@@ -88,9 +88,11 @@ async def test_an_outage_carries_own_use_into_the_fallback(redis_server: RedisSe
         answered, in_flight = await budget.acquire(), await budget.acquire()
         assert answered is not None
         assert in_flight is not None
-        answered.release()  # in the window for one more second
-        await p.flush()
         redis_server.stop()
+        await until(lambda: p.degraded)
+        answered.release()  # after the outage began: in the window for one more second
+        # Nothing for one period: what others took from Redis before it went is invisible.
+        assert await budget.acquire(deadline=loop.time()) is None
         # Alone on the account, the fallback has the whole rate, minus what this one used.
         got = [await budget.acquire(deadline=loop.time() + 5) for _ in range(2)]
         assert all(slot is not None and not slot.shared for slot in got)

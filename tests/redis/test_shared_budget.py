@@ -7,9 +7,9 @@ import random
 
 import pytest
 
+from bitget_cancel import InvalidBudgetStore
 from bitget_cancel._budget import BudgetProvider
 from bitget_cancel._redis_budget import (
-    InvalidBudgetStore,
     RedisBudget,
     RedisBudgets,
     account_key,

@@ -10,7 +10,8 @@ import pytest
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
-from .scripted_exchange import AUTH, ScriptedExchange, Step, envelope
+from .exchange_book import envelope
+from .scripted_exchange import AUTH, ScriptedExchange, Step
 
 CREDS = Credentials(api_key="wrong-key", secret_key="wrong-secret", passphrase="wrong-pass")
 

@@ -83,7 +83,9 @@ async def test_nothing_outlives_the_call() -> None:
         for _ in range(5):
             await asyncio.sleep(0)  # let the cancelled requests unwind
         assert exchange.in_flight == 0
-        assert eng._session_here().budget(BATCH_CANCEL).in_flight == 0  # every slot given back
+        budget = eng._session_here().budget(BATCH_CANCEL)
+        assert isinstance(budget, RateBudget)
+        assert budget.in_flight == 0  # every slot given back
 
 
 # -- a 429 storm ----------------------------------------------------------------------------------

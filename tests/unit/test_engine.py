@@ -17,9 +17,11 @@ from bitget_cancel import (
     EngineClosed,
     InvalidMode,
     InvalidTarget,
+    OrderKind,
 )
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
+from .exchange_book import envelope
 from .fake_exchange import (
     DROP_BEFORE,
     GARBAGE_AFTER,
@@ -29,7 +31,6 @@ from .fake_exchange import (
     THROTTLE,
     TIMEOUT_AFTER,
     FakeExchange,
-    envelope,
 )
 
 CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
@@ -352,3 +353,22 @@ async def test_an_order_the_answer_does_not_mention_is_asked_again() -> None:
     assert outcome.status is CancelStatus.UNRESOLVED
     assert outcome.attempts == 2
     assert "did not mention" in (outcome.error_msg or "")
+
+
+async def test_a_tpsl_target_without_order_id_fails_on_v2_without_a_request() -> None:
+    """Bug found: a TP/SL target named by clientOid alone was sent to cancel-order, which takes
+    the orderId only (the exchange refuses 40017). Now it fails at once, saying why."""
+    sent: list[HttpRequest] = []
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        sent.append(request)
+        return HttpResponse(500, b"")
+
+    engine = CancelEngine(CREDS, transport=MockTransport(handler), account="classic")
+    target = CancelTarget(symbol="BTCUSDT", client_oid="tp-1", kind=OrderKind.TPSL)
+    async with engine:
+        report = await engine.cancel([target])
+    (outcome,) = report.outcomes
+    assert outcome.status is CancelStatus.FAILED
+    assert "orderId only" in (outcome.error_msg or "")
+    assert sent == []

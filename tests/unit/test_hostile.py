@@ -15,7 +15,8 @@ from bitget_cancel._exceptions import RequestTimeout
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 from bitget_cancel._wire import ANY_CODEC
 
-from .scripted_exchange import ScriptedExchange, envelope
+from .exchange_book import envelope
+from .scripted_exchange import ScriptedExchange
 
 CREDS = Credentials(api_key="hostile-key", secret_key="hostile-secret", passphrase="hostile-pass")
 BTC = "BTCUSDT"

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
-from bitget_cancel import CancelEngine, Credentials, InvalidRate
+from bitget_cancel import (
+    CancelEngine,
+    CancelTarget,
+    Credentials,
+    HttpRequest,
+    HttpResponse,
+    InvalidRate,
+    MockTransport,
+)
 from bitget_cancel._limit import INFINITE, InProcessBudgets, RateBudget, capacity_and_period
 from bitget_cancel._wire import BATCH_CANCEL
 
@@ -148,3 +157,40 @@ async def test_a_stricter_rate_on_a_shared_budget_wins() -> None:
     assert budgets.budget("k2", "/x", 10).capacity == 10
     assert budgets.budget("k2", "/x", 5).capacity == 5
     assert budgets.budget("k2", "/x", 10).capacity == 5
+
+
+def test_an_answer_saying_nothing_is_left_holds_the_endpoint_until_the_window_rolls() -> None:
+    """x-mbx-used-remain-limit: 0 (another client on the account used the rest): nothing more
+    goes until one period after that answer, whatever our own count says."""
+    budget = RateBudget(10, 1.0, margin=0.002)
+    assert budget.take(0.0)
+    budget.release(0.050, remaining=0)
+    assert budget.poll(0.5) == pytest.approx(0.552)
+    assert not budget.take(1.051)
+    assert budget.take(1.052)
+    # A positive count changes nothing.
+    budget.release(1.060, remaining=3)
+    assert budget.take(1.060)
+
+
+async def test_the_engine_reads_the_remain_header_of_every_answer() -> None:
+    """The session passes the header of each answer to the budget: after an answer saying 0 is
+    left, the next request of that endpoint waits for the window."""
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        sent.append(loop.time())
+        items = [{"orderId": o["orderId"]} for o in json.loads(request.body)["orderList"]]
+        body = json.dumps({"code": "00000", "data": {"successList": items, "failureList": []}})
+        return HttpResponse(200, body.encode(), {"x-mbx-used-remain-limit": "0"})
+
+    creds = Credentials(api_key="remain", secret_key="s", passphrase="p")
+    engine = CancelEngine(creds, transport=MockTransport(handler), account="classic")
+    first = [CancelTarget(symbol="BTCUSDT", order_id=str(i)) for i in range(1, 51)]
+    second = [CancelTarget(symbol="BTCUSDT", order_id=str(i)) for i in range(51, 101)]
+    async with engine:
+        await engine.cancel(first)
+        await engine.cancel(second)
+    assert len(sent) == 2
+    assert sent[1] - sent[0] >= 1.0  # held for the window, not sent at once

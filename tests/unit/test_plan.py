@@ -17,7 +17,7 @@ def t(symbol: str, order_id: str | None = None, client_oid: str | None = None) -
     return CancelTarget(symbol=symbol, order_id=order_id, client_oid=client_oid)
 
 
-def check_batches(batches: list[Batch]) -> None:
+def check_batches(batches: list[Batch[CancelTarget]]) -> None:
     for batch in batches:
         assert 1 <= len(batch) <= MAX_BATCH
         assert all(x.by_order_id == batch.by_order_id for x in batch.targets), "mixed id kinds"

@@ -48,8 +48,10 @@ def book(exchange: ScriptedExchange, n: int) -> list[CancelTarget]:
     targets = []
     for i in range(n):
         exchange.place("BTCUSDT", str(100 + i), f"c{i}")
-        kw = {"client_oid": f"c{i}"} if i % 2 else {"order_id": str(100 + i)}
-        targets.append(CancelTarget(symbol="BTCUSDT", **kw))
+        if i % 2:
+            targets.append(CancelTarget(symbol="BTCUSDT", client_oid=f"c{i}"))
+        else:
+            targets.append(CancelTarget(symbol="BTCUSDT", order_id=str(100 + i)))
     return targets
 
 

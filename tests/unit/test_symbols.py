@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from bitget_cancel import CancelEngine, CancelTarget, Credentials, InvalidSymbol, normalize_symbol
+from bitget_cancel import (
+    CancelEngine,
+    CancelTarget,
+    Credentials,
+    InvalidSymbol,
+    InvalidTarget,
+    OrderKind,
+    normalize_symbol,
+)
 from bitget_cancel.cli.symbols import SymbolError, exchange_symbol
 
 
@@ -47,3 +55,39 @@ async def test_a_panic_scope_follows_the_same_rule() -> None:
     with pytest.raises(InvalidSymbol, match="BTC-USDT"):
         await engine.panic_cancel(["BTC-USDT"])
     await engine.close()
+
+
+def test_a_target_pickled_in_another_process_hashes_as_a_fresh_one() -> None:
+    import pickle
+    import subprocess
+    import sys
+
+    code = (
+        "import pickle, sys; from bitget_cancel import CancelTarget;"
+        "sys.stdout.buffer.write(pickle.dumps(CancelTarget(symbol='BTCUSDT', order_id='7',"
+        " client_oid='c', kind='tpsl')))"
+    )
+    env = {"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}
+    blob = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env)
+    loaded = pickle.loads(blob.stdout)
+    fresh = CancelTarget(symbol="BTCUSDT", order_id="7", client_oid="c", kind=OrderKind.TPSL)
+    assert loaded == fresh
+    assert hash(loaded) == hash(fresh)
+    assert {fresh: 1}[loaded] == 1
+
+
+def test_a_ccxt_order_becomes_a_target() -> None:
+    order = {"symbol": "BTC/USDT", "id": "1234", "clientOrderId": "c-1", "info": {}}
+    assert CancelTarget.from_ccxt(order) == CancelTarget(
+        symbol="BTCUSDT", order_id="1234", client_oid="c-1"
+    )
+    stop = {"symbol": "ETH/USDT", "id": "9", "clientOrderId": None, "info": {"tpslType": "tpsl"}}
+    assert CancelTarget.from_ccxt(stop).kind is OrderKind.TPSL  # the exchange's own field
+    plan = {"symbol": "ETH/USDT", "id": "7", "clientOrderId": None}
+    assert CancelTarget.from_ccxt(plan, kind="plan").kind is OrderKind.PLAN
+    with pytest.raises(InvalidTarget, match="needs an order_id or a client_oid"):
+        CancelTarget.from_ccxt({"symbol": "BTC/USDT", "id": None, "clientOrderId": None})
+    with pytest.raises(InvalidSymbol):
+        CancelTarget.from_ccxt({"symbol": "BTC/USDT:USDT", "id": "1"})  # a swap, not spot
+    with pytest.raises(InvalidTarget, match="a ccxt order must be a dict"):
+        CancelTarget.from_ccxt(["BTC/USDT", "1"])  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import selectors
 from typing import Any
 
 
-class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class _JumpingSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type,unused-ignore]
     def __init__(self, loop: VirtualClockLoop) -> None:
         super().__init__()
         self._loop = loop

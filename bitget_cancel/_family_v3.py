@@ -1,0 +1,202 @@
+"""The unified trading account's API family (``V3``): which v3 endpoint cancels, lists and
+bulk-cancels each kind of spot order, and how.
+
+What the UTA pages say, and what stays uncertain (checked against Bitget's ``api-doc/uta``
+pages as of their changelog of 2025-11-28):
+
+- Normal orders: ``cancel-batch`` (at most 20, 5/s, per-order results, partial success),
+  ``unfilled-orders`` (cursor pages of at most 100, 20/s), ``cancel-symbol-order`` (5/s).
+  Not open: 25204 "Order does not exist"; 24056 "notExisted" in cancel-symbol-order's example.
+- TP/SL orders: the strategy pages (``unfilled-strategy-orders``, ``cancel-strategy-order``)
+  list only futures categories and the type ``tpsl``. Uncertain: whether a UTA's spot TP/SL
+  orders are strategy orders listed with ``category=SPOT``. They are asked for that way; an
+  exchange that refuses it leaves the TP/SL listing unconfirmed (with its code), never "empty".
+- Plan (trigger) orders: no UTA page lists or places spot trigger orders, so there is no
+  listing (the panic reports plan orders as not listable on a UTA, never as empty) and no bulk
+  cancel. A plan target is asked of ``cancel-strategy-order`` by its id (that endpoint takes no
+  category). Uncertain: whether a UTA can hold spot trigger orders at all.
+- Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
+  there); the v2 one is public and serves both account types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from ._family import ApiFamily, ListedOrder, Page, Refusal, Results, SentIds
+from ._models import OrderKind
+from ._plan import Batch
+from ._wire import ANY_CODEC, SERVER_TIME, AnswerCodec, Endpoint, OpenOrderRow, encode_json, text
+from ._wire_v3 import (
+    CATEGORY,
+    NULL_DATA_CODEC,
+    SUCCESS_CODE,
+    V3_CANCEL_BATCH,
+    V3_CANCEL_BATCH_CODEC,
+    V3_CANCEL_STRATEGY,
+    V3_MAX_BATCH,
+    V3_PAGE_LIMIT,
+    V3_STRATEGY_CODEC,
+    V3_SYMBOL_CANCEL,
+    V3_UNFILLED_CODEC,
+    V3_UNFILLED_ORDERS,
+    V3_UNFILLED_STRATEGY,
+    V3ItemResult,
+    V3OrderPage,
+    encode_cancel_batch,
+)
+
+
+def item_results(items: list[V3ItemResult]) -> Results:
+    """v3 per-order results. Success: code "00000", or no code and no message (the page's
+    example success items carry only ids) or the message "success". Anything else is for
+    ``classify_item``: 25204/24056 not open, a transient code retried, the rest failed."""
+    succeeded: list[V3ItemResult] = []
+    refused: list[Refusal] = []
+    for item in items:
+        code, msg = text(item.code), text(item.msg)
+        if code == SUCCESS_CODE or (code is None and (msg is None or msg.lower() == "success")):
+            succeeded.append(item)
+        else:
+            refused.append(Refusal(item.order_id, item.client_oid, code, msg))
+    return Results(succeeded, refused)
+
+
+class V3BatchCancel:
+    """cancel-batch: a JSON array of items, each with its category and symbol, so the
+    planner's batches go as they are (``batch_mode`` only matters to v2)."""
+
+    endpoint = V3_CANCEL_BATCH
+    max_batch = V3_MAX_BATCH
+    codec = V3_CANCEL_BATCH_CODEC
+    needs_order_id = False
+
+    def encode(self, batch: Batch[Any]) -> bytes:
+        by_order_id = batch.by_order_id
+        pairs = [(o.symbol, o.order_id if by_order_id else o.client_oid) for o in batch.targets]
+        return encode_cancel_batch(by_order_id, pairs)
+
+    def results(self, data: Any, batch: Batch[Any]) -> Results | None:
+        if not isinstance(data, list):
+            return None
+        return item_results(data)
+
+
+@dataclass(frozen=True, slots=True)
+class V3StrategyCancel:
+    """cancel-strategy-order: one order a request, ``{"orderId"}`` or ``{"clientOid"}``."""
+
+    endpoint: Endpoint = V3_CANCEL_STRATEGY
+    max_batch: int = 1
+    needs_order_id: bool = False
+    codec: AnswerCodec[Any] = NULL_DATA_CODEC
+
+    def encode(self, batch: Batch[Any]) -> bytes:
+        (order,) = batch.targets
+        if batch.by_order_id:
+            return encode_json({"orderId": order.order_id})
+        return encode_json({"clientOid": order.client_oid})
+
+    def results(self, data: Any, batch: Batch[Any]) -> Results | None:
+        if not isinstance(data, dict):
+            return None
+        (order,) = batch.targets
+        # The request named one order and the exchange said success: that order.
+        return Results([SentIds(order.order_id, order.client_oid)], ())
+
+
+@dataclass(frozen=True, slots=True)
+class V3Unfilled:
+    """unfilled-orders of the spot category, newest first, ``cursor`` in and out."""
+
+    endpoint: Endpoint = V3_UNFILLED_ORDERS
+    limit: int = V3_PAGE_LIMIT
+    codec: AnswerCodec[V3OrderPage] = V3_UNFILLED_CODEC
+
+    def query(self, symbol: str | None, cursor: str | None) -> str:
+        params = [("category", CATEGORY)]
+        if symbol:
+            params.append(("symbol", symbol))
+        params.append(("limit", str(self.limit)))
+        if cursor is not None:
+            params.append(("cursor", cursor))
+        return urlencode(params)
+
+    def advances(self, previous: str | None, cursor: str) -> bool:
+        # An opaque cursor (the docs do not say it is an id): it must change, and never repeat
+        # (repeats are caught by the caller).
+        return cursor != previous
+
+    def page(self, data: Any) -> Page | None:
+        if not isinstance(data, V3OrderPage) or data.rows is None:
+            return None  # no list: not a page we can trust, never "nothing open"
+        rows = [_listed(row) for row in data.rows]
+        cursor = text(data.cursor)
+        if not rows or len(rows) < self.limit:
+            cursor = None
+        return Page(rows, cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class V3StrategyList:
+    """unfilled-strategy-orders of one strategy type: a plain array, no paging.
+
+    The page has no ``symbol`` parameter: the whole account is listed and the panic keeps what
+    is in its scope.
+    """
+
+    strategy_type: str
+    endpoint: Endpoint = V3_UNFILLED_STRATEGY
+    codec: AnswerCodec[list[OpenOrderRow]] = V3_STRATEGY_CODEC
+
+    def query(self, symbol: str | None, cursor: str | None) -> str:
+        return urlencode([("category", CATEGORY), ("type", self.strategy_type)])
+
+    def advances(self, previous: str | None, cursor: str) -> bool:
+        return False  # one page, never a cursor
+
+    def page(self, data: Any) -> Page | None:
+        if not isinstance(data, list):
+            return None
+        return Page([_listed(row) for row in data], None)
+
+
+@dataclass(frozen=True, slots=True)
+class V3SymbolCancel:
+    """cancel-symbol-order for the spot category, one symbol a request.
+
+    Its answer lists per-order results (``data.list``); the panic reads only the verdict and
+    confirms by listing again. Uncertain: whether it is processed asynchronously like v2's,
+    and whether it touches strategy orders (assumed not: they are listed on their own).
+    """
+
+    endpoint: Endpoint = V3_SYMBOL_CANCEL
+    per_symbol: bool = True
+    codec: AnswerCodec[Any] = ANY_CODEC
+
+    def body(self, symbols: Sequence[str] | None) -> bytes:
+        (symbol,) = symbols or ()  # one symbol a request
+        return encode_json({"category": CATEGORY, "symbol": symbol})
+
+
+def _listed(row: OpenOrderRow) -> ListedOrder:
+    return ListedOrder(text(row.symbol), text(row.order_id), text(row.client_oid))
+
+
+V3 = ApiFamily(
+    name="uta",
+    cancel={
+        OrderKind.NORMAL: V3BatchCancel(),
+        OrderKind.TPSL: V3StrategyCancel(),
+        OrderKind.PLAN: V3StrategyCancel(),
+    },
+    listing={
+        OrderKind.NORMAL: V3Unfilled(),
+        OrderKind.TPSL: V3StrategyList("tpsl"),
+    },
+    bulk={OrderKind.NORMAL: V3SymbolCancel()},
+    server_time=SERVER_TIME,
+)

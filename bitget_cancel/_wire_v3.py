@@ -1,0 +1,138 @@
+"""What goes on the wire for a unified trading account (UTA): the v3 endpoints, request bodies
+and answers (msgspec).
+
+From Bitget's ``api-doc/uta`` pages: Batch Cancel (``trade/Cancel-Batch``), Cancel All Orders
+(``trade/Cancel-All-Order``), Get Open Orders (``trade/Get-Order-Pending``), Unfilled Strategy
+Orders and Cancel Strategy Order (``strategy/...``), the UTA error-code table. Signing, headers
+and the envelope are v2's (``_wire``). What the pages leave open is marked "Uncertain".
+
+Endpoint names differ from v2's: each (account, endpoint name) has its own budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from ._wire import AnswerCodec, Decoded, Endpoint, OpenOrderRow, Scalar, encode_json
+
+# The envelope's success code (as in _classify; the wire layer sits below it).
+SUCCESS_CODE = "00000"
+
+# Every request names the product line; this package cancels spot orders only.
+CATEGORY = "SPOT"
+
+# At most 20 orders of one category a request, partial success allowed (changelog, 2025-07-08).
+V3_CANCEL_BATCH = Endpoint("v3-cancel-batch", "POST", "/api/v3/trade/cancel-batch", 5)
+V3_MAX_BATCH = 20
+# ``symbol`` optional: without it every open order of the category.
+V3_SYMBOL_CANCEL = Endpoint(
+    "v3-cancel-symbol-order", "POST", "/api/v3/trade/cancel-symbol-order", 5
+)
+V3_UNFILLED_ORDERS = Endpoint("v3-unfilled-orders", "GET", "/api/v3/trade/unfilled-orders", 20)
+V3_PAGE_LIMIT = 100  # the page's maximum (and default)
+V3_UNFILLED_STRATEGY = Endpoint(
+    "v3-unfilled-strategy-orders", "GET", "/api/v3/trade/unfilled-strategy-orders", 20
+)
+# One strategy order a request, by orderId or clientOid, no category; no batch form exists.
+V3_CANCEL_STRATEGY = Endpoint(
+    "v3-cancel-strategy-order", "POST", "/api/v3/trade/cancel-strategy-order", 10
+)
+
+
+# -- cancel-batch ---------------------------------------------------------------------------
+
+
+class V3CancelItem(msgspec.Struct, omit_defaults=True, rename="camel", kw_only=True):
+    """One element of the cancel-batch array: one id only (with both, the page says the
+    clientOid is ignored; sending one keeps the answer's item unambiguous)."""
+
+    category: str
+    symbol: str
+    order_id: str | None = None
+    client_oid: str | None = None
+
+
+def encode_cancel_batch(by_order_id: bool, orders: Sequence[tuple[str, str]]) -> bytes:
+    """The JSON array of cancel-batch for ``(symbol, id)`` pairs; signed and sent as is.
+
+    No ``batchMode``: every item carries its symbol, so one request may span symbols.
+    """
+    if by_order_id:
+        items = [V3CancelItem(category=CATEGORY, symbol=s, order_id=i) for s, i in orders]
+    else:
+        items = [V3CancelItem(category=CATEGORY, symbol=s, client_oid=i) for s, i in orders]
+    return encode_json(items)
+
+
+class V3ItemResult(msgspec.Struct, rename="camel"):
+    """A per-order result of cancel-batch (and of cancel-symbol-order's ``list``).
+
+    The page's example success items carry only the ids; its field table adds ``code`` and
+    ``msg`` "for this order". Uncertain: whether a success item ever carries ``"00000"``.
+    """
+
+    order_id: Scalar = None
+    client_oid: Scalar = None
+    code: Scalar = None
+    msg: Scalar = None
+
+
+V3_CANCEL_BATCH_CODEC: AnswerCodec[list[V3ItemResult]] = AnswerCodec(list[V3ItemResult])
+
+
+# -- listings -------------------------------------------------------------------------------
+
+
+class V3OrderPage(msgspec.Struct):
+    """``data`` of unfilled-orders: ``{"list": [...], "cursor": "..."}``.
+
+    Rows carry ``orderId``, ``clientOid``, ``symbol`` (and ``orderStatus``, not read).
+    Uncertain: how the last page shows; the cursor is taken to be empty or absent there, and
+    a page shorter than the limit is the last one as well.
+    """
+
+    rows: list[OpenOrderRow] | None = msgspec.field(default=None, name="list")
+    cursor: Scalar = None
+
+
+V3_UNFILLED_CODEC: AnswerCodec[V3OrderPage] = AnswerCodec(V3OrderPage)
+# unfilled-strategy-orders: ``data`` is a plain array, no paging.
+V3_STRATEGY_CODEC: AnswerCodec[list[OpenOrderRow]] = AnswerCodec(list[OpenOrderRow])
+
+
+# -- answers whose documented success carries ``data: null`` ----------------------------------
+
+
+class _NullData(msgspec.Struct):
+    data: None = None  # msgspec accepts only null (or absence) here
+
+
+_null_data_decoder = msgspec.json.Decoder(_NullData)
+
+
+class NullDataCodec(AnswerCodec[dict[str, Any]]):
+    """cancel-strategy-order answers ``{"code": "00000", "data": null}`` (its page's example);
+    some clients see ``{orderId, clientOid}``. A success code with null data is readable here
+    (as ``{}``): the request named one order and the exchange said success. Data of any other
+    shape still is not."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(dict[str, Any])
+
+    def decode(self, body: bytes) -> Decoded[dict[str, Any]]:
+        decoded = super().decode(body)
+        if decoded.data is None and decoded.code == SUCCESS_CODE:
+            try:
+                _null_data_decoder.decode(body)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                return decoded  # data present but not an object: not a shape we know
+            return Decoded(decoded.code, decoded.msg, {}, True)
+        return decoded
+
+
+NULL_DATA_CODEC = NullDataCodec()
