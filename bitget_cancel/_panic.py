@@ -108,6 +108,9 @@ class Panic:
         self._listed_any = False
         self._paged = False  # some listing page arrived (complete listing or not)
         self._passes = 0
+        # Kinds whose listing is refused for good but whose bulk cancel was sent all the same,
+        # with what the exchange answered to it.
+        self._blind: dict[OrderKind, str] = {}
         # Passes that ended waiting for a bulk cancel to show: not counted against MAX_PASSES
         # (each order waits at most BULK_SETTLE, then goes by id).
         self._settle_waits = 0
@@ -193,6 +196,7 @@ class Panic:
         try:
             listings = await pass_.list_all()
             await pass_.finish_bulk()
+            await pass_.bulk_unlisted(listings)
             run.close_feed()
             report = await runner
         except BaseException:
@@ -404,6 +408,9 @@ class Panic:
         for kind in self._kinds:
             if not self._confirmed.get(kind) and kind not in problems and None not in problems:
                 problems[kind] = "not confirmed empty by a complete listing"
+        for kind, note in self._blind.items():
+            if kind in problems:
+                problems[kind] = f"{problems[kind]} ({note})"
         by_kind = {
             kind.value: KindSummary(
                 listed=counts[kind]["listed"],
@@ -471,6 +478,35 @@ class _Pass:
         kinds = self.panic._kinds
         results = await asyncio.gather(*(self._list_kind(kind) for kind in kinds))
         return dict(zip(kinds, results, strict=True))
+
+    async def bulk_unlisted(self, listings: dict[OrderKind, Listing]) -> None:
+        """A kind whose listing could not be read cannot be seen, but its bulk cancel for the
+        whole scope may still close it: sent once per panic. The kind stays unconfirmed unless
+        a later listing confirms it; the report says the cancel was sent."""
+        panic = self.panic
+        if not any(listing.complete for listing in listings.values()):
+            return  # the exchange answers no listing at all (clock, keys, network): not now
+        for kind, listing in listings.items():
+            bulk = self.session.family.bulk.get(kind)
+            if (
+                listing.complete
+                or bulk is None
+                or bulk.per_symbol
+                or not panic._use_bulk
+                or kind in panic._blind
+            ):
+                continue
+            symbols = None if panic._symbols is None else sorted(panic._symbols)
+            try:
+                reply = await self.session.call(
+                    bulk.endpoint, bulk.codec, panic._scope, panic._stats, body=bulk.body(symbols)
+                )
+            except (CallStopped, TransportError) as exc:
+                panic._blind[kind] = f"{bulk.endpoint.name} sent all the same: no answer ({exc})"
+                continue
+            said = "accepted" if reply.verdict is Verdict.OK else f"refused, code {reply.code}"
+            panic._blind[kind] = f"{bulk.endpoint.name} sent all the same: {said}"
+            log.warning("panic: %s orders could not be listed; %s", kind.value, panic._blind[kind])
 
     async def finish_bulk(self) -> None:
         for bucket in self._held.values():

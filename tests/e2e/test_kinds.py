@@ -514,8 +514,12 @@ async def test_a_plan_listing_that_needs_a_symbol_leaves_a_whole_account_panic_u
         assert any(
             r.levelno == logging.WARNING and "plan" in r.getMessage() for r in caplog.records
         )
-        # Nothing claimed about plan orders the panic could not see.
+        # Nothing claimed about plan orders the panic could not see, yet they were not left
+        # armed: the whole-account batch-cancel-plan-order was sent all the same, once.
         assert plan.listed == 0
+        assert "batch-cancel-plan-order sent all the same: accepted" in (plan.problem or "")
+        assert still_open(book["plan"]) == []
+        assert requests(sim, BATCH_CANCEL_PLAN) == 1
         assert_truthful(report, sim)
         assert not listing.complete
         assert any("plan" in p for p in listing.problems)
