@@ -155,11 +155,6 @@ class ApiFamily:
     server_time: Endpoint
 
 
-def _pairs(batch: Batch[Any]) -> list[tuple[str, str]]:
-    by_order_id = batch.by_order_id
-    return [(o.symbol, o.order_id if by_order_id else o.client_oid) for o in batch.targets]
-
-
 # -- v2 (classic account) ------------------------------------------------------------------
 
 
@@ -170,7 +165,7 @@ class V2BatchCancel:
     needs_order_id = False
 
     def encode(self, batch: Batch[Any]) -> bytes:
-        return encode_batch_v2(batch.batch_mode, batch.symbol, batch.by_order_id, _pairs(batch))
+        return encode_batch_v2(batch.batch_mode, batch.symbol, batch.by_order_id, batch.targets)
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
         if not isinstance(data, CancelData):

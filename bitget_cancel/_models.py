@@ -38,6 +38,11 @@ def check_kind(kind: object) -> OrderKind:
     raise InvalidTarget(f"kind must be one of {choices}; got {kind!r}")
 
 
+_NORMAL = OrderKind.NORMAL
+# Spellings of symbols already checked, and the exchange's name for each (bounded).
+_SYMBOLS: dict[str, str] = {}
+_SYMBOLS_KEPT = 4096
+
 # Bitget spot symbols are upper-case letters and digits (BTCUSDT, 1INCHUSDT).
 _SYMBOL = re.compile(r"[A-Z0-9]{2,40}")
 
@@ -80,7 +85,8 @@ def _normalise_id(name: str, value: object) -> str | None:
         raise InvalidTarget(f"{name} must be a str, got {type(value).__name__}: {value!r}")
     if value == "":
         return None  # an empty string means "not given", as in CSV columns and JSON exports
-    if value.strip() != value or not value.strip():
+    stripped = value.strip()
+    if stripped != value or not stripped:
         raise InvalidTarget(f"{name} must not be blank or padded with whitespace: {value!r}")
     return value
 
@@ -112,11 +118,19 @@ class CancelTarget:
         return (_rebuild_target, (self.symbol, self.order_id, self.client_oid, self.kind.value))
 
     def __post_init__(self) -> None:
-        symbol = normalize_symbol(self.symbol)
-        if symbol is not self.symbol:
+        given = self.symbol
+        # Most targets share a few symbols: each spelling is checked once (benchmark 4).
+        symbol = _SYMBOLS.get(given) if type(given) is str else None
+        if symbol is None:
+            symbol = normalize_symbol(given)
+            if len(_SYMBOLS) < _SYMBOLS_KEPT:
+                _SYMBOLS[given] = symbol
+        if symbol is not given:
             object.__setattr__(self, "symbol", symbol)
-        if self.kind is not OrderKind.NORMAL:
-            object.__setattr__(self, "kind", check_kind(self.kind))
+        kind = self.kind
+        if kind is not _NORMAL:
+            kind = check_kind(kind)
+            object.__setattr__(self, "kind", kind)
         order_id = _normalise_id("order_id", self.order_id)
         client_oid = _normalise_id("client_oid", self.client_oid)
         if order_id is None and client_oid is None:
@@ -125,9 +139,9 @@ class CancelTarget:
             object.__setattr__(self, "order_id", order_id)
         if client_oid is not self.client_oid:
             object.__setattr__(self, "client_oid", client_oid)
-        object.__setattr__(
-            self, "_hash", hash((self.symbol, self.order_id, self.client_oid, self.kind.value))
-        )
+        # str.__hash__: the enum's own __hash__ is a Python call.
+        kind_hash = 0 if kind is _NORMAL else str.__hash__(kind)
+        object.__setattr__(self, "_hash", hash((symbol, order_id, client_oid, kind_hash)))
 
     @property
     def by_order_id(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
@@ -143,18 +143,31 @@ class WireBatch(msgspec.Struct, omit_defaults=True, rename="camel", kw_only=True
     order_list: list[WireOrder]
 
 
+class NamedOrder(Protocol):
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def order_id(self) -> str | None: ...
+
+    @property
+    def client_oid(self) -> str | None: ...
+
+
 def encode_batch_v2(
-    batch_mode: str,
-    symbol: str | None,
-    by_order_id: bool,
-    orders: Sequence[tuple[str, str]],
+    batch_mode: str, symbol: str | None, by_order_id: bool, orders: Sequence[NamedOrder]
 ) -> bytes:
-    """The body of batch-cancel-order for ``(symbol, id)`` pairs; signed and sent as is."""
+    """The body of batch-cancel-order; these exact bytes are signed and sent."""
     multiple = batch_mode == "multiple"
     if by_order_id:
-        wire = [WireOrder(order_id=i, symbol=s if multiple else None) for s, i in orders]
+        wire = [
+            WireOrder(order_id=o.order_id, symbol=o.symbol if multiple else None) for o in orders
+        ]
     else:
-        wire = [WireOrder(client_oid=i, symbol=s if multiple else None) for s, i in orders]
+        wire = [
+            WireOrder(client_oid=o.client_oid, symbol=o.symbol if multiple else None)
+            for o in orders
+        ]
     return _encoder.encode(
         WireBatch(symbol=None if multiple else symbol, batch_mode=batch_mode, order_list=wire)
     )
