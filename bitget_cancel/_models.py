@@ -21,6 +21,10 @@ class OrderKind(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    # Equal to its value ("normal" == OrderKind.NORMAL), so hashed like it (Enum hashes the
+    # name), and in C rather than Python.
+    __hash__ = str.__hash__
+
 
 ORDER_KINDS: tuple[OrderKind, ...] = tuple(OrderKind)
 
@@ -139,9 +143,7 @@ class CancelTarget:
             object.__setattr__(self, "order_id", order_id)
         if client_oid is not self.client_oid:
             object.__setattr__(self, "client_oid", client_oid)
-        # str.__hash__: the enum's own __hash__ is a Python call.
-        kind_hash = 0 if kind is _NORMAL else str.__hash__(kind)
-        object.__setattr__(self, "_hash", hash((symbol, order_id, client_oid, kind_hash)))
+        object.__setattr__(self, "_hash", hash((symbol, order_id, client_oid, kind)))
 
     @property
     def by_order_id(self) -> bool:
