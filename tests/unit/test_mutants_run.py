@@ -59,7 +59,7 @@ async def test_a_caller_cancelled_at_any_step_leaves_no_slot_held() -> None:
             await asyncio.sleep(0)
         call.cancel()
         await asyncio.gather(call, return_exceptions=True)
-        await settle()
+        await settle(engine)
         assert set(in_flight(engine).values()) == {0}, (steps, in_flight(engine))
         await engine.close()
 
