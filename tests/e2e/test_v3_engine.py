@@ -115,7 +115,7 @@ async def test_the_switch_under_faults_closes_everything_once(sim_factory: SimFa
     targets = place_targets(sim, 30, seed=3)
     noisy = [*targets, *UNKNOWN, *targets[:15]]
     async with CancelEngine(
-        creds(sim), base_url=sim.base_url, request_timeout=0.5, max_attempts=8
+        creds(sim), base_url=sim.base_url, request_timeout=1.5, max_attempts=10
     ) as engine:
         report = await engine.cancel(noisy)
         assert engine.account_type == "uta"
@@ -197,6 +197,7 @@ async def test_auto_cancels_tpsl_and_plan_orders_of_a_uta_one_a_request(
         CancelTarget(symbol=o.symbol, order_id=o.order_id, kind=OrderKind.PLAN) for o in plans
     ]
     async with CancelEngine(creds(sim), base_url=sim.base_url) as engine:
+        await engine.warm_up(1)  # learns "uta": TP/SL orders may then go by clientOid
         report = await engine.cancel(targets)
     assert sim.open_orders() == []
     assert {(o.status, o.attempts) for o in report.outcomes} == {(CancelStatus.CANCELLED, 1)}
