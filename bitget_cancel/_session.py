@@ -168,6 +168,8 @@ class ExchangeSession:
             raise CallStopped("credentials refused")
         if scope.interrupted:
             raise CallStopped("interrupted")
+        if scope.deadline.expired():
+            raise CallStopped("deadline")  # (a free slot is handed out without a wait)
         slot = await self._acquire(self.budget(endpoint), scope)
         if slot is None:
             raise CallStopped(

@@ -7,12 +7,16 @@ Each test names the mutants it kills (``mutmut`` names, or the curated ones of
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+
+import pytest
 
 from bitget_cancel import (
     CancelEngine,
     CancelStatus,
     CancelTarget,
+    Credentials,
     HttpRequest,
     HttpResponse,
     MockTransport,
@@ -35,6 +39,8 @@ from .fake_venue import (
     engine_for,
 )
 from .test_no_leak import in_flight, settle
+
+CREDS = Credentials(api_key="mutant-key", secret_key="s", passphrase="p")
 
 
 def by_id(order_symbol: str, order_id: str, client_oid: str | None = None) -> CancelTarget:
@@ -328,3 +334,51 @@ async def test_a_progress_callback_that_raises_is_dropped_and_the_cancel_goes_on
         report = await engine.cancel([by_id(o.symbol, o.order_id) for o in orders], progress=broken)
     assert report.all_closed
     assert calls == 1
+
+
+async def test_a_one_order_success_of_an_unexpected_shape_is_never_read_as_cancelled() -> None:
+    """Kills ``run.unexpected_shape_cancelled``: cancel-plan-order answering "00000" with data
+    that is not ``{"result": "success"}`` says nothing sure about the order: asked again, and
+    unresolved in the end, never cancelled."""
+    calls = 0
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        nonlocal calls
+        calls += 1
+        body = {"code": "00000", "msg": "success", "data": {"result": "fail"}}
+        return HttpResponse(200, json.dumps(body).encode())
+
+    engine = CancelEngine(
+        CREDS, transport=MockTransport(handler), account="classic", max_attempts=3
+    )
+    target = CancelTarget(symbol="BTCUSDT", order_id="77", kind=OrderKind.PLAN)
+    async with engine:
+        report = await engine.cancel([target])
+    (outcome,) = report.outcomes
+    assert outcome.status is CancelStatus.UNRESOLVED
+    assert "unexpected shape" in (outcome.error_msg or "")
+    assert calls == 3
+
+
+async def test_nothing_is_sent_once_the_deadline_has_passed() -> None:
+    """A free budget slot is handed out without a wait: the session still refuses to send
+    after the call's deadline (a listing page, a retry) and says so."""
+    from bitget_cancel._exceptions import CallStopped
+    from bitget_cancel._policy import CallScope, Deadline
+    from bitget_cancel._session import CallStats
+    from bitget_cancel._wire import UNFILLED_CODEC, UNFILLED_ORDERS
+
+    sent: list[HttpRequest] = []
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        sent.append(request)
+        return HttpResponse(200, b'{"code":"00000","data":[]}')
+
+    engine = CancelEngine(CREDS, transport=MockTransport(handler), account="classic")
+    session = engine._session_here()
+    scope = CallScope(Deadline(0.5, session.loop))
+    await asyncio.sleep(1.0)
+    with pytest.raises(CallStopped, match="deadline"):
+        await session.call(UNFILLED_ORDERS, UNFILLED_CODEC, scope, CallStats())
+    assert sent == []
+    await engine.close()
