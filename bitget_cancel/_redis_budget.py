@@ -375,7 +375,7 @@ class RedisBudgets:
             self._pubsub = None
             self._confirmed.clear()
             with contextlib.suppress(*_TROUBLE):
-                await asyncio.wait_for(pubsub.aclose(), self.timeout)  # type: ignore[no-untyped-call]
+                await asyncio.wait_for(_closed(pubsub), self.timeout)
 
     def _on_message(self, message: Any) -> None:
         if not message:
@@ -763,3 +763,9 @@ class RedisBudget:
             self._fallback = None
         finally:
             self._seeding = None
+
+
+def _closed(pubsub: Any) -> Awaitable[None]:
+    """``PubSub.aclose()``, typed here: whether redis-py annotates it depends on its release."""
+    closing: Awaitable[None] = pubsub.aclose()
+    return closing

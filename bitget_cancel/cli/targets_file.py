@@ -275,15 +275,13 @@ def _csv_columns(header: list[str], source: str, line: int) -> list[tuple[int, s
 
 
 def _malformed(source: str, data: bytes, exc: Exception, first_line: int = 1) -> TargetFileError:
-    """msgspec names a byte offset; people want a line and a column."""
-    if isinstance(exc, UnicodeDecodeError):
-        # msgspec's offset is within one string; decoding the whole text finds the byte.
-        try:
-            data.decode("utf-8")
-            offset = 0
-        except UnicodeDecodeError as whole:
-            offset = whole.start
-        message = f"not UTF-8 text: {exc.reason}"
+    """msgspec names a byte offset; people want a line and a column. Bad UTF-8 is found by our
+    own decode, not by reading msgspec's wording (which changes between its releases)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        offset = bad.start
+        message = f"not UTF-8 text: {bad.reason}"
     else:
         text = str(exc)
         found = _BYTE_OFFSET.search(text)
