@@ -464,6 +464,8 @@ class CancelRun:
             if order is not None:
                 decided.add(order)
                 finish(order, cancelled, None, None)
+        # Orders this answer refused transiently, retried together after one backoff.
+        refused: list[tuple[_Order, str | None, str]] = []
         for refusal in results.refused:
             order = match(text(refusal.order_id), text(refusal.client_oid))
             if order is None:
@@ -474,7 +476,7 @@ class CancelRun:
             if verdict is Verdict.NOT_OPEN:
                 self._not_open(order, code, msg)
             elif verdict in (Verdict.RETRY, Verdict.THROTTLED, Verdict.RESYNC_CLOCK):
-                self._retry([order], code, msg or "transient error")
+                refused.append((order, code, msg or "transient error"))
             else:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
                     self._scope.refuse(code or "", msg or "credentials refused")
@@ -482,7 +484,9 @@ class CancelRun:
         silent = [o for o in orders if o not in decided]
         if silent:
             log.warning("%d orders missing from the answer; asking again", len(silent))
-            self._retry(silent, None, "the answer did not mention this order")
+            refused.extend((o, None, "the answer did not mention this order") for o in silent)
+        if refused:
+            self._retry_each(refused)
 
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
@@ -528,9 +532,23 @@ class CancelRun:
         *,
         backoff: bool = True,
     ) -> None:
-        now = self._loop.time()
-        policy, rng = self._policy, self._session.rng
-        for order in orders:
+        """Ask ``orders`` (refused by one answer) again, together."""
+        self._retry_each([(order, code, msg) for order in orders], backoff=backoff)
+
+    def _retry_each(
+        self, refused: Sequence[tuple[_Order, str | None, str]], *, backoff: bool = True
+    ) -> None:
+        """Orders refused by one answer, each with its (code, msg), are due again at one
+        moment: one backoff for the refused request, not one per order, so that they ride in
+        as few requests as they fill (jittered per order, they would scatter into many)."""
+        if not refused:
+            return
+        policy = self._policy
+        attempts = max(order.attempts for order, _, _ in refused)
+        due = self._loop.time()
+        if backoff:
+            due += policy.delay(attempts, self._session.rng)
+        for order, code, msg in refused:
             lane = self._lanes[order.kind]
             order.code, order.msg = code, msg
             if order.attempts >= policy.max_attempts:
@@ -541,7 +559,7 @@ class CancelRun:
                     f"gave up after {order.attempts} attempts; last error: {msg}",
                 )
                 continue
-            order.due = now + (policy.delay(order.attempts, rng) if backoff else 0.0)
+            order.due = due
             order.place = _WAITING
             lane.waiting.append(order)
             lane.wake.set()
