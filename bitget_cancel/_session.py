@@ -132,7 +132,7 @@ class ExchangeSession:
 
     def budget(self, endpoint: Endpoint) -> Budget:
         rate = self._rates.get(endpoint.name, endpoint.rate)
-        return self.budgets.budget(self.account_id, endpoint.name, rate)
+        return self.budgets.budget(self.account_id, endpoint.name, rate, owner=self)
 
     # -- the request path --------------------------------------------------------------------
 
@@ -311,6 +311,7 @@ class ExchangeSession:
         return self.clock.adopt_best(list(samples))
 
     async def close(self) -> None:
+        self.budgets.forget(self)  # a closed engine's rate no longer binds the others
         await self.transport.close()
 
 
