@@ -8,7 +8,7 @@ import json
 import random
 
 from bitget_cancel import CancelEngine, CancelTarget, Credentials
-from bitget_cancel._limit import InProcessBudgets
+from bitget_cancel._limit import InProcessBudgets, RateBudget
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 from bitget_cancel._wire import BATCH_CANCEL
 
@@ -45,8 +45,11 @@ async def test_the_strictest_live_engine_sets_the_pace() -> None:
     budgets, arrivals = InProcessBudgets(), list[float]()
     slow, fast = engine(budgets, arrivals, rate=2.0), engine(budgets, arrivals)
     try:
-        assert slow._session_here().budget(BATCH_CANCEL).capacity == 2
-        assert fast._session_here().budget(BATCH_CANCEL).capacity == 2
+        slow_budget = slow._session_here().budget(BATCH_CANCEL)
+        fast_budget = fast._session_here().budget(BATCH_CANCEL)
+        assert isinstance(slow_budget, RateBudget)
+        assert fast_budget is slow_budget
+        assert slow_budget.capacity == 2
     finally:
         await slow.close()
         await fast.close()
