@@ -229,6 +229,10 @@ class Panic:
             else:
                 self._problems.pop(kind, None)
             self._confirmed[kind] = listing.complete and listing.open_in_scope == 0
+        # Pages that arrived are a listing, even if a later page failed (a flat account's
+        # complete, empty listing too): only a panic that saw no page at all "could not list".
+        listed_now = any(listing.complete for listing in listings.values()) or self._paged
+        self._listed_any = self._listed_any or listed_now
         if self._widened:
             return False  # a joined call widened the scope: list it before finishing
         open_left = any(not e.failed for entries in seen.values() for e in entries)
@@ -241,17 +245,13 @@ class Panic:
             self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
             self._finished = True
             return True
-        # Pages that arrived are a listing, even if a later page failed: only a panic that
-        # saw no page at all "could not list" (and stops); the others list again.
-        listed_now = any(listing.complete for listing in listings.values()) or self._paged
-        if not self._listed_any and not listed_now:
+        if not self._listed_any:
             # Nothing could be listed at all: say so now rather than at the deadline.
             self._problems[None] = "could not list open orders: " + "; ".join(
                 f"{kind.value}: {listing.problem}" for kind, listing in listings.items()
             )
             self._finished = True
             return True
-        self._listed_any = self._listed_any or listed_now
         stuck = [x for x in listings.values() if not x.complete and not x.final]
         if not stuck and not open_left and not unconfirmed_bulk and not explicit_open:
             # Only listings that repeating cannot fix are left: they stay unconfirmed.
