@@ -30,6 +30,7 @@ from ._models import (
     KindSummary,
     OrderKind,
     PanicReport,
+    outcome_problems,
 )
 from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
@@ -438,7 +439,8 @@ class Panic:
             problems=tuple(
                 problem if kind is None else f"{kind.value} orders: {problem}"
                 for kind, problem in problems.items()
-            ),
+            )
+            + outcome_problems(outcomes),
             account_empty=self._account_empty and not problems,
             passes=self._passes,
             cancel_requests=sum(

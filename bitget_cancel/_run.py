@@ -18,7 +18,14 @@ from ._classify import CODE_HINTS, Verdict, classify_item
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import CancelRoute, Results
 from ._log import log
-from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
+from ._models import (
+    CancelOutcome,
+    CancelReport,
+    CancelStatus,
+    CancelTarget,
+    OrderKind,
+    outcome_problems,
+)
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
@@ -566,6 +573,7 @@ class CancelRun:
 
     def _report(self, scope: CallScope) -> CancelReport:
         refusal = scope.refusal
+        cut_short = False  # the deadline or an interruption left some order without an answer
         for order in self._orders.values() if self._done < len(self._orders) else ():
             if order.status is not None:
                 continue
@@ -575,16 +583,20 @@ class CancelRun:
                     order, CancelStatus.FAILED, code, f"{msg} (not sent: credentials refused)"
                 )
             else:
+                cut_short = True
                 order.status = CancelStatus.UNRESOLVED
                 order.msg = self._unresolved_reason(order, scope)
         problems: tuple[str, ...] = ()
         if refusal is not None:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
+        elif cut_short:
+            problems = (self._cut_short(scope),)
         outcomes = [
             CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
             for target, order in self._order_of.items()
         ]
+        problems += outcome_problems(outcomes)
         return CancelReport(
             outcomes,
             requests=self.stats.total,
@@ -594,6 +606,13 @@ class CancelRun:
             refused_code=None if refusal is None else refusal[0],
             budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
+
+    @staticmethod
+    def _cut_short(scope: CallScope) -> str:
+        seconds = scope.deadline.seconds
+        if seconds is not None and scope.deadline.expired():
+            return f"the deadline of {seconds:g}s passed before every order had its answer"
+        return "the call was interrupted before every order had its answer"
 
     def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
         seconds = scope.deadline.seconds
