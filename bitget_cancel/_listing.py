@@ -109,13 +109,36 @@ async def list_pages(
 
 
 def _usable(row: ListedOrder) -> bool:
+    return listed_target(row, OrderKind.NORMAL) is not None
+
+
+def listed_target(row: ListedOrder, kind: OrderKind) -> tuple[CancelTarget, str | None] | None:
+    """The target that cancels a listed order, with a note when the listed clientOid had to
+    be left out; None if the row names no usable symbol and orderId.
+
+    A clientOid the *exchange* lists blank or padded with whitespace is not the caller's
+    mistake (a caller's padded id stays bad input): the order goes by its orderId.
+    """
     if row.symbol is None or row.order_id is None:
-        return False
+        return None
     try:
-        CancelTarget(symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid)
+        target = CancelTarget(
+            symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid, kind=kind
+        )
     except InvalidTarget:
-        return False
-    return True
+        pass
+    else:
+        return target, None
+    try:
+        target = CancelTarget(symbol=row.symbol, order_id=row.order_id, kind=kind)
+    except InvalidTarget as exc:
+        log.warning("listed order skipped: %s", exc)
+        return None
+    note = (
+        f"cancelled by orderId: the exchange lists its clientOid as {row.client_oid!r} "
+        "(blank or padded with whitespace)"
+    )
+    return target, note
 
 
 async def list_open_orders(
@@ -137,18 +160,10 @@ async def list_open_orders(
 
         def on_page(rows: list[ListedOrder]) -> int:
             for row in rows:
-                if row.symbol is None or row.order_id is None:
+                found = listed_target(row, kind)
+                if found is None:
                     continue
-                try:
-                    target = CancelTarget(
-                        symbol=row.symbol,
-                        order_id=row.order_id,
-                        client_oid=row.client_oid,
-                        kind=kind,
-                    )
-                except InvalidTarget as exc:
-                    log.warning("listed order skipped: %s", exc)
-                    continue
+                target = found[0]
                 if symbols is None or target.symbol in symbols:
                     orders.setdefault((kind, target.symbol, row.order_id), target)
             return len(rows)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._classify import CODE_HINTS, Verdict
-from ._exceptions import CallStopped, InvalidTarget, TransportError
+from ._exceptions import CallStopped, TransportError
 from ._family import BulkCancel, ListedOrder, Lister
-from ._listing import Listing, list_pages
+from ._listing import Listing, list_pages, listed_target
 from ._log import log
 from ._models import (
     CancelOutcome,
@@ -56,6 +56,7 @@ class _Entry:
     bulk_at: float | None = None  # when a bulk cancel that covers it was accepted
     by_id_only: bool = False  # a bulk cancel did not take it: by id from now on
     listed: bool = False  # seen open in some listing
+    note: str | None = None  # how it was cancelled, when not as listed (for its outcome)
 
     @property
     def failed(self) -> bool:
@@ -351,15 +352,10 @@ class Panic:
     def entry_for(self, kind: OrderKind, row: ListedOrder) -> tuple[_Entry, CancelTarget] | None:
         """The entry of a listed order (created if new) and the target that cancels it; None
         if it is out of scope and not asked for, or not a usable row."""
-        if row.symbol is None or row.order_id is None:
+        found = listed_target(row, kind)
+        if found is None:
             return None
-        try:
-            listed = CancelTarget(
-                symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid, kind=kind
-            )
-        except InvalidTarget as exc:
-            log.warning("listed order skipped: %s", exc)
-            return None
+        listed, note = found
         key = (kind, listed.symbol, row.order_id)
         entry = self._by_order.get(key)
         if entry is None and row.client_oid is not None:
@@ -372,6 +368,8 @@ class Panic:
             entry = self._add(listed, explicit=False) or self._entries[listed]
             self._by_order[key] = entry
         entry.listed = True
+        if note is not None and entry.target is listed:
+            entry.note = note
         # Listed again after a final outcome other than FAILED: it is open; work on it again.
         if entry.outcome is not None and entry.outcome.status is not CancelStatus.FAILED:
             entry.outcome = None
@@ -395,6 +393,13 @@ class Panic:
                 if entry.bulk_at is not None:
                     msg = f"{why} before a listing confirmed the bulk cancel closed it"
                 outcome = CancelOutcome(entry.target, CancelStatus.UNRESOLVED, None, msg, 0)
+            if entry.note is not None:
+                msg = (
+                    entry.note
+                    if outcome.error_msg is None
+                    else f"{outcome.error_msg}; {entry.note}"
+                )
+                outcome = replace(outcome, error_msg=msg)
             outcomes.append(outcome)
             tally = counts[entry.target.kind]
             tally[outcome.status.value] += 1
