@@ -161,7 +161,7 @@ async def list_open_orders(
         def on_page(rows: list[ListedOrder]) -> int:
             for row in rows:
                 found = listed_target(row, kind)
-                if found is None:
+                if found is None or row.order_id is None:
                     continue
                 target = found[0]
                 if symbols is None or target.symbol in symbols:

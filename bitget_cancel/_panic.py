@@ -353,7 +353,7 @@ class Panic:
         """The entry of a listed order (created if new) and the target that cancels it; None
         if it is out of scope and not asked for, or not a usable row."""
         found = listed_target(row, kind)
-        if found is None:
+        if found is None or row.order_id is None:
             return None
         listed, note = found
         key = (kind, listed.symbol, row.order_id)
