@@ -81,6 +81,9 @@ class ListedOrder:
     symbol: str | None
     order_id: str | None
     client_oid: str | None
+    # The product line the row names (v3); None where the listing does not say (v2's spot
+    # endpoints list spot orders only).
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,7 +183,9 @@ class V3SymbolCancel:
 
 
 def _listed(row: OpenOrderRow) -> ListedOrder:
-    return ListedOrder(text(row.symbol), text(row.order_id), text(row.client_oid))
+    return ListedOrder(
+        text(row.symbol), text(row.order_id), text(row.client_oid), text(row.category)
+    )
 
 
 V3 = ApiFamily(

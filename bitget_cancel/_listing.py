@@ -21,6 +21,8 @@ from ._session import CallStats, ExchangeSession
 
 # A listing longer than this many pages is not believed (a cursor that never ends).
 MAX_PAGES = 2_000
+# The one product line this package cancels (v3 rows name theirs).
+SPOT_CATEGORY = "SPOT"
 
 
 @dataclass
@@ -109,7 +111,14 @@ async def list_pages(
 
 
 def _usable(row: ListedOrder) -> bool:
-    return listed_target(row, OrderKind.NORMAL) is not None
+    return not in_category(row) or listed_target(row, OrderKind.NORMAL) is not None
+
+
+def in_category(row: ListedOrder) -> bool:
+    """The row is a spot order as far as the listing says. A listing that ignores the
+    category it was asked for (``category=SPOT``) shows futures or margin orders too: those
+    are not ours to cancel, and not a sign that the spot listing is broken."""
+    return row.category is None or row.category.upper() == SPOT_CATEGORY
 
 
 def listed_target(row: ListedOrder, kind: OrderKind) -> tuple[CancelTarget, str | None] | None:
@@ -120,6 +129,12 @@ def listed_target(row: ListedOrder, kind: OrderKind) -> tuple[CancelTarget, str 
     mistake (a caller's padded id stays bad input): the order goes by its orderId.
     """
     if row.symbol is None or row.order_id is None:
+        return None
+    if not in_category(row):
+        log.warning(
+            "listed %s order %s is not a spot order (category %s): left alone",
+            kind.value, row.order_id, row.category,
+        )  # fmt: skip
         return None
     try:
         target = CancelTarget(

@@ -200,6 +200,7 @@ class OpenOrderRow(msgspec.Struct, rename="camel"):
     order_id: Scalar = None
     client_oid: Scalar = None
     status: Scalar = None
+    category: Scalar = None  # v3 rows: the product line (SPOT, MARGIN, USDT-FUTURES...)
 
 
 UNFILLED_CODEC: AnswerCodec[list[OpenOrderRow]] = AnswerCodec(list[OpenOrderRow])

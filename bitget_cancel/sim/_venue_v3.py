@@ -202,7 +202,7 @@ class VenueV3:
         for name, kind in STRATEGY_TYPES.items():
             if wanted in (None, name):
                 page = list_page(state, call, symbol, 10**9, None, None, None, kind)
-                rows.extend(v3_strategy_row(o, name) for o in page.orders)
+                rows.extend(v3_strategy_row(o) for o in page.orders)
         return rows
 
     def cancel_strategy_order(self, call: Call) -> Any:
@@ -226,4 +226,4 @@ class VenueV3:
         if transient is not None:
             raise SimError(400, *transient)
         state.cancel(order)
-        return {"orderId": order.order_id, "clientOid": order.client_oid}
+        return None  # as recorded from the live exchange: success with data null
