@@ -15,10 +15,12 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from . import _hostile as hostile
 from ._auth import KeyRing
 from ._faults import (
     DROP_AFTER_CANCEL,
     HTML_5XX,
+    HTML_200,
     LATE_ARRIVAL,
     SLOW_AFTER_CANCEL,
     SPURIOUS_429,
@@ -195,11 +197,11 @@ class Pipeline:
                         "content_type",
                     )
                 body = _parse_body(raw, route.array_body)
-            if fault is not None and fault in (HTML_5XX, SPURIOUS_429, *_AFTER_KINDS):
+            if fault is not None and fault in (HTML_5XX, HTML_200, SPURIOUS_429, *_AFTER_KINDS):
                 applied = fault
                 stats.count_injected(path, fault)
-            if applied == HTML_5XX:
-                status = rng.choice((502, 503, 504))
+            if applied in (HTML_5XX, HTML_200):
+                status = rng.choice((502, 503, 504)) if applied == HTML_5XX else 200
                 payload = html_error_page(status)
                 content_type = "text/html"
                 headers.clear()  # the proxy's page, not the exchange's answer
@@ -213,7 +215,10 @@ class Pipeline:
                         raise refusal
                 call = Call(path, body, request.query, stats, fault)
                 try:
-                    data = route.handler(call)
+                    data = hostile.instead(call)
+                    if data is hostile.UNCHANGED:
+                        hostile.trim(call)
+                        data = hostile.after(call, route.handler(call))
                 finally:
                     if call.fault_used and fault is not None:
                         stats.count_injected(path, fault)

@@ -47,11 +47,17 @@ def error_body(code: str, msg: str, request_time: int) -> bytes:
     return _encode({"code": code, "msg": msg, "requestTime": str(request_time), "data": None})
 
 
-_REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+_REASONS = {
+    200: "Please wait while we check your browser",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
 
 
 def html_error_page(status: int) -> bytes:
-    """The page an nginx in front of the exchange answers when the upstream fails."""
+    """The page an nginx in front of the exchange answers when the upstream fails (or, with
+    200, a CDN's browser check answered in the exchange's stead)."""
     title = f"{status} {_REASONS[status]}"
     return (
         f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
