@@ -26,7 +26,9 @@ MISSING_ITEMS = "missing_items"  # every other order of a cancel neither acted o
 DUPLICATE_ITEMS = "duplicate_items"  # every item of a cancel answer twice
 NULL_DATA = "null_data"  # a success code with data null; nothing acted on
 SHORT_PAGE_CURSOR = "short_page_cursor"  # a page cut short (or empty) that carries a cursor on
-HTML_200 = "html_200"  # an HTML page with HTTP 200 (a CDN or captive portal); nothing acted on
+HTML_CHALLENGE = (
+    "html_challenge"  # an HTML page with HTTP 200 (a CDN or captive portal); nothing acted on
+)
 # The strategy listing ignores category=SPOT: the account's futures TP/SL orders listed too.
 STRATEGY_IGNORES_CATEGORY = "strategy_ignores_category"
 
@@ -52,14 +54,14 @@ HOSTILE_FAULT_KINDS: tuple[str, ...] = (
     DUPLICATE_ITEMS,
     NULL_DATA,
     SHORT_PAGE_CURSOR,
-    HTML_200,
+    HTML_CHALLENGE,
     TRUNCATED_JSON,
     STRATEGY_IGNORES_CATEGORY,
 )
 KNOWN_FAULT_KINDS = frozenset(ALL_FAULT_KINDS + HARSH_FAULT_KINDS + HOSTILE_FAULT_KINDS)
 
 # Kinds that answer instead of the exchange: the request is not acted on.
-BEFORE_KINDS = frozenset({HTML_5XX, SPURIOUS_429, HTML_200})
+BEFORE_KINDS = frozenset({HTML_5XX, SPURIOUS_429, HTML_CHALLENGE})
 # Kinds the endpoint's own rules carry out (listings, symbol cancels).
 HANDLER_KINDS = frozenset(
     {SYMBOL_CANCEL_NOOP, DUPLICATE_ROWS, STUCK_CURSOR, SHORT_PAGE_CURSOR, STRATEGY_IGNORES_CATEGORY}

@@ -20,7 +20,7 @@ from ._auth import KeyRing
 from ._faults import (
     DROP_AFTER_CANCEL,
     HTML_5XX,
-    HTML_200,
+    HTML_CHALLENGE,
     LATE_ARRIVAL,
     SLOW_AFTER_CANCEL,
     SPURIOUS_429,
@@ -197,10 +197,15 @@ class Pipeline:
                         "content_type",
                     )
                 body = _parse_body(raw, route.array_body)
-            if fault is not None and fault in (HTML_5XX, HTML_200, SPURIOUS_429, *_AFTER_KINDS):
+            if fault is not None and fault in (
+                HTML_5XX,
+                HTML_CHALLENGE,
+                SPURIOUS_429,
+                *_AFTER_KINDS,
+            ):
                 applied = fault
                 stats.count_injected(path, fault)
-            if applied in (HTML_5XX, HTML_200):
+            if applied in (HTML_5XX, HTML_CHALLENGE):
                 status = rng.choice((502, 503, 504)) if applied == HTML_5XX else 200
                 payload = html_error_page(status)
                 content_type = "text/html"
