@@ -49,6 +49,8 @@ CLASSIC_ON_V3 = (
 
 _decode = msgspec.json.decode
 _AFTER_KINDS = frozenset({DROP_AFTER_CANCEL, SLOW_AFTER_CANCEL, TRUNCATED_JSON})
+# The kinds carried out here rather than by the endpoint's rules.
+_PIPELINE_KINDS = frozenset({HTML_5XX, HTML_CHALLENGE, SPURIOUS_429, *_AFTER_KINDS})
 
 
 @dataclass
