@@ -63,6 +63,15 @@ def targets_of(sim: SimExchange, kind: str = "normal", n: int = 6) -> list[Cance
     ]
 
 
+async def cancel_all(sim: SimExchange, fault: str, account: str = "classic") -> CancelReport:
+    """Place a few normal orders and cancel them through the engine; the fault was drawn."""
+    targets = targets_of(sim)
+    async with engine_for(sim, account=account) as engine:
+        report = await engine.cancel(targets)
+    assert sim.stats.injected[fault] > 0
+    return report
+
+
 def assert_truthful(report: CancelReport, sim: SimExchange) -> None:
     """No closed outcome for an order the exchange still holds open; every target once."""
     assert len({o.target for o in report.outcomes}) == len(report.outcomes)
@@ -84,10 +93,7 @@ def assert_listing_truthful(listing: OpenOrders, sim: SimExchange) -> None:
 @pytest.mark.parametrize("kind", [OTHER_ID_SUCCESS, UNKNOWN_ITEM_FIELDS, NULL_DATA, HTML_CHALLENGE])
 async def test_a_lying_batch_cancel_answer_closes_nothing_it_did_not_close(kind: str) -> None:
     async with hostile(kind) as sim:
-        targets = targets_of(sim)
-        async with engine_for(sim) as engine:
-            report = await engine.cancel(targets)
-        assert sim.stats.injected[kind] > 0
+        report = await cancel_all(sim, kind)
         assert_truthful(report, sim)
         assert not report.all_closed
         assert report.unresolved  # never called cancelled or not open without an answer
@@ -96,10 +102,7 @@ async def test_a_lying_batch_cancel_answer_closes_nothing_it_did_not_close(kind:
 @pytest.mark.parametrize("kind", [OTHER_ID_SUCCESS, NULL_DATA])
 async def test_a_lying_v3_batch_cancel_answer_closes_nothing_it_did_not_close(kind: str) -> None:
     async with hostile(kind, account="uta") as sim:
-        targets = targets_of(sim)
-        async with engine_for(sim, account="uta") as engine:
-            report = await engine.cancel(targets)
-        assert sim.stats.injected[kind] > 0
+        report = await cancel_all(sim, kind, "uta")
         assert_truthful(report, sim)
         assert not report.all_closed
 
@@ -110,10 +113,7 @@ async def test_answers_repeated_or_cut_after_acting_end_each_order_once(
     kind: str, account: str
 ) -> None:
     async with hostile(kind, account=account) as sim:
-        targets = targets_of(sim)
-        async with engine_for(sim, account=account) as engine:
-            report = await engine.cancel(targets)
-        assert sim.stats.injected[kind] > 0
+        report = await cancel_all(sim, kind, account)
         assert open_spot(sim) == []  # these faults act; only the answer is mangled
         assert_truthful(report, sim)
         assert {o.status for o in report.outcomes} <= set(CLOSED) | {CancelStatus.UNRESOLVED}
@@ -124,10 +124,7 @@ async def test_orders_missing_from_an_answer_are_asked_again_until_it_names_them
     account: str,
 ) -> None:
     async with hostile(MISSING_ITEMS, account=account) as sim:
-        targets = targets_of(sim)
-        async with engine_for(sim, account=account) as engine:
-            report = await engine.cancel(targets)
-        assert sim.stats.injected[MISSING_ITEMS] > 0
+        report = await cancel_all(sim, MISSING_ITEMS, account)
         assert report.requests > 1
         assert_truthful(report, sim)
         assert report.all_closed

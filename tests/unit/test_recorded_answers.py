@@ -62,34 +62,31 @@ def test_v2_open_orders_are_read_as_one_complete_page() -> None:
     ]
 
 
-def test_v3_open_spot_orders_are_read_with_their_category() -> None:
-    request, body = recorded("v3_unfilled_orders_spot.json")
-    lister = V3.listing[OrderKind.NORMAL]
+def only_row(name: str, kind: OrderKind) -> ListedOrder:
+    """The one row of a recorded v3 listing, read by the lister of ``kind``."""
+    request, body = recorded(name)
+    lister = V3.listing[kind]
     assert request.endswith(lister.endpoint.path)
     page = lister.page(read(lister.codec, body, 0))
     assert page is not None
     (row,) = page.rows
+    return row
+
+
+def test_v3_open_spot_orders_are_read_with_their_category() -> None:
+    row = only_row("v3_unfilled_orders_spot.json", OrderKind.NORMAL)
     assert row == ListedOrder("BTCUSDT", "1321323928055336960", "1321323928055336961", "SPOT")
     assert in_category(row)
 
 
 def test_a_v3_margin_order_is_listed_but_not_a_spot_order() -> None:
-    _, body = recorded("v3_unfilled_orders_margin.json")
-    lister = V3.listing[OrderKind.NORMAL]
-    page = lister.page(read(lister.codec, body, 0))
-    assert page is not None
-    (row,) = page.rows
+    row = only_row("v3_unfilled_orders_margin.json", OrderKind.NORMAL)
     assert row.category == "MARGIN"
     assert not in_category(row)  # "new", "", "NO": read; the category keeps it out of scope
 
 
 def test_a_v3_strategy_order_of_the_futures_line_is_not_a_spot_order() -> None:
-    request, body = recorded("v3_unfilled_strategy_orders.json")
-    lister = V3.listing[OrderKind.TPSL]
-    assert request.endswith(lister.endpoint.path)
-    page = lister.page(read(lister.codec, body, 0))
-    assert page is not None
-    (row,) = page.rows
+    row = only_row("v3_unfilled_strategy_orders.json", OrderKind.TPSL)
     assert (row.order_id, row.category) == ("1330984742276198400", "USDT-FUTURES")
     assert not in_category(row)
 
