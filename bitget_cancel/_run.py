@@ -135,6 +135,9 @@ class CancelRun:
         self._started = self._loop.time()
         self._scope: CallScope | None = None
         self.stats = CallStats()
+        # The retry backoff drawn at one moment, by attempts (``_retry_at``).
+        self._retry_moment = -1.0
+        self._retry_dues: dict[int, float] = {}
         # A call that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         for order in self._index(targets):
@@ -471,8 +474,6 @@ class CancelRun:
             if order is not None:
                 decided.add(order)
                 finish(order, cancelled, None, None)
-        # Orders this answer refused transiently, retried together after one backoff.
-        refused: list[tuple[_Order, str | None, str]] = []
         for refusal in results.refused:
             order = match(text(refusal.order_id), text(refusal.client_oid))
             if order is None:
@@ -483,7 +484,7 @@ class CancelRun:
             if verdict is Verdict.NOT_OPEN:
                 self._not_open(order, code, msg)
             elif verdict in (Verdict.RETRY, Verdict.THROTTLED, Verdict.RESYNC_CLOCK):
-                refused.append((order, code, msg or "transient error"))
+                self._retry([order], code, msg or "transient error")
             else:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
                     self._scope.refuse(code or "", msg or "credentials refused")
@@ -491,9 +492,7 @@ class CancelRun:
         silent = [o for o in orders if o not in decided]
         if silent:
             log.warning("%d orders missing from the answer; asking again", len(silent))
-            refused.extend((o, None, "the answer did not mention this order") for o in silent)
-        if refused:
-            self._retry_each(refused)
+            self._retry(silent, None, "the answer did not mention this order")
 
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
@@ -539,23 +538,9 @@ class CancelRun:
         *,
         backoff: bool = True,
     ) -> None:
-        """Ask ``orders`` (refused by one answer) again, together."""
-        self._retry_each([(order, code, msg) for order in orders], backoff=backoff)
-
-    def _retry_each(
-        self, refused: Sequence[tuple[_Order, str | None, str]], *, backoff: bool = True
-    ) -> None:
-        """Orders refused by one answer, each with its (code, msg), are due again at one
-        moment: one backoff for the refused request, not one per order, so that they ride in
-        as few requests as they fill (jittered per order, they would scatter into many)."""
-        if not refused:
-            return
+        now = self._loop.time()
         policy = self._policy
-        attempts = max(order.attempts for order, _, _ in refused)
-        due = self._loop.time()
-        if backoff:
-            due += policy.delay(attempts, self._session.rng)
-        for order, code, msg in refused:
+        for order in orders:
             lane = self._lanes[order.kind]
             order.code, order.msg = code, msg
             if order.attempts >= policy.max_attempts:
@@ -566,10 +551,23 @@ class CancelRun:
                     f"gave up after {order.attempts} attempts; last error: {msg}",
                 )
                 continue
-            order.due = due
+            order.due = self._retry_at(now, order.attempts) if backoff else now
             order.place = _WAITING
             lane.waiting.append(order)
             lane.wake.set()
+
+    def _retry_at(self, now: float, attempts: int) -> float:
+        """When orders refused at ``now`` after ``attempts`` are due again: one backoff per
+        refused answer (drawn once for every order it refused, whether they are handed in
+        together or one by one), so that they ride in as few requests as they fill. Jittered
+        per order, they would scatter into many."""
+        if self._retry_moment != now:
+            self._retry_moment = now
+            self._retry_dues.clear()
+        due = self._retry_dues.get(attempts)
+        if due is None:
+            due = self._retry_dues[attempts] = now + self._policy.delay(attempts, self._session.rng)
+        return due
 
     def _report(self, scope: CallScope) -> CancelReport:
         refusal = scope.refusal
