@@ -189,7 +189,9 @@ class VenueV3:
 
     def unfilled_strategy_orders(self, call: Call) -> Any:
         """``GET /api/v3/trade/unfilled-strategy-orders``: open TP/SL (``type=tpsl``) and
-        trigger (``type=trigger``) orders as a plain array, no paging.
+        trigger (``type=trigger``) orders as a plain array, no paging, each row naming its
+        category: SPOT lists the spot ones, USDT-FUTURES the account's futures TP/SL orders
+        (``strategy_ignores_category`` lists those for SPOT too).
 
         Uncertain: without ``type`` every type is listed (the SDKs make it optional).
         """
