@@ -4,6 +4,7 @@ in force, and a closed engine's rate is released (issue 19, item 13)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 
@@ -71,3 +72,28 @@ async def test_after_a_closed_slow_engine_a_default_engine_paces_at_ten_a_second
     assert len(arrivals) == 20
     assert len([t for t in arrivals if t < start + 0.5]) == 10
     assert max(arrivals) < start + 1.1
+
+
+class _Owner:
+    """Stands in for an engine's session (weakly held by the store)."""
+
+
+async def test_a_forgotten_or_collected_owner_no_longer_binds_the_budget() -> None:
+    budgets = InProcessBudgets()
+    slow, fast = _Owner(), _Owner()
+    budget = budgets.budget("acct", "cancel", 1.0, owner=slow)
+    assert budgets.budget("acct", "cancel", 10.0, owner=fast) is budget
+    assert (budget.capacity, budget.period) == (1, 1.0)
+    del slow
+    gc.collect()
+    assert budgets.budget("acct", "cancel", 10.0, owner=fast).capacity == 10
+    budgets.budget("acct", "cancel", 5.0, owner=_keep)
+    assert budget.capacity == 5
+    budgets.forget(_keep)
+    assert budget.capacity == 10
+    budgets.budget("acct", "cancel", 2.0)  # no owner: a claim for good
+    budgets.forget(fast)
+    assert budget.capacity == 2
+
+
+_keep = _Owner()
