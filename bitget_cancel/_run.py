@@ -589,7 +589,7 @@ class CancelRun:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
         elif cut_short:
-            problems = (self._cut_short(scope),)
+            problems = (f"{self._ended(scope)} before every order had its answer",)
         outcomes = [
             CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
             for target, order in self._order_of.items()
@@ -606,19 +606,14 @@ class CancelRun:
         )
 
     @staticmethod
-    def _cut_short(scope: CallScope) -> str:
+    def _ended(scope: CallScope) -> str:
         seconds = scope.deadline.seconds
         if seconds is not None and scope.deadline.expired():
-            return f"the deadline of {seconds:g}s passed before every order had its answer"
-        return "the call was interrupted before every order had its answer"
+            return f"deadline of {seconds:g}s passed"
+        return "the call was interrupted" if scope.interrupted else "the call stopped"
 
     def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
-        seconds = scope.deadline.seconds
-        why = (
-            f"deadline of {seconds:g}s passed"
-            if seconds is not None and scope.deadline.expired()
-            else "the call was interrupted"
-        )
+        why = self._ended(scope)
         if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
         last = f"; last error: {order.msg}" if order.msg else ""

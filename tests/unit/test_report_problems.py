@@ -37,7 +37,7 @@ async def test_a_passed_deadline_and_its_unresolved_orders_are_problems() -> Non
         report = await engine.cancel(targets(exchange, 3), deadline=2)
     assert len(report.unresolved) == 3
     assert report.problems == (
-        "the deadline of 2s passed before every order had its answer",
+        "deadline of 2s passed before every order had its answer",
         "3 orders unresolved (may still be open)",
     )
     assert not report.all_closed
