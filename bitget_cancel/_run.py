@@ -58,6 +58,7 @@ class _Order:
         "order_id",
         "place",
         "retried_by_client_oid",
+        "sent",
         "status",
         "symbol",
         "target",
@@ -70,6 +71,7 @@ class _Order:
         self.order_id = target.order_id
         self.client_oid = target.client_oid
         self.attempts = 0
+        self.sent = False  # some request carried it (attempts may not count that one)
         self.place = _QUEUED
         self.status: CancelStatus | None = None
         self.code: str | None = None
@@ -194,7 +196,7 @@ class CancelRun:
         order = self._order_of.get(target)
         if order is None or order.status is None:
             return None
-        return CancelOutcome(target, order.status, order.code, order.msg, order.attempts)
+        return CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -344,6 +346,7 @@ class CancelRun:
         orders = batch.targets
         for order in orders:
             order.attempts += 1
+            order.sent = True
             order.place = _IN_FLIGHT
         try:
             reply = await self._session.send(
@@ -564,7 +567,7 @@ class CancelRun:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
         outcomes = [
-            CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))  # type: ignore[arg-type]
             for target, order in self._order_of.items()
         ]
         return CancelReport(
@@ -587,9 +590,15 @@ class CancelRun:
         if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
         last = f"; last error: {order.msg}" if order.msg else ""
-        if order.attempts:
+        if order.sent:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"
+
+
+def _attempts(order: _Order) -> int:
+    """The attempts an outcome shows: a re-ask that is not counted (by clientOid, a split, the
+    other API) still leaves a sent order at one at least; 0 means no request ever named it."""
+    return order.attempts or int(order.sent)
 
 
 async def _interrupt_on(stop: asyncio.Event, scope: CallScope) -> None:

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -30,6 +30,7 @@ from bitget_cancel import (
     CancelReport,
     CancelTarget,
     Credentials,
+    InvalidArgument,
     InvalidCredentials,
     OpenOrders,
     PanicReport,
@@ -114,12 +115,17 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
-class Interrupts:
-    """SIGINT and SIGTERM while a command runs on the event loop.
+# The signals a command answers: Ctrl-C, a polite kill, a closed terminal (tmux, ssh).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    The first one calls ``on_first(signal)``; a second Ctrl-C quits at once: it calls
+
+class Interrupts:
+    """SIGINT, SIGTERM and SIGHUP while a command runs on the event loop.
+
+    The first one calls ``on_first(signal)``; a second one quits at once: it calls
     ``last_words()`` (e.g. to write the report file), gives the terminal its cursor back (a
-    live progress bar hides it) and exits 130 without unwinding.
+    live progress bar hides it) and exits 130 without unwinding. A signal that comes while
+    the loop runs plain code (writing the final report) waits for the next turn of the loop.
     """
 
     def __init__(
@@ -135,7 +141,7 @@ class Interrupts:
         self.signalled = False
 
     def _handle(self, signum: signal.Signals) -> None:
-        self._presses += signum == signal.SIGINT
+        self._presses += 1
         if self._presses >= 2:
             self.quit_now()
         if not self.signalled:
@@ -156,7 +162,7 @@ class Interrupts:
     def installed(self) -> Iterator[Interrupts]:
         loop = asyncio.get_running_loop()
         installed = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             try:
                 loop.add_signal_handler(signum, self._handle, signum)
                 installed.append(signum)
@@ -214,13 +220,16 @@ def finish_cancel(
     *,
     interrupted: bool = False,
     account: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> int:
-    payload = report_payload(report, interrupted=interrupted)
-    _write_report(options, payload, err)
+    """Show the report; ``payload``: its JSON form, already written to --report."""
+    if payload is None:
+        payload = report_payload(report, interrupted=interrupted)
+        _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:
-        print_report(out, report)
+        print_report(out, report, interrupted=interrupted)
         out.print(cost_table(report, account))
     if interrupted:
         never_sent = payload["counts"][NOT_SENT]
@@ -241,14 +250,17 @@ async def run_cancel(
 ) -> int:
     stop = asyncio.Event()
     answered = 0
+    final: dict[str, Any] | None = None  # the report's payload, once written
 
     def on_first(signum: signal.Signals) -> None:
         stop.set()
         what = "stopping: nothing more is sent; waiting for the answers in flight"
         err.print(f"{signum.name}: {what} (Ctrl-C again to quit now)", soft_wrap=True)
 
-    def last_words() -> None:
-        _write_report(options, abandoned_payload(targets, answered), err)
+    def last_words(message: str | None = None) -> None:
+        if final is None:  # the whole report, if written, says more than this
+            extra = {} if message is None else {"message": message}
+            _write_report(options, abandoned_payload(targets, answered, **extra), err)
 
     def counted(progress: Progress | None) -> Progress:
         def update(done: int, total: int) -> None:
@@ -260,22 +272,34 @@ async def run_cancel(
         return update
 
     interrupts = Interrupts(err, on_first, last_words)
-    async with engine_for(credentials, options.exchange) as engine:
-        total = expected_total(targets)
-        with (
-            interrupts.installed(),
-            _maybe_progress(err, not options.as_json, "cancelling", total) as progress,
-        ):
-            report = await engine.cancel(
-                targets,
-                mode=options.mode,
-                deadline=options.deadline,
-                progress=counted(progress),
-                stop=stop,
-            )
-        account = engine.account_type
-    interrupted = stop.is_set()
-    return finish_cancel(report, options, out, err, interrupted=interrupted, account=account)
+    try:
+        async with engine_for(credentials, options.exchange) as engine:
+            total = expected_total(targets)
+            with (
+                interrupts.installed(),
+                _maybe_progress(err, not options.as_json, "cancelling", total) as progress,
+            ):
+                report = await engine.cancel(
+                    targets,
+                    mode=options.mode,
+                    deadline=options.deadline,
+                    progress=counted(progress),
+                    stop=stop,
+                )
+                # Written while the signal handlers are still ours: a second Ctrl-C now waits
+                # for the file instead of cutting it short.
+                interrupted = stop.is_set()
+                final = report_payload(report, interrupted=interrupted)
+                _write_report(options, final, err)
+            account = engine.account_type
+    except InvalidArgument:
+        raise  # refused before anything was sent (exit 2)
+    except Exception as exc:
+        last_words(f"quit on an error before the end ({type(exc).__name__}): outcomes unknown")
+        raise
+    return finish_cancel(
+        report, options, out, err, interrupted=interrupted, account=account, payload=final
+    )
 
 
 # -- orders ------------------------------------------------------------------------------------

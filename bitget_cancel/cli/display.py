@@ -19,11 +19,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bitget_cancel import CancelReport, CancelStatus, CancelTarget, PanicReport
+from bitget_cancel import CancelOutcome, CancelReport, CancelStatus, CancelTarget, PanicReport
 from bitget_cancel import Progress as ProgressCallback
 
 from .dry_run import DryPlan, plan_by_symbol
 from .exits import problems as panic_problems
+from .report import NOT_SENT, never_sent
 
 _STATUS_STYLE = {
     CancelStatus.CANCELLED: "green",
@@ -72,25 +73,41 @@ def progress_bar(
             bar.stop()
 
 
-def outcomes_table(report: CancelReport, title: str = "Outcomes") -> Table:
-    """Counts by status, one row each, with what the status means."""
+def _shown_status(outcome: CancelOutcome, interrupted: bool) -> str:
+    """The status as the report file says it: after an interruption, never sent is not_sent."""
+    return NOT_SENT if interrupted and never_sent(outcome) else outcome.status.value
+
+
+def outcomes_table(
+    report: CancelReport, title: str = "Outcomes", *, interrupted: bool = False
+) -> Table:
+    """Counts by status, one row each, with what the status means; after an interruption,
+    the orders never sent on a row of their own, as in the report file."""
     table = Table(title=title, title_justify="left")
     table.add_column("status")
     table.add_column("orders", justify="right")
     table.add_column("meaning", style="dim")
     counts = report.counts()
+    unsent = sum(1 for o in report.unresolved if never_sent(o)) if interrupted else 0
+    counts[CancelStatus.UNRESOLVED.value] -= unsent
     for status in CancelStatus:
         count = counts[status.value]
         style = _STATUS_STYLE[status] if count else "dim"
         table.add_row(f"[{style}]{status.value}[/]", str(count), _STATUS_HELP[status])
+    if interrupted:
+        style = "yellow" if unsent else "dim"
+        table.add_row(f"[{style}]{NOT_SENT}[/]", str(unsent), _NOT_SENT_HELP)
     table.add_row("[bold]total[/]", f"[bold]{len(report.outcomes)}[/]", "distinct targets")
     return table
 
 
+_NOT_SENT_HELP = "interrupted before any request named it: still open if it was"
 MESSAGE_MIN_WIDTH = 20
 
 
-def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table | None:
+def problems_table(
+    report: CancelReport, width: int, limit: int = 20, *, interrupted: bool = False
+) -> Table | None:
     """The targets that are not closed (failed, unresolved), with the exchange's last word.
 
     Ids are copied from here into other tools, so they are never wrapped nor cut: each id
@@ -108,7 +125,7 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
         "kind": [o.target.kind.value for o in shown],
         "orderId": [o.target.order_id or "" for o in shown],
         "clientOid": [o.target.client_oid or "" for o in shown],
-        "status": [o.status.value for o in shown],
+        "status": [_shown_status(o, interrupted) for o in shown],
         "code": [o.error_code or "" for o in shown],
         "attempts": [str(o.attempts) for o in shown],
     }
@@ -128,7 +145,7 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
             Text(target.kind.value),
             Text(target.order_id or ""),
             Text(target.client_oid or ""),
-            Text(outcome.status.value, style=_STATUS_STYLE[outcome.status]),
+            Text(_shown_status(outcome, interrupted), style=_STATUS_STYLE[outcome.status]),
             Text(outcome.error_code or ""),
             Text(outcome.error_msg or ""),
             str(outcome.attempts),
@@ -136,10 +153,10 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
     return table
 
 
-def print_report(console: Console, report: CancelReport) -> None:
+def print_report(console: Console, report: CancelReport, *, interrupted: bool = False) -> None:
     """The counts by status, then what is not closed (ids whole, whatever the width)."""
-    console.print(outcomes_table(report))
-    problems = problems_table(report, console.width)
+    console.print(outcomes_table(report, interrupted=interrupted))
+    problems = problems_table(report, console.width, interrupted=interrupted)
     if problems is not None:
         console.print(problems, crop=False)
 
