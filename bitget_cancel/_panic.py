@@ -404,7 +404,10 @@ class Panic:
             hint = CODE_HINTS.get(refusal[0])
             problems[None] = f"credentials refused: code {refusal[0]}, {hint or refusal[1]}"
         elif expired and not self._account_empty:
-            problems.setdefault(None, f"the deadline of {self._scope.deadline.seconds:g}s passed")
+            passed = f"the deadline of {self._scope.deadline.seconds:g}s passed"
+            if not self._paged:  # not one listing page in all that time
+                passed += " and the exchange did not answer any listing"
+            problems.setdefault(None, passed)
         for kind in self._kinds:
             if not self._confirmed.get(kind) and kind not in problems and None not in problems:
                 problems[kind] = "not confirmed empty by a complete listing"

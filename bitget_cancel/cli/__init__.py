@@ -103,9 +103,7 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from bitget_cancel import CancelReport
-
-    from .commands import credentials, finish_cancel, load_targets, run_cancel, run_dry_run
+    from .commands import credentials, load_targets, run_cancel, run_dry_run
     from .options import CancelOptions
     from .report import check_report_path
 
@@ -124,12 +122,19 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     except KeyboardInterrupt:
         err.print("interrupted while reading the file: nothing was sent")
         return EXIT_INTERRUPTED
+    if not targets:
+        # Bad input, not an all-clear: a listing that failed upstream (orders --csv) writes
+        # nothing, and "nothing to cancel" must not read as "all closed".
+        err.print(
+            f"error: no targets in {'standard input' if args.file == '-' else args.file}: "
+            "nothing to cancel (was the file that lists them written to its end?)",
+            markup=False,
+            soft_wrap=True,
+        )
+        return EXIT_BAD_INPUT
     if options.dry_run:
         return run_dry_run(targets, options, out, err)
     keys = credentials()
-    if not targets:
-        err.print(f"no targets in {args.file}: nothing to cancel", markup=False, soft_wrap=True)
-        return finish_cancel(CancelReport([]), options, out, err)
     return asyncio.run(run_cancel(targets, keys, options, out, err))
 
 

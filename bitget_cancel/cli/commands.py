@@ -15,6 +15,7 @@ import shlex
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,44 +306,91 @@ async def run_cancel(
 # -- orders ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A listing, and whether the exchange answered anything before the deadline."""
+
+    orders: OpenOrders
+    silent: bool  # no answer at all: the warm-up timed out and no listing page came
+
+
+def _silent(listing: OpenOrders, warm_up_answered: bool) -> bool:
+    unanswered = ("no answer", "stopped at the deadline", "listing stopped", "not listed")
+    return (
+        not listing.complete
+        and not listing.orders
+        and not warm_up_answered
+        and all(any(word in p for word in unanswered) for p in listing.problems)
+    )
+
+
 async def list_open(
     engine: CancelEngine,
     symbols: Sequence[str] | None,
     kinds: Sequence[str],
-    deadline: float,
+    ends_at: float,
     err: Console,
-) -> OpenOrders:
-    """Every open order of ``kinds`` (on ``symbols``, or all), with a spinner on a terminal.
+) -> Listed:
+    """Every open order of ``kinds`` (on ``symbols``, or all), with a spinner on a terminal,
+    all of it by ``ends_at`` (``time.monotonic()``: the command's deadline, counted from its
+    start).
 
     ``warm_up(1)`` first: the clock measured and, with ``--account auto``, the account's type
     learnt, so the listing asks the right API (one connection: a listing needs no more).
     """
-    await engine.warm_up(1)
     with err.status("listing open orders"):
-        return await engine.open_orders(symbols, kinds=kinds, deadline=deadline)
+        try:
+            await asyncio.wait_for(engine.warm_up(1), timeout=ends_at - time.monotonic())
+            answered = engine.account_type is not None
+        except asyncio.TimeoutError:
+            answered = False
+        left = _left(ends_at)
+        if left is None:
+            passed = "not listed: the deadline passed before the listing could begin"
+            listing = OpenOrders([], complete=False, problems=(passed,))
+        else:
+            listing = await engine.open_orders(symbols, kinds=kinds, deadline=left)
+    return Listed(listing, _silent(listing, answered))
+
+
+def _left(ends_at: float) -> float | None:
+    """Seconds to ``ends_at``, None once it passed."""
+    left = ends_at - time.monotonic()
+    return left if left > 0 else None
+
+
+def no_answer(base_url: str, deadline: float) -> str:
+    return f"the exchange at {base_url} did not answer within the deadline of {deadline:g}s"
 
 
 def show_listing(
-    listing: OpenOrders, options: OrdersOptions, account: str | None, out: Console, err: Console
+    listed: Listed, options: OrdersOptions, account: str | None, out: Console, err: Console
 ) -> None:
+    listing = listed.orders
     if options.output == "json":
         emit(listing_payload(listing, options.kinds, options.symbols, account))
     elif options.output == "csv":
-        sys.stdout.write(csv_text(listing.orders))
-        sys.stdout.flush()
+        # Incomplete: nothing on stdout, so that no pipe into cancel --file takes a part for
+        # the whole (an empty input is bad input there). --json shows what was seen.
+        if listing.complete:
+            sys.stdout.write(csv_text(listing.orders))
+            sys.stdout.flush()
     else:
         orders = sorted_orders(listing.orders)
         if orders:
             out.print(orders_table(orders, out.width), crop=False)
             out.print(totals_table(orders, options.kinds))
         where = "" if options.symbols is None else f" of {', '.join(options.symbols)}"
+        head = f"Open{where}" if listing.complete else f"INCOMPLETE listing, seen open{where}"
         out.print(
-            f"Open{where}: {summary(orders, options.kinds)} ({listing.requests} listing "
+            f"{head}: {summary(orders, options.kinds)} ({listing.requests} listing "
             f"requests{'' if account is None else ', ' + account + ' account'})",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
+    if listed.silent:
+        err.print(no_answer(options.exchange.base_url, options.deadline), soft_wrap=True)
     if not listing.complete:
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
     if listing_refused(listing):
@@ -352,11 +400,12 @@ def show_listing(
 async def run_orders(
     credentials: Credentials, options: OrdersOptions, out: Console, err: Console
 ) -> int:
+    ends_at = time.monotonic() + options.deadline
     async with engine_for(credentials, options.exchange) as engine:
-        listing = await list_open(engine, options.symbols, options.kinds, options.deadline, err)
+        listed = await list_open(engine, options.symbols, options.kinds, ends_at, err)
         account = engine.account_type
-    show_listing(listing, options, account, out, err)
-    return orders_exit_code(listing)
+    show_listing(listed, options, account, out, err)
+    return orders_exit_code(listed.orders)
 
 
 # -- panic -------------------------------------------------------------------------------------
@@ -392,8 +441,12 @@ async def confirm_panic(
     ask: Callable[[str], str] | None = None,
 ) -> int | None:
     """List what is open, say it, and ask (on stderr, so stdout stays clean for --json).
-    None to go on, else the exit code. The listing reads; nothing is cancelled before "yes"."""
-    listing = await list_open(engine, options.symbols, options.kinds, options.deadline, err)
+    None to go on, else the exit code. The listing reads; nothing is cancelled before "yes".
+    The listing holds --deadline from the command's start; the panic after "yes" has its own.
+    """
+    ends_at = time.monotonic() + options.deadline
+    listed = await list_open(engine, options.symbols, options.kinds, ends_at, err)
+    listing = listed.orders
     if listing_refused(listing):
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
         err.print(f"{REFUSED_HINT}; no cancel was sent", markup=False, highlight=False,
@@ -402,15 +455,21 @@ async def confirm_panic(
     where = options.exchange.base_url + (
         "" if options.symbols is None else f", only {', '.join(options.symbols)}"
     )
+    if listed.silent:
+        err.print(no_answer(options.exchange.base_url, options.deadline), soft_wrap=True)
+    if not listing.complete:
+        err.print(incomplete_warning(listing.problems), soft_wrap=True)
     if listing.orders:
-        what = f"This cancels {summary(listing.orders, options.kinds)}"
-    else:
+        least = "" if listing.complete else "at least "
+        what = f"This cancels {least}{summary(listing.orders, options.kinds)}"
+    elif listing.complete:
         what = f"Nothing is open ({', '.join(options.kinds)}); the panic still lists again and "
         what += "cancels whatever it finds"
+    else:
+        what = "What is open is not known (the listing is incomplete)"
     err.print(f"{what} (listed just now at {where}).", markup=False, highlight=False,
               soft_wrap=True)  # fmt: skip
     if not listing.complete:
-        err.print(incomplete_warning(listing.problems), soft_wrap=True)
         err.print("The panic lists again and cancels whatever it finds.", soft_wrap=True)
     try:
         prompt = "Type 'yes' to go on: "

@@ -86,10 +86,10 @@ def test_the_prompt_says_when_the_listing_is_incomplete(
 
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2
-    assert "This cancels 128 orders on 2 symbols: 120 normal, 8 tpsl, 0 plan" in err
+    assert "This cancels at least 128 orders on 2 symbols: 120 normal, 8 tpsl, 0 plan" in err
     assert "INCOMPLETE LISTING" in err
     assert "plan orders" in err
-    assert err.index("INCOMPLETE LISTING") < err.index("Type 'yes'")
+    assert err.index("INCOMPLETE LISTING") < err.index("This cancels") < err.index("Type 'yes'")
     assert "no cancel was sent" in err
     assert bg_sim.cancel_requests() == 0
     assert bg_sim.open_orders() == 140
