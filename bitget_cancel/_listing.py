@@ -123,8 +123,10 @@ async def list_open_orders(
     symbols: frozenset[str] | None,
     kinds: tuple[OrderKind, ...],
     scope: CallScope,
+    client_oid_prefix: tuple[str, ...] | None = None,
 ) -> OpenOrders:
-    """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once."""
+    """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once; with
+    ``client_oid_prefix``, only those whose clientOid starts with one of the prefixes."""
     stats = CallStats()
     orders: dict[tuple[OrderKind, str, str], CancelTarget] = {}
     problems: list[str] = []
@@ -148,6 +150,10 @@ async def list_open_orders(
                     )
                 except InvalidTarget as exc:
                     log.warning("listed order skipped: %s", exc)
+                    continue
+                if client_oid_prefix is not None and not (
+                    row.client_oid is not None and row.client_oid.startswith(client_oid_prefix)
+                ):
                     continue
                 if symbols is None or target.symbol in symbols:
                     orders.setdefault((kind, target.symbol, row.order_id), target)

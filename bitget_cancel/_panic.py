@@ -81,6 +81,7 @@ class Panic:
         use_symbol_cancel: bool,
         kinds: Sequence[OrderKind],
         progress: Progress | None = None,
+        client_oid_prefix: tuple[str, ...] | None = None,
     ) -> None:
         self._session = session
         self._loop = session.loop
@@ -92,7 +93,10 @@ class Panic:
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         self._symbols = symbols  # None: the whole account
         self._kinds: tuple[OrderKind, ...] = tuple(kinds)
-        self._use_bulk = use_symbol_cancel
+        # Only orders whose clientOid starts with one of these (None: every order). A bulk
+        # cancel would touch the others too: a scoped panic cancels by id only.
+        self._prefixes = client_oid_prefix
+        self._use_bulk = use_symbol_cancel and client_oid_prefix is None
         self._entries: dict[CancelTarget, _Entry] = {}
         self._by_order: dict[tuple[OrderKind, str, str], _Entry] = {}
         self._by_client_oid: dict[tuple[OrderKind, str, str], _Entry] = {}
@@ -122,9 +126,15 @@ class Panic:
         symbols: frozenset[str] | None,
         targets: Sequence[CancelTarget],
         kinds: Sequence[OrderKind],
+        client_oid_prefix: tuple[str, ...] | None = None,
     ) -> None:
         """A second panic call joins this one: widen the scope and kinds, add its targets. The
         panic does not finish before it has listed the widened scope."""
+        prefixes = self._prefixes
+        if prefixes is not None and client_oid_prefix != prefixes:
+            joined = None if client_oid_prefix is None else prefixes + client_oid_prefix
+            self._prefixes = None if joined is None else tuple(dict.fromkeys(joined))
+            self._widened = True  # still by id only: bulk cancels stay off once scoped
         wider = self._symbols is not None and (symbols is None or not symbols <= self._symbols)
         if wider:
             self._symbols = None if symbols is None else self._symbols | symbols  # type: ignore[operator]
@@ -151,6 +161,10 @@ class Panic:
 
     def _in_scope(self, symbol: str) -> bool:
         return self._symbols is None or symbol in self._symbols
+
+    def _prefixed(self, client_oid: str | None) -> bool:
+        prefixes = self._prefixes
+        return prefixes is None or (client_oid is not None and client_oid.startswith(prefixes))
 
     # -- the passes --------------------------------------------------------------------------
 
@@ -366,7 +380,7 @@ class Panic:
             if entry is not None:
                 self._by_order[key] = entry
         if entry is None:
-            if not self._in_scope(listed.symbol):
+            if not self._in_scope(listed.symbol) or not self._prefixed(listed.client_oid):
                 return None
             entry = self._add(listed, explicit=False) or self._entries[listed]
             self._by_order[key] = entry

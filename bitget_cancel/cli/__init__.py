@@ -79,6 +79,11 @@ def _symbols(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(args.symbols)) if args.symbols else None
 
 
+def _prefixes(args: argparse.Namespace) -> tuple[str, ...] | None:
+    given = args.client_oid_prefixes
+    return tuple(dict.fromkeys(given)) if given else None
+
+
 def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
@@ -91,6 +96,7 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
         kinds=args.kinds,
         deadline=args.deadline,
         output=args.output,
+        client_oid_prefixes=_prefixes(args),
     )
     keys = credentials()
     try:
@@ -103,7 +109,7 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from .commands import credentials, load_targets, run_cancel, run_dry_run
+    from .commands import credentials, in_scope, load_targets, run_cancel, run_dry_run
     from .options import CancelOptions
     from .report import check_report_path
 
@@ -114,6 +120,7 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
         as_json=args.as_json,
         report=args.report,
         dry_run=args.dry_run,
+        client_oid_prefixes=_prefixes(args),
     )
     if options.report is not None:
         check_report_path(options.report)
@@ -122,6 +129,8 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     except KeyboardInterrupt:
         err.print("interrupted while reading the file: nothing was sent")
         return EXIT_INTERRUPTED
+    if options.client_oid_prefixes is not None:
+        targets = in_scope(targets, options.client_oid_prefixes, err)
     if not targets:
         # Bad input, not an all-clear: a listing that failed upstream (orders --csv) writes
         # nothing, and "nothing to cancel" must not read as "all closed".
@@ -153,6 +162,7 @@ def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
         use_symbol_cancel=args.use_symbol_cancel,
         as_json=args.as_json,
         report=args.report,
+        client_oid_prefixes=_prefixes(args),
     )
     if options.report is not None:
         check_report_path(options.report)

@@ -113,6 +113,42 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
         return parse_targets(data, fmt, source, progress)
 
 
+def in_scope(
+    targets: list[CancelTarget], prefixes: tuple[str, ...], err: Console
+) -> list[CancelTarget]:
+    """The targets whose clientOid starts with one of ``prefixes``; how many were left out is
+    said (a target without a clientOid cannot be told to be the bot's: left out)."""
+    kept = [t for t in targets if t.client_oid is not None and t.client_oid.startswith(prefixes)]
+    if len(kept) < len(targets):
+        err.print(
+            f"--client-oid-prefix {' '.join(prefixes)}: {len(kept)} of {len(targets)} targets "
+            f"kept, {len(targets) - len(kept)} left out",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    return kept
+
+
+def scope_text(symbols: Sequence[str] | None, prefixes: Sequence[str] | None) -> str:
+    """``"every open spot order"``, ``"... of BTCUSDT whose clientOid starts with bot-a-"``."""
+    text = "every open spot order"
+    if symbols is not None:
+        text += " of " + ", ".join(symbols)
+    if prefixes is not None:
+        text += " whose clientOid starts with " + " or ".join(prefixes)
+    return text
+
+
+def scope_payload(
+    symbols: Sequence[str] | None, prefixes: Sequence[str] | None
+) -> dict[str, list[str] | None]:
+    return {
+        "symbols": None if symbols is None else list(symbols),
+        "clientOidPrefixes": None if prefixes is None else list(prefixes),
+    }
+
+
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
@@ -330,6 +366,7 @@ async def list_open(
     kinds: Sequence[str],
     ends_at: float,
     err: Console,
+    prefixes: Sequence[str] | None = None,
 ) -> Listed:
     """Every open order of ``kinds`` (on ``symbols``, or all), with a spinner on a terminal,
     all of it by ``ends_at`` (``time.monotonic()``: the command's deadline, counted from its
@@ -349,7 +386,9 @@ async def list_open(
             passed = "not listed: the deadline passed before the listing could begin"
             listing = OpenOrders([], complete=False, problems=(passed,))
         else:
-            listing = await engine.open_orders(symbols, kinds=kinds, deadline=left)
+            listing = await engine.open_orders(
+                symbols, kinds=kinds, deadline=left, client_oid_prefix=prefixes
+            )
     return Listed(listing, _silent(listing, answered))
 
 
@@ -368,7 +407,9 @@ def show_listing(
 ) -> None:
     listing = listed.orders
     if options.output == "json":
-        emit(listing_payload(listing, options.kinds, options.symbols, account))
+        payload = listing_payload(listing, options.kinds, options.symbols, account)
+        payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
+        emit(payload)
     elif options.output == "csv":
         # Incomplete: nothing on stdout, so that no pipe into cancel --file takes a part for
         # the whole (an empty input is bad input there). --json shows what was seen.
@@ -381,6 +422,8 @@ def show_listing(
             out.print(orders_table(orders, out.width), crop=False)
             out.print(totals_table(orders, options.kinds))
         where = "" if options.symbols is None else f" of {', '.join(options.symbols)}"
+        if options.client_oid_prefixes is not None:
+            where += f" (clientOid {' or '.join(options.client_oid_prefixes)}...)"
         head = f"Open{where}" if listing.complete else f"INCOMPLETE listing, seen open{where}"
         out.print(
             f"{head}: {summary(orders, options.kinds)} ({listing.requests} listing "
@@ -402,7 +445,9 @@ async def run_orders(
 ) -> int:
     ends_at = time.monotonic() + options.deadline
     async with engine_for(credentials, options.exchange) as engine:
-        listed = await list_open(engine, options.symbols, options.kinds, ends_at, err)
+        listed = await list_open(
+            engine, options.symbols, options.kinds, ends_at, err, options.client_oid_prefixes
+        )
         account = engine.account_type
     show_listing(listed, options, account, out, err)
     return orders_exit_code(listed.orders)
@@ -422,9 +467,7 @@ def needs_terminal(options: PanicOptions, err: Console) -> int | None:
     """Before anything is sent: a panic without --yes needs a terminal to ask on."""
     if sys.stdin.isatty():
         return None
-    scope = "every open spot order" + (
-        "" if options.symbols is None else " of " + ", ".join(options.symbols)
-    )
+    scope = scope_text(options.symbols, options.client_oid_prefixes)
     err.print(
         f"refusing to cancel {scope} without confirmation: stdin is not a terminal; "
         "pass --yes to confirm",
@@ -445,7 +488,9 @@ async def confirm_panic(
     The listing holds --deadline from the command's start; the panic after "yes" has its own.
     """
     ends_at = time.monotonic() + options.deadline
-    listed = await list_open(engine, options.symbols, options.kinds, ends_at, err)
+    listed = await list_open(
+        engine, options.symbols, options.kinds, ends_at, err, options.client_oid_prefixes
+    )
     listing = listed.orders
     if listing_refused(listing):
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
@@ -455,6 +500,8 @@ async def confirm_panic(
     where = options.exchange.base_url + (
         "" if options.symbols is None else f", only {', '.join(options.symbols)}"
     )
+    if options.client_oid_prefixes is not None:
+        where += f", only clientOid {' or '.join(options.client_oid_prefixes)}..."
     if listed.silent:
         err.print(no_answer(options.exchange.base_url, options.deadline), soft_wrap=True)
     if not listing.complete:
@@ -523,6 +570,7 @@ async def run_panic(
                 use_symbol_cancel=options.use_symbol_cancel,
                 kinds=options.kinds,
                 progress=progress,
+                client_oid_prefix=options.client_oid_prefixes,
             )
             if progress is not None and report.outcomes:
                 # The last word: orders closed by cancel-symbol-order and confirmed by a later
@@ -541,13 +589,15 @@ def finish_panic(
     account: str | None = None,
 ) -> int:
     payload = report.to_dict()
+    payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
     _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:
         print_report(out, report)
         out.print(kinds_table(report))
-        out.print(panic_table(report, account))
+        scope = scope_text(options.symbols, options.client_oid_prefixes)
+        out.print(panic_table(report, account, scope))
     return panic_exit_code(report)
 
 

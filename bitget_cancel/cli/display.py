@@ -205,12 +205,13 @@ def cost_table(report: CancelReport, account: str | None = None) -> Table:
     )
 
 
-def panic_table(report: PanicReport, account: str | None = None) -> Table:
+def panic_table(report: PanicReport, account: str | None = None, scope: str | None = None) -> Table:
     empty = "[green]yes[/]" if report.account_empty else "[yellow]no[/]"
     return _facts(
         "Panic",
         [
             *_problem_rows(report),
+            *([("scope", Text(scope))] if scope is not None else []),
             ("nothing left open in scope", empty),
             *_account_rows(account),
             ("passes (list, cancel, list again)", str(report.passes)),

@@ -73,6 +73,7 @@ class CancelOptions:
     as_json: bool = False
     report: Path | None = None  # where to write the JSON report, atomically
     dry_run: bool = False
+    client_oid_prefixes: tuple[str, ...] | None = None  # only targets of this bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class PanicOptions:
     use_symbol_cancel: bool = True
     as_json: bool = False
     report: Path | None = None
+    client_oid_prefixes: tuple[str, ...] | None = None  # one bot's orders: by id only
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +95,4 @@ class OrdersOptions:
     kinds: tuple[str, ...] = ORDER_KIND_NAMES
     deadline: float = ORDERS_DEADLINE
     output: OrdersOutput = "table"
+    client_oid_prefixes: tuple[str, ...] | None = None

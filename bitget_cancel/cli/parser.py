@@ -323,6 +323,24 @@ def _add_targets_file_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _client_oid_prefix(text: str) -> str:
+    if not text or text.strip() != text:
+        raise argparse.ArgumentTypeError(f"expected a clientOid prefix, got {text!r}")
+    return text
+
+
+def _add_prefix_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--client-oid-prefix",
+        action="append",
+        type=_client_oid_prefix,
+        dest="client_oid_prefixes",
+        metavar="P",
+        help=f"only orders whose clientOid starts with P (one bot's orders; repeat for more): "
+        f"{what}",
+    )
+
+
 def _add_scope_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--symbol",
@@ -394,6 +412,7 @@ def _orders_command(subparsers: Subparsers) -> None:
         "  bitget-cancel cancel --file open.csv\n\n" + ENV_HELP + "\n" + exit_help("orders"),
     )
     _add_scope_options(orders)
+    _add_prefix_option(orders, "the others are not shown")
     output = orders.add_mutually_exclusive_group()
     output.add_argument(
         "--json",
@@ -430,6 +449,7 @@ def _cancel_command(subparsers: Subparsers) -> None:
         _CANCEL_EXAMPLE + "\n" + ENV_HELP + "\n" + exit_help("cancel"),
     )
     _add_targets_file_options(cancel)
+    _add_prefix_option(cancel, "the file's other targets are left out, and said so")
     cancel.add_argument(
         "--mode",
         choices=MODES,
@@ -461,6 +481,9 @@ def _panic_command(subparsers: Subparsers) -> None:
         ENV_HELP + "\n" + exit_help("panic"),
     )
     _add_scope_options(panic)
+    _add_prefix_option(
+        panic, "the others stay open; cancelled by id only, never by cancel-symbol-order"
+    )
     panic.add_argument(
         "--yes", "-y", action="store_true", help="do not ask; needed when stdin is not a terminal"
     )
