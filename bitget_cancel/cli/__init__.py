@@ -12,6 +12,7 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     demo.py          the in-process demo on the simulator
     sim_orders.py    orders placed on the simulator (sim, demo)
     targets_file.py  CSV / JSON / JSON-lines targets, read in one linear pass
+    resume.py        cancel --file REPORT.json: the targets a report did not close
     symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
     dry_run.py       cancel --dry-run: the plan, per symbol
     report.py        JSON reports: payload, msgspec encoding, atomic files
@@ -112,6 +113,7 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     from .commands import credentials, in_scope, load_targets, run_cancel, run_dry_run
     from .options import CancelOptions
     from .report import check_report_path
+    from .resume import NothingLeft
 
     options = CancelOptions(
         exchange=_exchange(args),
@@ -129,6 +131,9 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     except KeyboardInterrupt:
         err.print("interrupted while reading the file: nothing was sent")
         return EXIT_INTERRUPTED
+    except NothingLeft:
+        err.print("nothing to resume: the report closed every target it names")
+        return EXIT_OK
     if options.client_oid_prefixes is not None:
         targets = in_scope(targets, options.client_oid_prefixes, err)
     if not targets:

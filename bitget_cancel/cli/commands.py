@@ -72,6 +72,7 @@ from .listing import (
 )
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
 from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
+from .resume import NothingLeft, report_outcomes, resume_targets
 from .targets_file import Format, format_of, parse_targets, read_source
 
 if TYPE_CHECKING:
@@ -104,8 +105,16 @@ def keyboard_interrupts() -> Iterator[None]:
 
 
 def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> list[CancelTarget]:
-    """The targets of ``path``; a progress bar on stderr while a big file loads."""
+    """The targets of ``path``; a progress bar on stderr while a big file loads. A report this
+    tool wrote gives the targets it did not close (resume.py), and says how many."""
     source, data = read_source(path)
+    outcomes = report_outcomes(data) if fmt in (None, "json") else None
+    if outcomes is not None:
+        resumed = resume_targets(outcomes, source)
+        err.print(resumed.summary(source), markup=False, highlight=False, soft_wrap=True)
+        if outcomes and not resumed.targets:
+            raise NothingLeft
+        return resumed.targets
     fmt = format_of(path, data, fmt)
     if not show or len(data) < LOADING_BAR_BYTES:
         return parse_targets(data, fmt, source)
