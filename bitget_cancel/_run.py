@@ -122,6 +122,7 @@ class CancelRun:
         self._deadline_seconds = deadline
         self._progress = progress
         self._done = 0
+        self._distinct = 0  # orders (not keys: one asked again by clientOid has two)
         # Distinct targets in first-seen order, each with the order it names.
         self._order_of: dict[CancelTarget, _Order] = {}
         self._orders: dict[OrderKey, _Order] = {}
@@ -185,6 +186,7 @@ class CancelRun:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
+        self._distinct += len(fresh)
         return fresh
 
     def fed_targets(self) -> list[CancelTarget]:
@@ -518,7 +520,7 @@ class CancelRun:
         if self._progress is None:
             return
         try:
-            self._progress(self._done, len(self._orders))
+            self._progress(self._done, self._distinct)
         except Exception:  # a display bug must never stop a cancel
             log.exception("progress callback failed; ignoring it from now on")
             self._progress = None
