@@ -252,6 +252,7 @@ class Panic:
         explicit_open = any(e.explicit and e.needs_cancel for e in self._entries.values())
         all_complete = all(listing.complete for listing in listings.values())
         if all_complete and not open_left and not unconfirmed_bulk and not explicit_open:
+            self._listed_any = True  # complete listings: an empty account was seen whole
             self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
             self._finished = True
             return True

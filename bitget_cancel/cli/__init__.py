@@ -13,6 +13,7 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     sim_orders.py    orders placed on the simulator (sim, demo)
     targets_file.py  CSV / JSON / JSON-lines targets, read in one linear pass
     resume.py        cancel --file REPORT.json: the targets a report did not close
+    panic_tally.py   the panic's figures against its prompt's listing
     symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
     dry_run.py       cancel --dry-run: the plan, per symbol
     report.py        JSON reports: payload, msgspec encoding, atomic files

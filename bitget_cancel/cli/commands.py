@@ -47,6 +47,7 @@ from .display import (
     plan_tables,
     print_report,
     progress_bar,
+    progress_counter,
 )
 from .dry_run import make_plan, plan_payload
 from .environment import ENV_BASE_URL, ENV_DEMO_TRADING
@@ -71,6 +72,7 @@ from .listing import (
     totals_table,
 )
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
+from .panic_tally import closed_of, with_prompt_orders
 from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
 from .resume import NothingLeft, report_outcomes, resume_targets
 from .targets_file import Format, format_of, parse_targets, read_source
@@ -491,10 +493,10 @@ async def confirm_panic(
     options: PanicOptions,
     err: Console,
     ask: Callable[[str], str] | None = None,
-) -> int | None:
+) -> int | OpenOrders:
     """List what is open, say it, and ask (on stderr, so stdout stays clean for --json).
-    None to go on, else the exit code. The listing reads; nothing is cancelled before "yes".
-    The listing holds --deadline from the command's start; the panic after "yes" has its own.
+    The listing to go on, else the exit code. The listing reads; nothing is cancelled before
+    "yes". It holds --deadline from the command's start; the panic after "yes" has its own.
     """
     ends_at = time.monotonic() + options.deadline
     listed = await list_open(
@@ -539,7 +541,7 @@ async def confirm_panic(
     if answer.strip().lower() not in ("y", "yes"):
         err.print("not confirmed; no cancel was sent")
         return EXIT_BAD_INPUT
-    return None
+    return listing
 
 
 async def run_panic(
@@ -562,17 +564,16 @@ async def run_panic(
         _write_report(options, abandoned_payload((), 0), err)
 
     interrupts = Interrupts(err, on_first, last_words)
+    prompt: OpenOrders | None = None
     async with engine_for(credentials, options.exchange) as engine:
         if confirm:
-            refused = await confirm_panic(engine, options, err)
-            if refused is not None:
-                return refused
+            answer = await confirm_panic(engine, options, err)
+            if isinstance(answer, int):
+                return answer
+            prompt = answer
         if phase is not None:
             phase.cancelling = True
-        with (
-            interrupts.installed(),
-            _maybe_progress(err, not options.as_json, "closing") as progress,
-        ):
+        with interrupts.installed(), _panic_progress(err, options, prompt) as progress:
             report = await engine.panic_cancel(
                 options.symbols,
                 deadline=options.deadline,
@@ -581,13 +582,31 @@ async def run_panic(
                 progress=progress,
                 client_oid_prefix=options.client_oid_prefixes,
             )
+            if prompt is not None:
+                report = with_prompt_orders(report, prompt.orders)
             if progress is not None and report.outcomes:
-                # The last word: orders closed by cancel-symbol-order and confirmed by a later
+                # The last word: orders closed by a bulk cancel and confirmed by a later
                 # listing are not counted by the run's progress.
-                closed = len(report.cancelled) + len(report.not_open)
-                progress(closed, len(report.outcomes))
+                progress(*closed_of(report))
         account = engine.account_type
-    return finish_panic(report, options, out, err, account)
+    return finish_panic(report, options, out, err, account, counted=prompt is not None)
+
+
+@contextlib.contextmanager
+def _panic_progress(
+    err: Console, options: PanicOptions, prompt: OpenOrders | None
+) -> Iterator[Progress | None]:
+    """A bar out of the prompt's complete listing (what the panic is to close, known ahead);
+    otherwise a counter: the total grows as pages arrive, so no percentage."""
+    if options.as_json:
+        yield None
+    elif prompt is not None and prompt.complete and prompt.orders:
+        least = len(prompt.orders)
+        with progress_bar(err, "closing", least) as bar:
+            yield lambda done, total: bar(done, max(total, least))
+    else:
+        with progress_counter(err, "closing") as counter:
+            yield counter
 
 
 def finish_panic(
@@ -596,7 +615,11 @@ def finish_panic(
     out: Console,
     err: Console,
     account: str | None = None,
+    *,
+    counted: bool = False,
 ) -> int:
+    """``counted``: the prompt's listing named every order, so the counts include those a
+    bulk cancel closed unseen."""
     payload = report.to_dict()
     payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
     _write_report(options, payload, err)
@@ -606,7 +629,7 @@ def finish_panic(
         print_report(out, report)
         out.print(kinds_table(report))
         scope = scope_text(options.symbols, options.client_oid_prefixes)
-        out.print(panic_table(report, account, scope))
+        out.print(panic_table(report, account, scope, counted_from_prompt=counted))
     return panic_exit_code(report)
 
 

@@ -61,7 +61,7 @@ def progress_bar(
 
     def update(done: int, total: int) -> None:
         bar.update(task, completed=done, total=total)
-        if not bar.live.is_started:
+        if not bar.live.is_started and total:  # never "0/0 0%"
             bar.start()
 
     if total is not None:
@@ -76,6 +76,30 @@ def progress_bar(
 def _shown_status(outcome: CancelOutcome, interrupted: bool) -> str:
     """The status as the report file says it: after an interruption, never sent is not_sent."""
     return NOT_SENT if interrupted and never_sent(outcome) else outcome.status.value
+
+
+@contextmanager
+def progress_counter(console: Console, description: str) -> Iterator[ProgressCallback]:
+    """A live counter for a ``progress(done, seen)`` whose total is not known (a panic finds
+    orders as pages arrive): counts, never a percentage. Shows from the first call."""
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.completed:,.0f} closed of {task.fields[seen]:,} seen so far"),
+        TimeElapsedColumn(),
+    )
+    bar = Progress(*columns, console=console, transient=False)
+    task = bar.add_task(description, total=None, seen=0)
+
+    def update(done: int, seen: int) -> None:
+        bar.update(task, completed=done, seen=seen)
+        if not bar.live.is_started and seen:  # nothing seen yet: no "0 of 0"
+            bar.start()
+
+    try:
+        yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def outcomes_table(
@@ -205,8 +229,21 @@ def cost_table(report: CancelReport, account: str | None = None) -> Table:
     )
 
 
-def panic_table(report: PanicReport, account: str | None = None, scope: str | None = None) -> Table:
+_UNCOUNTED = (
+    "bulk cancels close orders the panic may never list one by one: those are not in these "
+    "counts (without --yes, the prompt's listing counts them)"
+)
+
+
+def panic_table(
+    report: PanicReport,
+    account: str | None = None,
+    scope: str | None = None,
+    *,
+    counted_from_prompt: bool = False,
+) -> Table:
     empty = "[green]yes[/]" if report.account_empty else "[yellow]no[/]"
+    uncounted = report.symbol_cancels and not counted_from_prompt
     return _facts(
         "Panic",
         [
@@ -216,7 +253,8 @@ def panic_table(report: PanicReport, account: str | None = None, scope: str | No
             *_account_rows(account),
             ("passes (list, cancel, list again)", str(report.passes)),
             ("cancel requests", str(report.cancel_requests)),
-            ("cancel-symbol-order requests", str(report.symbol_cancels)),
+            ("bulk cancel requests (symbol, plan)", str(report.symbol_cancels)),
+            *([("[yellow]note[/]", Text(_UNCOUNTED))] if uncounted else []),
             ("listing requests", str(report.list_requests)),
             ("requests in all", str(report.requests)),
             ("HTTP 429 answers", str(report.throttled)),
