@@ -14,6 +14,7 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     targets_file.py  CSV / JSON / JSON-lines targets, read in one linear pass
     resume.py        cancel --file REPORT.json: the targets a report did not close
     panic_tally.py   the panic's figures against its prompt's listing
+    logs.py          the library's log on stderr, each distinct warning once
     symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
     dry_run.py       cancel --dry-run: the plan, per symbol
     report.py        JSON reports: payload, msgspec encoding, atomic files
@@ -24,15 +25,15 @@ then); the simulator is imported only by the commands that run it (demo, sim).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bitget_cancel import InvalidArgument
 
 from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from .logs import logging_to
 from .options import ExchangeOptions
 from .parser import build_parser
 
@@ -224,22 +225,6 @@ _COMMANDS: dict[str, Command] = {
 }
 
 
-@contextlib.contextmanager
-def _logging(err: Console, level: int) -> Iterator[None]:
-    from rich.logging import RichHandler
-
-    logger = logging.getLogger("bitget_cancel")
-    handler = RichHandler(console=err, show_path=False, rich_tracebacks=False)
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-
-
 def _log_level(args: argparse.Namespace) -> int:
     if args.log_level is not None:
         return int(getattr(logging, args.log_level.upper()))
@@ -260,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console()
     err = Console(stderr=True)
     try:
-        with _logging(err, _log_level(args)):
+        with logging_to(err, _log_level(args)):
             return _COMMANDS[args.command](args, out, err)
     except InvalidArgument as exc:
         err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True)

@@ -58,9 +58,13 @@ from .exits import (
     EXIT_OK,
     REFUSED_HINT,
     cancel_exit_code,
+    cancel_verdict,
+    credentials_refused,
     listing_refused,
     orders_exit_code,
+    orders_verdict,
     panic_exit_code,
+    panic_verdict,
 )
 from .listing import (
     csv_text,
@@ -71,6 +75,7 @@ from .listing import (
     summary,
     totals_table,
 )
+from .logs import say_repeats
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
 from .panic_tally import closed_of, with_prompt_orders
 from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
@@ -158,6 +163,13 @@ def scope_payload(
         "symbols": None if symbols is None else list(symbols),
         "clientOidPrefixes": None if prefixes is None else list(prefixes),
     }
+
+
+def say(err: Console, line: str) -> None:
+    """The verdict, one plain line on stderr (never markup, never wrapped), after the count of
+    each warning that repeated."""
+    say_repeats(err)
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 # -- Ctrl-C ------------------------------------------------------------------------------------
@@ -257,6 +269,7 @@ def run_dry_run(
     else:
         for table in plan_tables(plan):
             out.print(table)
+    say(err, f"verdict: dry run, nothing sent: {plan.requests:,} requests would go (exit 0)")
     return EXIT_OK
 
 
@@ -279,14 +292,17 @@ def finish_cancel(
     else:
         print_report(out, report, interrupted=interrupted)
         out.print(cost_table(report, account))
+    never_sent = payload["counts"].get(NOT_SENT, 0)
     if interrupted:
-        never_sent = payload["counts"][NOT_SENT]
         err.print(
             f"interrupted: {never_sent} orders were never sent (open, if they were open)",
             soft_wrap=True,
         )
-        return EXIT_INTERRUPTED
-    return cancel_exit_code(report)
+    if credentials_refused(report):
+        err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+    code = EXIT_INTERRUPTED if interrupted else cancel_exit_code(report)
+    say(err, cancel_verdict(report, code, never_sent))
+    return code
 
 
 async def run_cancel(
@@ -461,7 +477,9 @@ async def run_orders(
         )
         account = engine.account_type
     show_listing(listed, options, account, out, err)
-    return orders_exit_code(listed.orders)
+    code = orders_exit_code(listed.orders)
+    say(err, orders_verdict(listed.orders, code))
+    return code
 
 
 # -- panic -------------------------------------------------------------------------------------
@@ -630,7 +648,11 @@ def finish_panic(
         out.print(kinds_table(report))
         scope = scope_text(options.symbols, options.client_oid_prefixes)
         out.print(panic_table(report, account, scope, counted_from_prompt=counted))
-    return panic_exit_code(report)
+    if credentials_refused(report):
+        err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+    code = panic_exit_code(report)
+    say(err, panic_verdict(report, code))
+    return code
 
 
 # -- demo and sim ------------------------------------------------------------------------------
