@@ -269,7 +269,8 @@ def run_dry_run(
     else:
         for table in plan_tables(plan):
             out.print(table)
-    say(err, f"verdict: dry run, nothing sent: {plan.requests:,} requests would go (exit 0)")
+    would = f"{plan.requests:,} request{'' if plan.requests == 1 else 's'} would go"
+    say(err, f"verdict: dry run, nothing sent: {would} (exit 0)")
     return EXIT_OK
 
 

@@ -22,7 +22,7 @@ from rich.text import Text
 from bitget_cancel import CancelOutcome, CancelReport, CancelStatus, CancelTarget, PanicReport
 from bitget_cancel import Progress as ProgressCallback
 
-from .dry_run import DryPlan, plan_by_symbol
+from .dry_run import DryPlan, packed_requests, plan_by_symbol
 from .exits import problems as panic_problems
 from .report import NOT_SENT, never_sent
 
@@ -420,13 +420,19 @@ def plan_tables(plan: DryPlan, limit: int = 30) -> list[Table]:
     totals = _facts("Dry run: nothing was sent", rows)
     plans = plan_by_symbol(plan)
     title = "Per symbol" + (f" (first {limit} of {len(plans)})" if len(plans) > limit else "")
+    packed = packed_requests(plan)
     table = Table(title=title, title_justify="left")
     table.add_column("symbol", no_wrap=True)
     table.add_column("orders", justify="right")
     table.add_column("requests", justify="right")
-    for symbol_plan in plans[:limit]:
-        table.add_row(Text(symbol_plan.symbol), str(symbol_plan.orders),
-                      str(symbol_plan.requests))  # fmt: skip
+    if packed:
+        table.add_column("in packed requests", justify="right")
+    for p in plans[:limit]:
+        shared = (str(p.packed),) if packed else ()
+        table.add_row(Text(p.symbol), str(p.orders), str(p.requests), *shared)
+    if packed:
+        # Counted once here, not under each symbol it carries: the column adds up.
+        table.add_row("[dim]packed, several symbols[/]", "", str(packed), "")
     return [totals, table]
 
 

@@ -3,6 +3,7 @@ the exchange refuses the credentials, and a one-line verdict at the very end."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -75,3 +76,19 @@ def test_every_command_ends_with_a_one_line_verdict(
 
     assert result.returncode == 0, result.stderr
     assert _last_line(result.stderr).startswith(verdict)
+
+
+def test_the_dry_run_counts_a_request_packed_across_symbols_once(tmp_path: Path) -> None:
+    rows = "".join(f"{symbol},{i}\n" for i, symbol in enumerate(["BTCUSDT", "ETHUSDT"] * 3))
+    (tmp_path / "t.csv").write_text("symbol,orderId\n" + rows)
+
+    result = run_cli("cancel", "-f", str(tmp_path / "t.csv"), "--dry-run", "--json")
+    table = run_cli("cancel", "-f", str(tmp_path / "t.csv"), "--dry-run")
+
+    plan = json.loads(result.stdout)
+    assert plan["requests"] == 1
+    assert plan["packedRequests"] == 1
+    assert [(s["requests"], s["inPackedRequests"]) for s in plan["symbols"]] == [(0, 1), (0, 1)]
+    assert plan["requests"] == plan["packedRequests"] + sum(s["requests"] for s in plan["symbols"])
+    assert "packed, several symbols │ │ 1" in " ".join(table.stdout.split())
+    assert _last_line(table.stderr).startswith("verdict: dry run, nothing sent: 1 request would")
