@@ -442,12 +442,12 @@ def show_listing(
         # Incomplete: nothing on stdout, so that no pipe into cancel --file takes a part for
         # the whole (an empty input is bad input there). --json shows what was seen.
         if listing.complete:
-            sys.stdout.write(csv_text(listing.orders))
+            sys.stdout.write(csv_text(listing.orders, listing.info))
             sys.stdout.flush()
     else:
         orders = sorted_orders(listing.orders)
         if orders:
-            out.print(orders_table(orders, out.width), crop=False)
+            out.print(orders_table(orders, out.width, listing.info), crop=False)
             out.print(totals_table(orders, options.kinds))
         where = "" if options.symbols is None else f" of {', '.join(options.symbols)}"
         if options.client_oid_prefixes is not None:

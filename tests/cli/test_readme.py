@@ -45,8 +45,9 @@ def test_the_example_runs_as_printed(tmp_path: Path) -> None:
     assert reports["done.json"]["counts"]["cancelled"] == 2
     # As the README says: 50 normal orders on each symbol, 2 TP/SL and 3 plan orders on each.
     rows = (work / "btc.csv").read_text().splitlines()
-    assert rows[0] == "symbol,orderId,clientOid,kind"
-    assert sorted(row.rpartition(",")[2] for row in rows[1:]) == ["normal"] * 49 + ["plan"] * 3
+    assert rows[0].startswith("symbol,orderId,clientOid,kind,")
+    kinds = [row.split(",")[3] for row in rows[1:]]
+    assert sorted(kinds) == ["normal"] * 49 + ["plan"] * 3
     assert {row.partition(",")[0] for row in rows[1:]} == {"BTCUSDT"}
     assert reports["btc.json"]["counts"]["cancelled"] == 52
     assert "56 orders on 2 symbols: 49 normal, 4 tpsl, 3 plan" in out
