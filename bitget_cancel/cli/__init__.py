@@ -47,10 +47,14 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
     from .commands import run_demo
-    from .options import DemoSettings
+    from .options import UTA_ORDER_CAP, DemoSettings
 
+    orders = args.orders
+    if orders is None:  # the default: 1,000, or as many as a unified account holds
+        capped = args.account == "uta" and args.order_cap
+        orders = min(DemoSettings().orders, UTA_ORDER_CAP) if capped else DemoSettings().orders
     settings = DemoSettings(
-        orders=args.orders,
+        orders=orders,
         symbols=args.symbols,
         latency_ms=args.latency_ms,
         faults=args.faults,
@@ -211,6 +215,7 @@ def _sim(args: argparse.Namespace, out: Console, err: Console) -> int:
         plan=args.plan,
         order_cap=args.order_cap,
         demo_trading=args.demo_trading,
+        verbose=args.verbose,
     )
     return asyncio.run(run_sim(options, out, err))
 

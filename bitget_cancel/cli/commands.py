@@ -16,7 +16,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ from .exits import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     REFUSED_HINT,
+    UNLISTABLE_PLAN_HINT,
     cancel_exit_code,
     cancel_verdict,
     credentials_refused,
@@ -74,6 +75,7 @@ from .listing import (
     sorted_orders,
     summary,
     totals_table,
+    unlisted_kinds,
 )
 from .logs import say_repeats
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
@@ -445,16 +447,17 @@ def show_listing(
             sys.stdout.write(csv_text(listing.orders, listing.info))
             sys.stdout.flush()
     else:
+        unknown = unlisted_kinds(listing.problems, options.kinds)
         orders = sorted_orders(listing.orders)
         if orders:
             out.print(orders_table(orders, out.width, listing.info), crop=False)
-            out.print(totals_table(orders, options.kinds))
+            out.print(totals_table(orders, options.kinds, unknown))
         where = "" if options.symbols is None else f" of {', '.join(options.symbols)}"
         if options.client_oid_prefixes is not None:
             where += f" (clientOid {' or '.join(options.client_oid_prefixes)}...)"
         head = f"Open{where}" if listing.complete else f"INCOMPLETE listing, seen open{where}"
         out.print(
-            f"{head}: {summary(orders, options.kinds)} ({listing.requests} listing "
+            f"{head}: {summary(orders, options.kinds, unknown)} ({listing.requests} listing "
             f"requests{'' if account is None else ', ' + account + ' account'})",
             markup=False,
             highlight=False,
@@ -466,6 +469,8 @@ def show_listing(
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
     if listing_refused(listing):
         err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+    if "plan" in unlisted_kinds(listing.problems, options.kinds):
+        err.print(UNLISTABLE_PLAN_HINT, markup=False, highlight=False, soft_wrap=True)
 
 
 async def run_orders(
@@ -538,7 +543,8 @@ async def confirm_panic(
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
     if listing.orders:
         least = "" if listing.complete else "at least "
-        what = f"This cancels {least}{summary(listing.orders, options.kinds)}"
+        unknown = unlisted_kinds(listing.problems, options.kinds)
+        what = f"This cancels {least}{summary(listing.orders, options.kinds, unknown)}"
     elif listing.complete:
         what = f"Nothing is open ({', '.join(options.kinds)}); the panic still lists again and "
         what += "cancels whatever it finds"
@@ -651,6 +657,8 @@ def finish_panic(
         out.print(panic_table(report, account, scope, counted_from_prompt=counted))
     if credentials_refused(report):
         err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+    if "plan" in unlisted_kinds(report.problems, options.kinds):
+        err.print(UNLISTABLE_PLAN_HINT, markup=False, highlight=False, soft_wrap=True)
     code = panic_exit_code(report)
     say(err, panic_verdict(report, code))
     return code
@@ -676,6 +684,41 @@ def sim_exports(sim: SimExchange) -> list[str]:
     if sim.demo_trading:
         pairs += ((ENV_DEMO_TRADING, "1"),)
     return [f"export {name}={shlex.quote(value)}" for name, value in pairs]
+
+
+# Rules whose breach is the client's credentials (or its clock), not its pacing or its ids.
+_CREDENTIAL_RULES = {"api_key": "key", "passphrase": "passphrase", "signature": "signature",
+                     "timestamp": "timestamp", "environment": "demo/live"}  # fmt: skip
+
+
+def refusal_breakdown(violations: Mapping[str, int]) -> str:
+    """``"12 refused for credentials (passphrase 12), 0 rule violations"``: a wrong key is
+    not a client breaking the exchange's rules, so the two are told apart, each by rule."""
+    credentials = {_CREDENTIAL_RULES[r]: n for r, n in violations.items() if r in _CREDENTIAL_RULES}
+    rules = {r: n for r, n in violations.items() if r not in _CREDENTIAL_RULES and n}
+
+    def detail(counts: Mapping[str, int]) -> str:
+        return f" ({', '.join(f'{name} {n}' for name, n in sorted(counts.items()))})"
+
+    said = f"{sum(rules.values())} rule violations" + (detail(rules) if rules else "")
+    if credentials:
+        said = f"{sum(credentials.values())} refused for credentials{detail(credentials)}, {said}"
+    return said
+
+
+async def _log_arrivals(sim: SimExchange, err: Console) -> None:
+    """sim -v: once a second something arrived, one line saying what (per endpoint)."""
+    before: dict[str, int] = {}
+    while True:
+        await asyncio.sleep(1.0)
+        now = dict(sim.stats.requests)
+        new = {path: n - before.get(path, 0) for path, n in now.items() if n > before.get(path, 0)}
+        before = now
+        if new:
+            what = ", ".join(f"{path.rpartition('/')[2]} {n}" for path, n in sorted(new.items()))
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            err.print(f"{stamp} arrived: {what}; {len(sim.open_orders())} open",
+                      markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def bind_error(host: str, port: int, exc: OSError) -> str:
@@ -709,7 +752,9 @@ async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
         port=options.port,
         account=options.account,
         uta_order_cap=order_cap(options.order_cap),
-        demo_trading=True if options.demo_trading else None,
+        # Bitget's two environments: demo requires the paptrading header, live refuses it
+        # (40099 either way), so a live key sent with --demo-trading is refused here too.
+        demo_trading=options.demo_trading,
     )
     # Before serving: a count the account cannot hold is bad input, nothing served.
     placed = place(sim, "sim", options.orders, options.tpsl, options.plan, options.symbols)
@@ -740,13 +785,20 @@ async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
         for line in sim_exports(sim):
             print("  " + line, flush=True)
         print("Ctrl-C stops it.", flush=True)
-        await stop.wait()
+        if options.verbose:
+            watcher = loop.create_task(_log_arrivals(sim, err))
+            await stop.wait()
+            watcher.cancel()
+        else:
+            await stop.wait()
         stats = sim.stats
         out.print(
             f"stopped: {sum(stats.requests.values())} requests, {stats.cancelled} orders "
             f"cancelled, {len(sim.open_orders())} still open, {stats.pacing_429} pacing "
-            f"429s, {stats.total_violations} rule violations",
+            f"429s, {refusal_breakdown(stats.violations)}",
             soft_wrap=True,
+            markup=False,
+            highlight=False,
         )
     finally:
         for signum in installed:

@@ -42,6 +42,12 @@ exit codes:
        shown is open, but more may be
   130  interrupted (Ctrl-C)
 """
+# What to do about trigger orders that no API of a unified trading account lists.
+UNLISTABLE_PLAN_HINT = (
+    "plan (trigger) orders cannot be listed on a unified trading account through the API, so "
+    "none was seen (and a panic cannot close them): check them in Bitget's app or website and "
+    "cancel them there; --kinds normal,tpsl leaves them out when the account holds none"
+)
 # What to check when the exchange refused the credentials while listing.
 REFUSED_HINT = (
     "the exchange refused the credentials: check the API key, secret and passphrase, the key's "

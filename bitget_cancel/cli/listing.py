@@ -56,10 +56,23 @@ def by_kind(orders: Iterable[CancelTarget], kinds: Sequence[str]) -> dict[str, i
     return counts
 
 
-def summary(orders: Sequence[CancelTarget], kinds: Sequence[str]) -> str:
-    """``"3,000 orders on 30 symbols: 2,800 normal, 150 tpsl, 50 plan"``."""
+def unlisted_kinds(problems: Sequence[str], kinds: Sequence[str]) -> frozenset[str]:
+    """The kinds that could not be listed at all (plan orders on a unified account): their
+    count is unknown, shown "?", never 0."""
+    return frozenset(k for k in kinds if any(p.startswith(f"{k} orders: not listable")
+                                             for p in problems))  # fmt: skip
+
+
+def summary(
+    orders: Sequence[CancelTarget], kinds: Sequence[str], unknown: frozenset[str] = frozenset()
+) -> str:
+    """``"3,000 orders on 30 symbols: 2,800 normal, 150 tpsl, 50 plan"`` (``? plan`` when
+    plan orders could not be listed)."""
     symbols = len({order.symbol for order in orders})
-    kinds_text = ", ".join(f"{count:,} {kind}" for kind, count in by_kind(orders, kinds).items())
+    kinds_text = ", ".join(
+        f"? {kind}" if kind in unknown else f"{count:,} {kind}"
+        for kind, count in by_kind(orders, kinds).items()
+    )
     return f"{_plural(len(orders), 'order')} on {_plural(symbols, 'symbol')}: {kinds_text}"
 
 
@@ -196,8 +209,11 @@ def _records(title: str, rows: list[dict[str, str]]) -> Group:
     return Group(*lines)
 
 
-def totals_table(orders: Sequence[CancelTarget], kinds: Sequence[str]) -> Table:
-    """Open orders per symbol and kind, with a total row and column."""
+def totals_table(
+    orders: Sequence[CancelTarget], kinds: Sequence[str], unknown: frozenset[str] = frozenset()
+) -> Table:
+    """Open orders per symbol and kind, with a total row and column; "?" for a kind that
+    could not be listed."""
     counts = totals(orders)
     table = Table(title=f"Per symbol ({len(counts):,})", title_justify="left")
     table.add_column("symbol", no_wrap=True)
@@ -205,12 +221,12 @@ def totals_table(orders: Sequence[CancelTarget], kinds: Sequence[str]) -> Table:
         table.add_column(kind, justify="right")
     table.add_column("total", justify="right")
     for symbol, per_kind in counts.items():
-        cells = [f"{per_kind.get(kind, 0):,}" for kind in kinds]
+        cells = ["?" if kind in unknown else f"{per_kind.get(kind, 0):,}" for kind in kinds]
         table.add_row(Text(symbol), *cells, f"{sum(per_kind.values()):,}")
     overall = by_kind(orders, kinds)
     table.add_row(
         "[bold]total[/]",
-        *(f"[bold]{overall[kind]:,}[/]" for kind in kinds),
+        *("[bold]?[/]" if kind in unknown else f"[bold]{overall[kind]:,}[/]" for kind in kinds),
         f"[bold]{len(orders):,}[/]",
     )
     return table

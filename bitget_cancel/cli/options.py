@@ -15,6 +15,8 @@ from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, Mode
 from .environment import Account
 
 ORDER_KIND_NAMES = ("normal", "tpsl", "plan")  # OrderKind's values, in the order shown
+# The UTA pages: at most 400 open orders across spot and margin (the simulator's default too).
+UTA_ORDER_CAP = 400
 ORDERS_DEADLINE = 30.0  # listing open orders: engine.open_orders()'s default
 SimAccount = Literal["classic", "uta"]
 OrdersOutput = Literal["table", "json", "csv"]
@@ -62,7 +64,8 @@ class SimOptions:
     tpsl: int = 0
     plan: int = 0
     order_cap: bool = True
-    demo_trading: bool = False  # require the paptrading header (else 40099)
+    demo_trading: bool = False  # require the paptrading header; without: refuse it (40099)
+    verbose: int = 0  # -v: a line a second of what arrived
 
 
 @dataclass(frozen=True, slots=True)
