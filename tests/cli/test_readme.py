@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,11 @@ def _block(after: str, language: str) -> str:
 
 
 def test_the_example_runs_as_printed(tmp_path: Path) -> None:
-    script = _block("Try it against the simulator", "sh")
+    # A free port for the README's 8750: other checkouts may run this test at the same time.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = _block("Try it against the simulator", "sh").replace("8750", str(port))
     shim = tmp_path / "bin" / "bitget-cancel"  # the installed command, for this checkout
     shim.parent.mkdir()
     shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bitget_cancel "$@"\n')
