@@ -118,7 +118,14 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from .commands import credentials, in_scope, load_targets, run_cancel, run_dry_run
+    from .commands import (
+        credentials,
+        in_scope,
+        load_targets,
+        run_cancel,
+        run_dry_run,
+        write_abandoned,
+    )
     from .options import CancelOptions
     from .report import check_report_path
     from .resume import NothingLeft
@@ -137,7 +144,9 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         targets = load_targets(args.file, args.fmt, err, show=not options.as_json)
     except KeyboardInterrupt:
-        err.print("interrupted while reading the file: nothing was sent")
+        said = "interrupted while reading the file: nothing was sent"
+        err.print(said)
+        write_abandoned(options, said, err)
         return EXIT_INTERRUPTED
     except NothingLeft:
         err.print("nothing to resume: the report closed every target it names")

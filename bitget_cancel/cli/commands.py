@@ -256,6 +256,11 @@ def _write_report(options: CancelOptions | PanicOptions, payload: object, err: C
         err.print(f"report written to {options.report}", markup=False, highlight=False)
 
 
+def write_abandoned(options: CancelOptions, message: str, err: Console) -> None:
+    """--report when nothing was sent: no target is known yet, none is claimed."""
+    _write_report(options, abandoned_payload((), 0, message), err)
+
+
 # -- cancel ------------------------------------------------------------------------------------
 
 

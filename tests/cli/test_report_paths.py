@@ -203,3 +203,23 @@ def test_an_internal_error_still_writes_a_report_that_claims_nothing_closed(
     assert "RuntimeError" in written["message"]
     assert len(written["outcomes"]) == 120
     assert {o["status"] for o in written["outcomes"]} == {"unresolved"}
+
+
+def test_ctrl_c_while_the_file_loads_writes_a_report_that_nothing_was_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In process: the Ctrl-C is made to land inside the load (a real one rarely would).
+    from bitget_cancel.cli import commands, main
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "load_targets", interrupted)
+    (tmp_path / "t.csv").write_text("symbol,orderId\nBTCUSDT,1\n")
+    report = tmp_path / "r.json"
+
+    assert main(["cancel", "-f", str(tmp_path / "t.csv"), "--report", str(report)]) == 130
+
+    written = json.loads(report.read_text())
+    assert written["message"] == "interrupted while reading the file: nothing was sent"
+    assert (written["allClosed"], written["outcomes"]) == (False, [])
