@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -58,13 +59,27 @@ def progress_bar(
     )
     bar = Progress(*columns, console=console, transient=False)
     task = bar.add_task(description, total=total)
+    with _live(bar, task, counts_total=True, start_now=total is not None) as update:
+        yield update
 
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-        if not bar.live.is_started and total:  # never "0/0 0%"
+
+@contextmanager
+def _live(
+    bar: Progress, task: TaskID, *, counts_total: bool, start_now: bool
+) -> Iterator[ProgressCallback]:
+    """``update(done, n)`` sets ``completed``, and ``n`` as the total (else as the ``seen``
+    field of a counter); it shows from the first ``n`` that is not 0 (never "0/0 0%"), or at
+    once; it stops on the way out."""
+
+    def update(done: int, count: int) -> None:
+        if counts_total:
+            bar.update(task, completed=done, total=count)
+        else:
+            bar.update(task, completed=done, seen=count)
+        if not bar.live.is_started and count:
             bar.start()
 
-    if total is not None:
+    if start_now:
         bar.start()
     try:
         yield update
@@ -89,17 +104,8 @@ def progress_counter(console: Console, description: str) -> Iterator[ProgressCal
     )
     bar = Progress(*columns, console=console, transient=False)
     task = bar.add_task(description, total=None, seen=0)
-
-    def update(done: int, seen: int) -> None:
-        bar.update(task, completed=done, seen=seen)
-        if not bar.live.is_started and seen:  # nothing seen yet: no "0 of 0"
-            bar.start()
-
-    try:
+    with _live(bar, task, counts_total=False, start_now=False) as update:
         yield update
-    finally:
-        if bar.live.is_started:
-            bar.stop()
 
 
 def outcomes_table(
