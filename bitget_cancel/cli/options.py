@@ -17,7 +17,9 @@ from .environment import Account
 ORDER_KIND_NAMES = ("normal", "tpsl", "plan")  # OrderKind's values, in the order shown
 # The UTA pages: at most 400 open orders across spot and margin (the simulator's default too).
 UTA_ORDER_CAP = 400
-ORDERS_DEADLINE = 30.0  # listing open orders: engine.open_orders()'s default
+# Listing open orders: a page of 100 a round trip, one after the other, so 10,000 orders at
+# 300 ms take about 30 s (engine.open_orders()'s own default): twice that, as the panic has.
+ORDERS_DEADLINE = 60.0
 SimAccount = Literal["classic", "uta"]
 OrdersOutput = Literal["table", "json", "csv"]
 
