@@ -363,10 +363,12 @@ class CancelEngine:
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         deadline: float | None = 30.0,
         client_oid_prefix: ClientOidPrefix = None,
+        on_listed: Callable[[int], None] | None = None,
     ) -> OpenOrders:
         """List the open orders of ``kinds`` (on ``symbols``, or the whole account), every page;
         with ``client_oid_prefix`` (a str or several), only those whose clientOid starts with
-        one of them.
+        one of them. ``on_listed(count)`` is called as pages arrive, with the orders listed so
+        far (the total is not known before the last page).
 
         ``complete`` is false (and ``problems`` says why) when a listing could not be read to
         its end: then the list is not "everything that is open".
@@ -375,10 +377,14 @@ class CancelEngine:
         prefixes = check_prefixes(client_oid_prefix)
         checked_kinds = check_kinds(kinds)
         checked_deadline = check_deadline(deadline)
+        if on_listed is not None and not callable(on_listed):
+            raise InvalidArgument(f"on_listed must be None or a callable; got {on_listed!r}")
         session = self._session_here()
         with self._running_call():
             scope = CallScope(Deadline(checked_deadline, session.loop))
-            return await list_open_orders(session, scope_symbols, checked_kinds, scope, prefixes)
+            return await list_open_orders(
+                session, scope_symbols, checked_kinds, scope, prefixes, on_listed
+            )
 
     # -- panic --------------------------------------------------------------------------------
 

@@ -124,6 +124,7 @@ async def list_open_orders(
     kinds: tuple[OrderKind, ...],
     scope: CallScope,
     client_oid_prefix: tuple[str, ...] | None = None,
+    on_listed: Callable[[int], None] | None = None,
 ) -> OpenOrders:
     """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once; with
     ``client_oid_prefix``, only those whose clientOid starts with one of the prefixes."""
@@ -160,6 +161,7 @@ async def list_open_orders(
                 in_scope = symbols is None or target.symbol in symbols
                 if in_scope and orders.setdefault(key, target) is target:
                     info[target] = _info(row)
+            _tell(on_listed, len(orders))
             return len(rows)
 
         listing = await list_pages(session, lister, symbol, scope, stats, on_page)
@@ -185,6 +187,15 @@ async def list_open_orders(
         refused_code=None if refusal is None else refusal[0],
         info=info,
     )
+
+
+def _tell(on_listed: Callable[[int], None] | None, count: int) -> None:
+    if on_listed is None:
+        return
+    try:
+        on_listed(count)
+    except Exception:  # a display bug must never stop a listing
+        log.exception("on_listed callback failed; ignoring it")
 
 
 def _info(row: ListedOrder) -> OrderInfo:

@@ -410,7 +410,11 @@ async def list_open(
     ``warm_up(1)`` first: the clock measured and, with ``--account auto``, the account's type
     learnt, so the listing asks the right API (one connection: a listing needs no more).
     """
-    with err.status("listing open orders"):
+    with err.status("listing open orders") as status:
+
+        def listed_so_far(count: int) -> None:
+            status.update(f"listing open orders: {count:,} so far (the total comes last)")
+
         try:
             await asyncio.wait_for(engine.warm_up(1), timeout=ends_at - time.monotonic())
             answered = engine.account_type is not None
@@ -422,7 +426,11 @@ async def list_open(
             listing = OpenOrders([], complete=False, problems=(passed,))
         else:
             listing = await engine.open_orders(
-                symbols, kinds=kinds, deadline=left, client_oid_prefix=prefixes
+                symbols,
+                kinds=kinds,
+                deadline=left,
+                client_oid_prefix=prefixes,
+                on_listed=listed_so_far,
             )
     return Listed(listing, _silent(listing, answered))
 

@@ -92,3 +92,17 @@ def test_the_dry_run_counts_a_request_packed_across_symbols_once(tmp_path: Path)
     assert plan["requests"] == plan["packedRequests"] + sum(s["requests"] for s in plan["symbols"])
     assert "packed, several symbols │ │ 1" in " ".join(table.stdout.split())
     assert _last_line(table.stderr).startswith("verdict: dry run, nothing sent: 1 request would")
+
+
+def test_the_listing_says_how_many_it_has_so_far() -> None:
+    from .terminal import Terminal
+
+    bg = BackgroundSim(latency_ms=(150.0, 250.0), seed=3)
+    try:
+        bg.call(bg.sim.place_orders, "BTCUSDT", 450)
+        with Terminal("orders", "--kinds", "normal", env=bg.env()) as terminal:
+            assert terminal.wait() == 0
+    finally:
+        bg.close()
+    assert "listing open orders: 100 so far" in terminal.text
+    assert "450 orders on 1 symbol" in " ".join(terminal.text.split())

@@ -84,3 +84,24 @@ async def test_a_scope_that_is_no_scope_is_bad_input_before_any_request(prefix: 
         with pytest.raises(InvalidArgument, match="client_oid_prefix"):
             engine.start_panic(client_oid_prefix=prefix)  # type: ignore[arg-type]
     assert venue.calls == []
+
+
+async def test_on_listed_counts_the_orders_as_pages_arrive_and_a_broken_one_is_ignored() -> None:
+    venue = FakeVenue()
+    venue.place_many("BTCUSDT", 250, client_prefix="a")
+    seen: list[int] = []
+
+    def broken(count: int) -> None:
+        raise RuntimeError("a display bug")
+
+    async with engine_for(venue) as engine:
+        listing = await engine.open_orders(kinds=[NORMAL], on_listed=seen.append)
+        again = await engine.open_orders(kinds=[NORMAL], on_listed=broken)
+        with pytest.raises(InvalidArgument, match="on_listed"):
+            await engine.open_orders(on_listed=42)  # type: ignore[arg-type]
+
+    assert len(seen) >= 3  # one call a page (100 rows a page)
+    assert seen == sorted(seen)
+    assert seen[-1] == len(listing.orders) == 250
+    assert again.complete is True
+    assert len(again.orders) == 250
