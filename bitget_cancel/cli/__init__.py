@@ -15,6 +15,8 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     resume.py        cancel --file REPORT.json: the targets a report did not close
     panic_tally.py   the panic's figures against its prompt's listing
     logs.py          the library's log on stderr, each distinct warning once
+    scope.py         --client-oid-prefix: one bot's targets and orders, and the scope's name
+    sim_watch.py     sim -v, and the stop line's refusals by cause
     symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
     dry_run.py       cancel --dry-run: the plan, per symbol
     report.py        JSON reports: payload, msgspec encoding, atomic files
@@ -118,17 +120,11 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from .commands import (
-        credentials,
-        in_scope,
-        load_targets,
-        run_cancel,
-        run_dry_run,
-        write_abandoned,
-    )
+    from .commands import credentials, load_targets, run_cancel, run_dry_run, write_abandoned
     from .options import CancelOptions
     from .report import check_report_path
     from .resume import NothingLeft
+    from .scope import in_scope
 
     options = CancelOptions(
         exchange=_exchange(args),

@@ -16,7 +16,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,6 +82,8 @@ from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, S
 from .panic_tally import closed_of, with_prompt_orders
 from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
 from .resume import NothingLeft, report_outcomes, resume_targets
+from .scope import scope_payload, scope_text
+from .sim_watch import log_arrivals, refusal_breakdown
 from .targets_file import Format, format_of, parse_targets, read_source
 
 if TYPE_CHECKING:
@@ -129,42 +131,6 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
         return parse_targets(data, fmt, source)
     with progress_bar(err, f"loading {Path(source).name}") as progress:
         return parse_targets(data, fmt, source, progress)
-
-
-def in_scope(
-    targets: list[CancelTarget], prefixes: tuple[str, ...], err: Console
-) -> list[CancelTarget]:
-    """The targets whose clientOid starts with one of ``prefixes``; how many were left out is
-    said (a target without a clientOid cannot be told to be the bot's: left out)."""
-    kept = [t for t in targets if t.client_oid is not None and t.client_oid.startswith(prefixes)]
-    if len(kept) < len(targets):
-        err.print(
-            f"--client-oid-prefix {' '.join(prefixes)}: {len(kept)} of {len(targets)} targets "
-            f"kept, {len(targets) - len(kept)} left out",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-    return kept
-
-
-def scope_text(symbols: Sequence[str] | None, prefixes: Sequence[str] | None) -> str:
-    """``"every open spot order"``, ``"... of BTCUSDT whose clientOid starts with bot-a-"``."""
-    text = "every open spot order"
-    if symbols is not None:
-        text += " of " + ", ".join(symbols)
-    if prefixes is not None:
-        text += " whose clientOid starts with " + " or ".join(prefixes)
-    return text
-
-
-def scope_payload(
-    symbols: Sequence[str] | None, prefixes: Sequence[str] | None
-) -> dict[str, list[str] | None]:
-    return {
-        "symbols": None if symbols is None else list(symbols),
-        "clientOidPrefixes": None if prefixes is None else list(prefixes),
-    }
 
 
 def say(err: Console, line: str) -> None:
@@ -699,41 +665,6 @@ def sim_exports(sim: SimExchange) -> list[str]:
     return [f"export {name}={shlex.quote(value)}" for name, value in pairs]
 
 
-# Rules whose breach is the client's credentials (or its clock), not its pacing or its ids.
-_CREDENTIAL_RULES = {"api_key": "key", "passphrase": "passphrase", "signature": "signature",
-                     "timestamp": "timestamp", "environment": "demo/live"}  # fmt: skip
-
-
-def refusal_breakdown(violations: Mapping[str, int]) -> str:
-    """``"12 refused for credentials (passphrase 12), 0 rule violations"``: a wrong key is
-    not a client breaking the exchange's rules, so the two are told apart, each by rule."""
-    credentials = {_CREDENTIAL_RULES[r]: n for r, n in violations.items() if r in _CREDENTIAL_RULES}
-    rules = {r: n for r, n in violations.items() if r not in _CREDENTIAL_RULES and n}
-
-    def detail(counts: Mapping[str, int]) -> str:
-        return f" ({', '.join(f'{name} {n}' for name, n in sorted(counts.items()))})"
-
-    said = f"{sum(rules.values())} rule violations" + (detail(rules) if rules else "")
-    if credentials:
-        said = f"{sum(credentials.values())} refused for credentials{detail(credentials)}, {said}"
-    return said
-
-
-async def _log_arrivals(sim: SimExchange, err: Console) -> None:
-    """sim -v: once a second something arrived, one line saying what (per endpoint)."""
-    before: dict[str, int] = {}
-    while True:
-        await asyncio.sleep(1.0)
-        now = dict(sim.stats.requests)
-        new = {path: n - before.get(path, 0) for path, n in now.items() if n > before.get(path, 0)}
-        before = now
-        if new:
-            what = ", ".join(f"{path.rpartition('/')[2]} {n}" for path, n in sorted(new.items()))
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-            err.print(f"{stamp} arrived: {what}; {len(sim.open_orders())} open",
-                      markup=False, highlight=False, soft_wrap=True)  # fmt: skip
-
-
 def bind_error(host: str, port: int, exc: OSError) -> str:
     """One line saying why the simulator cannot listen where it was asked to."""
     where = f"{host}:{port}"
@@ -799,7 +730,7 @@ async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
             print("  " + line, flush=True)
         print("Ctrl-C stops it.", flush=True)
         if options.verbose:
-            watcher = loop.create_task(_log_arrivals(sim, err))
+            watcher = loop.create_task(log_arrivals(sim, err))
             await stop.wait()
             watcher.cancel()
         else:
