@@ -17,6 +17,7 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     logs.py          the library's log on stderr, each distinct warning once
     scope.py         --client-oid-prefix: one bot's targets and orders, and the scope's name
     sim_watch.py     sim -v, and the stop line's refusals by cause
+    verdict.py       the one-line verdict every command ends with
     symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
     dry_run.py       cancel --dry-run: the plan, per symbol
     report.py        JSON reports: payload, msgspec encoding, atomic files
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from bitget_cancel import InvalidArgument
 
+from . import verdict
 from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from .logs import logging_to
 from .options import ExchangeOptions
@@ -145,7 +147,8 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
         write_abandoned(options, said, err)
         return EXIT_INTERRUPTED
     except NothingLeft:
-        err.print("nothing to resume: the report closed every target it names")
+        verdict.say(err, "verdict: nothing to resume: the report closed every target it names "
+                    "(exit 0)")  # fmt: skip
         return EXIT_OK
     if options.client_oid_prefixes is not None:
         targets = in_scope(targets, options.client_oid_prefixes, err)
@@ -268,16 +271,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_narrow_encodings()
     out = Console()
     err = Console(stderr=True)
+    verdict.begin()
     try:
         with logging_to(err, _log_level(args)):
-            return _COMMANDS[args.command](args, out, err)
+            code = _COMMANDS[args.command](args, out, err)
     except InvalidArgument as exc:
         err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True)
-        return EXIT_BAD_INPUT
+        code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.show_cursor(True)
         err.print("\ninterrupted: orders not yet answered for may still be open")
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    if args.command not in _QUIET_BY_DEFAULT:  # demo and sim end with their own summary
+        verdict.say_default(err, code)
+    return code
 
 
 __all__ = ["EXIT_OK", "build_parser", "main"]

@@ -77,7 +77,6 @@ from .listing import (
     totals_table,
     unlisted_kinds,
 )
-from .logs import say_repeats
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
 from .panic_tally import closed_of, with_prompt_orders
 from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
@@ -85,6 +84,7 @@ from .resume import NothingLeft, report_outcomes, resume_targets
 from .scope import scope_payload, scope_text
 from .sim_watch import log_arrivals, refusal_breakdown
 from .targets_file import Format, format_of, parse_targets, read_source
+from .verdict import say
 
 if TYPE_CHECKING:
     from bitget_cancel.sim import SimExchange
@@ -131,13 +131,6 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
         return parse_targets(data, fmt, source)
     with progress_bar(err, f"loading {Path(source).name}") as progress:
         return parse_targets(data, fmt, source, progress)
-
-
-def say(err: Console, line: str) -> None:
-    """The verdict, one plain line on stderr (never markup, never wrapped), after the count of
-    each warning that repeated."""
-    say_repeats(err)
-    err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 # -- Ctrl-C ------------------------------------------------------------------------------------
@@ -247,6 +240,15 @@ def run_dry_run(
     return EXIT_OK
 
 
+def _cancel_payload(
+    report: CancelReport, options: CancelOptions, interrupted: bool
+) -> dict[str, Any]:
+    payload = report_payload(report, interrupted=interrupted)
+    if options.client_oid_prefixes is not None:
+        payload["scope"] = scope_payload(None, options.client_oid_prefixes)
+    return payload
+
+
 def finish_cancel(
     report: CancelReport,
     options: CancelOptions,
@@ -259,7 +261,7 @@ def finish_cancel(
 ) -> int:
     """Show the report; ``payload``: its JSON form, already written to --report."""
     if payload is None:
-        payload = report_payload(report, interrupted=interrupted)
+        payload = _cancel_payload(report, options, interrupted)
         _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
@@ -327,7 +329,7 @@ async def run_cancel(
                 # Written while the signal handlers are still ours: a second Ctrl-C now waits
                 # for the file instead of cutting it short.
                 interrupted = stop.is_set()
-                final = report_payload(report, interrupted=interrupted)
+                final = _cancel_payload(report, options, interrupted)
                 _write_report(options, final, err)
             account = engine.account_type
     except InvalidArgument:

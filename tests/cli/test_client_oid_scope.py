@@ -94,6 +94,7 @@ def test_orders_shows_only_the_scope_and_cancel_keeps_only_its_targets(
     assert cancel.returncode == 0, cancel.stderr
     assert "63 of 224 targets kept, 161 left out" in " ".join(cancel.stderr.split())
     assert len(json.loads(cancel.stdout)["outcomes"]) == 63
+    assert json.loads(cancel.stdout)["scope"] == {"symbols": None, "clientOidPrefixes": ["bot-b"]}
     assert _open_of(bg_sim) == {"bot-a": 154, "by-hand": 7}
 
 

@@ -106,3 +106,13 @@ def test_the_listing_says_how_many_it_has_so_far() -> None:
         bg.close()
     assert "listing open orders: 100 so far" in terminal.text
     assert "450 orders on 1 symbol" in " ".join(terminal.text.split())
+
+
+def test_bad_input_and_an_unconfirmed_panic_end_with_a_verdict_too(bg_sim: BackgroundSim) -> None:
+    empty = run_cli("cancel", "--file", "-", stdin="", env=bg_sim.env())
+    unconfirmed = run_cli("panic", env=bg_sim.env(), stdin="")  # stdin is not a terminal
+
+    assert (empty.returncode, unconfirmed.returncode) == (2, 2)
+    for result in (empty, unconfirmed):
+        assert _last_line(result.stderr) == "verdict: bad input: nothing was sent (exit 2)"
+    assert bg_sim.requests_sent() == 0
