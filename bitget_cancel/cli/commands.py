@@ -350,15 +350,15 @@ class Listed:
     """A listing, and whether the exchange answered anything before the deadline."""
 
     orders: OpenOrders
-    silent: bool  # no answer at all: the warm-up timed out and no listing page came
+    silent: bool  # no listing answered before the deadline
 
 
-def _silent(listing: OpenOrders, warm_up_answered: bool) -> bool:
+def _silent(listing: OpenOrders) -> bool:
+    """Nothing listed, and only for want of an answer (not a refusal, not a broken cursor)."""
     unanswered = ("no answer", "stopped at the deadline", "listing stopped", "not listed")
     return (
         not listing.complete
         and not listing.orders
-        and not warm_up_answered
         and all(any(word in p for word in unanswered) for p in listing.problems)
     )
 
@@ -383,11 +383,8 @@ async def list_open(
         def listed_so_far(count: int) -> None:
             status.update(f"listing open orders: {count:,} so far (the total comes last)")
 
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):  # then the listing has no time left
             await asyncio.wait_for(engine.warm_up(1), timeout=ends_at - time.monotonic())
-            answered = engine.account_type is not None
-        except asyncio.TimeoutError:
-            answered = False
         left = _left(ends_at)
         if left is None:
             passed = "not listed: the deadline passed before the listing could begin"
@@ -400,7 +397,7 @@ async def list_open(
                 client_oid_prefix=prefixes,
                 on_listed=listed_so_far,
             )
-    return Listed(listing, _silent(listing, answered))
+    return Listed(listing, _silent(listing))
 
 
 def _left(ends_at: float) -> float | None:

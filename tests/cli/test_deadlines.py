@@ -72,10 +72,11 @@ def test_orders_counts_the_warm_up_against_its_deadline(late_sim: BackgroundSim)
     assert not result.stdout.startswith("Open")
 
 
+@pytest.mark.parametrize("account", ["auto", "classic"])
 def test_orders_against_a_host_that_never_answers_says_so_and_prints_no_clean_result(
-    silent_host: str,
+    silent_host: str, account: str
 ) -> None:
-    table = run_cli("orders", "--deadline", "1", env=_env(silent_host))
+    table = run_cli("orders", "--deadline", "1", "--account", account, env=_env(silent_host))
     csv = run_cli("orders", "--deadline", "1", "--csv", env=_env(silent_host))
 
     assert (table.returncode, csv.returncode) == (4, 4)
