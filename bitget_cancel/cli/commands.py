@@ -563,11 +563,13 @@ async def run_panic(
             soft_wrap=True,
         )
 
+    prompt: OpenOrders | None = None
+
     def last_words() -> None:
-        _write_report(options, abandoned_payload((), 0), err)
+        # What the prompt listed, none claimed closed: cancel --file on this report asks again.
+        _write_report(options, abandoned_payload(() if prompt is None else prompt.orders, 0), err)
 
     interrupts = Interrupts(err, on_first, last_words)
-    prompt: OpenOrders | None = None
     async with engine_for(credentials, options.exchange) as engine:
         if confirm:
             answer = await confirm_panic(engine, options, err)

@@ -223,3 +223,26 @@ def test_ctrl_c_while_the_file_loads_writes_a_report_that_nothing_was_sent(
     written = json.loads(report.read_text())
     assert written["message"] == "interrupted while reading the file: nothing was sent"
     assert (written["allClosed"], written["outcomes"]) == (False, [])
+
+
+def test_two_ctrl_c_during_a_confirmed_panic_report_what_the_prompt_listed(
+    slow_sim: BackgroundSim, tmp_path: Path
+) -> None:
+    from .terminal import Terminal
+
+    slow_sim.call(lambda: [slow_sim.sim.place_orders(f"P{i}USDT", 40, f"p{i}") for i in range(5)])
+    report = tmp_path / "panic.json"
+    with Terminal("panic", "--no-symbol-cancel", "--report", str(report),
+                  env=slow_sim.env()) as terminal:  # fmt: skip
+        terminal.expect("to go on: ")
+        terminal.send_keys("yes\n")
+        terminal.expect("closing")
+        terminal.interrupt()
+        terminal.expect("Ctrl-C again to quit now")
+        terminal.interrupt()
+        assert terminal.wait() == 130
+
+    written = json.loads(report.read_text())
+    assert written["allClosed"] is False
+    assert len(written["outcomes"]) == 200  # every order the prompt listed, once
+    assert {o["status"] for o in written["outcomes"]} == {"unresolved"}
