@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING
 
 from bitget_cancel import InvalidArgument
 
-from . import verdict
 from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from .logs import logging_to
 from .options import ExchangeOptions
 from .parser import build_parser
+from .verdict import begin_verdicts, say, say_default
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -147,7 +147,7 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
         write_abandoned(options, said, err)
         return EXIT_INTERRUPTED
     except NothingLeft:
-        verdict.say(err, "verdict: nothing to resume: the report closed every target it names "
+        say(err, "verdict: nothing to resume: the report closed every target it names "
                     "(exit 0)")  # fmt: skip
         return EXIT_OK
     if options.client_oid_prefixes is not None:
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_narrow_encodings()
     out = Console()
     err = Console(stderr=True)
-    verdict.begin()
+    begin_verdicts()
     try:
         with logging_to(err, _log_level(args)):
             code = _COMMANDS[args.command](args, out, err)
@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("\ninterrupted: orders not yet answered for may still be open")
         code = EXIT_INTERRUPTED
     if args.command not in _QUIET_BY_DEFAULT:  # demo and sim end with their own summary
-        verdict.say_default(err, code)
+        say_default(err, code)
     return code
 
 

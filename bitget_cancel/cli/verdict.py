@@ -36,7 +36,7 @@ def say(err: Console, line: str) -> None:
     _said.append(line)
 
 
-def begin() -> None:
+def begin_verdicts() -> None:
     _said.clear()
 
 
