@@ -86,7 +86,7 @@ class Panic:
         self._loop = session.loop
         self._progress = progress
         self._started = self._loop.time()
-        self._scope = CallScope(Deadline(deadline, self._loop))
+        self._scope = CallScope(Deadline(deadline, self._loop), first=True)
         self._stats = CallStats()
         # A panic that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)

@@ -355,6 +355,12 @@ class CancelRun:
                 body=route.encode(batch),
                 orders=len(orders),
             )
+        except CallStopped:
+            # Not sent: the deadline left no timeout the request could meet.
+            for order in orders:
+                order.attempts -= 1
+                order.place = _QUEUED
+            return
         except TransportError as exc:
             if isinstance(exc, RequestTimeout):
                 why = f"timeout: {exc} (the exchange may have cancelled; asking again)"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ._auth import Signer
-from ._budget import Budget, BudgetProvider, Slot
+from ._budget import Budget, BudgetProvider, FirstInLine, Slot
 from ._classify import SUCCESS_CODE, Verdict, classify_answer
 from ._clock import ClockSample, ExchangeClock
 from ._exceptions import CallStopped, RequestTimeout, TransportError
@@ -168,7 +168,7 @@ class ExchangeSession:
             raise CallStopped("credentials refused")
         if scope.interrupted:
             raise CallStopped("interrupted")
-        if scope.deadline.expired():
+        if scope.deadline.clamp(self.request_timeout) is None:
             raise CallStopped("deadline")  # (a free slot is handed out without a wait)
         slot = await self._acquire(self.budget(endpoint), scope)
         if slot is None:
@@ -193,12 +193,19 @@ class ExchangeSession:
         body: bytes = b"",
         orders: int = 0,
     ) -> Reply[T]:
-        """Send one request on a slot taken by ``slot()``; the slot ends here, on every path."""
+        """Send one request on a slot taken by ``slot()``; the slot ends here, on every path.
+
+        Raises ``CallStopped`` without sending (the slot given back) when the deadline leaves
+        less than a useful request timeout."""
+        timeout = scope.deadline.clamp(self.request_timeout)
+        if timeout is None:
+            slot.give_back()
+            raise CallStopped("deadline")
         stats.requests[endpoint.name] += 1
         clock_generation = self.clock.generation
         try:
             try:
-                response = await self._send(endpoint, query, body, scope.deadline)
+                response = await self._send(endpoint, query, body, timeout)
             except RequestTimeout:
                 # No answer, but the request may still reach the exchange and count in the
                 # window of its arrival (a queueing proxy): its slot stays taken one more
@@ -249,24 +256,32 @@ class ExchangeSession:
         slot = budget.try_acquire()
         if slot is not None:
             return slot  # free now: no wait to abort
-        acquiring = asyncio.ensure_future(budget.acquire(scope.deadline.at))
+        send_by = scope.deadline.send_by
+        if scope.first and isinstance(budget, FirstInLine):
+            acquiring = asyncio.ensure_future(budget.acquire_first(send_by))
+        else:
+            acquiring = asyncio.ensure_future(budget.acquire(send_by))
         stopped = asyncio.ensure_future(scope.stopped.wait())
+        # The deadline holds here too, whatever the store does with it: a store that checks
+        # it only at the caller's turn must not keep the caller past it.
+        timeout = None if send_by is None else max(0.0, send_by - self.loop.time())
         try:
-            await asyncio.wait((acquiring, stopped), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                (acquiring, stopped), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         except BaseException:
             _abandon(acquiring)
             raise
         finally:
             stopped.cancel()
-        if scope.refusal is not None or scope.interrupted:
+        if scope.refusal is not None or scope.interrupted or not acquiring.done():
             _abandon(acquiring)
             return None
-        return acquiring.result()  # acquiring is done: stopped was not set
+        return acquiring.result()
 
     async def _send(
-        self, endpoint: Endpoint, query: str, body: bytes, deadline: Deadline
+        self, endpoint: Endpoint, query: str, body: bytes, timeout: float
     ) -> HttpResponse:
-        timeout = deadline.clamp(self.request_timeout)
         if endpoint.signed:
             headers = self.signer.headers(
                 self.clock.timestamp_ms(), endpoint.method, endpoint.path, query, body
