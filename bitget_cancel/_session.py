@@ -23,6 +23,7 @@ from ._auth import Signer
 from ._budget import Budget, BudgetProvider, FirstInLine, Slot
 from ._classify import SUCCESS_CODE, Verdict, classify_answer
 from ._clock import ClockSample, ExchangeClock
+from ._dispatch import Crew
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import ApiFamily
 from ._log import log
@@ -96,6 +97,8 @@ class ExchangeSession:
         self.family = families["uta" if account == "uta" else "classic"]
         self._rates = dict(rates or {})
         self.loop = asyncio.get_running_loop()
+        # The calls running on this session, which share requests (see _dispatch).
+        self.crew: Crew[Any] = Crew()
 
     @property
     def families(self) -> Mapping[str, ApiFamily]:

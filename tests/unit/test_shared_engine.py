@@ -13,7 +13,7 @@ from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
 from bitget_cancel._limit import RateBudget
 from bitget_cancel._policy import MIN_REQUEST_TIMEOUT
 
-from .scripted_exchange import ScriptedExchange
+from .scripted_exchange import TRANSIENT_CODE, ScriptedExchange, Step
 
 CREDS = Credentials(api_key="shared-key", secret_key="shared-secret", passphrase="shared-pass")
 
@@ -111,3 +111,125 @@ async def test_a_request_is_not_sent_when_the_deadline_leaves_no_useful_timeout(
     assert report.outcomes[0].status is CancelStatus.UNRESOLVED
     assert "before it could be sent" in (report.outcomes[0].error_msg or "")
     assert took == pytest.approx(1.12 - MIN_REQUEST_TIMEOUT)
+
+
+# -- item 3: concurrent calls share batches ---------------------------------------------------
+
+
+async def test_thirty_tasks_of_two_orders_send_the_two_requests_one_call_would() -> None:
+    exchange = ScriptedExchange(latency=0.05)
+    per_task = [book(exchange, 2, prefix=10_000 * (i + 1)) for i in range(30)]
+    loop = asyncio.get_running_loop()
+    took: list[float] = []
+    async with engine_for(exchange) as engine:
+
+        async def one(targets: list[CancelTarget]) -> None:
+            start = loop.time()
+            report = await engine.cancel(targets)
+            took.append(loop.time() - start)
+            assert [o.target for o in report.outcomes] == targets
+            assert report.all_closed
+            assert report.requests == 1  # the one request that carried its orders
+
+        await asyncio.gather(*(one(targets) for targets in per_task))
+    assert len(exchange.bodies) == 2
+    assert sorted(len(body["orderList"]) for body in exchange.bodies) == [10, 50]
+    assert exchange.violations == []
+    assert not exchange.open_orders
+    # Alone, each call takes one round trip; sharing makes none of them wait longer.
+    assert took == pytest.approx([0.05] * 30)
+
+
+async def test_each_call_gets_its_own_outcomes_from_a_shared_answer() -> None:
+    exchange = ScriptedExchange(latency=0.05)
+    mine = book(exchange, 3, prefix=10_000)
+    theirs = book(exchange, 3, prefix=20_000)
+    unknown_mine = CancelTarget(symbol="S0USDT", order_id="77")
+    unknown_theirs = CancelTarget(symbol="S1USDT", order_id="88")
+    async with engine_for(exchange) as engine:
+        first, second = await asyncio.gather(
+            engine.cancel([*mine, unknown_mine]), engine.cancel([unknown_theirs, *theirs])
+        )
+    assert len(exchange.bodies) == 1
+    assert [o.target for o in first.outcomes] == [*mine, unknown_mine]
+    assert [o.target for o in second.outcomes] == [unknown_theirs, *theirs]
+    assert [o.status for o in first.outcomes] == [CancelStatus.CANCELLED] * 3 + [
+        CancelStatus.NOT_OPEN
+    ]
+    assert [o.status for o in second.outcomes] == [CancelStatus.NOT_OPEN] + [
+        CancelStatus.CANCELLED
+    ] * 3
+
+
+async def test_a_shared_request_that_fails_is_retried_for_every_call_it_carried() -> None:
+    exchange = ScriptedExchange(latency=0.05, steps=[Step(TRANSIENT_CODE)])
+    mine = book(exchange, 2, prefix=10_000)
+    theirs = book(exchange, 2, prefix=20_000)
+    async with engine_for(exchange) as engine:
+        first, second = await asyncio.gather(engine.cancel(mine), engine.cancel(theirs))
+    assert first.all_closed
+    assert second.all_closed
+    assert [o.attempts for o in (*first.outcomes, *second.outcomes)] == [2] * 4
+    sizes = [len(body["orderList"]) for body in exchange.bodies]
+    assert sizes[0] == 4
+    assert sum(sizes[1:]) == 4  # (retries ride together when due together, as in one call)
+
+
+async def test_a_call_whose_deadline_passed_leaves_the_shared_request_to_the_others() -> None:
+    # rate 1/s: while the first request is answered, two calls wait for the next slot; the
+    # one with a deadline gives up before it frees, and the request carries only the other.
+    exchange = ScriptedExchange(latency=0.1)
+    first = book(exchange, 1)
+    hasty = book(exchange, 2, prefix=20_000)
+    patient = book(exchange, 2, prefix=30_000)
+    loop = asyncio.get_running_loop()
+    async with engine_for(exchange, rate_limit=1) as engine:
+        started = loop.create_task(engine.cancel(first))
+        await asyncio.sleep(0)
+        short, long = await asyncio.gather(
+            engine.cancel(hasty, deadline=0.5), engine.cancel(patient)
+        )
+        await started
+    assert {o.status for o in short.outcomes} == {CancelStatus.UNRESOLVED}
+    assert long.all_closed
+    assert [sorted(o["orderId"] for o in body["orderList"]) for body in exchange.bodies] == [
+        [t.order_id for t in first],
+        sorted(t.order_id or "" for t in patient),
+    ]
+
+
+async def test_a_call_cancelled_from_outside_does_not_take_the_others_answers_with_it() -> None:
+    exchange = ScriptedExchange(latency=0.5)
+    mine = book(exchange, 2, prefix=10_000)
+    theirs = book(exchange, 2, prefix=20_000)
+    loop = asyncio.get_running_loop()
+    async with engine_for(exchange) as engine:
+        owner = loop.create_task(engine.cancel(mine))  # its slot comes first
+        rider = loop.create_task(engine.cancel(theirs))
+        await asyncio.sleep(0.1)  # the shared request is on its way
+        owner.cancel()
+        report = await rider
+    assert len(exchange.bodies) == 1
+    assert report.all_closed
+    assert [o.attempts for o in report.outcomes] == [1, 1]
+
+
+async def test_the_same_order_named_by_two_calls_never_goes_twice_in_one_request() -> None:
+    exchange = ScriptedExchange(latency=0.05)
+    shared = book(exchange, 3)
+    async with engine_for(exchange) as engine:
+        first, second = await asyncio.gather(engine.cancel(shared), engine.cancel(shared))
+    assert exchange.violations == []
+    assert first.all_closed
+    assert second.all_closed  # one of them was told "not open": closed all the same
+    assert len(exchange.bodies) == 2
+
+
+async def test_calls_of_different_modes_do_not_share_a_request() -> None:
+    exchange = ScriptedExchange(latency=0.05)
+    single = book(exchange, 2, prefix=10_000)
+    auto = book(exchange, 2, prefix=20_000)
+    async with engine_for(exchange) as engine:
+        await asyncio.gather(engine.cancel(single, mode="single"), engine.cancel(auto))
+    assert len(exchange.bodies) == 3  # single mode: one request per symbol
+    assert exchange.violations == []
