@@ -13,6 +13,9 @@ from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
 from bitget_cancel._limit import RateBudget
 from bitget_cancel._policy import MIN_REQUEST_TIMEOUT
 
+from .fake_venue import BATCH_CANCEL as FAKE_BATCH_CANCEL
+from .fake_venue import FakeVenue
+from .fake_venue import engine_for as fake_venue_engine
 from .scripted_exchange import TRANSIENT_CODE, ScriptedExchange, Step
 
 CREDS = Credentials(api_key="shared-key", secret_key="shared-secret", passphrase="shared-pass")
@@ -233,3 +236,54 @@ async def test_calls_of_different_modes_do_not_share_a_request() -> None:
         await asyncio.gather(engine.cancel(single, mode="single"), engine.cancel(auto))
     assert len(exchange.bodies) == 3  # single mode: one request per symbol
     assert exchange.violations == []
+
+
+# -- item 4: a panic goes first ---------------------------------------------------------------
+
+
+async def test_a_waiter_first_in_line_is_served_before_those_that_queued_earlier() -> None:
+    loop = asyncio.get_running_loop()
+    budget = RateBudget(1, 1.0, margin=0.0)
+    held = await budget.acquire()
+    assert held is not None
+    served: list[str] = []
+
+    async def wait(name: str, first: bool) -> None:
+        slot = await (budget.acquire_first() if first else budget.acquire())
+        assert slot is not None
+        served.append(name)
+        slot.release()
+
+    waiters = [loop.create_task(wait(f"cancel{i}", False)) for i in range(3)]
+    await asyncio.sleep(0)
+    waiters += [loop.create_task(wait("panic1", True)), loop.create_task(wait("panic2", True))]
+    await asyncio.sleep(0)
+    held.release()
+    await asyncio.gather(*waiters)
+    assert served == ["panic1", "panic2", "cancel0", "cancel1", "cancel2"]
+
+
+async def test_a_panic_takes_the_next_free_slot_ahead_of_queued_cancels() -> None:
+    venue = FakeVenue()
+    calls = [
+        [
+            CancelTarget(symbol=f"A{i}USDT", order_id=o.order_id)
+            for o in venue.place_many(f"A{i}USDT", 50)
+        ]
+        for i in range(30)
+    ]
+    panic_ids = {o.order_id for o in venue.place_many("PUSDT", 20)}
+    loop = asyncio.get_running_loop()
+    async with fake_venue_engine(venue) as engine:
+        cancels = [loop.create_task(engine.cancel(targets)) for targets in calls]
+        await asyncio.sleep(0.1)  # ten requests are out, twenty calls wait for the budget
+        report = await engine.panic_cancel(["PUSDT"], kinds=["normal"])
+        await asyncio.gather(*cancels)
+    assert report.all_closed
+    batches = sorted(venue.calls_to(FAKE_BATCH_CANCEL), key=lambda call: call.sent_at)
+    carrying_panic = [
+        index
+        for index, call in enumerate(batches)
+        if panic_ids & {item.get("orderId") for item in call.body["orderList"]}
+    ]
+    assert carrying_panic == [10]  # the first slot to free after the first burst
