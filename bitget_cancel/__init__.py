@@ -33,7 +33,7 @@ from ._models import (
     normalize_symbol,
 )
 from ._plan import MODES, Batch, Mode, plan_batches
-from ._run import Progress
+from ._run import OnOutcome, Progress
 from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
 
@@ -66,6 +66,7 @@ __all__ = [
     "KindSummary",
     "MockTransport",
     "Mode",
+    "OnOutcome",
     "OpenOrders",
     "OrderKind",
     "PanicReport",

@@ -36,7 +36,7 @@ from ._panic import Panic
 from ._plan import Mode, check_mode
 from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_positive
 from ._probe import probe_account
-from ._run import CancelRun, Progress
+from ._run import CancelRun, OnOutcome, Progress
 from ._session import ExchangeSession
 from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._wire import BATCH_CANCEL
@@ -291,6 +291,7 @@ class CancelEngine:
         deadline: float | None = None,
         progress: Progress | None = None,
         stop: asyncio.Event | None = None,
+        on_outcome: OnOutcome | None = None,
     ) -> CancelReport:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
@@ -298,16 +299,20 @@ class CancelEngine:
         ``progress(done, total)`` is called as orders reach their final outcome. The deadline
         counts from when the first request can go. Once ``stop`` is set nothing more is
         sent: answers in flight are taken, the rest come back unresolved.
+        ``on_outcome(outcome)`` is called with each target's outcome as soon as it is final
+        (those still open at the end as the report is made): the same outcomes, each once.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
         check_progress(progress)
+        if on_outcome is not None and not callable(on_outcome):
+            raise InvalidArgument(f"on_outcome must be None or a callable; got {on_outcome!r}")
         session = self._session_here()
         if stop is not None and not isinstance(stop, asyncio.Event):
             raise InvalidArgument("stop must be None or an asyncio.Event")
         with self._running_call():
-            run = CancelRun(session, checked, checked_mode, checked_deadline, progress)
+            run = CancelRun(session, checked, checked_mode, checked_deadline, progress, on_outcome)
             return await run.execute(stop=stop)
 
     async def warm_up(self, connections: int | None = None) -> None:

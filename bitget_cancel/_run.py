@@ -27,6 +27,8 @@ from ._wire import text
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
+# on_outcome(outcome): each target's outcome once it is final (the one the report ends with).
+OnOutcome = Callable[[CancelOutcome], None]
 
 # Where an order is; used for the message of whatever the deadline leaves unresolved.
 _QUEUED, _IN_FLIGHT, _WAITING, _FINAL = range(4)
@@ -122,8 +124,13 @@ class CancelRun:
         mode: Mode,
         deadline: float | None,
         progress: Progress | None = None,
+        on_outcome: OnOutcome | None = None,
     ) -> None:
         self._session = session
+        self._on_outcome = on_outcome
+        # With on_outcome: the targets naming each order, and the targets already told.
+        self._named: dict[_Order, list[CancelTarget]] = {}
+        self._told: set[CancelTarget] = set()
         self._policy = session.policy
         self._loop = session.loop
         self._mode = mode
@@ -179,10 +186,13 @@ class CancelRun:
         """
         order_of, orders = self._order_of, self._orders
         fresh = []
+        added: list[CancelTarget] | None = [] if self._on_outcome is not None else None
         for target in targets:
             order = _Order(target)
             if order_of.setdefault(target, order) is not order:
                 continue  # the same target again
+            if added is not None:
+                added.append(target)
             order_id = target.order_id
             # order_key(target), for the usual target: one named by orderId
             key = (target.kind, True, target.symbol, order_id) if order_id else order_key(target)
@@ -195,6 +205,8 @@ class CancelRun:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
+        for target in added or ():
+            self._named.setdefault(order_of[target], []).append(target)
         return fresh
 
     def fed_targets(self) -> list[CancelTarget]:
@@ -610,11 +622,29 @@ class CancelRun:
     def _finish(
         self, order: _Order, status: CancelStatus, code: str | None, msg: str | None
     ) -> None:
-        if order.status is None:
+        first = order.status is None
+        if first:
             self._done += 1
             if self._progress is not None:
                 self._report_progress()
         order.status, order.code, order.msg, order.place = status, code, msg, _FINAL
+        if first and self._on_outcome is not None:
+            self._tell(self._named.get(order, ()), order)
+
+    def _tell(self, targets: Iterable[CancelTarget], order: _Order) -> None:
+        """Hand each target's final outcome to ``on_outcome``, once."""
+        for target in targets:
+            if self._on_outcome is None:
+                return
+            if target in self._told:
+                continue
+            self._told.add(target)
+            outcome = CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            try:
+                self._on_outcome(outcome)
+            except Exception:  # a bot's bookkeeping bug must never stop a cancel
+                log.exception("on_outcome callback failed; ignoring it from now on")
+                self._on_outcome = None
 
     def _report_progress(self) -> None:
         if self._progress is None:
@@ -672,6 +702,9 @@ class CancelRun:
             CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
             for target, order in self._order_of.items()
         ]
+        if self._on_outcome is not None:  # what became final only now: unresolved, refused
+            for target, order in self._order_of.items():
+                self._tell((target,), order)
         return CancelReport(
             outcomes,
             requests=self.stats.total,

@@ -9,14 +9,21 @@ from typing import Any
 
 import pytest
 
-from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
+from bitget_cancel import (
+    CancelEngine,
+    CancelOutcome,
+    CancelStatus,
+    CancelTarget,
+    Credentials,
+    InvalidArgument,
+)
 from bitget_cancel._limit import RateBudget
 from bitget_cancel._policy import MIN_REQUEST_TIMEOUT
 
 from .fake_venue import BATCH_CANCEL as FAKE_BATCH_CANCEL
 from .fake_venue import FakeVenue
 from .fake_venue import engine_for as fake_venue_engine
-from .scripted_exchange import TRANSIENT_CODE, ScriptedExchange, Step
+from .scripted_exchange import HANG_AFTER, OK, TRANSIENT_CODE, ScriptedExchange, Step
 
 CREDS = Credentials(api_key="shared-key", secret_key="shared-secret", passphrase="shared-pass")
 
@@ -287,3 +294,52 @@ async def test_a_panic_takes_the_next_free_slot_ahead_of_queued_cancels() -> Non
         if panic_ids & {item.get("orderId") for item in call.body["orderList"]}
     ]
     assert carrying_panic == [10]  # the first slot to free after the first burst
+
+
+# -- item 5: each outcome as it becomes final -------------------------------------------------
+
+
+async def test_on_outcome_hands_each_final_outcome_over_as_it_comes_and_once() -> None:
+    exchange = ScriptedExchange(latency=0.05, steps=[Step(OK), Step(OK), Step(HANG_AFTER)])
+    targets = book(exchange, 120)  # three requests; the third is never answered
+    twin = CancelTarget(symbol=targets[0].symbol, order_id=targets[0].order_id, client_oid="c0")
+    unknown = CancelTarget(symbol="S0USDT", order_id="5")
+    given = [*targets, twin, targets[1], unknown]
+    loop = asyncio.get_running_loop()
+    told: list[tuple[float, CancelOutcome]] = []
+    async with engine_for(exchange) as engine:
+        start = loop.time()
+        report = await engine.cancel(
+            given, deadline=1.0, on_outcome=lambda o: told.append((loop.time() - start, o))
+        )
+    assert len(told) == len(report.outcomes)  # each target once
+    assert {o.target: o for _, o in told} == {o.target: o for o in report.outcomes}
+    first = [at for at, o in told if o.status is not CancelStatus.UNRESOLVED]
+    assert len(first) == len(report.cancelled) + len(report.not_open) == 101
+    assert max(first) == pytest.approx(0.05)  # as the answers came, not at the end
+    late = [at for at, o in told if o.status is CancelStatus.UNRESOLVED]
+    assert len(late) == len(report.unresolved) == 21
+    assert min(late) == pytest.approx(report.elapsed)  # final only when the call ends
+
+
+async def test_a_failing_on_outcome_callback_never_stops_the_cancel(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    exchange = ScriptedExchange(latency=0.05)
+    targets = book(exchange, 3)
+
+    def broken(outcome: CancelOutcome) -> None:
+        raise RuntimeError("bot bug")
+
+    async with engine_for(exchange) as engine:
+        report = await engine.cancel(targets, on_outcome=broken)
+    assert report.all_closed
+    assert "on_outcome callback failed" in caplog.text
+
+
+async def test_on_outcome_must_be_callable() -> None:
+    exchange = ScriptedExchange()
+    async with engine_for(exchange) as engine:
+        with pytest.raises(InvalidArgument, match="on_outcome"):
+            await engine.cancel([], on_outcome="print")  # type: ignore[arg-type]
+    assert exchange.bodies == []
