@@ -21,6 +21,7 @@ from ._exceptions import (
     RequestTimeout,
     TransportError,
 )
+from ._metrics import LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot
 from ._models import (
     CancelOutcome,
     CancelReport,
@@ -43,6 +44,7 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_PASSPHRASE",
     "ENV_SECRET_KEY",
+    "LATENCY_BUCKETS",
     "MODES",
     "Batch",
     "BitgetCancelError",
@@ -64,6 +66,8 @@ __all__ = [
     "InvalidSymbol",
     "InvalidTarget",
     "KindSummary",
+    "LatencyHistogram",
+    "MetricsSnapshot",
     "MockTransport",
     "Mode",
     "OnOutcome",

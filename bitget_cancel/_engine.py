@@ -23,6 +23,7 @@ from ._family_v3 import V3
 from ._limit import LOCAL_BUDGETS, capacity_and_period
 from ._listing import list_open_orders
 from ._log import log
+from ._metrics import Metrics, MetricsSnapshot
 from ._models import (
     CancelReport,
     CancelTarget,
@@ -176,6 +177,7 @@ class CancelEngine:
         self._panic: Panic | None = None
         self._panic_task: asyncio.Task[PanicReport] | None = None
         self._panic_listeners: list[Callable[[asyncio.Task[PanicReport]], None]] = []
+        self._metrics = Metrics()
 
     def _budget_store(self, url: str | None) -> BudgetProvider:
         if not url:
@@ -251,6 +253,7 @@ class CancelEngine:
             request_timeout=self.request_timeout,
             families=self._families,
             account=account,
+            metrics=self._metrics,
             # rate_limit caps the cancel lane of either API (v3's own limit is 5/s).
             rates={
                 BATCH_CANCEL.name: self.rate_limit,
@@ -268,6 +271,11 @@ class CancelEngine:
         finally:
             self._calls.discard(done)
             done.set_result(None)
+
+    def metrics(self) -> MetricsSnapshot:
+        """What this engine has done since it was made (requests and answers by endpoint and
+        verdict, 429s, retries, latency, budget waits, fallbacks): a frozen snapshot."""
+        return self._metrics.snapshot(self._budgets.fallbacks)
 
     @property
     def clock_offset(self) -> float:

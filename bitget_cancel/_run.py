@@ -676,6 +676,7 @@ class CancelRun:
                     f"gave up after {order.attempts} attempts; last error: {msg}",
                 )
                 continue
+            self._session.metrics.retries += 1
             order.due = now + (policy.delay(order.attempts, rng) if backoff else 0.0)
             order.place = _WAITING
             lane.waiting.append(order)

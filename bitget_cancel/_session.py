@@ -27,6 +27,7 @@ from ._dispatch import Crew
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import ApiFamily
 from ._log import log
+from ._metrics import NO_ANSWER_NETWORK, NO_ANSWER_TIMEOUT, Metrics
 from ._policy import CallScope, Deadline, RetryPolicy
 from ._transport import REMAINING_HEADER, HttpRequest, HttpResponse, Transport
 from ._wire import SERVER_TIME_CODEC, AnswerCodec, Endpoint, server_time_ms
@@ -82,6 +83,7 @@ class ExchangeSession:
         families: Mapping[str, ApiFamily],
         account: str,
         rates: Mapping[str, float] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.signer = signer
         self.transport = transport
@@ -99,6 +101,7 @@ class ExchangeSession:
         self.loop = asyncio.get_running_loop()
         # The calls running on this session, which share requests (see _dispatch).
         self.crew: Crew[Any] = Crew()
+        self.metrics = metrics if metrics is not None else Metrics()
 
     @property
     def families(self) -> Mapping[str, ApiFamily]:
@@ -205,15 +208,22 @@ class ExchangeSession:
             slot.give_back()
             raise CallStopped("deadline")
         stats.requests[endpoint.name] += 1
+        metrics, name = self.metrics, endpoint.name
+        metrics.sent(name)
         clock_generation = self.clock.generation
+        started = self.loop.time()
         try:
             try:
                 response = await self._send(endpoint, query, body, timeout)
             except RequestTimeout:
+                metrics.answered(name, NO_ANSWER_TIMEOUT, self.loop.time() - started)
                 # No answer, but the request may still reach the exchange and count in the
                 # window of its arrival (a queueing proxy): its slot stays taken one more
                 # request_timeout. A 429 of our own making costs minutes of penalty.
                 slot.release_later(self.request_timeout)
+                raise
+            except TransportError:
+                metrics.answered(name, NO_ANSWER_NETWORK, self.loop.time() - started)
                 raise
             decoded = codec.decode(response.body)
             verdict = classify_answer(
@@ -226,6 +236,7 @@ class ExchangeSession:
                 and decoded.msg is None
                 and response.body[:1] in (b"{", b"["),
             )
+            metrics.answered(name, verdict.value, self.loop.time() - started)
             slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
         finally:
             slot.release()  # no answer, or cancelled: it may still have arrived (no-op if done)
@@ -259,6 +270,7 @@ class ExchangeSession:
         slot = budget.try_acquire()
         if slot is not None:
             return slot  # free now: no wait to abort
+        waiting_since = self.loop.time()
         send_by = scope.deadline.send_by
         if scope.first and isinstance(budget, FirstInLine):
             acquiring = asyncio.ensure_future(budget.acquire_first(send_by))
@@ -280,7 +292,10 @@ class ExchangeSession:
         if scope.refusal is not None or scope.interrupted or not acquiring.done():
             _abandon(acquiring)
             return None
-        return acquiring.result()
+        granted: Slot | None = acquiring.result()
+        if granted is not None:
+            self.metrics.waited(self.loop.time() - waiting_since)
+        return granted
 
     async def _send(
         self, endpoint: Endpoint, query: str, body: bytes, timeout: float

@@ -18,12 +18,21 @@ from bitget_cancel import (
     InvalidArgument,
 )
 from bitget_cancel._limit import RateBudget
+from bitget_cancel._metrics import Metrics
 from bitget_cancel._policy import MIN_REQUEST_TIMEOUT
 
 from .fake_venue import BATCH_CANCEL as FAKE_BATCH_CANCEL
 from .fake_venue import FakeVenue
 from .fake_venue import engine_for as fake_venue_engine
-from .scripted_exchange import HANG_AFTER, OK, TRANSIENT_CODE, ScriptedExchange, Step
+from .scripted_exchange import (
+    HANG_AFTER,
+    OK,
+    THROTTLE,
+    TIMEOUT_AFTER,
+    TRANSIENT_CODE,
+    ScriptedExchange,
+    Step,
+)
 
 CREDS = Credentials(api_key="shared-key", secret_key="shared-secret", passphrase="shared-pass")
 
@@ -343,3 +352,55 @@ async def test_on_outcome_must_be_callable() -> None:
         with pytest.raises(InvalidArgument, match="on_outcome"):
             await engine.cancel([], on_outcome="print")  # type: ignore[arg-type]
     assert exchange.bodies == []
+
+
+# -- item 6: metrics ---------------------------------------------------------------------------
+
+
+async def test_metrics_count_requests_answers_429s_retries_latency_and_budget_waits() -> None:
+    exchange = ScriptedExchange(
+        latency=0.04, steps=[Step(THROTTLE), Step(OK), Step(TIMEOUT_AFTER), Step(OK)]
+    )
+    first = book(exchange, 2)
+    second = book(exchange, 2, prefix=50_000)
+    async with engine_for(exchange, rate_limit=1) as engine:
+        assert engine.metrics().requests == {}
+        await engine.cancel(first)
+        await engine.cancel(second)
+        snapshot = engine.metrics()
+    name = "batch-cancel-order"
+    assert snapshot.requests == {name: len(exchange.bodies)}
+    assert snapshot.answers[(name, "throttled")] == 1
+    assert snapshot.answers[(name, "timeout")] == 1
+    assert snapshot.answers[(name, "ok")] == len(exchange.bodies) - 2
+    assert snapshot.throttled == 1
+    assert snapshot.retries == 4  # two orders after the 429, two after the timeout
+    histogram = snapshot.latency[name]
+    assert histogram.count == len(exchange.bodies)
+    assert dict(histogram.buckets)[0.025] == 1  # the timeout, 0.02 s after sending
+    assert dict(histogram.buckets)[0.05] == len(exchange.bodies)  # answers after 0.04 s
+    assert snapshot.budget_waits >= 1  # rate 1/s: every request after the first waited
+    assert snapshot.budget_wait_seconds > 1.0
+    assert snapshot.budget_fallbacks == 0
+
+
+def test_a_metrics_snapshot_renders_in_prometheus_text_format() -> None:
+    metrics = Metrics()
+    metrics.sent("batch-cancel-order")
+    metrics.answered("batch-cancel-order", "ok", 0.03)
+    metrics.answered("batch-cancel-order", "throttled", 0.2)
+    metrics.waited(0.5)
+    text = metrics.snapshot(budget_fallbacks=2).to_prometheus(labels={"account": 'a"b'})
+    lines = set(text.splitlines())
+    assert 'bitget_cancel_requests_total{account="a\\"b",endpoint="batch-cancel-order"} 1' in lines
+    assert (
+        'bitget_cancel_answers_total{account="a\\"b",endpoint="batch-cancel-order",'
+        'verdict="throttled"} 1' in lines
+    )
+    bucket = 'bitget_cancel_request_seconds_bucket{account="a\\"b",endpoint="batch-cancel-order"'
+    assert f'{bucket},le="0.025"}} 0' in lines
+    assert f'{bucket},le="0.05"}} 1' in lines
+    assert f'{bucket},le="+Inf"}} 2' in lines
+    assert 'bitget_cancel_throttled_total{account="a\\"b"} 1' in lines
+    assert 'bitget_cancel_budget_fallbacks_total{account="a\\"b"} 2' in lines
+    assert "# TYPE bitget_cancel_request_seconds histogram" in lines
