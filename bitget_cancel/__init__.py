@@ -35,7 +35,7 @@ from ._models import (
 )
 from ._plan import MODES, Batch, Mode, plan_batches
 from ._run import OnOutcome, Progress
-from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
+from ._transport import AiohttpTransport, HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "ENV_SECRET_KEY",
     "LATENCY_BUCKETS",
     "MODES",
+    "AiohttpTransport",
     "Batch",
     "BitgetCancelError",
     "CancelEngine",

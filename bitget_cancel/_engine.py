@@ -10,9 +10,11 @@ import os
 import random
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
+
+import aiohttp
 
 from ._auth import Credentials, Signer
 from ._budget import BudgetProvider
@@ -39,7 +41,13 @@ from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_pos
 from ._probe import probe_account
 from ._run import CancelRun, OnOutcome, Progress
 from ._session import ExchangeSession
-from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
+from ._transport import (
+    AiohttpTransport,
+    Transport,
+    check_base_url,
+    check_connector_options,
+    check_proxy,
+)
 from ._wire import BATCH_CANCEL
 from ._wire_v3 import V3_CANCEL_BATCH
 
@@ -128,6 +136,8 @@ class CancelEngine:
         demo_trading: bool = False,
         proxy: str | None = None,
         trust_env: bool = False,
+        connector_options: Mapping[str, Any] | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise InvalidArgument("credentials must be a Credentials instance")
@@ -144,12 +154,27 @@ class CancelEngine:
         )
         self.base_url = check_base_url(base_url)
         self.proxy = check_proxy(proxy)
-        if transport is not None and (demo_trading or proxy is not None or trust_env):
+        if transport is not None and (
+            demo_trading
+            or proxy is not None
+            or trust_env
+            or connector_options is not None
+            or session is not None
+        ):
             # Those live in the transport: with one of the caller's they would be ignored.
             raise InvalidArgument(
-                "demo_trading, proxy and trust_env configure the built-in transport; "
-                "set them on your own transport instead"
+                "demo_trading, proxy, trust_env, connector_options and session configure the "
+                "built-in transport; set them on your own transport instead"
             )
+        self._connector_options = check_connector_options(connector_options)
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise InvalidArgument("session must be None or an aiohttp.ClientSession")
+        if session is not None and (trust_env or connector_options is not None):
+            raise InvalidArgument(
+                "trust_env and connector_options configure the engine's own aiohttp session; "
+                "set them on the session you pass instead"
+            )
+        self._http_session = session
         self.demo_trading = bool(demo_trading)
         self.trust_env = bool(trust_env)
         self.rate_limit = float(rate_limit)
@@ -240,6 +265,8 @@ class CancelEngine:
             proxy=self.proxy,
             trust_env=self.trust_env,
             demo_trading=self.demo_trading,
+            connector_options=self._connector_options,
+            session=self._http_session,
         )
         account = self._account if session is None else session.account
         self._session = ExchangeSession(

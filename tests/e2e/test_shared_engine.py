@@ -5,7 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
+import aiohttp
+import pytest
+
+from bitget_cancel import (
+    DEFAULT_BASE_URL,
+    AiohttpTransport,
+    CancelEngine,
+    CancelStatus,
+    CancelTarget,
+    Credentials,
+    InvalidArgument,
+)
 from bitget_cancel.sim import SimExchange
 
 if TYPE_CHECKING:
@@ -46,3 +57,50 @@ async def test_a_call_past_its_deadline_sends_nothing_while_a_long_cancel_holds_
     # batch request it received was the long call's.
     assert all(sim.is_open(t.order_id or "") for t in small)
     assert sim.stats.endpoint(BATCH_PATH).requests == long_report.requests == 20
+
+
+async def test_the_engine_sends_through_the_callers_own_aiohttp_session_and_leaves_it_open(
+    sim_factory: SimFactory,
+) -> None:
+    sim = await sim_factory(seed=4)
+    targets = open_targets(sim, "OWNUSDT", 3)
+    seen: list[str] = []
+
+    async def on_start(_: object, __: object, params: aiohttp.TraceRequestStartParams) -> None:
+        seen.append(params.url.path)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_start)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as own:
+        async with CancelEngine(creds(sim), base_url=sim.base_url, session=own) as engine:
+            report = await engine.cancel(targets)
+        assert not own.closed  # still the caller's
+        assert own._retry_connection is False  # no silent re-send, whoever owns the session
+    assert report.all_closed
+    assert seen == [BATCH_PATH]
+    assert not any(sim.is_open(t.order_id or "") for t in targets)
+
+
+async def test_connector_options_reach_the_connector(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(seed=5)
+    targets = [t for i in range(3) for t in open_targets(sim, f"L{i}USDT", 50)]
+    options = {"limit": 1, "local_addr": ("127.0.0.1", 0), "ttl_dns_cache": 10}
+    async with CancelEngine(creds(sim), base_url=sim.base_url, connector_options=options) as engine:
+        report = await engine.cancel(targets)
+        transport = engine._session_here().transport
+        assert isinstance(transport, AiohttpTransport)
+        connector = transport._client().connector
+        assert connector is not None
+        assert connector.limit == 1
+    assert report.all_closed
+    assert sim.stats.endpoint(BATCH_PATH).requests == 3
+
+
+def test_connector_options_and_session_are_checked_before_any_request() -> None:
+    key = Credentials(api_key="k", secret_key="s", passphrase="p")
+    with pytest.raises(InvalidArgument, match="keepalive"):
+        CancelEngine(key, connector_options={"keepalive": 5})
+    with pytest.raises(InvalidArgument, match="session"):
+        CancelEngine(key, session="not a session")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="transport"):
+        CancelEngine(key, transport=AiohttpTransport(DEFAULT_BASE_URL), connector_options={})
