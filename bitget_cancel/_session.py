@@ -136,6 +136,12 @@ class ExchangeSession:
         self.family = self._families[account]
         return True
 
+    def _learn_from_success(self, endpoint: Endpoint) -> None:
+        """A signed endpoint of one family answered: the account is of that family's type."""
+        owners = [name for name, family in self._families.items() if endpoint in _endpoints(family)]
+        if len(owners) == 1:
+            self.adopt_account(owners[0], f"a successful answer of {endpoint.name}")
+
     def budget(self, endpoint: Endpoint) -> Budget:
         rate = self._rates.get(endpoint.name, endpoint.rate)
         return self.budgets.budget(self.account_id, endpoint.name, rate)
@@ -243,6 +249,8 @@ class ExchangeSession:
         code, msg = decoded.code, decoded.msg or _describe(response)
         if code == SUCCESS_CODE and verdict is not Verdict.OK:
             code, msg = None, "success code but no usable data (null or not the documented shape)"
+        if verdict is Verdict.OK and self.account == "auto" and endpoint.signed:
+            self._learn_from_success(endpoint)
         if verdict is Verdict.THROTTLED:
             stats.throttled += 1
         elif verdict is Verdict.CREDENTIALS:

@@ -404,3 +404,18 @@ def test_a_metrics_snapshot_renders_in_prometheus_text_format() -> None:
     assert 'bitget_cancel_throttled_total{account="a\\"b"} 1' in lines
     assert 'bitget_cancel_budget_fallbacks_total{account="a\\"b"} 2' in lines
     assert "# TYPE bitget_cancel_request_seconds histogram" in lines
+
+
+# -- item 8: the account type from a successful answer ----------------------------------------
+
+
+async def test_a_successful_v2_cancel_tells_the_account_type_without_a_warm_up() -> None:
+    venue = FakeVenue()
+    targets = [
+        CancelTarget(symbol="AUSDT", order_id=o.order_id) for o in venue.place_many("AUSDT", 3)
+    ]
+    async with fake_venue_engine(venue, account="auto") as engine:
+        assert engine.account_type is None
+        report = await engine.cancel(targets)
+        assert engine.account_type == "classic"
+    assert report.all_closed
