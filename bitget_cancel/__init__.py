@@ -18,6 +18,7 @@ from ._exceptions import (
     InvalidRate,
     InvalidSymbol,
     InvalidTarget,
+    NoEventLoop,
     RequestTimeout,
     TransportError,
 )
@@ -30,6 +31,7 @@ from ._models import (
     KindSummary,
     OpenOrders,
     OrderKind,
+    OrderKindName,
     PanicReport,
     normalize_symbol,
 )
@@ -71,9 +73,11 @@ __all__ = [
     "MetricsSnapshot",
     "MockTransport",
     "Mode",
+    "NoEventLoop",
     "OnOutcome",
     "OpenOrders",
     "OrderKind",
+    "OrderKindName",
     "PanicReport",
     "Progress",
     "RequestTimeout",

@@ -19,7 +19,7 @@ import aiohttp
 from ._auth import Credentials, Signer
 from ._budget import BudgetProvider
 from ._clock import ExchangeClock
-from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget
+from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget, NoEventLoop
 from ._family import V2, ApiFamily
 from ._family_v3 import V3
 from ._limit import LOCAL_BUDGETS, capacity_and_period
@@ -57,7 +57,16 @@ ENV_BUDGET_URL = "BITGET_BUDGET_URL"
 DEFAULT_PANIC_DEADLINE = 60.0
 ACCOUNT_TYPES = ("auto", "classic", "uta")
 AccountType = Literal["auto", "classic", "uta"]
-_DEFAULT = object()  # "deadline not given": the panic's default, unlike an explicit None
+AccountKind = Literal["classic", "uta"]
+
+
+def running_loop() -> asyncio.AbstractEventLoop:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise NoEventLoop(
+            "call this from a running event loop (inside a coroutine, e.g. under asyncio.run)"
+        ) from None
 
 
 def check_targets(targets: object) -> list[CancelTarget]:
@@ -88,7 +97,10 @@ def check_symbols(symbols: object) -> frozenset[str] | None:
 def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
     if isinstance(kinds, (str, OrderKind)) or not isinstance(kinds, Iterable):
         raise InvalidArgument(f"kinds must be an iterable of order kinds; got {kinds!r}")
-    checked = tuple(dict.fromkeys(check_kind(kind) for kind in kinds))
+    try:
+        checked = tuple(dict.fromkeys(check_kind(kind) for kind in kinds))
+    except InvalidTarget as exc:  # no target involved: a plain bad argument
+        raise InvalidArgument(f"kinds: {exc}") from None
     if not checked:
         raise InvalidArgument("kinds must name at least one kind of order")
     return checked
@@ -105,15 +117,35 @@ def check_flag(name: str, value: object) -> bool:
     return value
 
 
-def _panic_deadline(deadline: object) -> float | None:
-    return DEFAULT_PANIC_DEADLINE if deadline is _DEFAULT else check_deadline(deadline)
-
-
 class CancelEngine:
     """Cancels Bitget spot orders in bulk, as fast as the account's rate budget allows.
 
     ``cancel()`` never raises for network, server or exchange errors: they become outcomes.
-    Engines of one account in one event loop share the account's budgets.
+    Engines of one account in one event loop share the account's budgets; the calls of one
+    engine share its requests (concurrent cancels ride in the same batches).
+
+    Parameters (keyword-only after ``credentials``):
+
+    - ``base_url``: the REST API's root (``https://api.bitget.com``).
+    - ``rate_limit``: batch-cancel requests per second (the exchange allows 10).
+    - ``request_timeout``: seconds one request may take (never past a call's deadline).
+    - ``max_attempts``, ``backoff_base``, ``backoff_cap``: how often and how patiently an
+      order is asked again (exponential backoff from ``backoff_base``, capped, jittered).
+    - ``transport``: your own ``Transport`` (e.g. wrapping ``AiohttpTransport``, or a
+      ``MockTransport`` in tests) instead of the built-in one.
+    - ``wall_clock``: the clock the request timestamps come from (``time.time``).
+    - ``rng``: the random source of the backoff jitter (seed it for reproducible runs).
+    - ``account``: ``"classic"`` (v2 API), ``"uta"`` (unified account, v3), or ``"auto"``
+      (learnt from the first answers, or by ``warm_up()``).
+    - ``account_id``: what names the account's shared budgets (default: the API key, hashed).
+    - ``budget_url`` / ``budgets``: a Redis URL (``BITGET_BUDGET_URL``) for budgets shared
+      across processes, or your own budget store; not both.
+    - ``demo_trading``, ``proxy``, ``trust_env``: the built-in transport's demo header,
+      HTTP(S) proxy, and whether aiohttp reads proxy settings from the environment.
+    - ``connector_options``: ``aiohttp.TCPConnector`` keywords over the defaults
+      (``limit``, ``keepalive_timeout``, ``ttl_dns_cache``, ``local_addr``, ``ssl``...).
+    - ``session``: your own ``aiohttp.ClientSession`` for the built-in transport (it stays
+      yours: ``close()`` leaves it open).
     """
 
     def __init__(
@@ -149,7 +181,7 @@ class CancelEngine:
             )
         if account_id is not None and (not isinstance(account_id, str) or not account_id):
             raise InvalidArgument("account_id must be None or a non-empty string")
-        self.policy = RetryPolicy(
+        self._policy = RetryPolicy(
             max_attempts=max_attempts, backoff_base=backoff_base, backoff_cap=backoff_cap
         )
         self.base_url = check_base_url(base_url)
@@ -218,15 +250,18 @@ class CancelEngine:
 
     @property
     def max_attempts(self) -> int:
-        return self.policy.max_attempts
+        """Requests that may name one order before it is reported unresolved."""
+        return self._policy.max_attempts
 
     @property
     def backoff_base(self) -> float:
-        return self.policy.backoff_base
+        """Seconds before the first retry of an order (doubling, jittered)."""
+        return self._policy.backoff_base
 
     @property
     def backoff_cap(self) -> float:
-        return self.policy.backoff_cap
+        """The longest wait between two attempts of an order, in seconds."""
+        return self._policy.backoff_cap
 
     def __repr__(self) -> str:
         return (
@@ -235,6 +270,8 @@ class CancelEngine:
         )
 
     async def __aenter__(self) -> CancelEngine:
+        if self._closed:
+            raise EngineClosed("this CancelEngine is closed; make a new one")
         return self
 
     async def __aexit__(
@@ -251,7 +288,7 @@ class CancelEngine:
         """The session of the running loop; a fresh one (connections, budgets) on a new loop."""
         if self._closed:
             raise EngineClosed("this CancelEngine is closed")
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         session = self._session
         if session is not None and session.loop is loop:
             return session
@@ -275,7 +312,7 @@ class CancelEngine:
             clock=self._clock,
             budgets=self._budgets,
             account_id=self._account_id,
-            policy=self.policy,
+            policy=self._policy,
             rng=self._rng,
             request_timeout=self.request_timeout,
             families=self._families,
@@ -310,11 +347,13 @@ class CancelEngine:
         return self._clock.offset
 
     @property
-    def account_type(self) -> str | None:
-        """ "classic" or "uta" once known, else None."""
-        if self._session is not None:
-            return self._session.account_type
-        return None if self._account == "auto" else self._account
+    def account_type(self) -> AccountKind | None:
+        """ "classic" or "uta" once known (given, probed by ``warm_up()`` or learnt from an
+        answer), else None."""
+        known = self._session.account_type if self._session is not None else self._account
+        if known == "classic":
+            return "classic"
+        return "uta" if known == "uta" else None
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -398,7 +437,7 @@ class CancelEngine:
         symbols: Iterable[str] | None = None,
         *,
         targets: Iterable[CancelTarget] = (),
-        deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+        deadline: float | None = DEFAULT_PANIC_DEADLINE,
         use_symbol_cancel: bool = True,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
@@ -425,7 +464,7 @@ class CancelEngine:
         symbols: Iterable[str] | None = None,
         *,
         targets: Iterable[CancelTarget] = (),
-        deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+        deadline: float | None = DEFAULT_PANIC_DEADLINE,
         use_symbol_cancel: bool = True,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
@@ -433,7 +472,7 @@ class CancelEngine:
         """Start (or join) a panic cancel and return its task; for signal handlers."""
         scope = check_symbols(symbols)
         checked = check_targets(targets)
-        checked_deadline = _panic_deadline(deadline)
+        checked_deadline = check_deadline(deadline)
         checked_kinds = check_kinds(kinds)
         check_progress(progress)
         use_bulk = check_flag("use_symbol_cancel", use_symbol_cancel)
@@ -503,7 +542,7 @@ def install_panic_handler(
     *,
     symbols: Iterable[str] | None = None,
     targets: Iterable[CancelTarget] = (),
-    deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+    deadline: float | None = DEFAULT_PANIC_DEADLINE,
     use_symbol_cancel: bool = True,
     kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
     progress: Progress | None = None,
@@ -517,11 +556,11 @@ def install_panic_handler(
         raise InvalidArgument("engine must be a CancelEngine")
     scope = check_symbols(symbols)
     checked_targets = check_targets(targets)
-    checked_deadline = _panic_deadline(deadline)
+    checked_deadline = check_deadline(deadline)
     checked_kinds = check_kinds(kinds)
     check_progress(progress)
     check_flag("use_symbol_cancel", use_symbol_cancel)
-    loop = asyncio.get_running_loop()
+    loop = running_loop()
 
     def on_signal(signum: signal.Signals) -> None:
         log.warning("signal %s: panic cancel", signum.name)

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._exceptions import InvalidSymbol, InvalidTarget
 
@@ -27,6 +27,9 @@ class OrderKind(str, enum.Enum):
 
 
 ORDER_KINDS: tuple[OrderKind, ...] = tuple(OrderKind)
+
+# The value of an OrderKind, accepted wherever an OrderKind is.
+OrderKindName = Literal["normal", "tpsl", "plan"]
 
 
 def check_kind(kind: object) -> OrderKind:
@@ -113,6 +116,17 @@ class CancelTarget:
     # (benchmark 4, client CPU per order: the enum field makes each hash a Python call)
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
+    if TYPE_CHECKING:  # the signature type checkers see: ``kind`` also as its value
+
+        def __init__(
+            self,
+            *,
+            symbol: str,
+            order_id: str | None = None,
+            client_oid: str | None = None,
+            kind: OrderKind | OrderKindName = OrderKind.NORMAL,
+        ) -> None: ...
+
     def __hash__(self) -> int:
         return self._hash
 
@@ -175,6 +189,7 @@ class CancelTarget:
         )
 
     def to_dict(self) -> dict[str, str | None]:
+        """``{"symbol", "orderId", "clientOid", "kind"}``, as JSON output shows a target."""
         return {
             "symbol": self.symbol,
             "orderId": self.order_id,
@@ -213,9 +228,11 @@ class CancelOutcome:
 
     @property
     def closed(self) -> bool:
+        """True when nothing of this order is open any more: cancelled or not open."""
         return self.status is CancelStatus.CANCELLED or self.status is CancelStatus.NOT_OPEN
 
     def to_dict(self) -> dict[str, Any]:
+        """The target's fields plus ``status``, ``errorCode``, ``errorMsg``, ``attempts``."""
         return {
             **self.target.to_dict(),
             "status": self.status.value,
@@ -232,6 +249,11 @@ class CancelReport:
     ``problems`` names whatever keeps the report from being an all-clear besides the outcomes
     (refused credentials, a listing that could not be read, the deadline...). A budget store
     that was down is not one (a local share of the rate stood in): ``budget_fallbacks``.
+
+    Fields: ``outcomes`` (one per distinct target, first-seen order), ``requests`` (HTTP
+    requests that carried this call's orders), ``elapsed`` (seconds, from when the first
+    request could go), ``throttled`` (HTTP 429 answers), ``problems``, ``refused_code`` (the
+    code with which the exchange refused the credentials, or None), ``budget_fallbacks``.
     """
 
     outcomes: list[CancelOutcome]
@@ -257,18 +279,22 @@ class CancelReport:
 
     @property
     def cancelled(self) -> list[CancelOutcome]:
+        """The outcomes the exchange confirmed as cancelled."""
         return self._by_status[CancelStatus.CANCELLED]
 
     @property
     def not_open(self) -> list[CancelOutcome]:
+        """The outcomes with nothing to cancel: filled, cancelled before, or unknown."""
         return self._by_status[CancelStatus.NOT_OPEN]
 
     @property
     def failed(self) -> list[CancelOutcome]:
+        """The outcomes the exchange refused with a code that retrying will not change."""
         return self._by_status[CancelStatus.FAILED]
 
     @property
     def unresolved(self) -> list[CancelOutcome]:
+        """The outcomes without a final answer (attempts or deadline ran out): may be open."""
         return self._by_status[CancelStatus.UNRESOLVED]
 
     @property
@@ -277,9 +303,11 @@ class CancelReport:
         return not self.failed and not self.unresolved and not self.problems
 
     def counts(self) -> dict[str, int]:
+        """How many outcomes of each status, by the status' value."""
         return {status.value: len(items) for status, items in self._by_status.items()}
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (camelCase keys, every outcome)."""
         return {
             "allClosed": self.all_closed,
             "counts": self.counts(),
@@ -313,6 +341,7 @@ class OpenOrders:
     refused_code: str | None = None  # the exchange refused the credentials with this code
 
     def by_symbol(self) -> dict[str, int]:
+        """How many open orders on each symbol."""
         counts: dict[str, int] = {}
         for order in self.orders:
             counts[order.symbol] = counts.get(order.symbol, 0) + 1
@@ -334,6 +363,7 @@ class KindSummary:
     problem: str | None = None  # why it is not confirmed (listing refused, broken...)
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (camelCase keys)."""
         return {
             "listed": self.listed,
             "cancelled": self.cancelled,
@@ -370,6 +400,7 @@ class PanicReport(CancelReport):
         return CancelReport.all_closed.fget(self) and self.account_empty  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data: a CancelReport's plus the panic's own fields."""
         return {
             **CancelReport.to_dict(self),
             "allClosed": self.all_closed,

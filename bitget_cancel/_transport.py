@@ -241,6 +241,7 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` once; its answer, or ``TransportError`` / ``RequestTimeout``."""
         try:
             return await self._exchange(request)
         except asyncio.TimeoutError as exc:
@@ -301,6 +302,7 @@ class AiohttpTransport:
                 raise result
 
     async def close(self) -> None:
+        """Close our own aiohttp session (a session handed in stays open)."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
@@ -320,11 +322,14 @@ class MockTransport:
         self.closed = False
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        """Record ``request`` in ``sent`` and answer with ``handler(request)``."""
         self.sent.append(request)
         return await self.handler(request)
 
     async def warm_up(self, path: str, connections: int, timeout: float) -> None:
+        """Nothing to open."""
         return None
 
     async def close(self) -> None:
+        """Mark the transport ``closed``."""
         self.closed = True
