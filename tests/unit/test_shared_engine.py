@@ -15,7 +15,11 @@ from bitget_cancel import (
     CancelStatus,
     CancelTarget,
     Credentials,
+    EngineClosed,
     InvalidArgument,
+    InvalidTarget,
+    NoEventLoop,
+    install_panic_handler,
 )
 from bitget_cancel._limit import RateBudget
 from bitget_cancel._metrics import Metrics
@@ -419,3 +423,30 @@ async def test_a_successful_v2_cancel_tells_the_account_type_without_a_warm_up()
         report = await engine.cancel(targets)
         assert engine.account_type == "classic"
     assert report.all_closed
+
+
+# -- items 11, 12: exceptions and lifecycle ---------------------------------------------------
+
+
+async def test_an_unknown_kind_is_a_bad_argument_not_a_bad_target() -> None:
+    exchange = ScriptedExchange()
+    async with engine_for(exchange) as engine:
+        with pytest.raises(InvalidArgument, match="kinds") as caught:
+            await engine.open_orders(kinds=["limit"])
+    assert not isinstance(caught.value, InvalidTarget)
+
+
+async def test_async_with_on_a_closed_engine_raises() -> None:
+    engine = engine_for(ScriptedExchange())
+    await engine.close()
+    with pytest.raises(EngineClosed):
+        async with engine:
+            pass
+
+
+def test_outside_an_event_loop_the_panic_handler_says_so_with_a_package_error() -> None:
+    engine = engine_for(ScriptedExchange())
+    with pytest.raises(NoEventLoop):
+        install_panic_handler(engine)
+    with pytest.raises(NoEventLoop):
+        engine.start_panic()
