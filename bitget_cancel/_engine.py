@@ -324,6 +324,8 @@ class CancelEngine:
                 V3_CANCEL_BATCH.name: min(self.rate_limit, V3_CANCEL_BATCH.rate),
             },
         )
+        if self._transport_given is None:
+            self._session.close_with_loop()  # ours: closed at the loop's end at the latest
         return self._session
 
     @contextlib.contextmanager

@@ -12,10 +12,11 @@ the caller, the slot it took is released or given back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -102,6 +103,7 @@ class ExchangeSession:
         # The calls running on this session, which share requests (see _dispatch).
         self.crew: Crew[Any] = Crew()
         self.metrics = metrics if metrics is not None else Metrics()
+        self._guard: AsyncGenerator[None, None] | None = None  # see close_with_loop()
 
     @property
     def families(self) -> Mapping[str, ApiFamily]:
@@ -353,6 +355,23 @@ class ExchangeSession:
 
     async def close(self) -> None:
         await self.transport.close()
+
+    def close_with_loop(self) -> None:
+        """Close the transport when the event loop shuts down (the end of ``asyncio.run``), in
+        case nobody closes the engine in this loop: an engine reused under a second
+        ``asyncio.run`` must not leave the first loop's connections open. A started async
+        generator is what a loop finalizes at its end (``shutdown_asyncgens``)."""
+        guard = _close_at_loop_end(self)
+        with contextlib.suppress(StopIteration):
+            guard.asend(None).send(None)  # runs to its yield: the loop now tracks it
+        self._guard = guard  # the loop holds it weakly
+
+
+async def _close_at_loop_end(session: ExchangeSession) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await session.close()  # (idempotent: the engine may have closed it already)
 
 
 def _endpoints(family: ApiFamily) -> set[Endpoint]:
