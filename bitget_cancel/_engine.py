@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
 import random
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from ._family_v3 import V3
 from ._limit import LOCAL_BUDGETS, capacity_and_period
 from ._listing import list_open_orders
 from ._log import log
+from ._log_context import call_context
 from ._metrics import Metrics, MetricsSnapshot
 from ._models import (
     CancelReport,
@@ -58,6 +60,7 @@ DEFAULT_PANIC_DEADLINE = 60.0
 ACCOUNT_TYPES = ("auto", "classic", "uta")
 AccountType = Literal["auto", "classic", "uta"]
 AccountKind = Literal["classic", "uta"]
+_ENGINE_NUMBERS = itertools.count(1)
 
 
 def running_loop() -> asyncio.AbstractEventLoop:
@@ -146,6 +149,9 @@ class CancelEngine:
       (``limit``, ``keepalive_timeout``, ``ttl_dns_cache``, ``local_addr``, ``ssl``...).
     - ``session``: your own ``aiohttp.ClientSession`` for the built-in transport (it stays
       yours: ``close()`` leaves it open).
+    - ``name``: this engine's label in log records (``record.engine``; ``record.account`` is
+      the account's hashed id, ``record.endpoint`` the request's endpoint). Default
+      ``engine-N``.
     """
 
     def __init__(
@@ -170,6 +176,7 @@ class CancelEngine:
         trust_env: bool = False,
         connector_options: Mapping[str, Any] | None = None,
         session: aiohttp.ClientSession | None = None,
+        name: str | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise InvalidArgument("credentials must be a Credentials instance")
@@ -181,6 +188,9 @@ class CancelEngine:
             )
         if account_id is not None and (not isinstance(account_id, str) or not account_id):
             raise InvalidArgument("account_id must be None or a non-empty string")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidArgument("name must be None or a non-empty string")
+        self.name = name or f"engine-{next(_ENGINE_NUMBERS)}"
         self._policy = RetryPolicy(
             max_attempts=max_attempts, backoff_base=backoff_base, backoff_cap=backoff_cap
         )
@@ -333,7 +343,8 @@ class CancelEngine:
         done = asyncio.get_running_loop().create_future()
         self._calls.add(done)
         try:
-            yield
+            with call_context(self._account_id, self.name):
+                yield
         finally:
             self._calls.discard(done)
             done.set_result(None)
@@ -492,7 +503,7 @@ class CancelEngine:
             kinds=checked_kinds,
             progress=progress,
         )
-        task = session.loop.create_task(panic.run(), name="bitget-cancel-panic")
+        task = session.loop.create_task(self._logged(panic.run()), name="bitget-cancel-panic")
         self._panic, self._panic_task = panic, task
         for listener in list(self._panic_listeners):
             try:
@@ -500,6 +511,10 @@ class CancelEngine:
             except Exception:
                 log.exception("panic listener failed")
         return task
+
+    async def _logged(self, work: Awaitable[PanicReport]) -> PanicReport:
+        with call_context(self._account_id, self.name):
+            return await work
 
     @property
     def panic_running(self) -> bool:

@@ -28,6 +28,7 @@ from ._dispatch import Crew
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import ApiFamily
 from ._log import log
+from ._log_context import endpoint_context
 from ._metrics import NO_ANSWER_NETWORK, NO_ANSWER_TIMEOUT, Metrics
 from ._policy import CallScope, Deadline, RetryPolicy
 from ._transport import REMAINING_HEADER, HttpRequest, HttpResponse, Transport
@@ -211,6 +212,23 @@ class ExchangeSession:
 
         Raises ``CallStopped`` without sending (the slot given back) when the deadline leaves
         less than a useful request timeout."""
+        with endpoint_context(endpoint.name):  # log records of this request name it
+            return await self._send_judged(
+                endpoint, codec, scope, stats, slot, query=query, body=body, orders=orders
+            )
+
+    async def _send_judged(
+        self,
+        endpoint: Endpoint,
+        codec: AnswerCodec[T],
+        scope: CallScope,
+        stats: CallStats,
+        slot: Slot,
+        *,
+        query: str,
+        body: bytes,
+        orders: int,
+    ) -> Reply[T]:
         timeout = scope.deadline.clamp(self.request_timeout)
         if timeout is None:
             slot.give_back()

@@ -4,6 +4,7 @@ concurrent calls share batches. Virtual time: every timing asserted here is exac
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from typing import Any
 
@@ -450,3 +451,29 @@ def test_outside_an_event_loop_the_panic_handler_says_so_with_a_package_error() 
         install_panic_handler(engine)
     with pytest.raises(NoEventLoop):
         engine.start_panic()
+
+
+async def test_log_records_name_the_account_the_engine_and_the_endpoint(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    grid_exchange = ScriptedExchange(latency=0.05, steps=[Step(THROTTLE)])
+    hedge_exchange = ScriptedExchange(latency=0.05, steps=[Step(THROTTLE)])
+    grid = engine_for(grid_exchange, name="grid")
+    hedge = CancelEngine(
+        Credentials(api_key="hedge-key", secret_key="hedge-secret", passphrase="hedge-pass"),
+        transport=hedge_exchange.transport(),
+        wall_clock=hedge_exchange.wall_clock,
+        name="hedge",
+    )
+    caplog.set_level(logging.WARNING, logger="bitget_cancel")
+    async with grid, hedge:
+        await asyncio.gather(
+            grid.cancel(book(grid_exchange, 2)), hedge.cancel(book(hedge_exchange, 2))
+        )
+    throttled = [r for r in caplog.records if "HTTP 429" in r.getMessage()]
+    assert sorted(str(getattr(r, "engine", None)) for r in throttled) == ["grid", "hedge"]
+    assert {getattr(r, "endpoint", None) for r in throttled} == {"batch-cancel-order"}
+    accounts = {getattr(r, "engine", None): getattr(r, "account", None) for r in throttled}
+    assert accounts["grid"] != accounts["hedge"]
+    assert all(isinstance(a, str) and len(a) == 16 for a in accounts.values())
+    assert "shared-key" not in str(accounts)  # the key's hash, never the key
