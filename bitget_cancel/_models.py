@@ -375,6 +375,17 @@ class KindSummary:
         }
 
 
+class KindSummaries(dict[OrderKind, KindSummary]):
+    """``PanicReport.by_kind``: a KindSummary per requested OrderKind, in the order asked; also
+    indexed by the kind's value (``by_kind["plan"]``)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, kind: OrderKind | str) -> KindSummary:
+        # An OrderKind hashes and compares as its value: the value finds the same entry.
+        return super().__getitem__(kind)  # type: ignore[index]
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class PanicReport(CancelReport):
     """A CancelReport (one outcome per order touched) plus what the panic saw and spent.
@@ -390,7 +401,7 @@ class PanicReport(CancelReport):
     cancel_requests: int = 0
     symbol_cancels: int = 0
     list_requests: int = 0
-    by_kind: dict[str, KindSummary] = field(default_factory=dict)
+    by_kind: KindSummaries = field(default_factory=KindSummaries)
     # Some listing ran to its last page: False means the panic could not see the account.
     listed: bool = False
 
@@ -409,7 +420,7 @@ class PanicReport(CancelReport):
             "cancelRequests": self.cancel_requests,
             "symbolCancels": self.symbol_cancels,
             "listRequests": self.list_requests,
-            "byKind": {kind: summary.to_dict() for kind, summary in self.by_kind.items()},
+            "byKind": {kind.value: summary.to_dict() for kind, summary in self.by_kind.items()},
             "listed": self.listed,
         }
 

@@ -119,6 +119,7 @@ def test_the_public_names_are_exactly_these() -> None:
             "InvalidRate",
             "InvalidSymbol",
             "InvalidTarget",
+            "KindSummaries",
             "KindSummary",
             "LATENCY_BUCKETS",
             "LatencyHistogram",

@@ -4,6 +4,7 @@ concurrent calls share batches. Virtual time: every timing asserted here is exac
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from typing import Any
@@ -20,6 +21,7 @@ from bitget_cancel import (
     InvalidArgument,
     InvalidTarget,
     NoEventLoop,
+    OrderKind,
     install_panic_handler,
 )
 from bitget_cancel._limit import RateBudget
@@ -477,3 +479,16 @@ async def test_log_records_name_the_account_the_engine_and_the_endpoint(
     assert accounts["grid"] != accounts["hedge"]
     assert all(isinstance(a, str) and len(a) == 16 for a in accounts.values())
     assert "shared-key" not in str(accounts)  # the key's hash, never the key
+
+
+async def test_a_panic_reports_by_order_kind_and_by_its_value() -> None:
+    venue = FakeVenue()
+    venue.place_many("AUSDT", 3)
+    async with fake_venue_engine(venue) as engine:
+        report = await engine.panic_cancel(kinds=["normal", "plan"])
+    assert list(report.by_kind) == [OrderKind.NORMAL, OrderKind.PLAN]
+    assert all(type(kind) is OrderKind for kind in report.by_kind)
+    assert report.by_kind[OrderKind.NORMAL] is report.by_kind["normal"]
+    assert report.by_kind["normal"].cancelled == 3
+    assert list(report.to_dict()["byKind"]) == ["normal", "plan"]
+    assert json.loads(json.dumps(report.to_dict()))["byKind"]["normal"]["cancelled"] == 3
