@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import sys
 from collections import Counter
@@ -128,13 +129,13 @@ class ExchangeSession:
             return False
         return self.adopt_account(learnt, f"code {code}")
 
-    def adopt_account(self, account: str, evidence: str) -> bool:
+    def adopt_account(self, account: str, evidence: str, *, level: int = logging.INFO) -> bool:
         """Use the family of ``account`` ("classic" / "uta") from now on, unless the user fixed
         another one. True when the session now speaks to that account type."""
         if account not in self._families or self.account not in ("auto", account):
             return False  # the user said otherwise: report the refusal, do not second-guess
         if self.account == "auto":
-            log.info("account type from %s: %s", evidence, account)
+            log.log(level, "account type from %s: %s", evidence, account)
         self.account = account
         self.family = self._families[account]
         return True
@@ -143,7 +144,10 @@ class ExchangeSession:
         """A signed endpoint of one family answered: the account is of that family's type."""
         owners = [name for name, family in self._families.items() if endpoint in _endpoints(family)]
         if len(owners) == 1:
-            self.adopt_account(owners[0], f"a successful answer of {endpoint.name}")
+            # Routine (the API just worked): not worth an INFO line of its own.
+            self.adopt_account(
+                owners[0], f"a successful answer of {endpoint.name}", level=logging.DEBUG
+            )
 
     def budget(self, endpoint: Endpoint) -> Budget:
         rate = self._rates.get(endpoint.name, endpoint.rate)
@@ -213,84 +217,73 @@ class ExchangeSession:
         Raises ``CallStopped`` without sending (the slot given back) when the deadline leaves
         less than a useful request timeout."""
         with endpoint_context(endpoint.name):  # log records of this request name it
-            return await self._send_judged(
-                endpoint, codec, scope, stats, slot, query=query, body=body, orders=orders
-            )
-
-    async def _send_judged(
-        self,
-        endpoint: Endpoint,
-        codec: AnswerCodec[T],
-        scope: CallScope,
-        stats: CallStats,
-        slot: Slot,
-        *,
-        query: str,
-        body: bytes,
-        orders: int,
-    ) -> Reply[T]:
-        timeout = scope.deadline.clamp(self.request_timeout)
-        if timeout is None:
-            slot.give_back()
-            raise CallStopped("deadline")
-        stats.requests[endpoint.name] += 1
-        metrics, name = self.metrics, endpoint.name
-        metrics.sent(name)
-        clock_generation = self.clock.generation
-        started = self.loop.time()
-        try:
+            timeout = scope.deadline.clamp(self.request_timeout)
+            if timeout is None:
+                slot.give_back()
+                raise CallStopped("deadline")
+            stats.requests[endpoint.name] += 1
+            metrics, name = self.metrics, endpoint.name
+            metrics.sent(name)
+            clock_generation = self.clock.generation
+            started = self.loop.time()
             try:
-                response = await self._send(endpoint, query, body, timeout)
-            except RequestTimeout:
-                metrics.answered(name, NO_ANSWER_TIMEOUT, self.loop.time() - started)
-                # No answer, but the request may still reach the exchange and count in the
-                # window of its arrival (a queueing proxy): its slot stays taken one more
-                # request_timeout. A 429 of our own making costs minutes of penalty.
-                slot.release_later(self.request_timeout)
-                raise
-            except TransportError:
-                metrics.answered(name, NO_ANSWER_NETWORK, self.loop.time() - started)
-                raise
-            decoded = codec.decode(response.body)
-            verdict = classify_answer(
-                response.status,
-                decoded.code,
-                decoded.msg,
-                readable=decoded.readable,
-                orders=orders,
-                garbled=decoded.code is None
-                and decoded.msg is None
-                and response.body[:1] in (b"{", b"["),
-            )
-            metrics.answered(name, verdict.value, self.loop.time() - started)
-            slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
-        finally:
-            slot.release()  # no answer, or cancelled: it may still have arrived (no-op if done)
-        code, msg = decoded.code, decoded.msg or _describe(response)
-        if code == SUCCESS_CODE and verdict is not Verdict.OK:
-            code, msg = None, "success code but no usable data (null or not the documented shape)"
-        if verdict is Verdict.OK and self.account == "auto" and endpoint.signed:
-            self._learn_from_success(endpoint)
-        if verdict is Verdict.THROTTLED:
-            stats.throttled += 1
-        elif verdict is Verdict.CREDENTIALS:
-            scope.refuse(code or str(response.status), msg)
-            log.warning("%s: credentials refused (code=%s, %s)", endpoint.name, code, msg)
-        if verdict is Verdict.RESYNC_CLOCK and clock_generation < self.clock.generation:
-            pass  # signed before the latest resync: just send it again with the new offset
-        elif verdict is Verdict.RESYNC_CLOCK:
-            # Answers signed with the same offset are one failure of that offset, however many.
-            if stats.clock_counted != clock_generation:
-                stats.clock_counted = clock_generation
-                stats.clock_resyncs += 1
-            if stats.clock_resyncs > self.policy.max_clock_resyncs:
-                verdict = Verdict.FAIL
-                msg = f"{msg} (the clock still disagrees after {stats.clock_resyncs - 1} resyncs)"
+                try:
+                    response = await self._send(endpoint, query, body, timeout)
+                except RequestTimeout:
+                    metrics.answered(name, NO_ANSWER_TIMEOUT, self.loop.time() - started)
+                    # No answer, but the request may still reach the exchange and count in the
+                    # window of its arrival (a queueing proxy): its slot stays taken one more
+                    # request_timeout. A 429 of our own making costs minutes of penalty.
+                    slot.release_later(self.request_timeout)
+                    raise
+                except TransportError:
+                    metrics.answered(name, NO_ANSWER_NETWORK, self.loop.time() - started)
+                    raise
+                decoded = codec.decode(response.body)
+                verdict = classify_answer(
+                    response.status,
+                    decoded.code,
+                    decoded.msg,
+                    readable=decoded.readable,
+                    orders=orders,
+                    garbled=decoded.code is None
+                    and decoded.msg is None
+                    and response.body[:1] in (b"{", b"["),
+                )
+                metrics.answered(name, verdict.value, self.loop.time() - started)
+                slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
+            finally:
+                slot.release()  # no answer, or cancelled: it may still have arrived (no-op if done)
+            code, msg = decoded.code, decoded.msg or _describe(response)
+            if code == SUCCESS_CODE and verdict is not Verdict.OK:
+                code, msg = (
+                    None,
+                    "success code but no usable data (null or not the documented shape)",
+                )
+            if verdict is Verdict.OK and self.account == "auto" and endpoint.signed:
+                self._learn_from_success(endpoint)
+            if verdict is Verdict.THROTTLED:
+                stats.throttled += 1
+            elif verdict is Verdict.CREDENTIALS:
+                scope.refuse(code or str(response.status), msg)
+                log.warning("%s: credentials refused (code=%s, %s)", endpoint.name, code, msg)
+            if verdict is Verdict.RESYNC_CLOCK and clock_generation < self.clock.generation:
+                pass  # signed before the latest resync: just send it again with the new offset
+            elif verdict is Verdict.RESYNC_CLOCK:
+                # Answers signed with the same offset are one failure of that offset, however many.
+                if stats.clock_counted != clock_generation:
+                    stats.clock_counted = clock_generation
+                    stats.clock_resyncs += 1
+                if stats.clock_resyncs > self.policy.max_clock_resyncs:
+                    verdict = Verdict.FAIL
+                    msg = (
+                        f"{msg} (the clock still disagrees after {stats.clock_resyncs - 1} resyncs)"
+                    )
+                else:
+                    await self.clock.resync(self.read_server_time)
             else:
-                await self.clock.resync(self.read_server_time)
-        else:
-            stats.clock_resyncs = 0
-        return Reply(response.status, code, msg, decoded.data, verdict)
+                stats.clock_resyncs = 0
+            return Reply(response.status, code, msg, decoded.data, verdict)
 
     async def _acquire(self, budget: Budget, scope: CallScope) -> Slot | None:
         """A slot, or None at the deadline or once the credentials are refused. A slot granted
