@@ -7,6 +7,8 @@ all, and its answer is split back, item by item, to the call that owns each orde
 (``split_results``). Each call keeps its own report, deadline and outcomes, and still waits for
 its own slot in the budget's queue: a slot that comes when its orders already went is given
 back. So no call waits longer than it would alone, and 30 tasks of 2 orders send 2 requests.
+A part of a refused request being split to isolate a bad order goes alone (neither taking on
+other orders nor lent), or the split would never end.
 
 The planning rules hold across calls: at most the endpoint's batch size, never orderId and
 clientOid-only orders in one request, no id twice in one request (``id_keys``), and the batch
@@ -15,7 +17,7 @@ mode of a call's ``mode`` (calls of different modes never share a request).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from typing import Generic, TypeVar
 
 from ._family import OrderIds, Refusal, Results
@@ -109,14 +111,19 @@ def taken_keys(batch: Batch[P]) -> set[str]:
 
 
 def take_fitting(
-    batches: Iterable[Batch[P]], into: Batch[P], mode: Mode, room: int, taken: set[str]
+    batches: Iterable[Batch[P]],
+    into: Batch[P],
+    mode: Mode,
+    room: int,
+    taken: set[str],
+    whole: Container[Batch[P]] = (),
 ) -> tuple[list[P], list[Batch[P]]]:
     """Up to ``room`` orders of ``batches`` that fit ``into``, and the batches left (a batch
-    that gave some keeps the rest, in its own mode)."""
+    that gave some keeps the rest, in its own mode). Batches in ``whole`` give nothing."""
     picked: list[P] = []
     left: list[Batch[P]] = []
     for batch in batches:
-        if len(picked) >= room or batch.by_order_id != into.by_order_id:
+        if len(picked) >= room or batch.by_order_id != into.by_order_id or batch in whole:
             left.append(batch)
             continue
         rest: list[P] = []

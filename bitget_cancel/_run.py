@@ -146,6 +146,8 @@ class CancelRun:
         self._scope: CallScope | None = None
         self._closed = False  # the report is made: later answers are not this call's business
         self._parts: dict[asyncio.Task[None], Parts] = {}
+        # Halves of a refused request, isolating a bad order: they go alone (see _dispatch).
+        self._fragments: set[Batch[_Order]] = set()
         self.stats = CallStats()
         # A call that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
@@ -303,6 +305,7 @@ class CancelRun:
     def _unplan(self, lane: _Lane) -> None:
         now = self._loop.time()
         for batch in lane.ready:
+            self._fragments.discard(batch)
             for order in batch.targets:
                 order.place, order.due = _WAITING, now
                 lane.waiting.append(order)
@@ -352,6 +355,9 @@ class CancelRun:
         """This call's batch, plus the due orders of other calls that fit in its room."""
         parts: Parts = [(self, batch)]
         room = route.max_batch - len(batch)
+        if batch in self._fragments:
+            self._fragments.discard(batch)
+            return parts
         if room <= 0:
             return parts
         taken = taken_keys(batch)
@@ -376,7 +382,7 @@ class CancelRun:
         if lane.due(now):
             lane.route = route
             lane.ready.extend(self._plan_due(lane, route, now))
-        picked, left = take_fitting(lane.ready, into, self._mode, room, taken)
+        picked, left = take_fitting(lane.ready, into, self._mode, room, taken, self._fragments)
         if not picked:
             return None
         lane.ready = deque(left)
@@ -514,9 +520,9 @@ class CancelRun:
             half = len(orders) // 2
             for part in (orders[half:], orders[:half]):
                 if part:  # (a call's share of a shared request may be a single order)
-                    lane.ready.appendleft(
-                        Batch(batch.batch_mode, batch.symbol, batch.by_order_id, part)
-                    )
+                    fragment = Batch(batch.batch_mode, batch.symbol, batch.by_order_id, part)
+                    self._fragments.add(fragment)
+                    lane.ready.appendleft(fragment)
             lane.wake.set()
         elif verdict is Verdict.NOT_OPEN:
             (order,) = orders

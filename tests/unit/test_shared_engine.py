@@ -492,3 +492,20 @@ async def test_a_panic_reports_by_order_kind_and_by_its_value() -> None:
     assert report.by_kind["normal"].cancelled == 3
     assert list(report.to_dict()["byKind"]) == ["normal", "plan"]
     assert json.loads(json.dumps(report.to_dict()))["byKind"]["normal"]["cancelled"] == 3
+
+
+async def test_a_refused_shared_request_is_split_per_call_until_the_bad_order_is_alone() -> None:
+    venue = FakeVenue()
+    good = [CancelTarget(symbol="AUSDT", order_id=o.order_id) for o in venue.place_many("AUSDT", 3)]
+    bad = CancelTarget(symbol="BUSDT", order_id="not-a-number")  # refuses any batch it is in
+    async with fake_venue_engine(venue) as engine:
+        # (deadlines: a split that never isolates the bad order would otherwise never end)
+        mine, theirs = await asyncio.gather(
+            engine.cancel(good, deadline=5), engine.cancel([bad], deadline=5)
+        )
+    first = venue.calls_to(FAKE_BATCH_CANCEL)[0]
+    assert len(first.body["orderList"]) == 4  # the two calls shared the first request
+    assert mine.all_closed
+    assert [o.status for o in theirs.outcomes] == [CancelStatus.FAILED]
+    assert theirs.outcomes[0].error_code == "40402"
+    assert len(venue.calls_to(FAKE_BATCH_CANCEL)) <= 4
