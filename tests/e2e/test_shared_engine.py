@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -17,7 +18,7 @@ from bitget_cancel import (
     Credentials,
     InvalidArgument,
 )
-from bitget_cancel.sim import SimExchange
+from bitget_cancel.sim import Faults, SimExchange
 
 if TYPE_CHECKING:
     from bitget_cancel.sim.pytest_plugin import SimFactory
@@ -104,3 +105,51 @@ def test_connector_options_and_session_are_checked_before_any_request() -> None:
         CancelEngine(key, session="not a session")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="transport"):
         CancelEngine(key, transport=AiohttpTransport(DEFAULT_BASE_URL), connector_options={})
+
+
+async def test_many_calls_sharing_requests_under_faults_each_get_a_truthful_report(
+    sim_factory: SimFactory,
+) -> None:
+    """Tasks cancelling at once through one engine while the exchange drops, garbles and
+    throttles: every call's report names each of its targets once, a "cancelled" or "not
+    open" order is closed on the exchange, and the shared requests break no rule."""
+    sim = await sim_factory(
+        latency_ms=(2.0, 25.0),
+        seed=9,
+        faults=Faults(rate=0.25, order_transient=0.1, slow_s=0.5),
+    )
+    rng = random.Random(9)
+    calls: list[list[CancelTarget]] = []
+    for i in range(24):
+        orders = sim.place_orders(f"G{i % 8}USDT", rng.randint(1, 7), f"g{i}")
+        calls.append(
+            [
+                CancelTarget(symbol=o.symbol, order_id=o.order_id)
+                if n % 3
+                else CancelTarget(symbol=o.symbol, client_oid=o.client_oid)
+                for n, o in enumerate(orders)
+            ]
+        )
+    calls[5] = calls[5] + [CancelTarget(symbol="G0USDT", order_id="1000000000000000001")]
+    async with CancelEngine(
+        creds(sim), base_url=sim.base_url, request_timeout=1.0, max_attempts=8
+    ) as engine:
+        reports = await asyncio.gather(
+            *(
+                engine.cancel(targets, mode="multiple" if i % 2 else "auto")
+                for i, targets in enumerate(calls)
+            )
+        )
+    # Alone, each call needs a request of its own at least: together they needed fewer.
+    assert sim.stats.endpoint(BATCH_PATH).requests < len(calls)
+    assert sim.stats.total_violations == 0, sim.stats.violations
+    still_open = sim.open_orders()
+    open_ids = {o.order_id for o in still_open}
+    open_client_oids = {o.client_oid for o in still_open}
+    for targets, report in zip(calls, reports, strict=True):
+        assert [o.target for o in report.outcomes] == targets
+        assert all(o.status is not CancelStatus.FAILED for o in report.outcomes), report
+        for outcome in report.outcomes:
+            if outcome.closed:  # never while the exchange still holds the order
+                assert outcome.target.order_id not in open_ids, outcome
+                assert outcome.target.client_oid not in open_client_oids, outcome
