@@ -110,17 +110,17 @@ def test_connector_options_and_session_are_checked_before_any_request() -> None:
 async def test_many_calls_sharing_requests_under_faults_each_get_a_truthful_report(
     sim_factory: SimFactory,
 ) -> None:
-    """Tasks cancelling at once through one engine while the exchange drops, garbles and
+    """Forty tasks cancelling at once through one engine while the exchange drops, garbles and
     throttles: every call's report names each of its targets once, a "cancelled" or "not
     open" order is closed on the exchange, and the shared requests break no rule."""
     sim = await sim_factory(
         latency_ms=(2.0, 25.0),
         seed=9,
-        faults=Faults(rate=0.25, order_transient=0.1, slow_s=0.5),
+        faults=Faults(rate=0.2, order_transient=0.05, slow_s=0.5),
     )
     rng = random.Random(9)
     calls: list[list[CancelTarget]] = []
-    for i in range(24):
+    for i in range(40):
         orders = sim.place_orders(f"G{i % 8}USDT", rng.randint(1, 7), f"g{i}")
         calls.append(
             [
