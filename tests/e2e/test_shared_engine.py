@@ -153,3 +153,23 @@ async def test_many_calls_sharing_requests_under_faults_each_get_a_truthful_repo
             if outcome.closed:  # never while the exchange still holds the order
                 assert outcome.target.order_id not in open_ids, outcome
                 assert outcome.target.client_oid not in open_client_oids, outcome
+
+
+async def test_a_panic_and_cancels_running_together_share_requests_and_all_close(
+    sim_factory: SimFactory,
+) -> None:
+    sim = await sim_factory(latency_ms=(2.0, 20.0), seed=12)
+    calls = [open_targets(sim, f"K{i}USDT", 5) for i in range(10)]
+    for i in range(4):
+        sim.place_orders(f"P{i}USDT", 12)  # only the panic's listing finds these
+    async with CancelEngine(creds(sim), base_url=sim.base_url) as engine:
+        panic = asyncio.create_task(engine.panic_cancel(kinds=["normal"]))
+        reports = await asyncio.gather(*(engine.cancel(targets) for targets in calls))
+        panic_report = await panic
+    assert panic_report.account_empty
+    assert panic_report.all_closed
+    for targets, report in zip(calls, reports, strict=True):
+        assert [o.target for o in report.outcomes] == targets
+        assert report.all_closed  # cancelled by this call, or found closed by the panic
+    assert sim.open_orders() == []
+    assert sim.stats.total_violations == 0, sim.stats.violations
