@@ -37,6 +37,7 @@ from benchmarks.workloads import (  # noqa: E402
     kinds_panic,
     planning,
     redis_processes,
+    shared_engine,
     targets_file,
     throughput,
     uta,
@@ -63,6 +64,7 @@ WORKLOADS: dict[str, Workload] = {
     "uta": uta.run,
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
+    "shared-engine": shared_engine.run,
 }
 
 
