@@ -13,16 +13,16 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
+from ._answers import Results, match
 from ._budget import Slot
 from ._classify import CODE_HINTS, Verdict, classify_item
 from ._exceptions import CallStopped, RequestTimeout, TransportError
-from ._family import CancelRoute, Results
+from ._family import CancelRoute
 from ._log import log
 from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
-from ._wire import text
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
@@ -423,52 +423,11 @@ class CancelRun:
                 self._finish(order, CancelStatus.FAILED, code, note)
 
     def _apply_items(self, batch: Batch[_Order], results: Results) -> None:
-        orders = batch.targets
-        by_order_id = batch.by_order_id
-        by_id: dict[str, _Order] = {}
-        by_client_oid: dict[str, _Order | None] = {}  # None: ambiguous, never matched by it
-        for member in orders:
-            by_id[(member.order_id if by_order_id else member.client_oid) or ""] = member
-            oid = member.client_oid
-            if oid is not None:
-                by_client_oid[oid] = None if oid in by_client_oid else member
-        decided: set[_Order] = set()
-
-        def match(order_id: str | None, client_oid: str | None) -> _Order | None:
-            order: _Order | None
-            if order_id is not None and by_order_id:
-                # An orderId that was not sent names some other order, whatever its clientOid.
-                order = by_id.get(order_id)
-            else:
-                order = None if client_oid is None else by_client_oid.get(client_oid)
-            if order is None:
-                log.warning(
-                    "answer item matches no order of this request (orderId=%r clientOid=%r); "
-                    "ignored",
-                    order_id,
-                    client_oid,
-                )
-            elif order in decided:
-                log.debug("duplicate answer item for %r ignored", order.target)
-                return None
-            return order
-
+        matched = match(batch.targets, batch.by_order_id, results)
         finish, cancelled = self._finish, CancelStatus.CANCELLED
-        for item in results.succeeded:
-            raw = item.order_id
-            # The usual item: an orderId string we sent, not seen yet, looked up directly;
-            # match() decides (and logs) everything else. (benchmark 4: one item per order)
-            order = by_id.get(raw) if by_order_id and type(raw) is str else None
-            if order is None or order in decided:
-                order = match(text(raw), text(item.client_oid))
-            if order is not None:
-                decided.add(order)
-                finish(order, cancelled, None, None)
-        for refusal in results.refused:
-            order = match(text(refusal.order_id), text(refusal.client_oid))
-            if order is None:
-                continue
-            decided.add(order)
+        for order in matched.succeeded:
+            finish(order, cancelled, None, None)
+        for order, refusal in matched.refused:
             code, msg = refusal.code, refusal.msg
             verdict = classify_item(code, msg)
             if verdict is Verdict.NOT_OPEN:
@@ -479,10 +438,9 @@ class CancelRun:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
                     self._scope.refuse(code or "", msg or "credentials refused")
                 self._finish(order, CancelStatus.FAILED, code, msg)
-        silent = [o for o in orders if o not in decided]
-        if silent:
-            log.warning("%d orders missing from the answer; asking again", len(silent))
-            self._retry(silent, None, "the answer did not mention this order")
+        if matched.again:
+            log.warning("%d orders without a verdict in an answer; again", len(matched.again))
+            self._retry(matched.again, None, "the answer did not mention this order in a shape that confirms it")
 
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
