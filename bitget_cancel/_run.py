@@ -440,7 +440,8 @@ class CancelRun:
                 self._finish(order, CancelStatus.FAILED, code, msg)
         if matched.again:
             log.warning("%d orders without a verdict in an answer; again", len(matched.again))
-            self._retry(matched.again, None, "the answer did not mention this order in a shape that confirms it")
+            why = "the answer did not mention this order in a shape that confirms it"
+            self._retry(matched.again, None, why)
 
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
