@@ -24,6 +24,7 @@ from .uta_exchange import (
     TIMEOUT_AFTER,
     TRANSIENT,
     V2_BATCH,
+    V2_UNFILLED,
     V3_BATCH,
     V3_STRATEGY_CANCEL,
     V3_SYMBOL,
@@ -256,41 +257,79 @@ async def test_account_uta_on_a_classic_account_fails_with_a_hint_to_use_classic
 
 
 @pytest.mark.parametrize("account", ["uta", "classic"])
-async def test_warm_up_probes_the_account_type_with_one_signed_v3_read(account: str) -> None:
+async def test_warm_up_probes_the_account_type_with_one_signed_read_of_each_api(
+    account: str,
+) -> None:
     exchange = UtaExchange(account=account)
     targets = book(exchange, symbols=2, per_symbol=15)
     async with engine_for(exchange) as engine:
         await engine.warm_up(2)
         assert engine.account_type == account
         assert exchange.requests[V3_UNFILLED] == 1
-        probe = engine._session.transport.sent[-1]  # type: ignore[union-attr]
-        assert (probe.method, probe.query) == ("GET", "category=SPOT&limit=1")
-        assert "ACCESS-SIGN" in probe.headers
+        assert exchange.requests[V2_UNFILLED] == 1
+        probes = {r.path: r for r in engine._session.transport.sent[-2:]}  # type: ignore[union-attr]
+        assert (probes[V3_UNFILLED].method, probes[V3_UNFILLED].query) == (
+            "GET",
+            "category=SPOT&limit=1",
+        )
+        assert (probes[V2_UNFILLED].method, probes[V2_UNFILLED].query) == ("GET", "limit=1")
+        assert all("ACCESS-SIGN" in p.headers for p in probes.values())
         report = await engine.cancel(targets)
     assert report.all_closed
     assert not exchange.orders
     assert {o.attempts for o in report.outcomes} == {1}
-    if account == "uta":  # known before the first cancel: no v2 request at all
-        assert v2_trade_requests(exchange) == 0
+    if account == "uta":  # known before the first cancel: no v2 cancel at all
+        assert v2_trade_requests(exchange) == 1  # the probe only
     else:
         assert v3_requests(exchange) == 1  # the probe only
 
 
 @pytest.mark.parametrize("step", [HTML_502, DROP, TRANSIENT, GARBAGE_AFTER])
-async def test_a_probe_without_a_clear_answer_keeps_auto_and_the_first_40085_decides(
+async def test_a_v3_probe_without_a_clear_answer_leaves_the_v2_refusal_to_decide(
     step: str,
 ) -> None:
     exchange = UtaExchange(script=[step])
     targets = book(exchange, symbols=1, per_symbol=12)
     async with engine_for(exchange) as engine:
         await engine.warm_up(1)
-        assert engine.account_type is None
+        assert engine.account_type == "uta"  # v2 refused the key with 40085
         report = await engine.cancel(targets)
-        assert engine.account_type == "uta"
     assert report.all_closed
     assert not exchange.orders
-    assert exchange.requests[V2_BATCH] >= 1
+    assert exchange.requests[V2_BATCH] == 0
     assert {o.attempts for o in report.outcomes} == {1}
+
+
+async def test_a_classic_key_that_v3_also_answers_is_not_taken_for_a_uta() -> None:
+    """Issue 19, repro 6: one OK from the v3 probe fixed the account as UTA for good; if a
+    classic key can read v3 (an empty list), the panic said the account was empty with every
+    classic order open, and every cancel failed 40084."""
+    exchange = UtaExchange(account="classic")
+    exchange.v3_reads_for_classic = True
+    targets = book(exchange, symbols=2, per_symbol=30)
+    async with engine_for(exchange) as engine:
+        await engine.warm_up(1)
+        assert engine.account_type is None  # both APIs answered: unknown
+        report = await engine.panic_cancel(kinds=["normal"], use_symbol_cancel=False)
+    assert not exchange.orders
+    assert report.account_empty
+    assert len(report.cancelled) == len(targets)
+
+
+async def test_a_refusal_from_the_adopted_family_reopens_the_question_once() -> None:
+    """A probe fooled into UTA (v3 answers, v2 refuses 40085) is corrected by the first 40084
+    of a v3 cancel; the v2 API that refused before is not adopted back on a later 40085."""
+    exchange = UtaExchange(account="classic")
+    exchange.v3_reads_for_classic = True
+    exchange.v2_reads_refused = True
+    targets = book(exchange, symbols=1, per_symbol=10)
+    async with engine_for(exchange) as engine:
+        await engine.warm_up(1)
+        assert engine.account_type == "uta"
+        report = await engine.cancel(targets)
+        assert engine.account_type == "classic"
+    assert report.all_closed
+    assert not exchange.orders
 
 
 @pytest.mark.parametrize("account", ["uta", "classic"])
