@@ -30,6 +30,7 @@ from ._models import (
     OpenOrders,
     OrderKind,
     PanicReport,
+    infer_kind,
     normalize_symbol,
 )
 from ._plan import MODES, Batch, Mode, plan_batches
@@ -74,6 +75,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "__version__",
+    "infer_kind",
     "install_panic_handler",
     "normalize_symbol",
     "plan_batches",
