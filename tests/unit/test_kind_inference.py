@@ -51,5 +51,5 @@ def test_from_ccxt_detects_plan_and_trigger_orders_and_an_explicit_kind_wins() -
     assert CancelTarget.from_ccxt(trigger, kind="normal").kind is NORMAL
     tpsl = {"symbol": "BTC/USDT", "id": "8", "info": {"tpslType": "tpsl"}, "triggerPrice": 1}
     assert CancelTarget.from_ccxt(tpsl).kind is TPSL
-    plain = {"symbol": "BTC/USDT", "id": "9", "triggerPrice": None, "info": {}}
+    plain: dict[str, Any] = {"symbol": "BTC/USDT", "id": "9", "triggerPrice": None, "info": {}}
     assert CancelTarget.from_ccxt(plain).kind is NORMAL
