@@ -291,6 +291,7 @@ class CancelEngine:
         deadline: float | None = None,
         progress: Progress | None = None,
         stop: asyncio.Event | None = None,
+        confirm: bool = True,
     ) -> CancelReport:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
@@ -298,16 +299,25 @@ class CancelEngine:
         ``progress(done, total)`` is called as orders reach their final outcome. The deadline
         counts from when the first request can go. Once ``stop`` is set nothing more is
         sent: answers in flight are taken, the rest come back unresolved.
+
+        ``confirm``: every "does not exist" answer is checked against a listing of the
+        account's open orders of every kind (no cost when there is none): ``not_open`` then
+        means open nowhere on the account, and a target that named the wrong symbol or kind is
+        cancelled where the order is (``CancelOutcome.found_as``). ``confirm=False`` skips
+        it: ``not_open`` then only means that the exchange said so for that symbol and kind.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
         check_progress(progress)
+        checked_confirm = check_flag("confirm", confirm)
         session = self._session_here()
         if stop is not None and not isinstance(stop, asyncio.Event):
             raise InvalidArgument("stop must be None or an asyncio.Event")
         with self._running_call():
-            run = CancelRun(session, checked, checked_mode, checked_deadline, progress)
+            run = CancelRun(
+                session, checked, checked_mode, checked_deadline, progress, confirm=checked_confirm
+            )
             return await run.execute(stop=stop)
 
     async def warm_up(self, connections: int | None = None) -> None:

@@ -123,9 +123,12 @@ async def list_open_orders(
     symbols: frozenset[str] | None,
     kinds: tuple[OrderKind, ...],
     scope: CallScope,
+    stats: CallStats | None = None,
 ) -> OpenOrders:
-    """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once."""
-    stats = CallStats()
+    """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once.
+    ``stats``: where the requests are counted (a call's own, or a fresh one)."""
+    stats = CallStats() if stats is None else stats
+    before = stats.total
     orders: dict[tuple[OrderKind, str, str], CancelTarget] = {}
     problems: list[str] = []
 
@@ -171,6 +174,6 @@ async def list_open_orders(
         orders=list(orders.values()),
         complete=not problems,
         problems=tuple(problems),
-        requests=stats.total,
+        requests=stats.total - before,
         refused_code=None if refusal is None else refusal[0],
     )

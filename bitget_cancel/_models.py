@@ -255,6 +255,9 @@ class CancelOutcome:
     error_code: str | None = None
     error_msg: str | None = None
     attempts: int = 0
+    # The order as it was found open when the target named the wrong symbol or kind (it was
+    # then cancelled by that route; ``error_msg`` says so). None: the target named it right.
+    found_as: CancelTarget | None = None
 
     @property
     def closed(self) -> bool:
@@ -267,6 +270,7 @@ class CancelOutcome:
             "errorCode": self.error_code,
             "errorMsg": self.error_msg,
             "attempts": self.attempts,
+            "foundAs": None if self.found_as is None else self.found_as.to_dict(),
         }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from ._answers import Results, match
 from ._budget import Slot
 from ._classify import CODE_HINTS, Verdict, classify_item
+from ._confirm import Finding, confirm_not_open
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import CancelRoute
 from ._log import log
@@ -37,6 +38,9 @@ _VERDICT_ACTIONS = {
     Verdict.SPLIT: "split to isolate the refused order",
 }
 
+# Confirmation rounds: list, re-send what is open elsewhere, list again what that heard.
+_CONFIRM_ROUNDS = 2
+
 # (kind, by orderId, symbol, id): the identity of an order as a request names it.
 OrderKey = tuple[OrderKind, bool, str, str]
 
@@ -50,9 +54,12 @@ class _Order:
 
     __slots__ = (
         "attempts",
+        "by_client_oid_too",
         "client_oid",
         "code",
+        "confirmed",
         "due",
+        "found_as",
         "kind",
         "msg",
         "order_id",
@@ -76,6 +83,10 @@ class _Order:
         self.msg: str | None = None
         self.due = 0.0
         self.retried_by_client_oid = False
+        self.by_client_oid_too = True  # False: its targets disagree on its clientOid
+        # A "does not exist" needs no confirmation (its route is the one a listing showed).
+        self.confirmed = False
+        self.found_as: CancelTarget | None = None  # open under another symbol or kind
 
 
 def order_key(target: CancelTarget) -> OrderKey:
@@ -112,8 +123,11 @@ class CancelRun:
         mode: Mode,
         deadline: float | None,
         progress: Progress | None = None,
+        *,
+        confirm: bool = False,
     ) -> None:
         self._session = session
+        self._confirm = confirm
         self._policy = session.policy
         self._loop = session.loop
         self._mode = mode
@@ -183,6 +197,7 @@ class CancelRun:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
+                known.by_client_oid_too = False
         return fresh
 
     def fed_targets(self) -> list[CancelTarget]:
@@ -194,7 +209,9 @@ class CancelRun:
         order = self._order_of.get(target)
         if order is None or order.status is None:
             return None
-        return CancelOutcome(target, order.status, order.code, order.msg, order.attempts)
+        return CancelOutcome(
+            target, order.status, order.code, order.msg, order.attempts, order.found_as
+        )
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -211,6 +228,16 @@ class CancelRun:
             scope = CallScope(Deadline(self._deadline_seconds, self._loop))
         self._scope = scope
         watcher = None if stop is None else self._loop.create_task(_interrupt_on(stop, scope))
+        try:
+            await self._run_lanes(scope)
+            if self._confirm:
+                await self._confirm_rounds(scope)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+        return self._report(scope)
+
+    async def _run_lanes(self, scope: CallScope) -> None:
         lanes = [
             self._loop.create_task(self._lane_loop(lane, scope))
             for lane in self._lanes.values()
@@ -221,14 +248,81 @@ class CancelRun:
             await self._drain_in_flight(scope)
         finally:
             # Cancelled from outside (or any bug): no task of this call may outlive it.
-            if watcher is not None:
-                watcher.cancel()
             for task in lanes:
                 task.cancel()
             for lane in self._lanes.values():
                 for task in lane.in_flight:
                     task.cancel()
-        return self._report(scope)
+
+    # -- confirming "does not exist" ---------------------------------------------------------
+
+    async def _confirm_rounds(self, scope: CallScope) -> None:
+        """Every "does not exist" checked against the account's open orders (``_confirm``);
+        an order found open elsewhere is cancelled by its true route. Two rounds at most: the
+        second checks what the first sent again."""
+        for _ in range(_CONFIRM_ROUNDS):
+            doubtful = [
+                o
+                for o in self._orders.values()
+                if o.status is CancelStatus.NOT_OPEN and not o.confirmed
+            ]
+            if not doubtful or scope.over:
+                break
+            try:
+                # In flight at the deadline, a listing is abandoned like a cancel's answer.
+                findings = await asyncio.wait_for(
+                    confirm_not_open(self._session, doubtful, scope, self.stats),
+                    scope.deadline.remaining(),
+                )
+            except (CallStopped, asyncio.TimeoutError):
+                break
+            for order, finding in zip(doubtful, findings, strict=True):
+                self._apply_finding(order, finding)
+            await self._run_lanes(scope)
+        for order in self._orders.values():
+            if order.status is CancelStatus.NOT_OPEN and not order.confirmed:
+                self._unconfirmed(order, f"{self._ended(scope)} before a listing was read")
+
+    def _apply_finding(self, order: _Order, finding: Finding) -> None:
+        found = finding.open_as
+        if found is None:
+            if finding.problem is not None:
+                self._unconfirmed(order, finding.problem)
+            else:
+                order.confirmed = True
+                note = "confirmed: open nowhere on the account"
+                order.msg = f"{order.msg}; {note}" if order.msg else note
+            return
+        same_route = found.kind is order.kind and found.symbol == order.symbol
+        # Its true route: what the listing shows. Asked by it, its answer needs no listing,
+        # unless the listing contradicted that very route (then a second round checks it).
+        order.confirmed = not same_route
+        if not same_route:
+            order.found_as = found
+        order.kind, order.symbol = found.kind, found.symbol
+        order.order_id = found.order_id
+        order.retried_by_client_oid = True
+        self._done -= 1
+        order.status = None
+        lane = self._lanes[order.kind]
+        order.place, order.due = _WAITING, self._loop.time()
+        lane.waiting.append(order)
+        log.warning(
+            "%s was answered 'does not exist' but is open as a %s order on %s: cancelling it there",
+            order.target,
+            found.kind.value,
+            found.symbol,
+        )
+
+    def _unconfirmed(self, order: _Order, problem: str) -> None:
+        said = f"code {order.code}" if order.code else (order.msg or "does not exist")
+        self._finish(
+            order,
+            CancelStatus.UNRESOLVED,
+            order.code,
+            f"the exchange answered {said} (does not exist), which could not be confirmed: "
+            f"{problem}",
+        )
 
     async def _lane_loop(self, lane: _Lane, scope: CallScope) -> None:
         session = self._session
@@ -523,7 +617,14 @@ class CancelRun:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
         outcomes = [
-            CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            CancelOutcome(
+                target,
+                order.status,  # type: ignore[arg-type]
+                order.code,
+                self._found_message(order) if order.found_as is not None else order.msg,
+                order.attempts,
+                order.found_as,
+            )
             for target, order in self._order_of.items()
         ]
         return CancelReport(
@@ -536,13 +637,37 @@ class CancelRun:
             budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
 
-    def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
-        seconds = scope.deadline.seconds
-        why = (
-            f"deadline of {seconds:g}s passed"
-            if seconds is not None and scope.deadline.expired()
-            else "the call was interrupted"
+    @staticmethod
+    def _found_message(order: _Order) -> str:
+        found, target = order.found_as, order.target
+        assert found is not None
+        wrong = [
+            what
+            for what, differs in (
+                ("symbol", found.symbol != target.symbol),
+                ("kind", found.kind is not target.kind),
+            )
+            if differs
+        ]
+        what = " and ".join(wrong) or "route"
+        outcome = {
+            CancelStatus.CANCELLED: "cancelled there",
+            CancelStatus.NOT_OPEN: "not open there any more",
+        }.get(order.status, f"{order.status}: {order.msg}")  # type: ignore[arg-type]
+        return (
+            f"the target named the wrong {what}: the order was open as a {found.kind.value} "
+            f"order on {found.symbol}; {outcome}"
         )
+
+    @staticmethod
+    def _ended(scope: CallScope) -> str:
+        seconds = scope.deadline.seconds
+        if seconds is not None and scope.deadline.expired():
+            return f"deadline of {seconds:g}s passed"
+        return "the call was interrupted" if scope.interrupted else "the call stopped"
+
+    def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
+        why = self._ended(scope)
         if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
         last = f"; last error: {order.msg}" if order.msg else ""

@@ -221,11 +221,17 @@ async def test_auto_switches_every_kind_tpsl_and_plan_go_to_cancel_strategy_orde
         report = await engine.cancel(targets)
     assert not exchange.orders
     statuses = [(o.target.kind, o.status, o.attempts) for o in report.outcomes]
+    # Issue 19, repro 7: 25204 for a plan order on a UTA cannot be confirmed (no v3 listing
+    # shows spot plan orders): never an all-clear, and the outcome says why.
     assert statuses == [(OrderKind.NORMAL, CancelStatus.CANCELLED, 1)] * 3 + [
         (OrderKind.TPSL, CancelStatus.CANCELLED, 1)
     ] * 4 + [(OrderKind.PLAN, CancelStatus.CANCELLED, 1)] * 2 + [
-        (OrderKind.PLAN, CancelStatus.NOT_OPEN, 1)
+        (OrderKind.PLAN, CancelStatus.UNRESOLVED, 1)
     ]
+    unconfirmed = report.outcomes[-1].error_msg or ""
+    assert "could not be confirmed" in unconfirmed
+    assert "plan orders cannot be listed on a uta account" in unconfirmed
+    assert not report.all_closed
     assert exchange.requests[V3_STRATEGY_CANCEL] == 4 + 2 + 1
 
 
