@@ -116,6 +116,7 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
         as_json=args.as_json,
         report=args.report,
         dry_run=args.dry_run,
+        confirm=args.confirm,
     )
     if options.report is not None:
         check_report_path(options.report)

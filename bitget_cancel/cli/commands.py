@@ -272,6 +272,7 @@ async def run_cancel(
                 deadline=options.deadline,
                 progress=counted(progress),
                 stop=stop,
+                confirm=options.confirm,
             )
         account = engine.account_type
     interrupted = stop.is_set()

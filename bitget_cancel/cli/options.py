@@ -73,6 +73,7 @@ class CancelOptions:
     as_json: bool = False
     report: Path | None = None  # where to write the JSON report, atomically
     dry_run: bool = False
+    confirm: bool = True  # check every "does not exist" against the account's listings
 
 
 @dataclass(frozen=True, slots=True)
