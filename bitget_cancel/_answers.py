@@ -141,25 +141,35 @@ def read_items(items: Sequence[Any], fields: ItemFields, *, success: bool | None
 
 
 def read_single(
-    data: Any, sent: Named, fields: ItemFields, *, result_field: str | None = None
+    data: Any,
+    sent: Named,
+    fields: ItemFields,
+    *,
+    result_field: str | None = None,
+    nameless: bool = False,
 ) -> Results | None:
     """The result of a one-order cancel's successful answer (``data`` as decoded: a dict, or
-    ``{}`` for a documented null). None if it is not a shape we know.
+    ``{}`` for a documented null). None if it is not a shape the endpoint documents.
 
-    An answer that names an id speaks of the order it names (matched like any item); one that
-    names none speaks of the one order asked. ``result_field``: a field that must say
-    ``"success"`` when present (v2 cancel-plan-order's ``{"result": "success"}``).
+    An answer that names an id speaks of the order it names (matched like any item). One that
+    names none speaks of the one order asked only where the endpoint documents such a success:
+    ``result_field`` saying ``"success"`` (v2 cancel-plan-order's ``{"result": "success"}``),
+    or ``nameless`` (v3 cancel-strategy-order's ``data: null``).
     """
     if not isinstance(data, dict):
         return None
+    confirmed = nameless
     if result_field is not None and result_field in data:
         if data[result_field] != "success":
             return None  # an answer we do not understand is not a cancel
+        confirmed = True
         data = {k: v for k, v in data.items() if k != result_field}
     if fields.foreign(data) is not None:
         return None
     named = Named(_scalar(data.get(fields.order_id)), _scalar(data.get(fields.client_oid)))
     if text(named.order_id) is None and text(named.client_oid) is None:
+        if not confirmed:
+            return None  # a success that names no order, where the endpoint names it
         named = sent
     code = text(_scalar(data.get(fields.code))) if fields.code else None
     if code is not None and code != SUCCESS_CODE:

@@ -157,6 +157,8 @@ class V2OneOrderCancel:
     extra: Mapping[str, str]
     with_symbol: bool
     needs_order_id: bool = False
+    # A field by which a success names no order ({"result": "success"}); None: it names one.
+    result_field: str | None = None
     max_batch: int = 1
     codec: AnswerCodec[Any] = ONE_ORDER_CODEC
 
@@ -175,7 +177,7 @@ class V2OneOrderCancel:
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
         (order,) = batch.targets
         sent = Named(order.order_id, order.client_oid)
-        return read_single(data, sent, V2_ITEM, result_field="result")
+        return read_single(data, sent, V2_ITEM, result_field=self.result_field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +276,10 @@ V2 = ApiFamily(
         OrderKind.TPSL: V2OneOrderCancel(
             CANCEL_ORDER, {"tpslType": "tpsl"}, with_symbol=True, needs_order_id=True
         ),
-        OrderKind.PLAN: V2OneOrderCancel(CANCEL_PLAN_ORDER, {}, with_symbol=False),
+        # cancel-plan-order answers {"result": "success"}, naming no order.
+        OrderKind.PLAN: V2OneOrderCancel(
+            CANCEL_PLAN_ORDER, {}, with_symbol=False, result_field="result"
+        ),
     },
     listing={
         OrderKind.NORMAL: V2Unfilled(UNFILLED_ORDERS),

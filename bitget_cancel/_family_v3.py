@@ -96,7 +96,8 @@ class V3StrategyCancel:
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
         (order,) = batch.targets
-        return read_single(data, Named(order.order_id, order.client_oid), V3_ITEM)
+        # Its page's success is ``data: null`` (read as ``{}``): nameless.
+        return read_single(data, Named(order.order_id, order.client_oid), V3_ITEM, nameless=True)
 
 
 @dataclass(frozen=True, slots=True)
