@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -204,7 +204,7 @@ LISTINGS = [
 
 @dataclass(frozen=True)
 class Case:
-    account: str
+    account: Literal["classic", "uta"]
     kind: OrderKind
     path: str
     shape: str
@@ -214,7 +214,7 @@ class Case:
         return f"{self.account}-{self.kind.value}-{self.path.rsplit('/', 1)[-1]}-{self.shape}"
 
 
-def _cases(table: list[tuple[str, OrderKind, str, dict[str, Body]]]) -> list[Case]:
+def _cases(table: list[tuple[Any, OrderKind, str, dict[str, Body]]]) -> list[Case]:
     return [
         Case(a, k, p, shape, body) for a, k, p, shapes in table for shape, body in shapes.items()
     ]
