@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 from benchmarks import readme  # noqa: E402
 from benchmarks.workloads import (  # noqa: E402
     burst,
+    confirm,
     cpu,
     empty_account,
     kinds_panic,
@@ -63,6 +64,7 @@ WORKLOADS: dict[str, Workload] = {
     "uta": uta.run,
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
+    "confirm": confirm.run,
 }
 
 
