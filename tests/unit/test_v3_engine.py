@@ -426,3 +426,22 @@ async def test_a_lower_rate_limit_caps_the_v3_cancel_lane_too() -> None:
     assert report.all_closed
     assert report.requests == 6
     assert exchange.max_in_window(V3_BATCH) == 2
+
+
+async def test_an_exchange_refusing_both_apis_never_makes_the_engine_flip_flop() -> None:
+    """A probe fooled into UTA; v3 then refuses the key (40084: back to classic), and v2
+    refuses it too (40085): the type is not switched back, the orders fail with the code, and
+    each API was asked once."""
+    exchange = UtaExchange(account="classic")
+    exchange.v3_reads_for_classic = True
+    exchange.v2_reads_refused = True
+    exchange.v2_refused = True
+    targets = book(exchange, symbols=1, per_symbol=5)
+    async with engine_for(exchange) as engine:
+        await engine.warm_up(1)
+        report = await engine.cancel(targets)
+        assert engine.account_type == "classic"
+    assert {(o.status, o.error_code) for o in report.outcomes} == {(CancelStatus.FAILED, "40085")}
+    batches = len({t.order_id is None for t in targets})  # one per id kind
+    assert exchange.requests[V3_BATCH] == batches
+    assert exchange.requests[V2_BATCH] == batches

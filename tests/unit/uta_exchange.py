@@ -82,6 +82,7 @@ class UtaExchange:
     _ids: Any = field(default_factory=lambda: itertools.count(1_000_000))
     v3_reads_for_classic: bool = False  # a classic key's v3 GETs answer OK and empty
     v2_reads_refused: bool = False  # v2 GETs answer 40085 whatever the account
+    v2_refused: bool = False  # every v2 trade request answers 40085 whatever the account
 
     # -- the book ------------------------------------------------------------------------
 
@@ -146,6 +147,8 @@ class UtaExchange:
             return await self._answer(400, envelope(None, *UTA_ON_V2))
         if path == V2_UNFILLED:
             return await self._answer(*self._v2_unfilled(request))
+        if not v3 and self.v2_refused:
+            return await self._answer(400, envelope(None, *UTA_ON_V2))
         if not v3:
             return await self._answer(200, self._v2_batch(json.loads(request.body)))
         if step == HTML_502:
