@@ -279,9 +279,14 @@ class CancelRun:
             for order, finding in zip(doubtful, findings, strict=True):
                 self._apply_finding(order, finding)
             await self._run_lanes(scope)
+        why = (
+            f"{self._ended(scope)} before a listing was read"
+            if scope.over
+            else "the account's listings still showed it open"
+        )
         for order in self._orders.values():
             if order.status is CancelStatus.NOT_OPEN and not order.confirmed:
-                self._unconfirmed(order, f"{self._ended(scope)} before a listing was read")
+                self._unconfirmed(order, why)
 
     def _apply_finding(self, order: _Order, finding: Finding) -> None:
         found = finding.open_as

@@ -118,3 +118,34 @@ async def test_repro5_a_short_or_empty_v3_page_with_a_cursor_is_not_the_last_one
     assert listed.complete
     assert sorted(o.order_id for o in listed.orders if o.order_id) == ids(7)
     assert asked == [None, "c1", "c2"]
+
+
+async def test_an_exchange_that_lists_an_order_it_says_does_not_exist_is_never_believed() -> None:
+    """ "Does not exist" while the listing shows it open under the very same route: asked
+    again, confirmed again (two rounds at most), then unresolved: never not_open."""
+    (order_id,) = ids(1)
+    counts = {"cancel": 0, "list": 0}
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        if request.path == TIME:
+            return ok({"serverTime": "1700000000000"})
+        if request.path.endswith("/batch-cancel-order"):
+            counts["cancel"] += 1
+            failure = [{"orderId": order_id, "errorCode": "43001", "errorMsg": "does not exist"}]
+            return ok({"successList": [], "failureList": failure})
+        counts["list"] += 1
+        if request.path.endswith("/current-plan-order"):
+            return ok({"nextFlag": False, "idLessThan": "", "orderList": []})
+        if "tpslType=tpsl" in request.query:
+            return ok([])
+        return ok([{"symbol": "BTCUSDT", "orderId": order_id, "clientOid": None}])
+
+    engine = CancelEngine(CREDS, transport=MockTransport(handle), account="classic")
+    async with engine:
+        report = await engine.cancel([CancelTarget(symbol="BTCUSDT", order_id=order_id)])
+    (outcome,) = report.outcomes
+    assert outcome.status is CancelStatus.UNRESOLVED
+    assert outcome.error_code == "43001"
+    assert "still showed it open" in (outcome.error_msg or "")
+    assert counts == {"cancel": 3, "list": 6}  # the first answer, then two rounds
+    assert report.requests == 9
