@@ -24,6 +24,7 @@ from benchmarks.workloads import (  # noqa: E402
     _ccxt,
     _valgrind,
     burst,
+    confirm,
     cpu,
     empty_account,
     kinds_panic,
@@ -218,7 +219,14 @@ def test_render_writes_the_summary_and_the_figures_block() -> None:
 
 
 def test_the_new_workloads_are_registered_in_order() -> None:
-    assert list(WORKLOADS)[7:] == ["panic-kinds", "uta", "redis-processes", "targets-file"]
+    assert list(WORKLOADS)[7:] == [
+        "panic-kinds",
+        "uta",
+        "redis-processes",
+        "targets-file",
+        "confirm",
+    ]
+    assert WORKLOADS["confirm"] is confirm.run
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
     assert WORKLOADS["uta"] is uta.run
     assert WORKLOADS["redis-processes"] is redis_processes.run
