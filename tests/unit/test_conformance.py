@@ -54,6 +54,7 @@ def ok(data: Any) -> Body:
 
 HTML = (200, b"<html><body><h1>200 OK</h1>cached by a proxy</body></html>")
 HTML_502 = (502, b"<html><body>502 Bad Gateway</body></html>")
+PAGES = {"html body": HTML, "html 502": HTML_502}  # a proxy's pages, for every endpoint
 
 
 def cut(body: Body) -> Body:
@@ -84,8 +85,7 @@ v2_batch = {
         }
     ),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok({"successList": [{"orderId": ID}], "failureList": []})),
 }
 v2_tpsl = {
@@ -94,8 +94,7 @@ v2_tpsl = {
     "v3 names on v2": ok({"orderId": ID, "code": "40725", "msg": "retry"}),
     "missing items": ok({}),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok({"orderId": ID, "clientOid": OID})),
 }
 v2_plan = {
@@ -104,8 +103,7 @@ v2_plan = {
     "v3 names on v2": ok({"orderId": ID, "code": "43025", "msg": "no"}),
     "missing items": ok({}),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok({"result": "success"})),
 }
 v3_batch = {
@@ -126,8 +124,7 @@ v3_batch = {
         [{"orderId": OTHER}] * 2 + [{"orderId": ID, "code": "25001", "msg": "busy"}] * 2
     ),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok([{"orderId": ID, "clientOid": OID}])),
 }
 # cancel-strategy-order documents ``data: null`` as its success: "data null" and "missing
@@ -136,8 +133,7 @@ v3_strategy = {
     "success naming another id": ok({"orderId": OTHER, "clientOid": None}),
     "unknown item fields": ok({"orderId": ID, "status": "failed"}),
     "v2 names on v3": ok({"orderId": ID, "errorCode": "25204", "errorMsg": "does not exist"}),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok(None)),
 }
 
@@ -159,8 +155,7 @@ v2_unfilled = {
     "unknown item fields": ok([{"id": ID, "sym": "BTCUSDT", "status": "live"}]),
     "v3 names on v2": ok({"list": [ROW], "cursor": ""}),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok([ROW])),
 }
 v2_plan_list = {
@@ -168,8 +163,7 @@ v2_plan_list = {
     "v3 names on v2": ok({"list": [ROW], "cursor": ""}),
     "cursor on a short page": ok({"nextFlag": True, "idLessThan": ID, "orderList": [ROW]}),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok({"nextFlag": False, "orderList": [ROW]})),
 }
 v3_unfilled = {
@@ -178,16 +172,14 @@ v3_unfilled = {
     "cursor on a short page": ok({"list": [ROW], "cursor": ID}),
     "cursor on an empty page": ok({"list": [], "cursor": ID}),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok({"list": [ROW], "cursor": ""})),
 }
 v3_strategy_list = {
     "unknown item fields": ok([{"id": ID, "sym": "BTCUSDT"}]),
     "v2 names on v3": ok({"orderList": [ROW], "nextFlag": False}),
     "data null": ok(None),
-    "html body": HTML,
-    "html 502": HTML_502,
+    **PAGES,
     "cut body": cut(ok([ROW])),
 }
 
