@@ -149,3 +149,29 @@ async def test_an_exchange_that_lists_an_order_it_says_does_not_exist_is_never_b
     assert "still showed it open" in (outcome.error_msg or "")
     assert counts == {"cancel": 3, "list": 6}  # the first answer, then two rounds
     assert report.requests == 9
+
+
+async def test_a_does_not_exist_whose_listing_cannot_be_read_is_never_not_open() -> None:
+    """The confirmation's listing answers a proxy's page every time: the "does not exist"
+    stays unconfirmed, the outcome unresolved with the exchange's code and why."""
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        if request.path == TIME:
+            return ok({"serverTime": "1700000000000"})
+        if request.path.endswith("/batch-cancel-order"):
+            body = json.loads(request.body)
+            failure = [{"orderId": o["orderId"], "errorCode": "43001", "errorMsg": "does not exist"}
+                       for o in body["orderList"]]  # fmt: skip
+            return ok({"successList": [], "failureList": failure})
+        return HttpResponse(502, b"<html><body>502 Bad Gateway</body></html>")
+
+    engine = CancelEngine(CREDS, transport=MockTransport(handle), account="classic",
+                          max_attempts=2, rng=random.Random(1))  # fmt: skip
+    async with engine:
+        report = await engine.cancel([CancelTarget(symbol="BTCUSDT", order_id=i) for i in ids(2)])
+    assert [o.status for o in report.outcomes] == [CancelStatus.UNRESOLVED] * 2
+    for outcome in report.outcomes:
+        assert outcome.error_code == "43001"
+        assert "could not be confirmed" in (outcome.error_msg or "")
+        assert "502" in (outcome.error_msg or "")
+    assert not report.all_closed
