@@ -20,6 +20,8 @@ from ._exceptions import (
     InvalidTarget,
     RequestTimeout,
     TransportError,
+    UnsupportedPlatform,
+    WatchdogFailed,
 )
 from ._models import (
     CancelOutcome,
@@ -34,8 +36,11 @@ from ._models import (
 )
 from ._plan import MODES, Batch, Mode, plan_batches
 from ._run import Progress
+from ._switch import DeadManSwitch, SwitchStatus
 from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
+from ._watchdog_pipe import WatchdogOrders, WatchdogPipe
+from ._watchdog_redis import BoardReading, SwitchBoard, SwitchEntry
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -46,12 +51,14 @@ __all__ = [
     "MODES",
     "Batch",
     "BitgetCancelError",
+    "BoardReading",
     "CancelEngine",
     "CancelOutcome",
     "CancelReport",
     "CancelStatus",
     "CancelTarget",
     "Credentials",
+    "DeadManSwitch",
     "EngineClosed",
     "HttpRequest",
     "HttpResponse",
@@ -71,8 +78,15 @@ __all__ = [
     "PanicReport",
     "Progress",
     "RequestTimeout",
+    "SwitchBoard",
+    "SwitchEntry",
+    "SwitchStatus",
     "Transport",
     "TransportError",
+    "UnsupportedPlatform",
+    "WatchdogFailed",
+    "WatchdogOrders",
+    "WatchdogPipe",
     "__version__",
     "install_panic_handler",
     "normalize_symbol",

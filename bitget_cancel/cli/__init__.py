@@ -17,6 +17,8 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     report.py        JSON reports: payload, msgspec encoding, atomic files
     display.py       progress bars and tables (rich)
     exits.py         exit codes and the one a report earns
+    watchdog.py      watchdog: the panic for a dead man's switch gone silent (pipe, Redis)
+    guard.py         guard: a bot as a child; the panic when it fails
 """
 
 from __future__ import annotations
@@ -193,6 +195,46 @@ def _sim(args: argparse.Namespace, out: Console, err: Console) -> int:
     return asyncio.run(run_sim(options, out, err))
 
 
+def _watchdog(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import credentials
+    from .watchdog import WatchdogOptions, run_pipe_watchdog, run_store_watchdog
+
+    if args.pipe:
+        return asyncio.run(run_pipe_watchdog(err))
+    options = WatchdogOptions(
+        exchange=_exchange(args),
+        names=tuple(dict.fromkeys(args.names)) if args.names else None,
+        report=args.report,
+        on_store_loss=args.on_store_loss,
+    )
+    return asyncio.run(run_store_watchdog(credentials(), options, out, err))
+
+
+def _guard(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import credentials
+    from .guard import GuardOptions, run_guard
+    from .options import PanicOptions
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        raise InvalidArgument("guard needs a command to run: bitget-cancel guard -- CMD ARGS...")
+    panic = PanicOptions(
+        exchange=_exchange(args),
+        symbols=_symbols(args),
+        kinds=args.kinds,
+        deadline=args.deadline,
+        use_symbol_cancel=args.use_symbol_cancel,
+        as_json=args.as_json,
+        report=args.report,
+    )
+    options = GuardOptions(tuple(command), panic, args.on_exit)
+    return asyncio.run(run_guard(credentials(), options, out, err))
+
+
 Command = Callable[[argparse.Namespace, "Console", "Console"], int]
 _COMMANDS: dict[str, Command] = {
     "demo": _demo,
@@ -200,6 +242,8 @@ _COMMANDS: dict[str, Command] = {
     "cancel": _cancel,
     "panic": _panic,
     "sim": _sim,
+    "watchdog": _watchdog,
+    "guard": _guard,
 }
 
 
