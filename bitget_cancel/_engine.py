@@ -600,11 +600,12 @@ def install_panic_handler(
 
     def on_signal(signum: signal.Signals) -> None:
         if received:
-            log.error("second signal (%s) during the panic cancel: exiting now", signum.name)
+            _tell(logging.ERROR, "second signal (%s) during the panic cancel: exiting now",
+                  signum.name)  # fmt: skip
             _end_by_signal(signum, remove, at_once=True)
             return
         received.append(signum)
-        log.warning("signal %s: panic cancel", signum.name)
+        _tell(logging.WARNING, "signal %s: panic cancel", signum.name)
         task = engine.start_panic(
             scope,
             targets=checked_targets,
@@ -632,12 +633,13 @@ def _after_panic(
     task: asyncio.Task[PanicReport], signum: signal.Signals, remove: Callable[[], None]
 ) -> None:
     if task.cancelled():
-        log.error("panic cancel after %s: cancelled", signum.name)
+        _tell(logging.ERROR, "panic cancel after %s: cancelled", signum.name)
     elif task.exception() is not None:
-        log.error("panic cancel after %s failed: %r", signum.name, task.exception())
+        _tell(logging.ERROR, "panic cancel after %s failed: %r", signum.name, task.exception())
     else:
         report = task.result()
-        log.warning(
+        _tell(
+            logging.WARNING,
             "panic cancel after %s finished: %d cancelled, %d not open, %d failed, "
             "%d unresolved; account empty: %s%s",
             signum.name,
@@ -649,6 +651,19 @@ def _after_panic(
             "".join(f"; {problem}" for problem in report.problems),
         )
     _end_by_signal(signum, remove, at_once=False)
+
+
+def _tell(level: int, message: str, *args: object) -> None:
+    """What a signal did, logged; also on stderr when the program configured no logging: the
+    process is about to end and this is its last word on its orders."""
+    log.log(level, message, *args)
+    logger: logging.Logger | None = log
+    while logger is not None:
+        if any(not isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+            return
+        logger = logger.parent if logger.propagate else None
+    with contextlib.suppress(Exception):
+        print(f"bitget_cancel: {message % args}", file=sys.stderr, flush=True)
 
 
 def _end_by_signal(signum: signal.Signals, remove: Callable[[], None], *, at_once: bool) -> None:

@@ -219,7 +219,7 @@ def _guard(args: argparse.Namespace, out: Console, err: Console) -> int:
     from .guard import GuardOptions, run_guard
     from .options import PanicOptions
 
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not command:
         raise InvalidArgument("guard needs a command to run: bitget-cancel guard -- CMD ARGS...")
     panic = PanicOptions(

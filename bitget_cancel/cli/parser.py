@@ -585,7 +585,7 @@ def _guard_command(subparsers: Subparsers) -> None:
     _add_exchange_options(guard)
     _add_run_options(guard, DEFAULT_PANIC_DEADLINE)
     _add_output_options(guard)
-    guard.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
+    guard.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
                        help="the command to run, after --")  # fmt: skip
 
 

@@ -77,7 +77,8 @@ class Strategy:
     async def finish(self) -> tuple[int, dict[str, Any] | None, str]:
         """Its exit code, its last status (if it printed one), its stderr (the watchdog
         child's too: it inherits it, so this waits for the watchdog as well)."""
-        assert self.process.stdout is not None and self.process.stderr is not None
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
         out, err = await asyncio.wait_for(self.process.communicate(), PATIENCE)
         done = None
         for line in out.decode().splitlines():

@@ -67,7 +67,8 @@ async def test_a_clean_exit_cancels_nothing_and_leaves_no_watchdog() -> None:
     assert done["state"] == "disarmed"
     assert done["beats_sent"] >= 1
     assert done["beats_failed"] == 0
-    assert strategy.watchdog_pid is not None and gone(strategy.watchdog_pid)
+    assert strategy.watchdog_pid is not None
+    assert gone(strategy.watchdog_pid)
     assert "panic" not in stderr
 
 
@@ -78,9 +79,11 @@ async def test_an_exception_runs_the_panic_in_the_strategy_itself() -> None:
         code, done, stderr = await strategy.finish()
         assert sim.count_open() == 0
     assert code == 1
-    assert done is not None and done["state"] == "panicked"
+    assert done is not None
+    assert done["state"] == "panicked"
     assert "watchdog:" not in stderr  # the strategy's panic, not the watchdog's
-    assert strategy.watchdog_pid is not None and gone(strategy.watchdog_pid)
+    assert strategy.watchdog_pid is not None
+    assert gone(strategy.watchdog_pid)
 
 
 async def test_the_scope_reaches_the_watchdog() -> None:
@@ -90,7 +93,9 @@ async def test_the_scope_reaches_the_watchdog() -> None:
             sim.base_url, "--timeout", "1", "--symbols", "S0USDT", "S1USDT", "--kinds", "normal"
         )
         strategy.process.kill()
-        assert await eventually(lambda: not sim.open_orders("S0USDT") and not sim.open_orders("S1USDT"))
+        assert await eventually(
+            lambda: not sim.open_orders("S0USDT") and not sim.open_orders("S1USDT")
+        )
         await strategy.finish()
         assert sim.count_open() == 20  # S2 and S3 untouched
 
@@ -106,12 +111,17 @@ async def test_the_watchdog_outlives_a_signal_to_the_strategys_process_group() -
     assert stderr.count("panic cancel") == 1
 
 
+def _shown(pid: int) -> bytes:
+    """What ps (or anyone reading /proc) sees of a process: its argv and its environment."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()
+
+
 async def test_the_credentials_reach_the_watchdog_through_the_pipe_only() -> None:
     async with SimExchange() as sim:
         strategy = await Strategy.start(sim.base_url, "--timeout", "3", "--mode", "forever")
         pid = strategy.watchdog_pid
         assert pid is not None
-        shown = Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()
+        shown = _shown(pid)
         assert b"watchdog\x00--pipe" in shown
         for secret in (b"sim-secret", b"sim-pass"):
             assert secret not in shown
