@@ -102,6 +102,11 @@ class _StoreWatch:
         if self._down_since is not None:
             self._err.print("watchdog: the switch store answers again", soft_wrap=True)
         self._down_since = self._warned_at = None
+        for name in reading.switches.keys() - self.known.keys():
+            entry = reading.switches[name]
+            self._err.print(
+                f"watchdog: switch {name!r} armed (timeout {entry.timeout:g} s)", soft_wrap=True
+            )
         self.known = dict(reading.switches)
         self.status = f"watching {len(self.known)} switch(es)"
         for name in reading.silent:

@@ -47,13 +47,12 @@ class Exchange:
 
 async def test_a_uta_arms_refreshes_within_its_budget_and_disarms() -> None:
     exchange = Exchange("uta")
-    async with (
-        CancelEngine(KEYS, transport=MockTransport(exchange)) as engine,
-        engine.dead_man_switch(1.5, watchdog=None) as switch,
-    ):
-        assert switch.exchange_armed
-        assert switch.status.exchange == "armed (5 s)"
-        await asyncio.sleep(6)
+    async with CancelEngine(KEYS, transport=MockTransport(exchange)) as engine:
+        switch = engine.dead_man_switch(1.5, watchdog=None)
+        async with switch:
+            assert switch.exchange_armed
+            assert switch.status.exchange == "armed (5 s)"
+            await asyncio.sleep(6)
         assert not switch.exchange_armed
     values = [value for _, value in exchange.countdowns]
     assert values[0] == "5"
