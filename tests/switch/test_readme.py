@@ -61,8 +61,15 @@ def test_the_shell_example_runs_as_printed(tmp_path: Path) -> None:
     shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bitget_cancel "$@"\n')
     shim.chmod(0o755)
     env = {**clean_env(), "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=PATIENCE, check=False)  # fmt: skip
+    done = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     out = " ".join(done.stdout.split())
     assert "the bot failed (exit 1)" in out
