@@ -33,6 +33,7 @@ from benchmarks import readme  # noqa: E402
 from benchmarks.workloads import (  # noqa: E402
     burst,
     cpu,
+    deadman,
     empty_account,
     kinds_panic,
     planning,
@@ -63,6 +64,7 @@ WORKLOADS: dict[str, Workload] = {
     "uta": uta.run,
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
+    "deadman": deadman.run,
 }
 
 

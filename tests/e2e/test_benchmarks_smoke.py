@@ -218,7 +218,13 @@ def test_render_writes_the_summary_and_the_figures_block() -> None:
 
 
 def test_the_new_workloads_are_registered_in_order() -> None:
-    assert list(WORKLOADS)[7:] == ["panic-kinds", "uta", "redis-processes", "targets-file"]
+    assert list(WORKLOADS)[7:] == [
+        "panic-kinds",
+        "uta",
+        "redis-processes",
+        "targets-file",
+        "deadman",
+    ]
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
     assert WORKLOADS["uta"] is uta.run
     assert WORKLOADS["redis-processes"] is redis_processes.run
