@@ -470,6 +470,8 @@ class CancelEngine:
         cancels nothing; by an exception (a cancelled task too) it runs the panic here, unless
         ``on_error="disarm"``. Arguments are checked now (``InvalidArgument``).
         """
+        if self._closed:
+            raise EngineClosed("this CancelEngine is closed")
         settings = check_switch(timeout, watchdog, exchange, name, on_error, report_path)
         checked = self._switch_scope(scope)
         dog: Watchdog | None = None

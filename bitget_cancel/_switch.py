@@ -89,6 +89,11 @@ def check_switch(
         raise InvalidArgument(f"name must be a short printable string; got {name!r}")
     if on_error not in ON_ERROR:
         raise InvalidArgument(f"on_error must be 'panic' or 'disarm'; got {on_error!r}")
+    if report_path is not None and watchdog != "process":
+        raise InvalidArgument(
+            "report_path is written by the process watchdog; with watchdog='redis' give "
+            "--report to bitget-cancel watchdog"
+        )
     if report_path is not None and not isinstance(report_path, str):
         report_path = getattr(report_path, "__fspath__", lambda: None)()
         if not isinstance(report_path, str):

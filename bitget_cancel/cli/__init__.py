@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from bitget_cancel import InvalidArgument
 
 from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
-from .options import ExchangeOptions
+from .options import ExchangeOptions, PanicOptions
 from .parser import build_parser
 
 if TYPE_CHECKING:
@@ -137,11 +137,9 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     return asyncio.run(run_cancel(targets, keys, options, out, err))
 
 
-def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
-    import asyncio
-
-    from .commands import PanicPhase, credentials, needs_terminal, run_panic
-    from .options import PanicOptions
+def _panic_options(args: argparse.Namespace) -> PanicOptions:
+    """What a panic is asked to do (``panic``, ``guard``); a report path that cannot be
+    written is bad input now, before anything runs."""
     from .report import check_report_path
 
     options = PanicOptions(
@@ -155,6 +153,15 @@ def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
     if options.report is not None:
         check_report_path(options.report)
+    return options
+
+
+def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import PanicPhase, credentials, needs_terminal, run_panic
+
+    options = _panic_options(args)
     keys = credentials()
     if not args.yes:
         refused = needs_terminal(options, err)
@@ -219,21 +226,11 @@ def _guard(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     from .commands import credentials
     from .guard import GuardOptions, run_guard
-    from .options import PanicOptions
 
     command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not command:
         raise InvalidArgument("guard needs a command to run: bitget-cancel guard -- CMD ARGS...")
-    panic = PanicOptions(
-        exchange=_exchange(args),
-        symbols=_symbols(args),
-        kinds=args.kinds,
-        deadline=args.deadline,
-        use_symbol_cancel=args.use_symbol_cancel,
-        as_json=args.as_json,
-        report=args.report,
-    )
-    options = GuardOptions(tuple(command), panic, args.on_exit)
+    options = GuardOptions(tuple(command), _panic_options(args), args.on_exit)
     return asyncio.run(run_guard(credentials(), options, out, err))
 
 

@@ -342,6 +342,15 @@ def _add_scope_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_symbol_cancel_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-symbol-cancel",
+        action="store_false",
+        dest="use_symbol_cancel",
+        help="cancel by id only, never with cancel-symbol-order",
+    )
+
+
 # -- commands ----------------------------------------------------------------------------------
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -464,12 +473,7 @@ def _panic_command(subparsers: Subparsers) -> None:
     panic.add_argument(
         "--yes", "-y", action="store_true", help="do not ask; needed when stdin is not a terminal"
     )
-    panic.add_argument(
-        "--no-symbol-cancel",
-        action="store_false",
-        dest="use_symbol_cancel",
-        help="cancel by id only, never with cancel-symbol-order",
-    )
+    _add_symbol_cancel_option(panic)
     _add_exchange_options(panic)
     _add_run_options(panic, DEFAULT_PANIC_DEADLINE)
     _add_output_options(panic)
@@ -576,12 +580,7 @@ def _guard_command(subparsers: Subparsers) -> None:
         help="when to run the panic: failure (non-zero exit or a signal; default) or always",
     )
     _add_scope_options(guard)
-    guard.add_argument(
-        "--no-symbol-cancel",
-        action="store_false",
-        dest="use_symbol_cancel",
-        help="cancel by id only, never with cancel-symbol-order",
-    )
+    _add_symbol_cancel_option(guard)
     _add_exchange_options(guard)
     _add_run_options(guard, DEFAULT_PANIC_DEADLINE)
     _add_output_options(guard)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from bitget_cancel.cli import main
 from bitget_cancel.sim import SimExchange
+from tests.cli.helpers import with_command_on_path
 
 from .helpers import PATIENCE, ROOT, SIM_ENV, clean_env, eventually, gone
 
@@ -56,11 +56,7 @@ async def test_the_strategy_example_is_flattened_when_killed(tmp_path: Path) -> 
 
 def test_the_shell_example_runs_as_printed(tmp_path: Path) -> None:
     script = _block("Try it against the simulator", "sh")
-    shim = tmp_path / "bin" / "bitget-cancel"  # the installed command, for this checkout
-    shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bitget_cancel "$@"\n')
-    shim.chmod(0o755)
-    env = {**clean_env(), "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+    env = with_command_on_path(clean_env(), tmp_path)
     done = subprocess.run(
         ["bash", "-e", "-c", script],
         cwd=tmp_path,

@@ -11,6 +11,7 @@ import pytest
 from bitget_cancel import (
     CancelEngine,
     Credentials,
+    EngineClosed,
     HttpRequest,
     HttpResponse,
     InvalidArgument,
@@ -180,6 +181,8 @@ async def test_a_watchdog_that_cannot_start_arms_nothing() -> None:
         ({"name": "a\nb"}, "name"),
         ({"on_error": "ignore"}, "on_error"),
         ({"report_path": 3}, "report_path"),
+        ({"report_path": "r.json", "watchdog": "redis"}, "report_path"),
+        ({"report_path": "r.json", "watchdog": None}, "report_path"),
     ],
 )
 def test_bad_settings_are_refused_by_name(changes: dict[str, Any], named: str) -> None:
@@ -220,6 +223,8 @@ async def test_the_watchdogs_that_cannot_work_here_are_refused() -> None:
             engine.dead_man_switch(2)
         with pytest.raises(InvalidArgument, match="budget_url"):
             engine.dead_man_switch(2, watchdog="redis")
+    with pytest.raises(EngineClosed):
+        engine.dead_man_switch(2, watchdog=None)
 
 
 def test_the_watchdog_orders_never_show_a_secret() -> None:
