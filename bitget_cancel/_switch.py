@@ -253,10 +253,14 @@ class DeadManSwitch:
         loop = asyncio.get_running_loop()
         period = self.timeout / BEATS_PER_TIMEOUT
         while True:
-            await asyncio.sleep(max(0.0, self._last_beat_at + period - loop.time()))
-            late = loop.time() - self._last_beat_at
-            if late > self.timeout:
-                self._trip(late)
+            asked_at = loop.time()
+            delay = max(0.0, self._last_beat_at + period - asked_at)
+            await asyncio.sleep(delay)
+            # Only a loop that could not run us counts (a beat that waits for a slow store
+            # does not): a stall past timeout - period means no beat left for a timeout.
+            stalled = loop.time() - (asked_at + delay)
+            if stalled > self.timeout - period:
+                self._trip(loop.time() - self._last_beat_at)
                 return
             await self._beat(loop)
 

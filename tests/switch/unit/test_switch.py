@@ -27,8 +27,11 @@ class FakeWatchdog:
     kind = "fake"
     pid = None
 
-    def __init__(self, *, fail_start: bool = False, fail_beats: bool = False) -> None:
+    def __init__(
+        self, *, fail_start: bool = False, fail_beats: bool = False, beat_takes: float = 0.0
+    ) -> None:
         self.events: list[tuple[str, float]] = []
+        self.beat_takes = beat_takes
         self.fail_start = fail_start
         self.fail_beats = fail_beats
         self.problem: str | None = None
@@ -43,6 +46,7 @@ class FakeWatchdog:
 
     async def beat(self) -> bool:
         self._note("beat")
+        await asyncio.sleep(self.beat_takes)
         if self.fail_beats:
             self.problem = "gone"
         return not self.fail_beats
@@ -147,6 +151,17 @@ async def test_a_blocked_loop_trips_the_switch_and_panics_here_too() -> None:
         await asyncio.sleep(3)
         assert len(watchdog.times("beat")) == beats  # a tripped switch beats no more
     assert len(panics.started) == 1  # a clean exit after the trip adds no second panic
+
+
+async def test_a_slow_beat_is_not_a_blocked_loop() -> None:
+    """A store that takes longer than the timeout to answer a beat (Redis down) must not trip
+    the switch: the loop itself ran all along."""
+    watchdog, panics = FakeWatchdog(beat_takes=4.0), Panics()
+    async with _switch(watchdog, panics) as switch:
+        await asyncio.sleep(12)
+        assert switch.status.state == "armed"
+    assert panics.started == []
+    assert len(watchdog.times("beat")) == 3  # one every 4 s: each waits for the last
 
 
 async def test_beats_that_fail_are_counted_and_shown() -> None:
