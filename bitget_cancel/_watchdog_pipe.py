@@ -109,12 +109,15 @@ class PipeWatchdog:
     async def start(self) -> None:
         # Its own session: a signal to our process group (Ctrl-C, a supervisor's SIGTERM)
         # does not kill the watchdog before it could act.
-        process = await asyncio.create_subprocess_exec(
-            *self._command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self._command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise WatchdogFailed(f"the watchdog process could not be started: {exc}") from None
         self._process = process
         assert process.stdin is not None
         assert process.stdout is not None

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from pathlib import Path
+
+import pytest
 
 from bitget_cancel.sim import SimExchange
 
@@ -129,3 +132,16 @@ async def test_the_credentials_reach_the_watchdog_through_the_pipe_only() -> Non
         assert os.getsid(pid) == pid
         strategy.process.kill()
         await strategy.finish()
+
+
+async def test_a_watchdog_that_does_not_come_up_is_a_watchdog_failure() -> None:
+    from bitget_cancel import Credentials, WatchdogFailed, WatchdogOrders
+    from bitget_cancel._watchdog_pipe import PipeWatchdog
+
+    keys = Credentials(api_key="k", secret_key="s", passphrase="p")
+    command = [sys.executable, "-c", "import sys; sys.stdin.readline(); sys.exit(3)"]
+    watchdog = PipeWatchdog(WatchdogOrders(keys, {}, {}, 2.0), command)
+    with pytest.raises(WatchdogFailed, match="exit code 3"):
+        await watchdog.start()
+    assert watchdog.pid is not None
+    assert gone(watchdog.pid)

@@ -257,3 +257,12 @@ def test_the_watchdog_orders_never_show_a_secret() -> None:
         WatchdogOrders.decode(line.replace(b'"timeout"', b'"timeout_"'))
     for secret in ("very-secret-abc", "pass-xyz"):
         assert secret not in str(refused.value)
+
+
+async def test_a_watchdog_command_that_cannot_run_is_a_watchdog_failure() -> None:
+    from bitget_cancel import WatchdogOrders
+    from bitget_cancel._watchdog_pipe import PipeWatchdog
+
+    orders = WatchdogOrders(KEYS, {}, {}, 2.0)
+    with pytest.raises(WatchdogFailed, match="could not be started"):
+        await PipeWatchdog(orders, ["/nonexistent/python"]).start()
