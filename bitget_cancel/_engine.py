@@ -11,7 +11,6 @@ import logging
 import os
 import random
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
@@ -42,6 +41,7 @@ from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_pos
 from ._probe import probe_account
 from ._run import CancelRun, Progress
 from ._session import ExchangeSession
+from ._signals import after_panic, end_by_signal, tell
 from ._switch import DeadManSwitch, Watchdog, check_switch
 from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
 from ._watchdog_pipe import PipeWatchdog, WatchdogOrders
@@ -602,12 +602,12 @@ def install_panic_handler(
 
     def on_signal(signum: signal.Signals) -> None:
         if received:
-            _tell(logging.ERROR, "second signal (%s) during the panic cancel: exiting now",
+            tell(logging.ERROR, "second signal (%s) during the panic cancel: exiting now",
                   signum.name)  # fmt: skip
-            _end_by_signal(signum, remove, at_once=True)
+            end_by_signal(signum, remove, at_once=True)
             return
         received.append(signum)
-        _tell(logging.WARNING, "signal %s: panic cancel", signum.name)
+        tell(logging.WARNING, "signal %s: panic cancel", signum.name)
         task = engine.start_panic(
             scope,
             targets=checked_targets,
@@ -616,7 +616,7 @@ def install_panic_handler(
             kinds=checked_kinds,
             progress=progress,
         )
-        task.add_done_callback(lambda done: _after_panic(done, signum, remove))
+        task.add_done_callback(lambda done: after_panic(done, signum, remove))
 
     for signum in signals:
         try:
@@ -629,57 +629,3 @@ def install_panic_handler(
                 "Run engine.panic_cancel() from your own shutdown path instead"
             ) from None
     return remove
-
-
-def _after_panic(
-    task: asyncio.Task[PanicReport], signum: signal.Signals, remove: Callable[[], None]
-) -> None:
-    if task.cancelled():
-        _tell(logging.ERROR, "panic cancel after %s: cancelled", signum.name)
-    elif task.exception() is not None:
-        _tell(logging.ERROR, "panic cancel after %s failed: %r", signum.name, task.exception())
-    else:
-        report = task.result()
-        _tell(
-            logging.WARNING,
-            "panic cancel after %s finished: %d cancelled, %d not open, %d failed, "
-            "%d unresolved; account empty: %s%s",
-            signum.name,
-            len(report.cancelled),
-            len(report.not_open),
-            len(report.failed),
-            len(report.unresolved),
-            "yes" if report.account_empty else "NOT CONFIRMED",
-            "".join(f"; {problem}" for problem in report.problems),
-        )
-    _end_by_signal(signum, remove, at_once=False)
-
-
-def _tell(level: int, message: str, *args: object) -> None:
-    """What a signal did, logged; also on stderr when the program configured no logging: the
-    process is about to end and this is its last word on its orders."""
-    log.log(level, message, *args)
-    logger: logging.Logger | None = log
-    while logger is not None:
-        if any(not isinstance(handler, logging.NullHandler) for handler in logger.handlers):
-            return
-        logger = logger.parent if logger.propagate else None
-    with contextlib.suppress(Exception):
-        print(f"bitget_cancel: {message % args}", file=sys.stderr, flush=True)
-
-
-def _end_by_signal(signum: signal.Signals, remove: Callable[[], None], *, at_once: bool) -> None:
-    """The signal's usual outcome, now that the panic had its turn: SIGINT raises
-    KeyboardInterrupt (``asyncio.run`` unwinds), any other signal (or a second one) ends the
-    process by that signal."""
-    remove()
-    for handler in [*logging.getLogger().handlers, *log.handlers]:
-        with contextlib.suppress(Exception):
-            handler.flush()
-    if signum == signal.SIGINT and not at_once:
-        raise KeyboardInterrupt
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-        sys.stderr.flush()
-    signal.signal(signum, signal.SIG_DFL)
-    signal.raise_signal(signum)
