@@ -200,6 +200,12 @@ class DeadManSwitch:
             await self._disarm()
             self._state = "disarmed"
             raise
+        if self._watchdog is None and self._countdown is None:
+            log.warning(
+                "dead man's switch %r: nothing watches it (no watchdog, and %s)",
+                self.settings.name,
+                self._exchange_note,
+            )
         self._note_beat(loop)
         self._state = "armed"
         self._beat_task = loop.create_task(self._beats(), name="bitget-cancel-switch-beats")

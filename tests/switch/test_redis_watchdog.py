@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bitget_cancel import CancelEngine, Credentials, SwitchBoard, SwitchEntry
 from bitget_cancel.sim import SimExchange
 from tests.redis.server import RedisServer
 
@@ -144,3 +145,72 @@ async def test_redis_down_panics_when_asked_to(watched: tuple[SimExchange, Redis
     assert watchdog.count("panic cancel") == 1
     strategy.process.kill()
     await strategy.finish()
+
+
+async def test_a_silent_switch_is_claimed_once_and_only_while_silent(
+    watched: tuple[SimExchange, RedisServer],
+) -> None:
+    _, server = watched
+    strategy_side, first, second = (SwitchBoard(server.url, "acct") for _ in range(3))
+    try:
+        assert await strategy_side.beat("a", 1.0, {"kinds": ["normal"]}) is None
+        reading = await first.read()
+        assert reading.problem is None
+        assert list(reading.switches) == ["a"]
+        assert reading.switches["a"].scope == {"kinds": ["normal"]}
+        assert reading.silent == ()
+        entry = reading.switches["a"]
+        assert not await first.claim(entry)  # it still beats: nothing to take
+        silent = await _until_silent(first, "a")
+        assert await first.claim(silent)
+        assert not await second.claim(silent)  # one watchdog acts, never two
+        assert (await second.read()).switches == {}
+        # A switch that beats again between the reading and the claim is left alone.
+        assert await strategy_side.beat("b", 1.0, {}) is None
+        late = await _until_silent(first, "b")
+        assert await strategy_side.beat("b", 1.0, {}) is None
+        assert not await first.claim(late)
+        assert await strategy_side.disarm("b") is None
+        assert (await first.read()).switches == {}
+    finally:
+        for board in (strategy_side, first, second):
+            await board.close()
+
+
+async def _until_silent(board: SwitchBoard, name: str) -> SwitchEntry:
+    for _ in range(int(PATIENCE / 0.05)):
+        reading = await board.read()
+        if name in reading.silent:
+            return reading.switches[name]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"switch {name!r} never went silent")
+
+
+async def test_a_watchdog_with_names_leaves_the_other_switches_alone(
+    watched: tuple[SimExchange, RedisServer],
+) -> None:
+    sim, server = watched
+    watchdog = await Watchdog.start(sim, server.url, "--name", "a")
+    sim.place_orders("AUSDT", 20)
+    sim.place_orders("BUSDT", 20)
+    other = await _strategy(sim, server.url, "b", "--timeout", "1", "--symbols", "BUSDT")
+    mine = await _strategy(sim, server.url, "a", "--timeout", "1", "--symbols", "AUSDT")
+    other.process.kill()
+    await other.finish()
+    engine = CancelEngine(
+        Credentials(api_key=sim.api_key, secret_key=sim.secret_key, passphrase=sim.passphrase),
+        budget_url=server.url,
+    )
+    board = engine.switch_board()  # the board of the simulator's account, as its engines use
+    try:
+        await _until_silent(board, "b")  # from here on, a watchdog of b would take it
+        mine.process.kill()
+        assert await eventually(lambda: not sim.open_orders("AUSDT"))
+        await mine.finish()
+        assert await watchdog.stop() == 0
+        assert "b" in (await board.read()).switches  # never claimed
+    finally:
+        await board.close()
+        await engine.close()
+    assert len(sim.open_orders("BUSDT")) == 20
+    assert watchdog.count("panic cancel") == 1

@@ -78,8 +78,9 @@ async def test_a_refusal_is_logged_once_and_never_fatal(caplog: pytest.LogCaptur
     assert sum("refused its countdown" in r.getMessage() for r in caplog.records) == 1
 
 
-async def test_a_classic_account_has_nothing_to_arm() -> None:
+async def test_a_classic_account_has_nothing_to_arm(caplog: pytest.LogCaptureFixture) -> None:
     exchange = Exchange("classic")
+    caplog.set_level(logging.WARNING, logger="bitget_cancel")
     async with (
         CancelEngine(KEYS, transport=MockTransport(exchange)) as engine,
         engine.dead_man_switch(60, watchdog=None) as switch,
@@ -87,6 +88,7 @@ async def test_a_classic_account_has_nothing_to_arm() -> None:
         assert switch.status.exchange.startswith("classic account")
         assert switch.exchange_armed is False
     assert exchange.countdowns == []
+    assert any("nothing watches it" in record.getMessage() for record in caplog.records)
 
 
 async def test_exchange_off_never_arms_it() -> None:
