@@ -227,9 +227,12 @@ class DeadManSwitch:
                 exc_type.__name__ if exc_type else "?",
             )
             # Beats go on while the panic runs: the watchdog stays armed should we die now.
-            panic = self._start_panic()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.shield(panic)
+            try:
+                await asyncio.shield(self._start_panic())
+            except asyncio.CancelledError:
+                pass  # cancelled again: the panic task carries on, shielded
+            except Exception:  # the block's own exception is the one to raise
+                log.exception("dead man's switch %r: the panic failed", self.settings.name)
         await self._stop_beats()
         await self._disarm()
         if self._state in ("armed", "arming"):

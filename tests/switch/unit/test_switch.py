@@ -266,3 +266,22 @@ async def test_a_watchdog_command_that_cannot_run_is_a_watchdog_failure() -> Non
     orders = WatchdogOrders(KEYS, {}, {}, 2.0)
     with pytest.raises(WatchdogFailed, match="could not be started"):
         await PipeWatchdog(orders, ["/nonexistent/python"]).start()
+
+
+async def test_a_panic_that_cannot_start_leaves_the_blocks_own_exception() -> None:
+    watchdog = FakeWatchdog()
+
+    def broken() -> asyncio.Future[Any]:
+        raise RuntimeError("the engine is gone")
+
+    switch = DeadManSwitch(
+        SwitchSettings(3.0, "process", "off", "t", "panic", None), watchdog, None, broken
+    )
+
+    async def strategy() -> None:
+        async with switch:
+            raise KeyError("the strategy's")
+
+    with pytest.raises(KeyError, match="the strategy's"):
+        await strategy()
+    assert watchdog.times("disarm")
