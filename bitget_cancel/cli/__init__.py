@@ -212,6 +212,10 @@ def _watchdog(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     if args.pipe:
         return asyncio.run(run_pipe_watchdog(err))
+    if args.report is not None:
+        from .report import check_report_path
+
+        check_report_path(args.report)
     options = WatchdogOptions(
         exchange=_exchange(args),
         names=tuple(dict.fromkeys(args.names)) if args.names else None,

@@ -44,7 +44,11 @@ def _report(report: PanicReport, path: str | Path | None, err: Console, account:
     """The panic's summary on stderr (stdout is the parent's pipe, or a terminal), and the
     JSON report in ``path``."""
     options = PanicOptions(report=None if path is None else Path(path))
-    return finish_panic(report, options, err, err, account)
+    try:
+        return finish_panic(report, options, err, err, account)
+    except OSError as exc:  # the panic is done; a report that cannot be written ends nothing
+        err.print(f"watchdog: report not written to {path}: {exc}", markup=False)
+        return finish_panic(report, PanicOptions(), err, err, account)
 
 
 # -- the process watchdog --------------------------------------------------------------------

@@ -17,7 +17,7 @@ from bitget_cancel import CancelEngine, Credentials, SwitchBoard, SwitchEntry
 from bitget_cancel.sim import SimExchange
 from tests.redis.server import RedisServer
 
-from .helpers import PATIENCE, ROOT, SIM_ENV, Strategy, clean_env, eventually
+from .helpers import PATIENCE, ROOT, SIM_ENV, Strategy, clean_env, eventually, run
 
 
 class Watchdog:
@@ -214,3 +214,10 @@ async def test_a_watchdog_with_names_leaves_the_other_switches_alone(
         await engine.close()
     assert len(sim.open_orders("BUSDT")) == 20
     assert watchdog.count("panic cancel") == 1
+
+
+async def test_a_report_that_cannot_be_written_is_bad_input_before_watching() -> None:
+    args = ["watchdog", "--budget-url", "redis://127.0.0.1:9/0", "--report", "/nonexistent/r.json"]
+    code, _, err = await run(sys.executable, "-m", "bitget_cancel", *args, env=clean_env(**SIM_ENV))
+    assert code == 2
+    assert "watching" not in err
