@@ -528,7 +528,10 @@ def _watchdog_command(subparsers: Subparsers) -> None:
         "warning every timeout, unless --on-store-loss panic. Runs until Ctrl-C or SIGTERM.\n"
         "--pipe is the child a switch with watchdog='process' starts (orders on stdin).",
         "example:\n  bitget-cancel watchdog --budget-url redis://10.0.0.5:6379/0 "
-        "--report panic.json\n\n" + ENV_HELP,
+        "--report panic.json\n\n"
+        "exit codes:\n  0    stopped by Ctrl-C or SIGTERM; --pipe: disarmed\n"
+        "  N    --pipe, after a panic: the exit code bitget-cancel panic gives its report\n"
+        "  2    bad input: arguments, missing credentials or budget URL\n\n" + ENV_HELP,
     )
     watchdog.add_argument(
         "--pipe",
@@ -571,6 +574,8 @@ def _guard_command(subparsers: Subparsers) -> None:
         "with the child's status (128 + N when signal N ended it). Ctrl-C and SIGTERM go to\n"
         "the child first. A clean exit 0 cancels nothing by default.",
         "example:\n  bitget-cancel guard --symbol BTCUSDT -- freqtrade trade -c config.json\n\n"
+        "exit codes:\n  N    the command's own exit code (128 + S when signal S ended it)\n"
+        "  2    bad input (before the command runs)\n  127  the command cannot be run\n\n"
         + ENV_HELP,
     )
     guard.add_argument(
