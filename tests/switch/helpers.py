@@ -7,14 +7,20 @@ Waits are bounded and generous (a loaded machine is slow); what is asserted is w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every process a test started (and the watchdogs those started), ended by conftest.py after
+# each test, whatever the test's outcome: a failed test leaves nothing running.
+STARTED: list[asyncio.subprocess.Process] = []
+STARTED_PIDS: list[int] = []
 PATIENCE = 90.0  # seconds: far beyond timeout + one panic, even on a loaded machine
 SIM_ENV = {
     "BITGET_API_KEY": "sim-key",
@@ -58,6 +64,8 @@ class Strategy:
         self.process = process
         self.armed = armed
         self.watchdog_pid: int | None = armed["pid"]
+        if self.watchdog_pid is not None:
+            STARTED_PIDS.append(self.watchdog_pid)
 
     @classmethod
     async def start(cls, base_url: str, *args: str, new_session: bool = False) -> Strategy:
@@ -66,6 +74,7 @@ class Strategy:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env=clean_env(), cwd=ROOT, start_new_session=new_session,
         )  # fmt: skip
+        STARTED.append(process)
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), PATIENCE)
         if not line:
@@ -85,6 +94,21 @@ class Strategy:
             done = json.loads(line).get("done", done)
         assert self.process.returncode is not None
         return self.process.returncode, done, err.decode()
+
+
+async def end_leftovers() -> None:
+    """Kill what a test left running (by process id, only ours) and reap it."""
+    while STARTED:
+        process = STARTED.pop()
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    while STARTED_PIDS:
+        pid = STARTED_PIDS.pop()
+        if not gone(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:

@@ -17,7 +17,7 @@ from bitget_cancel import CancelEngine, Credentials, SwitchBoard, SwitchEntry
 from bitget_cancel.sim import SimExchange
 from tests.redis.server import RedisServer
 
-from .helpers import PATIENCE, ROOT, SIM_ENV, Strategy, clean_env, eventually, run
+from .helpers import PATIENCE, ROOT, SIM_ENV, STARTED, Strategy, clean_env, eventually, run
 
 
 class Watchdog:
@@ -44,6 +44,7 @@ class Watchdog:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env=clean_env(**SIM_ENV), cwd=ROOT,
         )  # fmt: skip
+        STARTED.append(process)
         watchdog = cls(process)
         assert await eventually(lambda: watchdog.count("watching") == 1)
         return watchdog
