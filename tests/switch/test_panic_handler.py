@@ -69,7 +69,7 @@ async def test_the_readme_snippet_panics_then_exits(signum: signal.Signals) -> N
 
 
 async def test_a_second_signal_during_the_panic_ends_the_process_at_once() -> None:
-    async with SimExchange(latency_ms=(2000, 2000)) as sim:  # a panic that takes seconds
+    async with SimExchange(latency_ms=(5000, 5000)) as sim:  # a panic that takes 10 s or more
         sim.place_orders("BTCUSDT", 120)
         process = await _start(sim)
         assert process.stderr is not None
