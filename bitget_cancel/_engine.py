@@ -83,6 +83,31 @@ def check_symbols(symbols: object) -> frozenset[str] | None:
     return checked
 
 
+ClientOidPrefix = str | Iterable[str] | None
+
+
+def check_prefixes(prefixes: object) -> tuple[str, ...] | None:
+    """A scope by clientOid: None (every order), a prefix, or several (one bot's orders)."""
+    if prefixes is None:
+        return None
+    given = [prefixes] if isinstance(prefixes, str) else prefixes
+    if not isinstance(given, Iterable):
+        raise InvalidArgument(
+            f"client_oid_prefix must be None, a str or an iterable of str; got {prefixes!r}"
+        )
+    checked = tuple(dict.fromkeys(given))
+    for prefix in checked:
+        if not isinstance(prefix, str) or not prefix or prefix.strip() != prefix:
+            # "" would match every order: a scope that is no scope.
+            raise InvalidArgument(
+                f"client_oid_prefix must be non-empty text without surrounding whitespace; "
+                f"got {prefix!r}"
+            )
+    if not checked:
+        raise InvalidArgument("client_oid_prefix must name at least one prefix (None: every order)")
+    return checked
+
+
 def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
     if isinstance(kinds, (str, OrderKind)) or not isinstance(kinds, Iterable):
         raise InvalidArgument(f"kinds must be an iterable of order kinds; got {kinds!r}")
@@ -346,19 +371,29 @@ class CancelEngine:
         *,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         deadline: float | None = 30.0,
+        client_oid_prefix: ClientOidPrefix = None,
+        on_listed: Callable[[int], None] | None = None,
     ) -> OpenOrders:
-        """List the open orders of ``kinds`` (on ``symbols``, or the whole account), every page.
+        """List the open orders of ``kinds`` (on ``symbols``, or the whole account), every page;
+        with ``client_oid_prefix`` (a str or several), only those whose clientOid starts with
+        one of them. ``on_listed(count)`` is called as pages arrive, with the orders listed so
+        far (the total is not known before the last page).
 
         ``complete`` is false (and ``problems`` says why) when a listing could not be read to
         its end: then the list is not "everything that is open".
         """
         scope_symbols = check_symbols(symbols)
+        prefixes = check_prefixes(client_oid_prefix)
         checked_kinds = check_kinds(kinds)
         checked_deadline = check_deadline(deadline)
+        if on_listed is not None and not callable(on_listed):
+            raise InvalidArgument(f"on_listed must be None or a callable; got {on_listed!r}")
         session = self._session_here()
         with self._running_call():
             scope = CallScope(Deadline(checked_deadline, session.loop))
-            return await list_open_orders(session, scope_symbols, checked_kinds, scope)
+            return await list_open_orders(
+                session, scope_symbols, checked_kinds, scope, prefixes, on_listed
+            )
 
     # -- panic --------------------------------------------------------------------------------
 
@@ -371,6 +406,7 @@ class CancelEngine:
         use_symbol_cancel: bool = True,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
+        client_oid_prefix: ClientOidPrefix = None,
     ) -> PanicReport:
         """Close every open spot order of ``kinds`` (of ``symbols``, or the whole account) plus
         ``targets``.
@@ -378,6 +414,10 @@ class CancelEngine:
         Lists, cancels and lists again until nothing that should close is open, or the
         deadline (60 s unless given; ``None`` for none). Shielded: cancelling the caller does
         not stop the panic; a second call while one runs joins it.
+
+        ``client_oid_prefix`` (a str or several) scopes it to one bot's orders: only orders
+        whose clientOid starts with a prefix are cancelled, never by a bulk cancel (which
+        would close the others too), and ``account_empty`` means none of them is open.
         """
         task = self.start_panic(
             symbols,
@@ -386,6 +426,7 @@ class CancelEngine:
             use_symbol_cancel=use_symbol_cancel,
             kinds=kinds,
             progress=progress,
+            client_oid_prefix=client_oid_prefix,
         )
         return await asyncio.shield(task)
 
@@ -398,9 +439,11 @@ class CancelEngine:
         use_symbol_cancel: bool = True,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
+        client_oid_prefix: ClientOidPrefix = None,
     ) -> asyncio.Task[PanicReport]:
         """Start (or join) a panic cancel and return its task; for signal handlers."""
         scope = check_symbols(symbols)
+        prefixes = check_prefixes(client_oid_prefix)
         checked = check_targets(targets)
         checked_deadline = _panic_deadline(deadline)
         checked_kinds = check_kinds(kinds)
@@ -408,7 +451,7 @@ class CancelEngine:
         use_bulk = check_flag("use_symbol_cancel", use_symbol_cancel)
         running = self._panic_task
         if running is not None and not running.done() and self._panic is not None:
-            self._panic.extend(scope, checked, checked_kinds)
+            self._panic.extend(scope, checked, checked_kinds, prefixes)
             return running
         session = self._session_here()
         panic = Panic(
@@ -419,6 +462,7 @@ class CancelEngine:
             use_symbol_cancel=use_bulk,
             kinds=checked_kinds,
             progress=progress,
+            client_oid_prefix=prefixes,
         )
         task = session.loop.create_task(panic.run(), name="bitget-cancel-panic")
         self._panic, self._panic_task = panic, task
@@ -525,6 +569,9 @@ class CancelEngine:
             checked["deadline"] = check_deadline(scope["deadline"])
         if "use_symbol_cancel" in scope:
             check_flag("use_symbol_cancel", scope["use_symbol_cancel"])
+        if "client_oid_prefix" in scope:
+            prefixes = check_prefixes(scope["client_oid_prefix"])
+            checked["client_oid_prefix"] = None if prefixes is None else list(prefixes)
         return checked
 
     def _child_settings(self) -> dict[str, Any]:

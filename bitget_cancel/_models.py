@@ -302,15 +302,40 @@ class CancelReport:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderInfo:
+    """What a listing said of an open order besides its ids, each as the exchange wrote it
+    (text), or None where that listing does not give it."""
+
+    side: str | None = None  # "buy" / "sell"
+    order_type: str | None = None  # "limit", "market"...
+    price: str | None = None  # the limit (or execute) price
+    size: str | None = None
+    filled: str | None = None  # the filled size
+    created_ms: str | None = None  # when it was placed, milliseconds since the epoch
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "side": self.side,
+            "orderType": self.order_type,
+            "price": self.price,
+            "size": self.size,
+            "filledSize": self.filled,
+            "createdTime": self.created_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class OpenOrders:
     """What a listing of open orders showed. Trust it as "all that is open" only if
-    ``complete``: otherwise ``problems`` says which listing could not be read to its end."""
+    ``complete``: otherwise ``problems`` says which listing could not be read to its end.
+    ``info`` has side, type, price, size... of the orders whose listing gave them."""
 
     orders: list[CancelTarget]
     complete: bool
     problems: tuple[str, ...] = ()
     requests: int = 0
     refused_code: str | None = None  # the exchange refused the credentials with this code
+    info: dict[CancelTarget, OrderInfo] = field(default_factory=dict)
 
     def by_symbol(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -58,6 +58,7 @@ class _Order:
         "order_id",
         "place",
         "retried_by_client_oid",
+        "sent",
         "status",
         "symbol",
         "target",
@@ -70,6 +71,7 @@ class _Order:
         self.order_id = target.order_id
         self.client_oid = target.client_oid
         self.attempts = 0
+        self.sent = False  # some request carried it (attempts may not count that one)
         self.place = _QUEUED
         self.status: CancelStatus | None = None
         self.code: str | None = None
@@ -120,6 +122,7 @@ class CancelRun:
         self._deadline_seconds = deadline
         self._progress = progress
         self._done = 0
+        self._distinct = 0  # orders (not keys: one asked again by clientOid has two)
         # Distinct targets in first-seen order, each with the order it names.
         self._order_of: dict[CancelTarget, _Order] = {}
         self._orders: dict[OrderKey, _Order] = {}
@@ -183,6 +186,7 @@ class CancelRun:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
+        self._distinct += len(fresh)
         return fresh
 
     def fed_targets(self) -> list[CancelTarget]:
@@ -194,7 +198,7 @@ class CancelRun:
         order = self._order_of.get(target)
         if order is None or order.status is None:
             return None
-        return CancelOutcome(target, order.status, order.code, order.msg, order.attempts)
+        return CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -344,6 +348,7 @@ class CancelRun:
         orders = batch.targets
         for order in orders:
             order.attempts += 1
+            order.sent = True
             order.place = _IN_FLIGHT
         try:
             reply = await self._session.send(
@@ -515,7 +520,7 @@ class CancelRun:
         if self._progress is None:
             return
         try:
-            self._progress(self._done, len(self._orders))
+            self._progress(self._done, self._distinct)
         except Exception:  # a display bug must never stop a cancel
             log.exception("progress callback failed; ignoring it from now on")
             self._progress = None
@@ -564,7 +569,7 @@ class CancelRun:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
         outcomes = [
-            CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))  # type: ignore[arg-type]
             for target, order in self._order_of.items()
         ]
         return CancelReport(
@@ -587,9 +592,15 @@ class CancelRun:
         if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
         last = f"; last error: {order.msg}" if order.msg else ""
-        if order.attempts:
+        if order.sent:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"
+
+
+def _attempts(order: _Order) -> int:
+    """The attempts an outcome shows: a re-ask that is not counted (by clientOid, a split, the
+    other API) still leaves a sent order at one at least; 0 means no request ever named it."""
+    return order.attempts or int(order.sent)
 
 
 async def _interrupt_on(stop: asyncio.Event, scope: CallScope) -> None:

@@ -122,6 +122,7 @@ def test_the_public_names_are_exactly_these() -> None:
             "MockTransport",
             "Mode",
             "OpenOrders",
+            "OrderInfo",
             "OrderKind",
             "PanicReport",
             "Progress",

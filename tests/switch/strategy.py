@@ -45,6 +45,8 @@ async def main(args: argparse.Namespace) -> None:
         scope["symbols"] = args.symbols
     if args.kinds:
         scope["kinds"] = args.kinds.split(",")
+    if args.client_oid_prefix:
+        scope["client_oid_prefix"] = args.client_oid_prefix
     async with CancelEngine(
         SIM_KEYS, base_url=args.base_url, budget_url=args.budget_url, account=args.account
     ) as engine:
@@ -78,6 +80,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report")
     parser.add_argument("--symbols", nargs="*")
     parser.add_argument("--kinds")
+    parser.add_argument("--client-oid-prefix")
     return parser.parse_args(argv)
 
 

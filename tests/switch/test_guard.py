@@ -94,3 +94,13 @@ async def test_guard_without_a_command_is_bad_input() -> None:
         code, _, err = await run(*_guard(sim), env=ENV)
     assert code == 2
     assert "needs a command" in err
+
+
+async def test_a_client_oid_prefix_keeps_the_guard_to_its_bots_orders() -> None:
+    async with SimExchange() as sim:
+        sim.place_orders("BTCUSDT", 30, client_oid_prefix="bot1")
+        sim.place_orders("BTCUSDT", 20, client_oid_prefix="bot2")
+        args = _guard(sim, "--client-oid-prefix", "bot1", *_bot("import sys; sys.exit(2)"))
+        code, _, _ = await run(*args, env=ENV)
+        assert {order.client_oid for order in sim.open_orders()} == {f"bot2-{i}" for i in range(20)}
+    assert code == 2

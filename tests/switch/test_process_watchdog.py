@@ -103,6 +103,22 @@ async def test_the_scope_reaches_the_watchdog() -> None:
         assert sim.count_open() == 20  # S2 and S3 untouched
 
 
+async def test_a_client_oid_prefix_scopes_the_watchdogs_panic_to_one_bot() -> None:
+    async with SimExchange() as sim:
+        sim.place_orders("BTCUSDT", 30, client_oid_prefix="bot1")
+        sim.place_orders("BTCUSDT", 20, client_oid_prefix="bot2")
+        strategy = await Strategy.start(
+            sim.base_url, "--timeout", "1", "--client-oid-prefix", "bot1"
+        )
+        strategy.process.kill()
+        assert await eventually(lambda: sim.count_open() == 20)
+        await strategy.finish()
+        left = {
+            order.client_oid.partition("-")[0] for order in sim.open_orders() if order.client_oid
+        }
+        assert left == {"bot2"}
+
+
 async def test_the_watchdog_outlives_a_signal_to_the_strategys_process_group() -> None:
     async with SimExchange() as sim:
         _place(sim)

@@ -222,6 +222,8 @@ async def _never(request: HttpRequest) -> HttpResponse:
         ({"kinds": ["limit"]}, "kind"),
         ({"deadline": -1}, "deadline"),
         ({"use_symbol_cancel": "yes"}, "use_symbol_cancel"),
+        ({"client_oid_prefix": ""}, "client_oid_prefix"),
+        ({"client_oid_prefix": 7}, "client_oid_prefix"),
     ],
 )
 async def test_a_bad_scope_is_refused_before_anything_starts(
