@@ -328,7 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.show_cursor(True)
         err.print("\ninterrupted: orders not yet answered for may still be open")
         code = EXIT_INTERRUPTED
-    if args.command not in _QUIET_BY_DEFAULT:  # demo and sim end with their own summary
+    # demo and sim end with their own summary; a switch's watchdog child speaks only when it
+    # acted (its stderr is the strategy's)
+    if args.command not in _QUIET_BY_DEFAULT and not getattr(args, "pipe", False):
         say_default(err, code)
     return code
 

@@ -23,6 +23,7 @@ from bitget_cancel import Credentials
 from .commands import run_panic
 from .connect import engine_for
 from .options import PanicOptions
+from .verdict import say
 
 OnExit = Literal["failure", "always"]
 EXIT_NOT_FOUND = 127  # as a shell says when the command cannot be run
@@ -95,10 +96,14 @@ async def run_guard(
     if returncode is None:
         return EXIT_NOT_FOUND
     failed = returncode != 0
-    what = f"guard: {options.command[0]} {_describe(returncode)}"
+    ended = f"{os.path.basename(options.command[0])} {_describe(returncode)}"
+    status = exit_status(returncode)
     if not failed and options.on_exit == "failure":
-        err.print(f"{what}: nothing cancelled", markup=False, soft_wrap=True)
-        return 0
-    err.print(f"{what}: panic cancel", markup=False, soft_wrap=True)
-    await run_panic(credentials, options.panic, out, err, confirm=False)
-    return exit_status(returncode)
+        err.print(f"guard: {ended}: nothing cancelled", markup=False, soft_wrap=True)
+        say(err, f"verdict: {ended}, nothing cancelled (exit {status})")
+        return status
+    err.print(f"guard: {ended}: panic cancel", markup=False, soft_wrap=True)
+    panic = await run_panic(credentials, options.panic, out, err, confirm=False)
+    closed = "nothing left open in scope" if panic == 0 else "orders may still be open"
+    say(err, f"verdict: {ended}; the panic: {closed}; the bot's status (exit {status})")
+    return status

@@ -26,6 +26,7 @@ from .commands import finish_panic
 from .connect import engine_for
 from .exits import EXIT_OK
 from .options import ExchangeOptions, PanicOptions
+from .verdict import say
 
 StoreLoss = Literal["warn", "panic"]
 DEFAULT_TIMEOUT = 10.0  # the switch's default: how often to warn before any switch was seen
@@ -168,4 +169,5 @@ async def run_store_watchdog(
         finally:
             await watch.close()
     out.print(f"watchdog stopped: {watch.panics} panic(s) run; last status: {watch.status}")
+    say(err, f"verdict: watchdog stopped after {watch.panics} panic(s) (exit {EXIT_OK})")
     return EXIT_OK

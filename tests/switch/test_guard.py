@@ -30,6 +30,10 @@ async def test_a_bot_that_exits_1_gets_the_panic_and_its_status() -> None:
         assert sim.count_open() == 0
     assert code == 1
     assert "exited 1: panic cancel" in err
+    assert err.rstrip().endswith(
+        "verdict: python exited 1; the panic: nothing left open in scope; the bot's status "
+        "(exit 1)"
+    )
     assert "nothing left open in scope" in out
 
 
@@ -51,6 +55,7 @@ async def test_a_clean_exit_cancels_nothing() -> None:
         assert sim.stats.cancelled == 0
     assert code == 0
     assert "exited 0: nothing cancelled" in err
+    assert err.rstrip().endswith("verdict: python exited 0, nothing cancelled (exit 0)")
 
 
 async def test_on_exit_always_cancels_after_a_clean_exit_too() -> None:

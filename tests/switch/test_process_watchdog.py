@@ -73,6 +73,7 @@ async def test_a_clean_exit_cancels_nothing_and_leaves_no_watchdog() -> None:
     assert strategy.watchdog_pid is not None
     assert gone(strategy.watchdog_pid)
     assert "panic" not in stderr
+    assert "verdict" not in stderr  # a disarmed watchdog says nothing in the strategy's log
 
 
 async def test_an_exception_runs_the_panic_in_the_strategy_itself() -> None:
