@@ -31,8 +31,7 @@ async def test_a_bot_that_exits_1_gets_the_panic_and_its_status() -> None:
     assert code == 1
     assert "exited 1: panic cancel" in err
     assert err.rstrip().endswith(
-        "verdict: python exited 1; the panic: nothing left open in scope; the bot's status "
-        "(exit 1)"
+        "verdict: python exited 1; the panic: nothing left open in scope; the bot's status (exit 1)"
     )
     assert "nothing left open in scope" in out
 
