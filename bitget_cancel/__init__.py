@@ -18,27 +18,32 @@ from ._exceptions import (
     InvalidRate,
     InvalidSymbol,
     InvalidTarget,
+    NoEventLoop,
     RequestTimeout,
     TransportError,
     UnsupportedPlatform,
     WatchdogFailed,
 )
+from ._metrics import LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot
 from ._models import (
     CancelOutcome,
     CancelReport,
     CancelStatus,
     CancelTarget,
+    KindSummaries,
     KindSummary,
     OpenOrders,
     OrderInfo,
     OrderKind,
+    OrderKindName,
     PanicReport,
+    infer_kind,
     normalize_symbol,
 )
 from ._plan import MODES, Batch, Mode, plan_batches
-from ._run import Progress
+from ._run import OnOutcome, Progress
 from ._switch import DeadManSwitch, SwitchStatus
-from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
+from ._transport import AiohttpTransport, HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
 from ._watchdog_pipe import WatchdogOrders, WatchdogPipe
 from ._watchdog_redis import BoardReading, SwitchBoard, SwitchEntry
@@ -49,7 +54,9 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_PASSPHRASE",
     "ENV_SECRET_KEY",
+    "LATENCY_BUCKETS",
     "MODES",
+    "AiohttpTransport",
     "Batch",
     "BitgetCancelError",
     "BoardReading",
@@ -71,12 +78,18 @@ __all__ = [
     "InvalidRate",
     "InvalidSymbol",
     "InvalidTarget",
+    "KindSummaries",
     "KindSummary",
+    "LatencyHistogram",
+    "MetricsSnapshot",
     "MockTransport",
     "Mode",
+    "NoEventLoop",
+    "OnOutcome",
     "OpenOrders",
     "OrderInfo",
     "OrderKind",
+    "OrderKindName",
     "PanicReport",
     "Progress",
     "RequestTimeout",
@@ -90,6 +103,7 @@ __all__ = [
     "WatchdogOrders",
     "WatchdogPipe",
     "__version__",
+    "infer_kind",
     "install_panic_handler",
     "normalize_symbol",
     "plan_batches",

@@ -27,6 +27,7 @@ from ._models import (
     CancelOutcome,
     CancelStatus,
     CancelTarget,
+    KindSummaries,
     KindSummary,
     OrderKind,
     PanicReport,
@@ -87,7 +88,7 @@ class Panic:
         self._loop = session.loop
         self._progress = progress
         self._started = self._loop.time()
-        self._scope = CallScope(Deadline(deadline, self._loop))
+        self._scope = CallScope(Deadline(deadline, self._loop), first=True)
         self._stats = CallStats()
         # A panic that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
@@ -429,18 +430,21 @@ class Panic:
         for kind, note in self._blind.items():
             if kind in problems:
                 problems[kind] = f"{problems[kind]} ({note})"
-        by_kind = {
-            kind.value: KindSummary(
-                listed=counts[kind]["listed"],
-                cancelled=counts[kind]["cancelled"],
-                not_open=counts[kind]["not_open"],
-                failed=counts[kind]["failed"],
-                unresolved=counts[kind]["unresolved"],
-                confirmed_empty=self._confirmed.get(kind, False),
-                problem=problems.get(kind),
+        by_kind = KindSummaries(
+            (
+                kind,
+                KindSummary(
+                    listed=counts[kind]["listed"],
+                    cancelled=counts[kind]["cancelled"],
+                    not_open=counts[kind]["not_open"],
+                    failed=counts[kind]["failed"],
+                    unresolved=counts[kind]["unresolved"],
+                    confirmed_empty=self._confirmed.get(kind, False),
+                    problem=problems.get(kind),
+                ),
             )
             for kind in self._kinds
-        }
+        )
         for what, problem in problems.items():
             if what is not None:
                 log.warning("panic: %s orders: %s", what.value, problem)

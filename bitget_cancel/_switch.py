@@ -148,6 +148,7 @@ class DeadManSwitch:
 
     @property
     def timeout(self) -> float:
+        """Seconds without a beat after which the watchdog runs the panic."""
         return self.settings.timeout
 
     @property
@@ -157,6 +158,7 @@ class DeadManSwitch:
 
     @property
     def status(self) -> SwitchStatus:
+        """A snapshot: state, watchdog, the exchange's countdown, beats sent, failed, missed."""
         watchdog = self._watchdog
         exchange = self._countdown.state if self._countdown is not None else self._exchange_note
         return SwitchStatus(

@@ -48,6 +48,8 @@ class WatchdogOrders:
     report_path: str | None = None
 
     def encode(self) -> bytes:
+        """The orders as the pipe's first line (JSON); ``InvalidArgument`` when the scope
+        cannot travel as JSON."""
         payload = {
             "credentials": {f: getattr(self.credentials, f) for f in _CREDENTIAL_FIELDS},
             "engine": self.engine,
@@ -66,6 +68,8 @@ class WatchdogOrders:
 
     @classmethod
     def decode(cls, line: bytes) -> WatchdogOrders:
+        """The orders from the pipe's first line; ``InvalidArgument`` (naming no secret) when
+        it is unreadable."""
         try:
             payload = json.loads(line)
             keys = payload["credentials"]

@@ -71,6 +71,7 @@ class SwitchEntry:
 
     @classmethod
     def parse(cls, name: str, raw: bytes) -> SwitchEntry | None:
+        """The entry stored for ``name``, or None when it is unreadable."""
         try:
             payload = json.loads(raw)
             return cls(name, float(payload["timeout"]), dict(payload["scope"]), raw)
@@ -113,6 +114,7 @@ class SwitchBoard:
         return None
 
     async def disarm(self, name: str) -> str | None:
+        """Take the switch off the board (entry and beat): None when done, else why not."""
         try:
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.hdel(self._registry, name)
@@ -123,6 +125,8 @@ class SwitchBoard:
         return None
 
     async def read(self, names: frozenset[str] | None = None) -> BoardReading:
+        """Every switch of the account (or of ``names``), and which went silent; never raises:
+        an unreachable store is ``problem``."""
         try:
             stored = await self._client.hgetall(self._registry)
             switches: dict[str, SwitchEntry] = {}
@@ -154,6 +158,7 @@ class SwitchBoard:
         return bool(taken)
 
     async def close(self) -> None:
+        """Close the connections to the store."""
         try:
             await self._client.aclose()
         except Exception as exc:

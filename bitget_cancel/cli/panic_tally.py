@@ -13,7 +13,14 @@ import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
-from bitget_cancel import CancelOutcome, CancelStatus, CancelTarget, PanicReport
+from bitget_cancel import (
+    CancelOutcome,
+    CancelStatus,
+    CancelTarget,
+    KindSummaries,
+    OrderKind,
+    PanicReport,
+)
 
 CLOSED_UNSEEN = (
     "listed at the prompt and gone since: closed by a bulk cancel (or before the panic reached "
@@ -39,7 +46,7 @@ def with_prompt_orders(report: PanicReport, listed: Sequence[CancelTarget]) -> P
         if key in named:
             continue
         named.add(key)
-        summary = report.by_kind.get(target.kind.value)
+        summary = report.by_kind.get(target.kind)
         if summary is not None and summary.confirmed_empty:
             added.append(CancelOutcome(target, CancelStatus.CANCELLED, None, CLOSED_UNSEEN, 0))
         else:
@@ -48,9 +55,9 @@ def with_prompt_orders(report: PanicReport, listed: Sequence[CancelTarget]) -> P
             )
     if not added:
         return report
-    by_kind = dict(report.by_kind)
-    counts: Counter[tuple[str, CancelStatus]] = Counter(
-        (o.target.kind.value, o.status) for o in added
+    by_kind = KindSummaries(report.by_kind)
+    counts: Counter[tuple[OrderKind, CancelStatus]] = Counter(
+        (o.target.kind, o.status) for o in added
     )
     for kind, summary in report.by_kind.items():
         cancelled = counts[(kind, CancelStatus.CANCELLED)]

@@ -98,7 +98,7 @@ def resume_targets(outcomes: list[Any], source: str) -> Resumed:
                 symbol=outcome.get("symbol"),  # type: ignore[arg-type]  # checked by the target
                 order_id=outcome.get("orderId"),
                 client_oid=outcome.get("clientOid"),
-                kind=outcome.get("kind") or "normal",  # type: ignore[arg-type]  # checked
+                kind=outcome.get("kind") or "normal",
             )
         except InvalidArgument as exc:
             raise TargetFileError(source, None, f"outcomes[{index}]: {exc}") from None

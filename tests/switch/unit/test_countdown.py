@@ -35,6 +35,10 @@ class Exchange:
             return _answer({"serverTime": str(int(time.time() * 1000))})
         if request.path.startswith("/api/v3/") and self.account == "classic":
             return _answer(None, "40084", "classic account")
+        if request.path.startswith("/api/v2/spot/") and self.account == "uta":
+            return _answer(None, "40085", "You are in Unified Account mode")
+        if request.path == "/api/v2/spot/trade/unfilled-orders":
+            return _answer([])
         if request.path == "/api/v3/trade/unfilled-orders":
             return _answer({"list": [], "cursor": ""})
         if request.path == COUNTDOWN:
