@@ -34,6 +34,7 @@ from benchmarks.workloads import (  # noqa: E402
     burst,
     confirm,
     cpu,
+    deadman,
     empty_account,
     kinds_panic,
     planning,
@@ -67,6 +68,7 @@ WORKLOADS: dict[str, Workload] = {
     "targets-file": targets_file.run,
     "shared-engine": shared_engine.run,
     "confirm": confirm.run,
+    "deadman": deadman.run,
 }
 
 

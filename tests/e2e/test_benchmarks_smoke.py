@@ -227,6 +227,7 @@ def test_the_new_workloads_are_registered_in_order() -> None:
         "targets-file",
         "shared-engine",
         "confirm",
+        "deadman",
     ]
     assert WORKLOADS["confirm"] is confirm.run
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
