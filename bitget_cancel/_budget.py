@@ -61,9 +61,15 @@ class FirstInLine(Protocol):
 
 
 class BudgetProvider(Protocol):
-    """Hands out the budget of each (account, endpoint); the stricter rate wins."""
+    """Hands out the budget of each (account, endpoint); the strictest rate claimed wins."""
 
-    def budget(self, account_id: str, endpoint: str, rate: float) -> Budget: ...
+    def budget(
+        self, account_id: str, endpoint: str, rate: float, owner: object | None = None
+    ) -> Budget:
+        """``owner`` (an engine's session) claims ``rate`` until ``forget(owner)``."""
+
+    def forget(self, owner: object) -> None:
+        """``owner`` is closed: its rate claims end."""
 
     @property
     def fallbacks(self) -> int:

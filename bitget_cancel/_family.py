@@ -48,6 +48,9 @@ class ListedOrder:
     symbol: str | None
     order_id: str | None
     client_oid: str | None
+    # The product line the row names (v3); None where the listing does not say (v2's spot
+    # endpoints list spot orders only).
+    category: str | None = None
     # Shown by ``orders`` where the listing gives them; never used to cancel.
     side: str | None = None
     order_type: str | None = None
@@ -63,6 +66,7 @@ def listed_row(row: OpenOrderRow) -> ListedOrder:
         text(row.symbol),
         text(row.order_id),
         text(row.client_oid),
+        text(row.category),
         side=text(row.side),
         order_type=text(row.order_type),
         price=text(row.price) or text(row.price_avg) or text(row.execute_price),

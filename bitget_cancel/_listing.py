@@ -21,6 +21,8 @@ from ._session import CallStats, ExchangeSession
 
 # A listing longer than this many pages is not believed (a cursor that never ends).
 MAX_PAGES = 2_000
+# The one product line this package cancels (v3 rows name theirs).
+SPOT_CATEGORY = "SPOT"
 
 
 @dataclass
@@ -109,13 +111,49 @@ async def list_pages(
 
 
 def _usable(row: ListedOrder) -> bool:
+    return not in_category(row) or listed_target(row, OrderKind.NORMAL) is not None
+
+
+def in_category(row: ListedOrder) -> bool:
+    """The row is a spot order as far as the listing says. A listing that ignores the
+    category it was asked for (``category=SPOT``) shows futures or margin orders too: those
+    are not ours to cancel, and not a sign that the spot listing is broken."""
+    return row.category is None or row.category.upper() == SPOT_CATEGORY
+
+
+def listed_target(row: ListedOrder, kind: OrderKind) -> tuple[CancelTarget, str | None] | None:
+    """The target that cancels a listed order, with a note when the listed clientOid had to
+    be left out; None if the row names no usable symbol and orderId.
+
+    A clientOid the *exchange* lists blank or padded with whitespace is not the caller's
+    mistake (a caller's padded id stays bad input): the order goes by its orderId.
+    """
     if row.symbol is None or row.order_id is None:
-        return False
+        return None
+    if not in_category(row):
+        log.warning(
+            "listed %s order %s is not a spot order (category %s): left alone",
+            kind.value, row.order_id, row.category,
+        )  # fmt: skip
+        return None
     try:
-        CancelTarget(symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid)
+        target = CancelTarget(
+            symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid, kind=kind
+        )
     except InvalidTarget:
-        return False
-    return True
+        pass
+    else:
+        return target, None
+    try:
+        target = CancelTarget(symbol=row.symbol, order_id=row.order_id, kind=kind)
+    except InvalidTarget as exc:
+        log.warning("listed order skipped: %s", exc)
+        return None
+    note = (
+        f"cancelled by orderId: the exchange lists its clientOid as {row.client_oid!r} "
+        "(blank or padded with whitespace)"
+    )
+    return target, note
 
 
 async def list_open_orders(
@@ -144,18 +182,10 @@ async def list_open_orders(
 
         def on_page(rows: list[ListedOrder]) -> int:
             for row in rows:
-                if row.symbol is None or row.order_id is None:
+                found = listed_target(row, kind)
+                if found is None or row.order_id is None:
                     continue
-                try:
-                    target = CancelTarget(
-                        symbol=row.symbol,
-                        order_id=row.order_id,
-                        client_oid=row.client_oid,
-                        kind=kind,
-                    )
-                except InvalidTarget as exc:
-                    log.warning("listed order skipped: %s", exc)
-                    continue
+                target = found[0]
                 if client_oid_prefix is not None and not (
                     row.client_oid is not None and row.client_oid.startswith(client_oid_prefix)
                 ):

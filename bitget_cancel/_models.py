@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -289,6 +289,27 @@ class CancelOutcome:
             "attempts": self.attempts,
             "foundAs": None if self.found_as is None else self.found_as.to_dict(),
         }
+
+
+def outcome_problems(outcomes: Iterable[CancelOutcome]) -> tuple[str, ...]:
+    """What the outcomes themselves keep from an all-clear, in ``report.problems`` words:
+    how many targets failed and how many are unresolved (may still be open)."""
+    failed = unresolved = 0
+    for outcome in outcomes:
+        if outcome.status is CancelStatus.FAILED:
+            failed += 1
+        elif outcome.status is CancelStatus.UNRESOLVED:
+            unresolved += 1
+    problems = []
+    if failed:
+        problems.append(f"{failed} {_orders(failed)} failed (not cancelled; see their outcomes)")
+    if unresolved:
+        problems.append(f"{unresolved} {_orders(unresolved)} unresolved (may still be open)")
+    return tuple(problems)
+
+
+def _orders(n: int) -> str:
+    return "order" if n == 1 else "orders"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._classify import CODE_HINTS, Verdict
-from ._exceptions import CallStopped, InvalidTarget, TransportError
+from ._exceptions import CallStopped, TransportError
 from ._family import BulkCancel, ListedOrder, Lister
-from ._listing import Listing, list_pages
+from ._listing import Listing, list_pages, listed_target
 from ._log import log
 from ._models import (
     CancelOutcome,
@@ -31,6 +31,7 @@ from ._models import (
     KindSummary,
     OrderKind,
     PanicReport,
+    outcome_problems,
 )
 from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
@@ -56,6 +57,7 @@ class _Entry:
     bulk_at: float | None = None  # when a bulk cancel that covers it was accepted
     by_id_only: bool = False  # a bulk cancel did not take it: by id from now on
     listed: bool = False  # seen open in some listing
+    note: str | None = None  # how it was cancelled, when not as listed (for its outcome)
 
     @property
     def failed(self) -> bool:
@@ -244,6 +246,10 @@ class Panic:
             else:
                 self._problems.pop(kind, None)
             self._confirmed[kind] = listing.complete and listing.open_in_scope == 0
+        # Pages that arrived are a listing, even if a later page failed (a flat account's
+        # complete, empty listing too): only a panic that saw no page at all "could not list".
+        listed_now = any(listing.complete for listing in listings.values()) or self._paged
+        self._listed_any = self._listed_any or listed_now
         if self._widened:
             return False  # a joined call widened the scope: list it before finishing
         open_left = any(not e.failed for entries in seen.values() for e in entries)
@@ -257,17 +263,13 @@ class Panic:
             self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
             self._finished = True
             return True
-        # Pages that arrived are a listing, even if a later page failed: only a panic that
-        # saw no page at all "could not list" (and stops); the others list again.
-        listed_now = any(listing.complete for listing in listings.values()) or self._paged
-        if not self._listed_any and not listed_now:
+        if not self._listed_any:
             # Nothing could be listed at all: say so now rather than at the deadline.
             self._problems[None] = "could not list open orders: " + "; ".join(
                 f"{kind.value}: {listing.problem}" for kind, listing in listings.items()
             )
             self._finished = True
             return True
-        self._listed_any = self._listed_any or listed_now
         stuck = [x for x in listings.values() if not x.complete and not x.final]
         if not stuck and not open_left and not unconfirmed_bulk and not explicit_open:
             # Only listings that repeating cannot fix are left: they stay unconfirmed.
@@ -366,15 +368,10 @@ class Panic:
     def entry_for(self, kind: OrderKind, row: ListedOrder) -> tuple[_Entry, CancelTarget] | None:
         """The entry of a listed order (created if new) and the target that cancels it; None
         if it is out of scope and not asked for, or not a usable row."""
-        if row.symbol is None or row.order_id is None:
+        found = listed_target(row, kind)
+        if found is None or row.order_id is None:
             return None
-        try:
-            listed = CancelTarget(
-                symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid, kind=kind
-            )
-        except InvalidTarget as exc:
-            log.warning("listed order skipped: %s", exc)
-            return None
+        listed, note = found
         key = (kind, listed.symbol, row.order_id)
         entry = self._by_order.get(key)
         if entry is None and row.client_oid is not None:
@@ -387,6 +384,8 @@ class Panic:
             entry = self._add(listed, explicit=False) or self._entries[listed]
             self._by_order[key] = entry
         entry.listed = True
+        if note is not None and entry.target is listed:
+            entry.note = note
         # Listed again after a final outcome other than FAILED: it is open; work on it again.
         if entry.outcome is not None and entry.outcome.status is not CancelStatus.FAILED:
             entry.outcome = None
@@ -410,6 +409,13 @@ class Panic:
                 if entry.bulk_at is not None:
                     msg = f"{why} before a listing confirmed the bulk cancel closed it"
                 outcome = CancelOutcome(entry.target, CancelStatus.UNRESOLVED, None, msg, 0)
+            if entry.note is not None:
+                msg = (
+                    entry.note
+                    if outcome.error_msg is None
+                    else f"{outcome.error_msg}; {entry.note}"
+                )
+                outcome = replace(outcome, error_msg=msg)
             outcomes.append(outcome)
             tally = counts[entry.target.kind]
             tally[outcome.status.value] += 1
@@ -460,7 +466,8 @@ class Panic:
             problems=tuple(
                 problem if kind is None else f"{kind.value} orders: {problem}"
                 for kind, problem in problems.items()
-            ),
+            )
+            + outcome_problems(outcomes),
             account_empty=self._account_empty and not problems,
             passes=self._passes,
             cancel_requests=sum(

@@ -237,8 +237,11 @@ class RedisBudgets:
             seen.popleft()
         return max(1, *(count for _, count in seen))
 
-    def budget(self, account_id: str, endpoint: str, rate: float) -> RedisBudget:
-        """The budget of (account, endpoint); the stricter rate wins."""
+    def budget(
+        self, account_id: str, endpoint: str, rate: float, owner: object | None = None
+    ) -> RedisBudget:
+        """The budget of (account, endpoint); the stricter rate wins (shared with other
+        processes, so a claim is not withdrawn when one engine closes: ``forget`` is a no-op)."""
         capacity, period = capacity_and_period(rate)
         budget = self._budgets.get((account_id, endpoint))
         if budget is None:
@@ -250,6 +253,9 @@ class RedisBudgets:
         elif capacity / period < budget.capacity / budget.period:
             budget.capacity, budget.period = capacity, period
         return budget
+
+    def forget(self, owner: object) -> None:
+        return None
 
     async def flush(self) -> None:
         """Wait until every release and give-back sent so far has reached Redis (or failed)."""

@@ -169,7 +169,7 @@ class ExchangeSession:
 
     def budget(self, endpoint: Endpoint) -> Budget:
         rate = self._rates.get(endpoint.name, endpoint.rate)
-        return self.budgets.budget(self.account_id, endpoint.name, rate)
+        return self.budgets.budget(self.account_id, endpoint.name, rate, owner=self)
 
     # -- the request path --------------------------------------------------------------------
 
@@ -385,6 +385,7 @@ class ExchangeSession:
         return self.clock.adopt_best(list(samples))
 
     async def close(self) -> None:
+        self.budgets.forget(self)  # a closed engine's rate no longer binds the others
         await self.transport.close()
 
     def close_with_loop(self) -> None:
