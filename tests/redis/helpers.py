@@ -9,7 +9,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bitget_cancel._redis_budget import RedisBudgets
+from bitget_cancel._redis_budget import RedisBudgets, budget_keys
 
 
 async def redis_now(client: aioredis.Redis) -> float:
@@ -18,8 +18,21 @@ async def redis_now(client: aioredis.Redis) -> float:
     return int(seconds) + int(micros) / 1_000_000
 
 
+async def known(url: str, *accounts: str, prefix: str = "bitget-cancel") -> None:
+    """Give the accounts an epoch born long ago, as a store that has served them for a while
+    has: their first burst goes at once (a fresh epoch holds everyone for one window)."""
+    async with client(url) as redis:
+        for account in accounts:
+            epoch = budget_keys(prefix, account, "any").epoch
+            await redis.hset(epoch, mapping={"id": "known-epoch", "born": 0})
+
+
 @asynccontextmanager
-async def providers(url: str, n: int, **options: Any) -> AsyncIterator[list[RedisBudgets]]:
+async def providers(
+    url: str, n: int, *, known_accounts: tuple[str, ...] = (), **options: Any
+) -> AsyncIterator[list[RedisBudgets]]:
+    """``n`` providers on ``url``; ``known_accounts`` get an old epoch first (see ``known``)."""
+    await known(url, *known_accounts)
     made = [RedisBudgets(url, **options) for _ in range(n)]
     try:
         yield made

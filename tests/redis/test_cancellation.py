@@ -20,7 +20,10 @@ async def test_cancelled_waiters_take_nothing_and_holders_give_back(
     capacity = 3
     rng = random.Random(20261125)
     cancelled_while_acquiring = 0
-    async with providers(redis_server.url, 2) as (p, q), client(redis_server.url) as redis:
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q),
+        client(redis_server.url) as redis,
+    ):
         budgets = [p.budget(ACCOUNT, ENDPOINT, capacity), q.budget(ACCOUNT, ENDPOINT, capacity)]
         stage: dict[int, str] = {}
 

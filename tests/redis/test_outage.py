@@ -29,7 +29,7 @@ async def test_redis_stopped_then_restarted(
 ) -> None:
     caplog.set_level(logging.INFO, logger="bitget_cancel")
     options = {"presence_ttl": 0.6, "retry_interval": 0.2}
-    async with providers(redis_server.url, 2, **options) as (p, q):
+    async with providers(redis_server.url, 2, known_accounts=(ACCOUNT,), **options) as (p, q):
         a, b = p.budget(ACCOUNT, ENDPOINT, 4), q.budget(ACCOUNT, ENDPOINT, 4)
         loop = asyncio.get_running_loop()
         for budget in (a, b):
@@ -82,7 +82,9 @@ async def test_redis_stopped_then_restarted(
 
 
 async def test_an_outage_carries_own_use_into_the_fallback(redis_server: RedisServer) -> None:
-    async with providers(redis_server.url, 1, retry_interval=0.2) as (p,):
+    async with providers(redis_server.url, 1, known_accounts=(ACCOUNT,), retry_interval=0.2) as (
+        p,
+    ):
         budget = p.budget(ACCOUNT, ENDPOINT, 4)
         loop = asyncio.get_running_loop()
         answered, in_flight = await budget.acquire(), await budget.acquire()
@@ -106,7 +108,9 @@ async def test_an_outage_carries_own_use_into_the_fallback(redis_server: RedisSe
 async def test_a_frozen_redis_is_an_outage_after_the_timeout(
     redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with providers(redis_server.url, 1, timeout=0.5, retry_interval=0.2) as (p,):
+    async with providers(
+        redis_server.url, 1, known_accounts=(ACCOUNT,), timeout=0.5, retry_interval=0.2
+    ) as (p,):
         budget = p.budget(ACCOUNT, ENDPOINT, 4)
         slot = await budget.acquire()
         assert slot is not None

@@ -29,7 +29,7 @@ def test_it_is_a_budget_provider() -> None:
 
 
 async def test_two_providers_share_one_burst_then_wait(redis_server: RedisServer) -> None:
-    async with providers(redis_server.url, 2) as (p, q):
+    async with providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q):
         a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
         loop = asyncio.get_running_loop()
         slots = [await (a if i % 2 else b).acquire(deadline=loop.time()) for i in range(5)]
@@ -51,7 +51,10 @@ async def test_paced_use_never_holds_more_than_capacity(redis_server: RedisServe
     capacity, period = 4, 1.0
     grants: list[tuple[float, float]] = []
     rng = random.Random(5)
-    async with providers(redis_server.url, 2) as (p, q), client(redis_server.url) as redis:
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q),
+        client(redis_server.url) as redis,
+    ):
 
         async def user(budget: RedisBudget, n: int) -> None:
             for _ in range(n):
@@ -73,7 +76,7 @@ async def test_paced_use_never_holds_more_than_capacity(redis_server: RedisServe
 async def test_a_429_seen_by_one_pauses_all_then_one_probe(redis_server: RedisServer) -> None:
     cooldown = 0.4
     async with (
-        providers(redis_server.url, 2, cooldown=cooldown) as (p, q),
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,), cooldown=cooldown) as (p, q),
         client(redis_server.url) as redis,
     ):
         a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
@@ -100,7 +103,10 @@ async def test_a_429_seen_by_one_pauses_all_then_one_probe(redis_server: RedisSe
 
 
 async def test_an_exhausted_window_holds_every_participant(redis_server: RedisServer) -> None:
-    async with providers(redis_server.url, 2) as (p, q), client(redis_server.url) as redis:
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q),
+        client(redis_server.url) as redis,
+    ):
         a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
         loop = asyncio.get_running_loop()
         slot = await a.acquire()
@@ -121,7 +127,7 @@ async def test_an_exhausted_window_holds_every_participant(redis_server: RedisSe
 
 async def test_an_answer_wakes_a_waiter_long_before_the_lease(redis_server: RedisServer) -> None:
     lease = 30.0
-    async with providers(redis_server.url, 2, lease=lease) as (p, q):
+    async with providers(redis_server.url, 2, known_accounts=(ACCOUNT,), lease=lease) as (p, q):
         a, b = p.budget(ACCOUNT, ENDPOINT, 2), q.budget(ACCOUNT, ENDPOINT, 2)
         first, second = await a.acquire(), await a.acquire()
         assert first is not None
@@ -146,7 +152,7 @@ async def test_an_answer_wakes_a_waiter_long_before_the_lease(redis_server: Redi
 async def test_a_stricter_rate_wins_and_budgets_are_per_endpoint(
     redis_server: RedisServer,
 ) -> None:
-    async with providers(redis_server.url, 1) as (p,):
+    async with providers(redis_server.url, 1, known_accounts=(ACCOUNT,)) as (p,):
         loose = p.budget(ACCOUNT, ENDPOINT, 10)
         assert p.budget(ACCOUNT, ENDPOINT, 3) is loose
         loop = asyncio.get_running_loop()
