@@ -119,6 +119,8 @@ def _hosts(authority: str, kind: Kind) -> tuple[tuple[str, int], ...]:
         match = re.fullmatch(rf"({_HOST.pattern})(?::(\d{{1,5}}))?", item)
         where = f"host #{number}" if "," in authority else "the host"
         if match is None:
+            if item.startswith(":") or not item:
+                raise _bad(f"no name for {where} (a password goes before an '@')")
             if re.fullmatch(rf"(?:{_HOST.pattern}):.*", item):
                 raise _bad(f"the port of {where} must be a number from 1 to 65535")
             raise _bad(f"{where} is not a host name or an address")
