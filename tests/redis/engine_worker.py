@@ -45,6 +45,7 @@ async def run(args: argparse.Namespace) -> None:
         budget_url=args.budget_url,
         account_id=args.account_id,
         request_timeout=args.request_timeout,
+        rate_limit=args.rate_limit,
     )
     phases = [load_targets(path) for path in args.targets] or [[]]
     # Test-only peeks: which Redis participant this is, and the account its budgets key on.
@@ -104,6 +105,7 @@ def main() -> None:
     )
     parser.add_argument("--panic", help="panic-cancel these symbols (comma-separated)")
     parser.add_argument("--request-timeout", type=float, default=5.0)
+    parser.add_argument("--rate-limit", type=float, default=10.0)
     parser.add_argument("--deadline", type=float, default=120.0)
     asyncio.run(run(parser.parse_args()))
 
