@@ -55,6 +55,9 @@ _TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
 _US = 1_000_000
 _WARN_EVERY = 900.0
 _FIRST_LOOK = 0.05  # seconds after joining to count the participants again (then doubling)
+# Slots granted beyond the waiters (a burst is taken whole) wait this long for the caller's
+# next acquire before going back: the engine asks for a burst's slots one after the other.
+_RESERVE_FOR = 0.005
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ class RedisBudgets:
         self.fallbacks = 0
         #: Slots handed out by the in-process fallback.
         self.fallback_grants = 0
-        self._pending: set[asyncio.Task[None]] = set()
+        self._pending: set[asyncio.Future[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._listener: asyncio.Future[None] | None = None
         self._presence_task: asyncio.Task[None] | None = None
@@ -243,8 +246,18 @@ class RedisBudgets:
         return budget
 
     async def flush(self) -> None:
-        """Wait until every release and give-back sent so far has reached Redis (or failed)."""
-        while self._pending:
+        """Give back the slots kept for a next caller, and wait until every release and
+        give-back so far has reached Redis (or failed)."""
+        while True:
+            # A driver nobody waits for any more ends within its take: its grants go back too.
+            ending = [b._driver for b in self._budgets.values() if b._ending()]
+            if ending:
+                await asyncio.wait([d for d in ending if d is not None])
+                continue
+            for budget in self._budgets.values():
+                budget._return_reserved()
+            if not self._pending:
+                return
             await asyncio.wait(set(self._pending))
 
     async def close(self) -> None:
@@ -254,6 +267,12 @@ class RedisBudgets:
         """
         if self._closed:
             return
+        for driver in list(self._drivers):
+            driver.cancel()  # a take on its way gives back what it gets (flushed below)
+            with contextlib.suppress(asyncio.CancelledError):
+                await driver
+        for budget in self._budgets.values():
+            budget.stop()
         await self.flush()
         self._closed = True
         for task in (self._presence_task, self._supervisor):
@@ -265,12 +284,6 @@ class RedisBudgets:
             for account in self._accounts:
                 with contextlib.suppress(*_TROUBLE):
                     await self._call(self._presence_script(account, join=False))
-        for driver in list(self._drivers):
-            driver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await driver
-        for budget in self._budgets.values():
-            budget.stop()
         with contextlib.suppress(*_TROUBLE):
             await asyncio.wait_for(self._store.aclose(), self.timeout)
 
@@ -360,9 +373,13 @@ class RedisBudgets:
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._track(task)
         return task
+
+    def _track(self, call: asyncio.Future[Any]) -> None:
+        """``flush()`` waits for it too."""
+        self._pending.add(call)
+        call.add_done_callback(self._pending.discard)
 
     def _start(self) -> None:
         if self._closed:
@@ -522,8 +539,10 @@ class _Waiter:
 class RedisBudget:
     """The budget of one (account, endpoint): Redis while it answers, a local share if not.
 
-    The ``acquire()`` calls of this process queue up (FIFO) and one driver task asks Redis for
-    as many slots as are waiting, in one script call: a burst costs one round trip.
+    The ``acquire()`` calls of this process queue up (FIFO) and one driver task asks Redis, in
+    one script call, for as many slots as this participant could use at once (all the
+    capacity it does not hold yet): a burst costs one round trip. The slots nobody waits for
+    yet are kept a few milliseconds for the next ``acquire()``/``try_acquire()``, then go back.
     """
 
     def __init__(
@@ -546,6 +565,8 @@ class RedisBudget:
         self.wake = asyncio.Event()
         self._waiters: deque[_Waiter] = deque()
         self._driver: asyncio.Task[None] | None = None
+        self._reserved: deque[_Slot] = deque()  # granted, nobody waiting for them yet
+        self._reserve_timer: asyncio.TimerHandle | None = None
         # This participant's own use, carried over when switching stores.
         self._live: dict[str, _Slot] = {}
         self._recent: deque[float] = deque()  # loop times own releases leave the window
@@ -568,7 +589,11 @@ class RedisBudget:
         return len(self._live)
 
     def try_acquire(self) -> _Slot | None:
-        return None  # every take asks Redis: that is acquire()'s work
+        """A slot Redis granted to this participant a moment ago and nobody has taken yet;
+        else None (asking Redis is ``acquire()``'s work)."""
+        if self._reserved and not self._pending():
+            return self._reserved.popleft()
+        return None
 
     async def acquire(self, deadline: float | None = None) -> _Slot | None:
         """Wait for a slot (FIFO in this process); None if the loop-time ``deadline`` came first.
@@ -576,6 +601,9 @@ class RedisBudget:
         Cancelling the caller takes nothing: a slot granted meanwhile is given back.
         """
         self._provider._start()
+        reserved = self.try_acquire()
+        if reserved is not None:
+            return reserved
         waiter = _Waiter(asyncio.get_running_loop().create_future(), deadline)
         self._waiters.append(waiter)
         if self._driver is None or self._driver.done():
@@ -594,6 +622,7 @@ class RedisBudget:
 
     def stop(self) -> None:
         """The provider closes: whoever still waits gets no slot."""
+        self._return_reserved()
         for waiter in self._waiters:
             if not waiter.future.done():
                 waiter.future.set_result(None)
@@ -601,19 +630,44 @@ class RedisBudget:
 
     # -- the driver: one task per budget while anyone waits -----------------------------------
 
+    def _ending(self) -> bool:
+        """The driver runs, and nobody waits for it any more."""
+        return self._driver is not None and not self._driver.done() and not self._pending()
+
     def _pending(self) -> list[_Waiter]:
         while self._waiters and self._waiters[0].future.done():
             self._waiters.popleft()
         return [waiter for waiter in self._waiters if not waiter.future.done()]
 
     def _hand_out(self, slots: list[_Slot]) -> None:
-        """Slots to the first waiters; one nobody waits for any more goes back."""
+        """Slots to the first waiters; the rest are kept a moment for the next caller."""
         pending = deque(self._pending())
         for slot in slots:
             if pending:
                 pending.popleft().future.set_result(slot)
+            elif slot.shared:
+                self._reserved.append(slot)
             else:
                 slot.give_back()
+        if self._reserved and self._reserve_timer is None:
+            loop = asyncio.get_running_loop()
+            self._reserve_timer = loop.call_later(_RESERVE_FOR, self._return_reserved)
+
+    def _return_reserved(self) -> None:
+        """Slots nobody took: back to Redis in one call (they never left)."""
+        self._reserve_timer, timer = None, self._reserve_timer
+        if timer is not None:
+            timer.cancel()
+        if not self._reserved:
+            return
+        tokens = []
+        while self._reserved:
+            slot = self._reserved.popleft()
+            slot.done = True
+            self._live.pop(slot.token, None)
+            tokens.append(slot.token)
+        if not self._provider._closed:
+            self._provider._spawn(self._give_back_shared(tokens))
 
     def _expire(self, tried: list[_Waiter], now: float, wait: float) -> float:
         """Waiters tried and past their deadline get None; how long the driver may sleep."""
@@ -640,7 +694,9 @@ class RedisBudget:
         loop = asyncio.get_running_loop()
         refused = False  # Redis has this participant as waiting
         while pending := self._pending():
-            asked = min(len(pending), max(self.capacity, 1))
+            # A whole burst at once: what this participant does not hold of the capacity.
+            room = self.capacity - len(self._live)
+            asked = max(1, min(self.capacity, max(len(pending), room)))
             if provider._healthy and await self._ready():
                 self.wake.clear()
                 outcome = await self._take_shared(asked)
@@ -714,6 +770,7 @@ class RedisBudget:
         ]
         names = [keys.flying, keys.window, keys.state, keys.presence, keys.epoch]
         call = asyncio.ensure_future(provider._call(provider._script(_TAKE, names, args)))
+        provider._track(call)
         try:
             granted, now_us, wait_us, epoch, present, capacity, period_us = await asyncio.shield(
                 call

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -75,3 +76,42 @@ async def until(predicate: Callable[[], bool], *, attempts: int = 200, step: flo
             return
         await asyncio.sleep(step)
     raise AssertionError("condition never became true")
+
+
+class Monitor:
+    """Every command Redis executes meanwhile, as Redis saw it (``MONITOR``)."""
+
+    def __init__(self, url: str) -> None:
+        self._redis = aioredis.Redis.from_url(url)
+        self.commands: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Monitor:
+        monitor = self._redis.monitor()
+        await monitor.__aenter__()
+        self._monitor = monitor
+
+        async def collect() -> None:
+            while True:
+                self.commands.append(str((await monitor.next_command())["command"]))
+
+        self._task = asyncio.get_running_loop().create_task(collect())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # A last command marks the end: once it is seen, all before it have been relayed.
+        await self._redis.echo("monitor-end")
+        for _ in range(400):
+            if any("monitor-end" in command for command in self.commands):
+                break
+            await asyncio.sleep(0.005)
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self._monitor.__aexit__()
+        await self._redis.aclose()
+
+    def calls(self, script_sha: str) -> int:
+        """How many times a script ran by its SHA."""
+        return sum(1 for command in self.commands if command.startswith(f"EVALSHA {script_sha}"))
