@@ -39,8 +39,10 @@ end
 # release publishes on the channel, so a waiter never sleeps to a lease's end needlessly.
 #
 # - epoch: created when missing (a new account, or a store that lost its keys: FLUSHALL, a
-#   restart without persistence, eviction). What the lost keys counted is unknown, so nobody
-#   is granted anything until one window after the epoch was born: the same rule as an outage.
+#   restart without persistence, eviction) or written by another server process (its run_id:
+#   a replica promoted by a failover, a restart from a snapshot; either may lack the last
+#   writes). What the lost writes counted is unknown, so nobody is granted anything until one
+#   window after the epoch was born: the same rule as an outage.
 # - presence: taking counts the taker as a participant at once (newcomers are seen in one
 #   round trip), and answers how many share the account.
 # - state fields ``r:<participant>`` (declared capacity:period) set the budget's rate, the
@@ -51,10 +53,11 @@ TAKE = (
     + _KEEP
     + """
 local me = ARGV[1]
-local ep = redis.call('HMGET', KEYS[5], 'id', 'born')
-if not ep[1] then
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local ep = redis.call('HMGET', KEYS[5], 'id', 'born', 'run')
+if not ep[1] or ep[3] ~= run then
   ep = {ARGV[10], now}
-  redis.call('HSET', KEYS[5], 'id', ARGV[10], 'born', now)
+  redis.call('HSET', KEYS[5], 'id', ARGV[10], 'born', now, 'run', run)
 end
 local pttl = tonumber(ARGV[9])
 redis.call('ZADD', KEYS[4], now + pttl, me)

@@ -11,6 +11,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bitget_cancel._redis_budget import RedisBudgets, budget_keys
+from bitget_cancel._redis_store import open_redis_store
 
 
 async def redis_now(client: aioredis.Redis) -> float:
@@ -22,10 +23,16 @@ async def redis_now(client: aioredis.Redis) -> float:
 async def known(url: str, *accounts: str, prefix: str = "bitget-cancel") -> None:
     """Give the accounts an epoch born long ago, as a store that has served them for a while
     has: their first burst goes at once (a fresh epoch holds everyone for one window)."""
-    async with client(url) as redis:
+    if not accounts:
+        return
+    store = open_redis_store(url)
+    try:
+        run = (await store.client.info("server"))["run_id"]  # written by this server
         for account in accounts:
             epoch = budget_keys(prefix, account, "any").epoch
-            await redis.hset(epoch, mapping={"id": "known-epoch", "born": 0})
+            await store.client.hset(epoch, mapping={"id": "known-epoch", "born": 0, "run": run})
+    finally:
+        await store.aclose()
 
 
 @asynccontextmanager
