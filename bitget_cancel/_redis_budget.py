@@ -202,6 +202,7 @@ class RedisBudgets:
         self._supervisor: asyncio.Task[None] | None = None
         self._listener: asyncio.Future[None] | None = None
         self._presence_task: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._pubsub: Any = None
         self._control = f"{prefix}:control:{self.participant}"
         self._channels: dict[str, RedisBudget] = {}
@@ -275,7 +276,7 @@ class RedisBudgets:
             budget.stop()
         await self.flush()
         self._closed = True
-        for task in (self._presence_task, self._supervisor):
+        for task in (self._presence_task, self._supervisor, self._watcher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -357,8 +358,9 @@ class RedisBudgets:
             return
         self.resets += 1
         log.warning(
-            "Redis budget store %s lost its keys (a restart, FLUSHALL or eviction): nobody "
-            "sends for one window, as after an outage, then the budget is shared again",
+            "Redis budget store %s lost its keys or is another server (a restart, FLUSHALL, "
+            "eviction or a failover): nobody sends for one window, as after an outage, then "
+            "the budget is shared again",
             self._url,
         )
         for other in self._budgets.values():
@@ -388,6 +390,8 @@ class RedisBudgets:
             loop = asyncio.get_running_loop()
             self._supervisor = loop.create_task(self._supervise())
             self._presence_task = loop.create_task(self._keep_presence())
+            if self._store.address.kind == "sentinel":
+                self._watcher = loop.create_task(self._watch_failovers())
 
     def new_token(self) -> str:
         return f"{self.participant}:{next(self._tokens)}"
@@ -425,6 +429,32 @@ class RedisBudgets:
             self._confirmed.clear()
             with contextlib.suppress(*_TROUBLE):
                 await asyncio.wait_for(_closed(pubsub), self.timeout)
+
+    async def _watch_failovers(self) -> None:
+        """Sentinel: at ``+switch-master`` drop every connection, so that nobody writes to the
+        old master any more (it accepts writes until Sentinel turns it into a replica, and
+        those writes are lost: the new master's epoch then holds everyone one window)."""
+        while not self._closed:
+            pubsub = self._store.failover_watch()
+            assert pubsub is not None  # a Sentinel deployment
+            try:
+                await self._call(pubsub.subscribe("+switch-master"))
+                while True:
+                    message = await pubsub.get_message(timeout=None)
+                    data = message.get("data") if message else None
+                    if message and message["type"] == "message" and isinstance(data, bytes):
+                        master = self._store.address.master or ""
+                        if data.split(b" ", 1)[0].decode(errors="replace") == master:
+                            log.info("Sentinel names a new master: reconnecting")
+                            await self._store.drop_connections()
+                            if self._listener is not None:
+                                self._listener.cancel()
+            except _TROUBLE:
+                pass  # another Sentinel of the list, after the retry interval
+            finally:
+                with contextlib.suppress(*_TROUBLE):
+                    await asyncio.wait_for(_closed(pubsub), self.timeout)
+            await asyncio.sleep(self.retry_interval)
 
     def _on_message(self, message: Any) -> None:
         if not message:

@@ -75,6 +75,20 @@ class RedisStore:
             return self.client.pubsub()
         return next(self._next).pubsub()
 
+    def failover_watch(self) -> Any | None:
+        """For a Sentinel deployment, a ``PubSub`` on one Sentinel (the next one each call) to
+        hear ``+switch-master`` on; None for the other deployments."""
+        if self._sentinel is None:
+            return None
+        sentinels = self._sentinel.sentinels
+        self._watched = (getattr(self, "_watched", -1) + 1) % len(sentinels)
+        return sentinels[self._watched].pubsub()
+
+    async def drop_connections(self) -> None:
+        """Close every pooled connection: the next command connects to the master Sentinel
+        names now (a connection to the old master would keep writing there)."""
+        await self.client.connection_pool.disconnect()
+
     async def aclose(self) -> None:
         await self.client.aclose()
         for listener in self._listeners:

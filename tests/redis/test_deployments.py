@@ -66,9 +66,7 @@ async def test_engines_share_one_budget_on_a_cluster(cluster: LocalCluster, tmp_
             await store.aclose()
 
 
-async def test_a_sentinel_failover_during_a_cancel(
-    sentinel: LocalSentinel, tmp_path: Path
-) -> None:
+async def test_a_sentinel_failover_during_a_cancel(sentinel: LocalSentinel, tmp_path: Path) -> None:
     orders = 750  # 15 batch cancels each: work left when the master changes
     async with fleet(tmp_path, penalty_s=0) as group:
         for name in "abc":
