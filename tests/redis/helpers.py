@@ -94,7 +94,7 @@ class Monitor:
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Monitor:
-        monitor = self._redis.monitor()
+        monitor: Any = self._redis.monitor()  # redis-py leaves its context methods untyped
         await monitor.__aenter__()
         self._monitor = monitor
 
