@@ -55,9 +55,11 @@ _TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
 _US = 1_000_000
 _WARN_EVERY = 900.0
 _FIRST_LOOK = 0.05  # seconds after joining to count the participants again (then doubling)
-# Slots granted beyond the waiters (a burst is taken whole) wait this long for the caller's
-# next acquire before going back: the engine asks for a burst's slots one after the other.
-_RESERVE_FOR = 0.005
+# Slots granted beyond the waiters (a burst is taken whole) wait this long after the last one
+# was taken for the caller's next acquire, then go back: the engine asks for a burst's slots
+# one after the other, a few event-loop turns apart (more on a loaded machine).
+_RESERVE_FOR = 0.02
+_BURST_MAX = 32  # at most this many slots per take: a script's work stays small
 
 
 @dataclass(frozen=True)
@@ -572,7 +574,7 @@ class RedisBudget:
     The ``acquire()`` calls of this process queue up (FIFO) and one driver task asks Redis, in
     one script call, for as many slots as this participant could use at once (all the
     capacity it does not hold yet): a burst costs one round trip. The slots nobody waits for
-    yet are kept a few milliseconds for the next ``acquire()``/``try_acquire()``, then go back.
+    yet are kept 20 ms for the next ``acquire()``/``try_acquire()``, then go back.
     """
 
     def __init__(
@@ -622,6 +624,7 @@ class RedisBudget:
         """A slot Redis granted to this participant a moment ago and nobody has taken yet;
         else None (asking Redis is ``acquire()``'s work)."""
         if self._reserved and not self._pending():
+            self._keep_reserve()
             return self._reserved.popleft()
         return None
 
@@ -679,9 +682,15 @@ class RedisBudget:
                 self._reserved.append(slot)
             else:
                 slot.give_back()
-        if self._reserved and self._reserve_timer is None:
-            loop = asyncio.get_running_loop()
-            self._reserve_timer = loop.call_later(_RESERVE_FOR, self._return_reserved)
+        if self._reserved:
+            self._keep_reserve()
+
+    def _keep_reserve(self) -> None:
+        """The reserve goes back ``_RESERVE_FOR`` after its last use."""
+        if self._reserve_timer is not None:
+            self._reserve_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._reserve_timer = loop.call_later(_RESERVE_FOR, self._return_reserved)
 
     def _return_reserved(self) -> None:
         """Slots nobody took: back to Redis in one call (they never left)."""
@@ -726,7 +735,7 @@ class RedisBudget:
         while pending := self._pending():
             # A whole burst at once: what this participant does not hold of the capacity.
             room = self.capacity - len(self._live)
-            asked = max(1, min(self.capacity, max(len(pending), room)))
+            asked = max(1, min(self.capacity, _BURST_MAX, max(len(pending), room)))
             if provider._healthy and await self._ready():
                 self.wake.clear()
                 outcome = await self._take_shared(asked)

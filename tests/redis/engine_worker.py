@@ -8,7 +8,8 @@ Without ``--budget-url`` the budgets are in-process. Each ``--targets`` file is 
 - ``{"ready": true, "participant": ..., "account": ...}`` once the engine exists;
 - then, per phase, it waits for a line on stdin (the go, so that participants start together);
 - ``{"progress": done}`` when the phase's first order reaches its outcome (under way);
-- ``{"report": {...}, "closed": n, "total": n, "started": t, "finished": t, "last": bool}`` at
+- ``{"report": {...}, "closed": n, "total": n, "started": t, "finished": t, "last": bool,
+  "roundTrips": n, "resets": n}`` (the Redis store's counters so far) at
   the phase's end: the report without its outcomes, and ``time.monotonic()`` around the call
   (one clock for every process of the host).
 """
@@ -78,6 +79,7 @@ async def phase(
     else:
         report = await engine.cancel(targets, deadline=args.deadline, progress=progress)
     finished = time.monotonic()
+    budgets = engine._budgets  # test-only peek: what the Redis store did for this phase
     summary = report.to_dict()
     del summary["outcomes"]
     closed = sum(1 for outcome in report.outcomes if outcome.closed)
@@ -89,6 +91,8 @@ async def phase(
             "started": started,
             "finished": finished,
             "last": last,
+            "roundTrips": getattr(budgets, "round_trips", 0),
+            "resets": getattr(budgets, "resets", 0),
         }
     )
 
