@@ -36,6 +36,7 @@ from benchmarks.workloads import (  # noqa: E402
     empty_account,
     kinds_panic,
     planning,
+    redis_deployments,
     redis_processes,
     targets_file,
     throughput,
@@ -63,6 +64,7 @@ WORKLOADS: dict[str, Workload] = {
     "uta": uta.run,
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
+    "redis-deployments": redis_deployments.run,
 }
 
 

@@ -887,8 +887,9 @@ class RedisBudget:
         provider = self._provider
         keys = self.keys
         await self._seeded()
+        woke = 1
         try:
-            fresh, pause_us = await provider._call(
+            fresh, pause_us, woke = await provider._call(
                 provider._script(
                     _RELEASE,
                     [keys.flying, keys.window, keys.state, keys.wake],
@@ -908,7 +909,8 @@ class RedisBudget:
             provider._trouble(exc)  # the slot frees itself at its lease end
             return
         finally:
-            self.wake.set()
+            if woke:
+                self.wake.set()
         if fresh:
             log.warning(
                 "HTTP 429 on %s: every participant pauses %.2fs, then one request at a time",

@@ -46,8 +46,9 @@ end
 # - presence: taking counts the taker as a participant at once (newcomers are seen in one
 #   round trip), and answers how many share the account.
 # - state fields ``r:<participant>`` (declared capacity:period) set the budget's rate, the
-#   lowest of the live participants'; ``w:<participant>`` (when it was last refused) marks who
-#   waits: while others wait, nobody holds more than its share of the capacity.
+#   lowest of the live participants'; ``w:<participant>`` (since:last refusal) marks who
+#   waits: while others wait, nobody holds more than its share of the capacity, and the
+#   longest waiting come back first.
 TAKE = (
     _NOW
     + _KEEP
@@ -69,7 +70,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local cap, per = tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('HSET', KEYS[3], 'r:' .. me, ARGV[4] .. ':' .. ARGV[5])
 local fields = redis.call('HGETALL', KEYS[3])
-local st, waits = {}, {}
+local st, waits, mine_since = {}, {}, nil
 for i = 1, #fields, 2 do
   local f, v = fields[i], fields[i + 1]
   local kind, who = string.sub(f, 1, 2), string.sub(f, 3)
@@ -80,8 +81,13 @@ for i = 1, #fields, 2 do
       local c, p = string.match(v, '^(%d+):(%d+)$')
       c, p = tonumber(c), tonumber(p)
       if c * per < cap * p then cap, per = c, p end
-    elseif who ~= me then
-      waits[#waits + 1] = {f, tonumber(v)}
+    else
+      local since, last = string.match(v, '^(%d+):(%d+)$')
+      if who ~= me then
+        waits[#waits + 1] = {f, tonumber(since), tonumber(last)}
+      else
+        mine_since = tonumber(since)
+      end
     end
   else
     st[f] = v
@@ -91,7 +97,7 @@ local hold = per + tonumber(ARGV[6])
 redis.call('HSET', KEYS[3], 'hold', hold)
 local result = {0, now, 0, ep[1], present, cap, per}
 local function refuse(wait)
-  redis.call('HSET', KEYS[3], 'w:' .. me, now)
+  redis.call('HSET', KEYS[3], 'w:' .. me, string.format('%.0f:%.0f', mine_since or now, now))
   keep(ARGV[8])
   result[3] = math.max(wait, 1)
   return result
@@ -113,9 +119,14 @@ end
 local n = math.min(tonumber(ARGV[3]), cap - flying - done)
 if st['probing'] == '1' then n = math.min(n, 1 - flying) end
 -- Others waiting (refused within two windows): at most a fair share of the capacity each.
-local others = 0
+local others, ahead = 0, 0
 for _, w in ipairs(waits) do
-  if w[2] >= now - 2 * hold then others = others + 1 else redis.call('HDEL', KEYS[3], w[1]) end
+  if w[3] >= now - 2 * hold then
+    others = others + 1
+    if mine_since == nil or w[2] < mine_since then ahead = ahead + 1 end
+  else
+    redis.call('HDEL', KEYS[3], w[1])
+  end
 end
 if others > 0 and n > 0 then
   local mine, prefix = 0, me .. ':'
@@ -126,7 +137,18 @@ if others > 0 and n > 0 then
   end
   n = math.min(n, math.ceil(cap / (others + 1)) - mine)
 end
-if n <= 0 then return refuse((nextfree or (now + hold)) - now) end
+if n <= 0 then
+  -- Those who waited longer take the next slots: come back at the change after theirs, not
+  -- all at once at the first (one take each, all but one refused).
+  local times = {}
+  for _, key in ipairs({KEYS[1], KEYS[2]}) do
+    local got = redis.call('ZRANGE', key, 0, ahead, 'WITHSCORES')
+    for i = 2, #got, 2 do times[#times + 1] = tonumber(got[i]) end
+  end
+  table.sort(times)
+  local at = times[math.min(ahead + 1, #times)] or (now + hold)
+  return refuse(at - now)
+end
 for i = 1, n do
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[7]), ARGV[2] .. '.' .. i)
 end
@@ -142,14 +164,18 @@ return result
 # hold when longer: its rate may be a slower participant's), throttled (0/1),
 # exhausted (0/1: x-mbx-used-remain-limit said 0), cooldown_us, max_cooldown_us, ttl_ms,
 # publisher.
-# Returns {fresh_429, pause_us}. The member is counted in the window even if its lease had
-# already run out: the request did arrive.
+# Returns {fresh_429, pause_us, woke}. The member is counted in the window even if its lease
+# had already run out: the request did arrive. It wakes the waiters (publishes) only when
+# they sleep past its expiry: when the window was empty, or a probe ended.
 RELEASE = (
     _NOW
     + _KEEP
     + """
 local hold = math.max(tonumber(ARGV[2]), tonumber(redis.call('HGET', KEYS[3], 'hold')) or 0)
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+-- Waiters sleep until the earliest window expiry: one already there comes before this one.
+local wake = redis.call('ZCARD', KEYS[2]) == 0
 redis.call('ZADD', KEYS[2], now + hold, ARGV[1])
 local st = redis.call('HMGET', KEYS[3], 'blocked', 'probing', 'strikes')
 local blocked = tonumber(st[1]) or 0
@@ -170,10 +196,11 @@ if ARGV[3] == '1' then
   redis.call('HSET', KEYS[3], 'blocked', blocked, 'probing', '1', 'strikes', strikes)
 elseif st[2] == '1' then
   redis.call('HSET', KEYS[3], 'probing', '0', 'strikes', 0)
+  wake = true  -- the probe answered: no longer one at a time
 end
 keep(ARGV[7])
-redis.call('PUBLISH', KEYS[4], ARGV[8])
-return {fresh, pause}
+if wake then redis.call('PUBLISH', KEYS[4], ARGV[8]) end
+return {fresh, pause, wake and 1 or 0}
 """
 )
 

@@ -28,6 +28,7 @@ from benchmarks.workloads import (  # noqa: E402
     empty_account,
     kinds_panic,
     planning,
+    redis_deployments,
     redis_processes,
     sim_process,
     targets_file,
@@ -218,11 +219,14 @@ def test_render_writes_the_summary_and_the_figures_block() -> None:
 
 
 def test_the_new_workloads_are_registered_in_order() -> None:
-    assert list(WORKLOADS)[7:] == ["panic-kinds", "uta", "redis-processes", "targets-file"]
+    assert list(WORKLOADS)[7:] == [
+        "panic-kinds", "uta", "redis-processes", "targets-file", "redis-deployments"
+    ]  # fmt: skip
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
     assert WORKLOADS["uta"] is uta.run
     assert WORKLOADS["redis-processes"] is redis_processes.run
     assert WORKLOADS["targets-file"] is targets_file.run
+    assert WORKLOADS["redis-deployments"] is redis_deployments.run
 
 
 # -- panic over every kind -----------------------------------------------------------------
