@@ -598,6 +598,7 @@ class RedisBudget:
         self._waiters: deque[_Waiter] = deque()
         self._driver: asyncio.Task[None] | None = None
         self._reserved: deque[_Slot] = deque()  # granted, nobody waiting for them yet
+        self._gave_up = False  # a caller stopped waiting while the driver ran
         self._reserve_timer: asyncio.TimerHandle | None = None
         # This participant's own use, carried over when switching stores.
         self._live: dict[str, _Slot] = {}
@@ -650,6 +651,7 @@ class RedisBudget:
                 assert slot is not None
                 slot.give_back()
             if not self._pending():
+                self._gave_up = True
                 self.wake.set()  # the driver need not sleep on for nobody
             raise
 
@@ -717,6 +719,7 @@ class RedisBudget:
                 continue
             if now >= waiter.deadline:
                 waiter.future.set_result(None)
+                self._gave_up = True
             else:
                 wait = min(wait, waiter.deadline - now)
         return wait
@@ -731,18 +734,17 @@ class RedisBudget:
     async def _serve(self) -> None:
         provider = self._provider
         loop = asyncio.get_running_loop()
-        refused = False  # Redis has this participant as waiting
+        self._gave_up = False
         while pending := self._pending():
             # A whole burst at once: what this participant does not hold of the capacity.
             room = self.capacity - len(self._live)
             asked = max(1, min(self.capacity, _BURST_MAX, max(len(pending), room)))
             if provider._healthy and await self._ready():
                 self.wake.clear()
-                outcome = await self._take_shared(asked)
+                outcome = await self._take_shared(asked, min(asked, len(pending)))
                 if outcome is None:
                     continue  # Redis trouble: the fallback takes over
                 slots, wait = outcome
-                refused = wait > 0.0
                 self._hand_out(slots)
                 wait = self._expire(pending, loop.time(), wait)
                 if wait <= 0.0:
@@ -773,8 +775,10 @@ class RedisBudget:
             else:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), wait)
-        if refused and provider._healthy and not provider._closed:
-            provider._spawn(self._give_back_shared([]))  # gave up waiting: others' share grows
+        if self._gave_up and provider._healthy and not provider._closed:
+            # Callers gave up waiting (deadline, cancelled): Redis stops counting this one as
+            # waiting, and the others' share grows at once.
+            provider._spawn(self._give_back_shared([]))
 
     # -- the shared store --------------------------------------------------------------------
 
@@ -789,9 +793,9 @@ class RedisBudget:
                 return False
         return True
 
-    async def _take_shared(self, asked: int) -> tuple[list[_Slot], float] | None:
-        """Up to ``asked`` slots and how long until more can be had (0 if all were granted),
-        or None on Redis trouble."""
+    async def _take_shared(self, asked: int, needed: int) -> tuple[list[_Slot], float] | None:
+        """Up to ``asked`` slots (``needed`` of them for callers waiting) and how long until
+        more can be had (0 if the needed ones were granted), or None on Redis trouble."""
         provider = self._provider
         token = provider.new_token()
         keys = self.keys
@@ -806,6 +810,7 @@ class RedisBudget:
             self._ttl_ms(),
             int(provider.presence_ttl * _US),
             secrets.token_hex(8),
+            needed,
         ]
         names = [keys.flying, keys.window, keys.state, keys.presence, keys.epoch]
         call = asyncio.ensure_future(provider._call(provider._script(_TAKE, names, args)))
@@ -831,7 +836,7 @@ class RedisBudget:
             slot = _Slot(self, f"{token}.{number}", int(now_us) / _US, shared=True)
             self._live[slot.token] = slot
             slots.append(slot)
-        return slots, (0.0 if len(slots) == asked else int(wait_us) / _US)
+        return slots, (0.0 if len(slots) >= needed else int(wait_us) / _US)
 
     def _abandoned(self, call: asyncio.Future[Any], token: str, asked: int) -> None:
         """A take whose driver was cancelled has finished: undo what it took."""

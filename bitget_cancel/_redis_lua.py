@@ -32,8 +32,10 @@ end
 """
 
 # KEYS: flying, window, state, presence, epoch. ARGV: participant, token base, k, capacity,
-# period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id.
-# Grants up to k slots at once (tokens base.1 .. base.n): a burst costs one round trip.
+# period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id, need.
+# Grants up to k slots at once (tokens base.1 .. base.n): a burst costs one round trip. Of the
+# k, ``need`` have callers waiting (the rest is a burst taken whole): only fewer than those
+# marks the participant as waiting.
 # Returns {granted, now_us, wait_us, epoch, participants, capacity, period_us}: wait_us is the
 # earliest moment anything can change (a pause's end, the next window expiry or lease end); a
 # release publishes on the channel, so a waiter never sleeps to a lease's end needlessly.
@@ -140,20 +142,18 @@ end
 if n <= 0 then
   -- Those who waited longer take the next slots: come back at the change after theirs, not
   -- all at once at the first (one take each, all but one refused).
-  local times = {}
-  for _, key in ipairs({KEYS[1], KEYS[2]}) do
-    local got = redis.call('ZRANGE', key, 0, ahead, 'WITHSCORES')
-    for i = 2, #got, 2 do times[#times + 1] = tonumber(got[i]) end
+  local at = nextfree or (now + hold)
+  if ahead > 0 then
+    local got = redis.call('ZRANGE', KEYS[2], ahead, ahead, 'WITHSCORES')
+    if got[2] then at = math.max(at, tonumber(got[2])) end
   end
-  table.sort(times)
-  local at = times[math.min(ahead + 1, #times)] or (now + hold)
   return refuse(at - now)
 end
 for i = 1, n do
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[7]), ARGV[2] .. '.' .. i)
 end
 result[1] = n
-if n < tonumber(ARGV[3]) then return refuse((nextfree or now) - now) end
+if n < tonumber(ARGV[11]) then return refuse((nextfree or now) - now) end
 redis.call('HDEL', KEYS[3], 'w:' .. me)
 keep(ARGV[8])
 return result
