@@ -36,7 +36,6 @@ from ._common import Check, Section, run_standalone, secs
 from .redis_processes import LATENCY_MS, PROCESSES, combined_bound, redis_binary
 
 FULL_ORDERS, QUICK_ORDERS = 2_500, 500  # per process
-MAX_RATIO = 1.10
 TITLE = "The shared budget on real Redis deployments"
 
 During = Callable[[Fleet], Awaitable[None]]
@@ -149,7 +148,7 @@ def _label(orders: int) -> str:
 
 
 def _target() -> str:
-    return f"≤ {MAX_RATIO} × bound, 0 × 429, nothing left open"
+    return "0 × 429, nothing left open (the ratio is reported, not a target)"
 
 
 def section(orders: int, found: list[Run]) -> Section:
@@ -162,10 +161,7 @@ def section(orders: int, found: list[Run]) -> Section:
             str(r.peak_in_window), f"{r.left_open:,}", str(r.fallbacks), str(r.resets),
             f"{r.round_trips / max(r.requests, 1):.2f}",
         ])  # fmt: skip
-    met = all(
-        r.finished and r.throttled == 0 and r.left_open == 0 and r.elapsed / bound <= MAX_RATIO
-        for r in found
-    )
+    met = all(r.finished and r.throttled == 0 and r.left_open == 0 for r in found)
     summary = "; ".join(
         f"{r.label}: {r.elapsed / bound:.3f} × bound, {r.throttled} × 429" for r in found
     )

@@ -11,7 +11,7 @@ from .helpers import client
 from .server import RedisServer
 from .test_engine_processes import assert_all_closed, no_429
 
-ORDERS = 750  # per participant: 15 batch cancels, so work is left when the store loses its keys
+ORDERS = 500  # per participant: 10 batch cancels, so work is left when the store loses its keys
 
 
 async def test_keys_lost_to_flushall_hold_everyone_one_window(
@@ -61,7 +61,7 @@ async def test_mixed_rates_share_the_lowest_and_nobody_starves(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     second = ("redis-procs-key-2", "redis-procs-secret-2", "redis-procs-pass-2")
-    orders = 300  # 6 batch cancels each
+    orders = 200  # 4 batch cancels each
     async with fleet(tmp_path, penalty_s=0, keys=[second]) as group:
         fast = await group.add("fast", orders=orders, account_id="acct-mixed", rate_limit=10,
                                budget_url=redis_server.url)  # fmt: skip
@@ -75,8 +75,8 @@ async def test_mixed_rates_share_the_lowest_and_nobody_starves(
         stats = await no_429(group)
         assert_all_closed(first, orders)
         assert_all_closed(slow_result, orders)
-        assert counts[group.sim.api_key] == 6
-        assert counts.get(second[0], 0) >= 4  # before: 0 in 4 s, and 150 orders unresolved
+        assert counts[group.sim.api_key] == 4
+        assert counts.get(second[0], 0) >= 3  # before: 0 in 4 s, and 150 orders unresolved
         # The lowest rate (2 a second) held for the two together.
         assert stats["max_in_window"][BATCH_CANCEL] <= 2
         assert await group.sim.open() == 0
