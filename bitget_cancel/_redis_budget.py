@@ -811,6 +811,9 @@ class RedisBudget:
             int(provider.presence_ttl * _US),
             secrets.token_hex(8),
             needed,
+            # After a reset, participants in fallback (they could not reach Redis) come back
+            # within a retry interval and a timeout: until then their use is invisible here.
+            int((provider.retry_interval + provider.timeout) * _US),
         ]
         names = [keys.flying, keys.window, keys.state, keys.presence, keys.epoch]
         call = asyncio.ensure_future(provider._call(provider._script(_TAKE, names, args)))

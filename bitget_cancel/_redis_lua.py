@@ -32,7 +32,7 @@ end
 """
 
 # KEYS: flying, window, state, presence, epoch. ARGV: participant, token base, k, capacity,
-# period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id, need.
+# period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id, need, grace_us.
 # Grants up to k slots at once (tokens base.1 .. base.n): a burst costs one round trip. Of the
 # k, ``need`` have callers waiting (the rest is a burst taken whole): only fewer than those
 # marks the participant as waiting.
@@ -44,7 +44,8 @@ end
 #   restart without persistence, eviction) or written by another server process (its run_id:
 #   a replica promoted by a failover, a restart from a snapshot; either may lack the last
 #   writes). What the lost writes counted is unknown, so nobody is granted anything until one
-#   window after the epoch was born: the same rule as an outage.
+#   window after the epoch was born, plus ``grace``: the time a participant that fell back
+#   meanwhile takes to come back and put what it sent into the new epoch.
 # - presence: taking counts the taker as a participant at once (newcomers are seen in one
 #   round trip), and answers how many share the account.
 # - state fields ``r:<participant>`` (declared capacity:period) set the budget's rate, the
@@ -104,7 +105,7 @@ local function refuse(wait)
   result[3] = math.max(wait, 1)
   return result
 end
-local reborn = tonumber(ep[2]) + hold
+local reborn = tonumber(ep[2]) + hold + tonumber(ARGV[12])
 if now < reborn then return refuse(reborn - now) end
 local blocked = tonumber(st['blocked']) or 0
 if now < blocked then return refuse(blocked - now) end
