@@ -20,6 +20,12 @@ async def redis_now(client: aioredis.Redis) -> float:
     return int(seconds) + int(micros) / 1_000_000
 
 
+_KNOWN = """
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+redis.call('HSET', KEYS[1], 'id', 'known-epoch', 'born', 0, 'run', run)
+"""
+
+
 async def known(url: str, *accounts: str, prefix: str = "bitget-cancel") -> None:
     """Give the accounts an epoch born long ago, as a store that has served them for a while
     has: their first burst goes at once (a fresh epoch holds everyone for one window)."""
@@ -27,10 +33,9 @@ async def known(url: str, *accounts: str, prefix: str = "bitget-cancel") -> None
         return
     store = open_redis_store(url)
     try:
-        run = (await store.client.info("server"))["run_id"]  # written by this server
         for account in accounts:
             epoch = budget_keys(prefix, account, "any").epoch
-            await store.client.hset(epoch, mapping={"id": "known-epoch", "born": 0, "run": run})
+            await store.client.eval(_KNOWN, 1, epoch)  # on the server (shard) that holds it
     finally:
         await store.aclose()
 

@@ -119,7 +119,7 @@ async def test_a_password_full_of_separators_works_in_every_spelling(
     try:
         # requirepass sets the password of the user "default"
         for url, _ in spellings(secret, f"127.0.0.1:{guarded.port}", "default"):
-            async with providers(url, 1) as (provider,):
+            async with providers(url, 1, known_accounts=("acct",)) as (provider,):
                 slot = await provider.budget("acct", "ep", 5).acquire()
                 assert slot is not None
                 assert slot.shared, url  # Redis took the password

@@ -31,6 +31,7 @@ async def test_keys_lost_to_flushall_hold_everyone_one_window(
         before = [await group.add(n, orders=ORDERS, budget_url=redis_server.url) for n in "ab"]
         # The newcomer exists, but first asks Redis after the flush.
         after = await group.add("c", orders=ORDERS, budget_url=redis_server.url)
+        await known(redis_server.url, after.hello["account"])  # the store served it before
         for participant in before:
             await participant.go()
         for participant in before:
@@ -52,6 +53,7 @@ async def test_a_restart_without_persistence_holds_everyone_one_window(
     async with fleet(tmp_path, penalty_s=0) as group:
         before = [await group.add(n, orders=ORDERS, budget_url=redis_server.url) for n in "ab"]
         after = await group.add("c", orders=ORDERS, budget_url=redis_server.url)
+        await known(redis_server.url, after.hello["account"])  # the store served it before
         for participant in before:
             await participant.go()
         for participant in before:
@@ -77,6 +79,7 @@ async def test_mixed_rates_share_the_lowest_and_nobody_starves(
                                budget_url=redis_server.url)  # fmt: skip
         slow = await group.add("slow", orders=orders, account_id="acct-mixed", rate_limit=2,
                                key=second, budget_url=redis_server.url)  # fmt: skip
+        await known(redis_server.url, slow.hello["account"])
         # The slower declares its rate first; then both cancel, side by side.
         await slow.go()
         await slow.under_way()

@@ -15,7 +15,7 @@ from bitget_cancel._redis_store import open_redis_store
 
 from .deployments import LocalCluster, LocalSentinel, tls_server
 from .fleet import BATCH_CANCEL, fleet
-from .helpers import providers
+from .helpers import known, providers
 from .test_engine_processes import assert_all_closed, no_429
 
 ORDERS = 500  # per participant: 10 batch cancels
@@ -45,6 +45,7 @@ async def test_engines_share_one_budget_on_a_cluster(cluster: LocalCluster, tmp_
     async with fleet(tmp_path, penalty_s=0) as group:
         for name in "abc":
             await group.add(name, orders=ORDERS, budget_url=cluster.url)
+        await known(cluster.url, group.participants[0].hello["account"])
         await group.go()
         results = [await p.report() for p in group.participants]
         stats = await no_429(group)
@@ -71,6 +72,7 @@ async def test_a_sentinel_failover_during_a_cancel(sentinel: LocalSentinel, tmp_
     async with fleet(tmp_path, penalty_s=0) as group:
         for name in "abc":
             await group.add(name, orders=orders, budget_url=sentinel.url)
+        await known(sentinel.url, group.participants[0].hello["account"])
         await group.go()
         for participant in group.participants:
             await participant.under_way()
