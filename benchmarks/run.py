@@ -32,12 +32,14 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 from benchmarks import readme  # noqa: E402
 from benchmarks.workloads import (  # noqa: E402
     burst,
+    confirm,
     cpu,
     empty_account,
     kinds_panic,
     planning,
     redis_deployments,
     redis_processes,
+    shared_engine,
     targets_file,
     throughput,
     uta,
@@ -64,6 +66,8 @@ WORKLOADS: dict[str, Workload] = {
     "uta": uta.run,
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
+    "shared-engine": shared_engine.run,
+    "confirm": confirm.run,
     "redis-deployments": redis_deployments.run,
 }
 

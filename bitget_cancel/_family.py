@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
+from ._answers import ItemFields, Named, Results, read_items, read_single
+from ._answers import OrderIds as OrderIds  # re-exported: older imports name them here
+from ._answers import Refusal as Refusal
+from ._answers import SentIds as SentIds
 from ._models import OrderKind
 from ._plan import Batch
 from ._wire import (
@@ -33,47 +37,10 @@ from ._wire import (
     Endpoint,
     OpenOrderRow,
     PlanPage,
-    Scalar,
     encode_batch_v2,
     encode_json,
     text,
 )
-
-
-class OrderIds(Protocol):
-    """The ids an answer item names, raw as decoded (str, number, null...)."""
-
-    @property
-    def order_id(self) -> Scalar: ...
-
-    @property
-    def client_oid(self) -> Scalar: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SentIds:
-    """The ids of the one order a single-order request named (its answer names none)."""
-
-    order_id: str | None
-    client_oid: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """One order refused inside a successful answer."""
-
-    order_id: Scalar
-    client_oid: Scalar
-    code: str | None
-    msg: str | None
-
-
-class Results(NamedTuple):
-    """The per-order results of a successful cancel answer. ``succeeded`` holds the decoded
-    items themselves: one is read per order, so none is copied (benchmark 4)."""
-
-    succeeded: Sequence[OrderIds]
-    refused: Sequence[Refusal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +48,28 @@ class ListedOrder:
     symbol: str | None
     order_id: str | None
     client_oid: str | None
+    # Shown by ``orders`` where the listing gives them; never used to cancel.
+    side: str | None = None
+    order_type: str | None = None
+    price: str | None = None
+    size: str | None = None
+    filled: str | None = None
+    created_ms: str | None = None
+
+
+def listed_row(row: OpenOrderRow) -> ListedOrder:
+    """A listing's row, whichever API family's field names it uses."""
+    return ListedOrder(
+        text(row.symbol),
+        text(row.order_id),
+        text(row.client_oid),
+        side=text(row.side),
+        order_type=text(row.order_type),
+        price=text(row.price) or text(row.price_avg) or text(row.execute_price),
+        size=text(row.size) or text(row.qty),
+        filled=text(row.base_volume) or text(row.cum_exec_qty),
+        created_ms=text(row.c_time) or text(row.created_time),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +146,9 @@ class ApiFamily:
 
 # -- v2 (classic account) ------------------------------------------------------------------
 
+# batch-cancel-order's items (successList, failureList) and cancel-order's data.
+V2_ITEM = ItemFields(code="errorCode", msg="errorMsg")
+
 
 class V2BatchCancel:
     endpoint = BATCH_CANCEL
@@ -170,11 +162,13 @@ class V2BatchCancel:
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
         if not isinstance(data, CancelData):
             return None
-        refused = [
-            Refusal(item.order_id, item.client_oid, text(item.error_code), text(item.error_msg))
-            for item in data.failure_list or ()
-        ]
-        return Results(data.success_list or (), refused)
+        ok = read_items(data.success_list or (), V2_ITEM, success=True)
+        failed = read_items(data.failure_list or (), V2_ITEM, success=False)
+        return Results(
+            [*ok.succeeded, *failed.succeeded],
+            [*ok.refused, *failed.refused],
+            [*ok.unrecognised, *failed.unrecognised],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +179,8 @@ class V2OneOrderCancel:
     extra: Mapping[str, str]
     with_symbol: bool
     needs_order_id: bool = False
+    # A field by which a success names no order ({"result": "success"}); None: it names one.
+    result_field: str | None = None
     max_batch: int = 1
     codec: AnswerCodec[Any] = ONE_ORDER_CODEC
 
@@ -201,14 +197,9 @@ class V2OneOrderCancel:
         return encode_json(body)
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
-        if not isinstance(data, dict):
-            return None
         (order,) = batch.targets
-        result = data.get("result")
-        if result is not None and result != "success":
-            return None  # an answer we do not understand is not a cancel
-        # The request named one order and the exchange said success: that order.
-        return Results([SentIds(order.order_id, order.client_oid)], ())
+        sent = Named(order.order_id, order.client_oid)
+        return read_single(data, sent, V2_ITEM, result_field=self.result_field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +281,7 @@ class V2PlanBulkCancel:
         return encode_json({} if symbols is None else {"symbolList": list(symbols)})
 
 
-def _listed(row: OpenOrderRow) -> ListedOrder:
-    return ListedOrder(text(row.symbol), text(row.order_id), text(row.client_oid))
+_listed = listed_row
 
 
 def id_order(order_id: str) -> tuple[int, int, str]:
@@ -307,7 +297,10 @@ V2 = ApiFamily(
         OrderKind.TPSL: V2OneOrderCancel(
             CANCEL_ORDER, {"tpslType": "tpsl"}, with_symbol=True, needs_order_id=True
         ),
-        OrderKind.PLAN: V2OneOrderCancel(CANCEL_PLAN_ORDER, {}, with_symbol=False),
+        # cancel-plan-order answers {"result": "success"}, naming no order.
+        OrderKind.PLAN: V2OneOrderCancel(
+            CANCEL_PLAN_ORDER, {}, with_symbol=False, result_field="result"
+        ),
     },
     listing={
         OrderKind.NORMAL: V2Unfilled(UNFILLED_ORDERS),

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._exceptions import InvalidSymbol, InvalidTarget
 
@@ -28,6 +28,9 @@ class OrderKind(str, enum.Enum):
 
 ORDER_KINDS: tuple[OrderKind, ...] = tuple(OrderKind)
 
+# The value of an OrderKind, accepted wherever an OrderKind is.
+OrderKindName = Literal["normal", "tpsl", "plan"]
+
 
 def check_kind(kind: object) -> OrderKind:
     """An OrderKind from itself or its value ("normal", "tpsl", "plan")."""
@@ -40,6 +43,49 @@ def check_kind(kind: object) -> OrderKind:
             pass
     choices = ", ".join(k.value for k in OrderKind)
     raise InvalidTarget(f"kind must be one of {choices}; got {kind!r}")
+
+
+def infer_kind(fields: Mapping[str, Any]) -> OrderKind:
+    """The kind an order's own fields say: the one rule for ccxt order dicts and rows of
+    targets files (a ccxt ``info`` mapping inside is read too).
+
+    ``tpslType`` "tpsl" is a TP/SL order ("normal" says normal, whatever else is there);
+    otherwise a ``planType``, or a non-zero ``triggerPrice`` / ``stopPrice``, is a plan
+    (trigger) order; anything else is a normal order. (A normal order's attached take-profit
+    or stop-loss prices, ccxt's ``takeProfitPrice``/``stopLossPrice``, do not make it one.)
+    """
+    info = fields.get("info")
+    sources = (fields, info) if isinstance(info, Mapping) else (fields,)
+    for source in sources:
+        tpsl_type = source.get("tpslType")
+        if tpsl_type == "tpsl":
+            return OrderKind.TPSL
+        if tpsl_type == "normal":
+            return OrderKind.NORMAL
+    for source in sources:
+        if _given(source.get("planType")):
+            return OrderKind.PLAN
+        if _price(source.get("triggerPrice")) or _price(source.get("stopPrice")):
+            return OrderKind.PLAN
+    return OrderKind.NORMAL
+
+
+def _given(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _price(value: object) -> bool:
+    """A price that is set: a non-zero number, or text naming one."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        try:
+            return float(value) != 0
+        except ValueError:
+            return False
+    return False
 
 
 _NORMAL = OrderKind.NORMAL
@@ -113,6 +159,17 @@ class CancelTarget:
     # (benchmark 4, client CPU per order: the enum field makes each hash a Python call)
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
+    if TYPE_CHECKING:  # the signature type checkers see: ``kind`` also as its value
+
+        def __init__(
+            self,
+            *,
+            symbol: str,
+            order_id: str | None = None,
+            client_oid: str | None = None,
+            kind: OrderKind | OrderKindName = OrderKind.NORMAL,
+        ) -> None: ...
+
     def __hash__(self) -> int:
         return self._hash
 
@@ -159,22 +216,25 @@ class CancelTarget:
 
     @classmethod
     def from_ccxt(
-        cls, order: Mapping[str, Any], *, kind: OrderKind | str = "normal"
+        cls, order: Mapping[str, Any], *, kind: OrderKind | str | None = None
     ) -> CancelTarget:
-        """A target from a ccxt order dict (``symbol`` "BTC/USDT", ``id``, ``clientOrderId``)."""
+        """A target from a ccxt order dict (``symbol`` "BTC/USDT", ``id``, ``clientOrderId``).
+
+        Without ``kind`` the order's own fields say it (``infer_kind``): a TP/SL order by
+        ``info.tpslType``, a plan (trigger) order by ``triggerPrice``/``stopPrice`` or
+        ``info.planType``.
+        """
         if not isinstance(order, Mapping):
             raise InvalidTarget(f"a ccxt order must be a dict, got {type(order).__name__}")
-        info = order.get("info")
-        if kind == "normal" and isinstance(info, Mapping) and info.get("tpslType") == "tpsl":
-            kind = OrderKind.TPSL
         return cls(
             symbol=order.get("symbol"),  # type: ignore[arg-type]  # checked in __post_init__
             order_id=order.get("id"),
             client_oid=order.get("clientOrderId"),
-            kind=check_kind(kind),
+            kind=infer_kind(order) if kind is None else check_kind(kind),
         )
 
     def to_dict(self) -> dict[str, str | None]:
+        """``{"symbol", "orderId", "clientOid", "kind"}``, as JSON output shows a target."""
         return {
             "symbol": self.symbol,
             "orderId": self.order_id,
@@ -210,18 +270,24 @@ class CancelOutcome:
     error_code: str | None = None
     error_msg: str | None = None
     attempts: int = 0
+    # The order as it was found open when the target named the wrong symbol or kind (it was
+    # then cancelled by that route; ``error_msg`` says so). None: the target named it right.
+    found_as: CancelTarget | None = None
 
     @property
     def closed(self) -> bool:
+        """True when nothing of this order is open any more: cancelled or not open."""
         return self.status is CancelStatus.CANCELLED or self.status is CancelStatus.NOT_OPEN
 
     def to_dict(self) -> dict[str, Any]:
+        """The target's fields plus ``status``, ``errorCode``, ``errorMsg``, ``attempts``."""
         return {
             **self.target.to_dict(),
             "status": self.status.value,
             "errorCode": self.error_code,
             "errorMsg": self.error_msg,
             "attempts": self.attempts,
+            "foundAs": None if self.found_as is None else self.found_as.to_dict(),
         }
 
 
@@ -232,6 +298,11 @@ class CancelReport:
     ``problems`` names whatever keeps the report from being an all-clear besides the outcomes
     (refused credentials, a listing that could not be read, the deadline...). A budget store
     that was down is not one (a local share of the rate stood in): ``budget_fallbacks``.
+
+    Fields: ``outcomes`` (one per distinct target, first-seen order), ``requests`` (HTTP
+    requests that carried this call's orders), ``elapsed`` (seconds, from when the first
+    request could go), ``throttled`` (HTTP 429 answers), ``problems``, ``refused_code`` (the
+    code with which the exchange refused the credentials, or None), ``budget_fallbacks``.
     """
 
     outcomes: list[CancelOutcome]
@@ -257,18 +328,22 @@ class CancelReport:
 
     @property
     def cancelled(self) -> list[CancelOutcome]:
+        """The outcomes the exchange confirmed as cancelled."""
         return self._by_status[CancelStatus.CANCELLED]
 
     @property
     def not_open(self) -> list[CancelOutcome]:
+        """The outcomes with nothing to cancel: filled, cancelled before, or unknown."""
         return self._by_status[CancelStatus.NOT_OPEN]
 
     @property
     def failed(self) -> list[CancelOutcome]:
+        """The outcomes the exchange refused with a code that retrying will not change."""
         return self._by_status[CancelStatus.FAILED]
 
     @property
     def unresolved(self) -> list[CancelOutcome]:
+        """The outcomes without a final answer (attempts or deadline ran out): may be open."""
         return self._by_status[CancelStatus.UNRESOLVED]
 
     @property
@@ -277,9 +352,11 @@ class CancelReport:
         return not self.failed and not self.unresolved and not self.problems
 
     def counts(self) -> dict[str, int]:
+        """How many outcomes of each status, by the status' value."""
         return {status.value: len(items) for status, items in self._by_status.items()}
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (camelCase keys, every outcome)."""
         return {
             "allClosed": self.all_closed,
             "counts": self.counts(),
@@ -302,17 +379,44 @@ class CancelReport:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderInfo:
+    """What a listing said of an open order besides its ids, each as the exchange wrote it
+    (text), or None where that listing does not give it."""
+
+    side: str | None = None  # "buy" / "sell"
+    order_type: str | None = None  # "limit", "market"...
+    price: str | None = None  # the limit (or execute) price
+    size: str | None = None
+    filled: str | None = None  # the filled size
+    created_ms: str | None = None  # when it was placed, milliseconds since the epoch
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The fields under the exchange's names, as ``orders --json`` and ``--csv`` show them."""
+        return {
+            "side": self.side,
+            "orderType": self.order_type,
+            "price": self.price,
+            "size": self.size,
+            "filledSize": self.filled,
+            "createdTime": self.created_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class OpenOrders:
     """What a listing of open orders showed. Trust it as "all that is open" only if
-    ``complete``: otherwise ``problems`` says which listing could not be read to its end."""
+    ``complete``: otherwise ``problems`` says which listing could not be read to its end.
+    ``info`` has side, type, price, size... of the orders whose listing gave them."""
 
     orders: list[CancelTarget]
     complete: bool
     problems: tuple[str, ...] = ()
     requests: int = 0
     refused_code: str | None = None  # the exchange refused the credentials with this code
+    info: dict[CancelTarget, OrderInfo] = field(default_factory=dict)
 
     def by_symbol(self) -> dict[str, int]:
+        """How many open orders on each symbol."""
         counts: dict[str, int] = {}
         for order in self.orders:
             counts[order.symbol] = counts.get(order.symbol, 0) + 1
@@ -334,6 +438,7 @@ class KindSummary:
     problem: str | None = None  # why it is not confirmed (listing refused, broken...)
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (camelCase keys)."""
         return {
             "listed": self.listed,
             "cancelled": self.cancelled,
@@ -343,6 +448,17 @@ class KindSummary:
             "confirmedEmpty": self.confirmed_empty,
             "problem": self.problem,
         }
+
+
+class KindSummaries(dict[OrderKind, KindSummary]):
+    """``PanicReport.by_kind``: a KindSummary per requested OrderKind, in the order asked; also
+    indexed by the kind's value (``by_kind["plan"]``)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, kind: OrderKind | str) -> KindSummary:
+        # An OrderKind hashes and compares as its value: the value finds the same entry.
+        return super().__getitem__(kind)  # type: ignore[index]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -360,7 +476,7 @@ class PanicReport(CancelReport):
     cancel_requests: int = 0
     symbol_cancels: int = 0
     list_requests: int = 0
-    by_kind: dict[str, KindSummary] = field(default_factory=dict)
+    by_kind: KindSummaries = field(default_factory=KindSummaries)
     # Some listing ran to its last page: False means the panic could not see the account.
     listed: bool = False
 
@@ -370,6 +486,7 @@ class PanicReport(CancelReport):
         return CancelReport.all_closed.fget(self) and self.account_empty  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data: a CancelReport's plus the panic's own fields."""
         return {
             **CancelReport.to_dict(self),
             "allClosed": self.all_closed,
@@ -378,7 +495,7 @@ class PanicReport(CancelReport):
             "cancelRequests": self.cancel_requests,
             "symbolCancels": self.symbol_cancels,
             "listRequests": self.list_requests,
-            "byKind": {kind: summary.to_dict() for kind, summary in self.by_kind.items()},
+            "byKind": {kind.value: summary.to_dict() for kind, summary in self.by_kind.items()},
             "listed": self.listed,
         }
 

@@ -13,19 +13,23 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
+from ._answers import Results, match
 from ._budget import Slot
 from ._classify import CODE_HINTS, Verdict, classify_item
+from ._confirm import Finding, confirm_not_open
+from ._dispatch import merged, pack, split_results, take_fitting, taken_keys
 from ._exceptions import CallStopped, RequestTimeout, TransportError
-from ._family import CancelRoute, Results
+from ._family import CancelRoute
 from ._log import log
 from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
-from ._wire import text
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
+# on_outcome(outcome): each target's outcome once it is final (the one the report ends with).
+OnOutcome = Callable[[CancelOutcome], object]  # what it returns is ignored
 
 # Where an order is; used for the message of whatever the deadline leaves unresolved.
 _QUEUED, _IN_FLIGHT, _WAITING, _FINAL = range(4)
@@ -37,8 +41,14 @@ _VERDICT_ACTIONS = {
     Verdict.SPLIT: "split to isolate the refused order",
 }
 
+# Confirmation rounds: list, re-send what is open elsewhere, list again what that heard.
+_CONFIRM_ROUNDS = 2
+
 # (kind, by orderId, symbol, id): the identity of an order as a request names it.
 OrderKey = tuple[OrderKind, bool, str, str]
+
+# One request's orders, by the call that owns them; the call whose slot it is comes first.
+Parts = list[tuple["CancelRun", Batch["_Order"]]]
 
 
 class _Order:
@@ -50,14 +60,18 @@ class _Order:
 
     __slots__ = (
         "attempts",
+        "by_client_oid_too",
         "client_oid",
         "code",
+        "confirmed",
         "due",
+        "found_as",
         "kind",
         "msg",
         "order_id",
         "place",
         "retried_by_client_oid",
+        "sent",
         "status",
         "symbol",
         "target",
@@ -70,12 +84,17 @@ class _Order:
         self.order_id = target.order_id
         self.client_oid = target.client_oid
         self.attempts = 0
+        self.sent = False  # some request carried it (attempts may not count that one)
         self.place = _QUEUED
         self.status: CancelStatus | None = None
         self.code: str | None = None
         self.msg: str | None = None
         self.due = 0.0
         self.retried_by_client_oid = False
+        self.by_client_oid_too = True  # False: its targets disagree on its clientOid
+        # A "does not exist" needs no confirmation (its route is the one a listing showed).
+        self.confirmed = False
+        self.found_as: CancelTarget | None = None  # open under another symbol or kind
 
 
 def order_key(target: CancelTarget) -> OrderKey:
@@ -88,7 +107,7 @@ def order_key(target: CancelTarget) -> OrderKey:
 class _Lane:
     """The orders of one kind: what is planned, what waits for a retry, what is in flight."""
 
-    __slots__ = ("in_flight", "kind", "ready", "route", "waiting", "wake")
+    __slots__ = ("in_flight", "kind", "ready", "riding", "route", "waiting", "wake")
 
     def __init__(self, kind: OrderKind) -> None:
         self.kind = kind
@@ -96,7 +115,13 @@ class _Lane:
         self.route: CancelRoute | None = None  # the route ``ready`` was planned for
         self.waiting: list[_Order] = []
         self.in_flight: set[asyncio.Task[None]] = set()
+        # Requests of other calls that carry some of these orders (see _dispatch).
+        self.riding: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
+
+    @property
+    def sending(self) -> bool:
+        return bool(self.in_flight or self.riding)
 
     def due(self, now: float) -> bool:
         return any(o.due <= now for o in self.waiting)
@@ -112,14 +137,23 @@ class CancelRun:
         mode: Mode,
         deadline: float | None,
         progress: Progress | None = None,
+        on_outcome: OnOutcome | None = None,
+        *,
+        confirm: bool = False,
     ) -> None:
         self._session = session
+        self._confirm = confirm
+        self._on_outcome = on_outcome
+        # With on_outcome: the targets naming each order, and the targets already told.
+        self._named: dict[_Order, list[CancelTarget]] = {}
+        self._told: set[CancelTarget] = set()
         self._policy = session.policy
         self._loop = session.loop
         self._mode = mode
         self._deadline_seconds = deadline
         self._progress = progress
         self._done = 0
+        self._distinct = 0  # orders (not keys: one asked again by clientOid has two)
         # Distinct targets in first-seen order, each with the order it names.
         self._order_of: dict[CancelTarget, _Order] = {}
         self._orders: dict[OrderKey, _Order] = {}
@@ -127,6 +161,10 @@ class CancelRun:
         self._feed_open = False
         self._started = self._loop.time()
         self._scope: CallScope | None = None
+        self._closed = False  # the report is made: later answers are not this call's business
+        self._parts: dict[asyncio.Task[None], Parts] = {}
+        # Halves of a refused request, isolating a bad order: they go alone (see _dispatch).
+        self._fragments: set[Batch[_Order]] = set()
         self.stats = CallStats()
         # A call that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
@@ -167,10 +205,13 @@ class CancelRun:
         """
         order_of, orders = self._order_of, self._orders
         fresh = []
+        added: list[CancelTarget] | None = [] if self._on_outcome is not None else None
         for target in targets:
             order = _Order(target)
             if order_of.setdefault(target, order) is not order:
                 continue  # the same target again
+            if added is not None:
+                added.append(target)
             order_id = target.order_id
             # order_key(target), for the usual target: one named by orderId
             key = (target.kind, True, target.symbol, order_id) if order_id else order_key(target)
@@ -183,6 +224,10 @@ class CancelRun:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
+                known.by_client_oid_too = False
+        self._distinct += len(fresh)
+        for target in added or ():
+            self._named.setdefault(order_of[target], []).append(target)
         return fresh
 
     def fed_targets(self) -> list[CancelTarget]:
@@ -194,7 +239,18 @@ class CancelRun:
         order = self._order_of.get(target)
         if order is None or order.status is None:
             return None
-        return CancelOutcome(target, order.status, order.code, order.msg, order.attempts)
+        return self._outcome(target, order)
+
+    def _outcome(self, target: CancelTarget, order: _Order) -> CancelOutcome:
+        """The one way an order's state becomes a target's outcome (report, on_outcome)."""
+        return CancelOutcome(
+            target,
+            order.status,  # type: ignore[arg-type]  # set: only final orders get here
+            order.code,
+            self._found_message(order) if order.found_as is not None else order.msg,
+            _attempts(order),
+            order.found_as,
+        )
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -211,6 +267,20 @@ class CancelRun:
             scope = CallScope(Deadline(self._deadline_seconds, self._loop))
         self._scope = scope
         watcher = None if stop is None else self._loop.create_task(_interrupt_on(stop, scope))
+        crew = self._session.crew
+        crew.join(self._mode, self)
+        try:
+            await self._run_lanes(scope)
+            if self._confirm:
+                await self._confirm_rounds(scope)
+        finally:
+            crew.leave(self._mode, self)
+            self._closed = True
+            if watcher is not None:
+                watcher.cancel()
+        return self._report(scope)
+
+    async def _run_lanes(self, scope: CallScope) -> None:
         lanes = [
             self._loop.create_task(self._lane_loop(lane, scope))
             for lane in self._lanes.values()
@@ -220,22 +290,100 @@ class CancelRun:
             await asyncio.gather(*lanes)
             await self._drain_in_flight(scope)
         finally:
-            # Cancelled from outside (or any bug): no task of this call may outlive it.
-            if watcher is not None:
-                watcher.cancel()
+            # Cancelled from outside (or any bug): no task of this call may outlive it, but a
+            # request that carries orders of calls still running is theirs to wait for.
             for task in lanes:
                 task.cancel()
             for lane in self._lanes.values():
                 for task in lane.in_flight:
-                    task.cancel()
-        return self._report(scope)
+                    if not any(
+                        not run._closed and run is not self for run, _ in self._parts.get(task, ())
+                    ):
+                        task.cancel()
+
+    # -- confirming "does not exist" ---------------------------------------------------------
+
+    async def _confirm_rounds(self, scope: CallScope) -> None:
+        """Every "does not exist" checked against the account's open orders (``_confirm``);
+        an order found open elsewhere is cancelled by its true route. Two rounds at most: the
+        second checks what the first sent again."""
+        for _ in range(_CONFIRM_ROUNDS):
+            doubtful = [
+                o
+                for o in self._orders.values()
+                if o.status is CancelStatus.NOT_OPEN and not o.confirmed
+            ]
+            if not doubtful or scope.over:
+                break
+            try:
+                # In flight at the deadline, a listing is abandoned like a cancel's answer.
+                findings = await asyncio.wait_for(
+                    confirm_not_open(self._session, doubtful, scope, self.stats),
+                    scope.deadline.remaining(),
+                )
+            except (CallStopped, asyncio.TimeoutError):
+                break
+            for order, finding in zip(doubtful, findings, strict=True):
+                self._apply_finding(order, finding)
+            await self._run_lanes(scope)
+        why = (
+            f"{self._ended(scope)} before a listing was read"
+            if scope.over
+            else "the account's listings still showed it open"
+        )
+        for order in self._orders.values():
+            if order.status is CancelStatus.NOT_OPEN and not order.confirmed:
+                self._unconfirmed(order, why)
+
+    def _apply_finding(self, order: _Order, finding: Finding) -> None:
+        found = finding.open_as
+        if found is None:
+            if finding.problem is not None:
+                self._unconfirmed(order, finding.problem)
+            else:
+                order.confirmed = True
+                note = "confirmed: open nowhere on the account"
+                order.msg = f"{order.msg}; {note}" if order.msg else note
+                if self._on_outcome is not None:
+                    self._tell(self._named.get(order, ()), order)
+            return
+        same_route = found.kind is order.kind and found.symbol == order.symbol
+        # Its true route: what the listing shows. Asked by it, its answer needs no listing,
+        # unless the listing contradicted that very route (then a second round checks it).
+        order.confirmed = not same_route
+        if not same_route:
+            order.found_as = found
+        order.kind, order.symbol = found.kind, found.symbol
+        order.order_id = found.order_id
+        order.retried_by_client_oid = True
+        self._done -= 1
+        order.status = None
+        lane = self._lanes[order.kind]
+        order.place, order.due = _WAITING, self._loop.time()
+        lane.waiting.append(order)
+        log.warning(
+            "%s was answered 'does not exist' but is open as a %s order on %s: cancelling it there",
+            order.target,
+            found.kind.value,
+            found.symbol,
+        )
+
+    def _unconfirmed(self, order: _Order, problem: str) -> None:
+        said = f"code {order.code}" if order.code else (order.msg or "does not exist")
+        self._finish(
+            order,
+            CancelStatus.UNRESOLVED,
+            order.code,
+            f"the exchange answered {said} (does not exist), which could not be confirmed: "
+            f"{problem}",
+        )
 
     async def _lane_loop(self, lane: _Lane, scope: CallScope) -> None:
         session = self._session
         while not scope.over:
             now = self._loop.time()
             if not lane.ready and not lane.due(now):
-                if not lane.in_flight and not lane.waiting and not self._feed_open:
+                if not lane.sending and not lane.waiting and not self._feed_open:
                     return
                 await self._sleep_until_something(lane, scope, now)
                 continue
@@ -258,9 +406,9 @@ class CancelRun:
             if not lane.ready:
                 lane.ready.extend(self._plan_due(lane, route, self._loop.time()))
             if not lane.ready:
-                slot.give_back()
+                slot.give_back()  # its orders went in another call's request meanwhile
                 continue
-            self._launch(lane, route, lane.ready.popleft(), slot)
+            self._launch(lane, route, self._board(lane, route, lane.ready.popleft()), slot)
 
     def _unroutable(self, lane: _Lane, account: str) -> None:
         """This account type has no endpoint that cancels this kind of order."""
@@ -273,6 +421,7 @@ class CancelRun:
     def _unplan(self, lane: _Lane) -> None:
         now = self._loop.time()
         for batch in lane.ready:
+            self._fragments.discard(batch)
             for order in batch.targets:
                 order.place, order.due = _WAITING, now
                 lane.waiting.append(order)
@@ -316,13 +465,67 @@ class CancelRun:
             for waiter in waiters:
                 waiter.cancel()
 
-    def _launch(self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], slot: Slot) -> None:
-        task = self._loop.create_task(self._send(lane, route, batch, slot))
+    # -- sharing requests with the other calls of the session (see _dispatch) ----------------
+
+    def _board(self, lane: _Lane, route: CancelRoute, batch: Batch[_Order]) -> Parts:
+        """This call's batch, plus the due orders of other calls that fit in its room."""
+        parts: Parts = [(self, batch)]
+        room = route.max_batch - len(batch)
+        if batch in self._fragments:
+            self._fragments.discard(batch)
+            return parts
+        if room <= 0:
+            return parts
+        taken = taken_keys(batch)
+        for other in self._session.crew.others(self._mode, self):
+            lent = other._lend(lane.kind, route, batch, room, taken)
+            if lent is not None:
+                parts.append((other, lent))
+                room -= len(lent)
+                if room <= 0:
+                    break
+        return parts
+
+    def _lend(
+        self, kind: OrderKind, route: CancelRoute, into: Batch[_Order], room: int, taken: set[str]
+    ) -> Batch[_Order] | None:
+        """Due orders of this call that ride in another call's request (now in flight)."""
+        lane = self._lanes[kind]
+        scope = self._scope
+        if self._closed or scope is None or scope.over or lane.route not in (None, route):
+            return None
+        now = self._loop.time()
+        if lane.due(now):
+            lane.route = route
+            lane.ready.extend(self._plan_due(lane, route, now))
+        picked, left = take_fitting(lane.ready, into, self._mode, room, taken, self._fragments)
+        if not picked:
+            return None
+        lane.ready = deque(left)
+        return pack(tuple(picked), self._mode, into.by_order_id)
+
+    def _ride(self, kind: OrderKind, task: asyncio.Task[None]) -> None:
+        lane = self._lanes[kind]
+        lane.riding.add(task)
+
+        def landed(task: asyncio.Task[None]) -> None:
+            lane.riding.discard(task)
+            lane.wake.set()
+
+        task.add_done_callback(landed)
+
+    def _launch(self, lane: _Lane, route: CancelRoute, parts: Parts, slot: Slot) -> None:
+        task = self._loop.create_task(self._send(lane.kind, route, parts, slot))
         lane.in_flight.add(task)
+        if len(parts) > 1:
+            self._parts[task] = parts
+        for run, _ in parts[1:]:
+            run._ride(lane.kind, task)
 
         def landed(task: asyncio.Task[None]) -> None:
             slot.release()  # a task cancelled before it ran never reached its own finally
             lane.in_flight.discard(task)
+            self._parts.pop(task, None)
             lane.wake.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("internal error while sending a batch", exc_info=task.exception())
@@ -331,20 +534,21 @@ class CancelRun:
 
     async def _drain_in_flight(self, scope: CallScope) -> None:
         """In-flight answers are still taken, until the deadline if there is one."""
-        tasks = {t for lane in self._lanes.values() for t in lane.in_flight}
+        tasks = {t for lane in self._lanes.values() for t in (*lane.in_flight, *lane.riding)}
         if tasks:
             await asyncio.wait(tasks, timeout=scope.deadline.remaining())
 
     # -- one request -------------------------------------------------------------------------
 
-    async def _send(
-        self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], slot: Slot
-    ) -> None:
+    async def _send(self, kind: OrderKind, route: CancelRoute, parts: Parts, slot: Slot) -> None:
         assert self._scope is not None
-        orders = batch.targets
-        for order in orders:
+        batch = merged([part for _, part in parts], self._mode)
+        for order in batch.targets:
             order.attempts += 1
+            order.sent = True
             order.place = _IN_FLIGHT
+        for run, _ in parts[1:]:
+            run.stats.requests[route.endpoint.name] += 1
         try:
             reply = await self._session.send(
                 route.endpoint,
@@ -353,25 +557,60 @@ class CancelRun:
                 self.stats,
                 slot,
                 body=route.encode(batch),
-                orders=len(orders),
+                orders=len(batch),
             )
+        except CallStopped:
+            # Not sent: the deadline left no timeout the request could meet.
+            for run, part in parts:
+                run._unsend(kind, part.targets)
+            return
         except TransportError as exc:
             if isinstance(exc, RequestTimeout):
                 why = f"timeout: {exc} (the exchange may have cancelled; asking again)"
             else:
                 why = f"network: {exc}"
-            log.debug("%s n=%d: no answer: %s", route.endpoint.name, len(orders), why)
-            self._retry(orders, None, why)
+            log.debug("%s n=%d: no answer: %s", route.endpoint.name, len(batch), why)
+            for run, part in parts:
+                if not run._closed:
+                    run._retry(part.targets, None, why)
             return
-        self._apply(lane, route, batch, reply)
+        results = route.results(reply.data, batch) if reply.verdict is Verdict.OK else None
+        if len(parts) == 1:
+            self._apply(self._lanes[kind], route, batch, reply, results)
+            return
+        shares = (
+            [None] * len(parts)
+            if results is None
+            else split_results(results, [p for _, p in parts])
+        )
+        for (run, part), share in zip(parts, shares, strict=True):
+            if run._closed:
+                continue
+            if run is not self and reply.verdict is Verdict.CREDENTIALS and run._scope is not None:
+                run._scope.refuse(reply.code or str(reply.status), reply.msg)
+            run._apply(run._lanes[kind], route, part, reply, share)
+
+    def _unsend(self, kind: OrderKind, orders: Sequence[_Order]) -> None:
+        """Orders of a request that was not sent after all: due again, not an attempt."""
+        now = self._loop.time()
+        lane = self._lanes[kind]
+        for order in orders:
+            order.attempts -= 1
+            order.place, order.due = _WAITING, now
+            lane.waiting.append(order)
+        lane.wake.set()
 
     def _apply(
-        self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], reply: Reply[object]
+        self,
+        lane: _Lane,
+        route: CancelRoute,
+        batch: Batch[_Order],
+        reply: Reply[object],
+        results: Results | None,
     ) -> None:
         orders = batch.targets
         verdict, code, msg = reply.verdict, reply.code, reply.msg
         if verdict is Verdict.OK:
-            results = route.results(reply.data, batch)
             if results is not None:
                 self._apply_items(batch, results)
                 return
@@ -397,9 +636,10 @@ class CancelRun:
                 order.place = _QUEUED
             half = len(orders) // 2
             for part in (orders[half:], orders[:half]):
-                lane.ready.appendleft(
-                    Batch(batch.batch_mode, batch.symbol, batch.by_order_id, part)
-                )
+                if part:  # (a call's share of a shared request may be a single order)
+                    fragment = Batch(batch.batch_mode, batch.symbol, batch.by_order_id, part)
+                    self._fragments.add(fragment)
+                    lane.ready.appendleft(fragment)
             lane.wake.set()
         elif verdict is Verdict.NOT_OPEN:
             (order,) = orders
@@ -423,52 +663,11 @@ class CancelRun:
                 self._finish(order, CancelStatus.FAILED, code, note)
 
     def _apply_items(self, batch: Batch[_Order], results: Results) -> None:
-        orders = batch.targets
-        by_order_id = batch.by_order_id
-        by_id: dict[str, _Order] = {}
-        by_client_oid: dict[str, _Order | None] = {}  # None: ambiguous, never matched by it
-        for member in orders:
-            by_id[(member.order_id if by_order_id else member.client_oid) or ""] = member
-            oid = member.client_oid
-            if oid is not None:
-                by_client_oid[oid] = None if oid in by_client_oid else member
-        decided: set[_Order] = set()
-
-        def match(order_id: str | None, client_oid: str | None) -> _Order | None:
-            order: _Order | None
-            if order_id is not None and by_order_id:
-                # An orderId that was not sent names some other order, whatever its clientOid.
-                order = by_id.get(order_id)
-            else:
-                order = None if client_oid is None else by_client_oid.get(client_oid)
-            if order is None:
-                log.warning(
-                    "answer item matches no order of this request (orderId=%r clientOid=%r); "
-                    "ignored",
-                    order_id,
-                    client_oid,
-                )
-            elif order in decided:
-                log.debug("duplicate answer item for %r ignored", order.target)
-                return None
-            return order
-
+        matched = match(batch.targets, batch.by_order_id, results)
         finish, cancelled = self._finish, CancelStatus.CANCELLED
-        for item in results.succeeded:
-            raw = item.order_id
-            # The usual item: an orderId string we sent, not seen yet, looked up directly;
-            # match() decides (and logs) everything else. (benchmark 4: one item per order)
-            order = by_id.get(raw) if by_order_id and type(raw) is str else None
-            if order is None or order in decided:
-                order = match(text(raw), text(item.client_oid))
-            if order is not None:
-                decided.add(order)
-                finish(order, cancelled, None, None)
-        for refusal in results.refused:
-            order = match(text(refusal.order_id), text(refusal.client_oid))
-            if order is None:
-                continue
-            decided.add(order)
+        for order in matched.succeeded:
+            finish(order, cancelled, None, None)
+        for order, refusal in matched.refused:
             code, msg = refusal.code, refusal.msg
             verdict = classify_item(code, msg)
             if verdict is Verdict.NOT_OPEN:
@@ -479,10 +678,10 @@ class CancelRun:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
                     self._scope.refuse(code or "", msg or "credentials refused")
                 self._finish(order, CancelStatus.FAILED, code, msg)
-        silent = [o for o in orders if o not in decided]
-        if silent:
-            log.warning("%d orders missing from the answer; asking again", len(silent))
-            self._retry(silent, None, "the answer did not mention this order")
+        if matched.again:
+            log.warning("%d orders without a verdict in an answer; again", len(matched.again))
+            why = "the answer did not mention this order in a shape that confirms it"
+            self._retry(matched.again, None, why)
 
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
@@ -505,17 +704,40 @@ class CancelRun:
     def _finish(
         self, order: _Order, status: CancelStatus, code: str | None, msg: str | None
     ) -> None:
-        if order.status is None:
+        first = order.status is None
+        if first:
             self._done += 1
             if self._progress is not None:
                 self._report_progress()
         order.status, order.code, order.msg, order.place = status, code, msg, _FINAL
+        if self._on_outcome is not None and not self._provisional(order):
+            self._tell(self._named.get(order, ()), order)
+
+    def _provisional(self, order: _Order) -> bool:
+        """A "does not exist" that confirmation has yet to check is not final: on_outcome
+        hears of it once it is confirmed, found open elsewhere, or left unresolved."""
+        return self._confirm and order.status is CancelStatus.NOT_OPEN and not order.confirmed
+
+    def _tell(self, targets: Iterable[CancelTarget], order: _Order) -> None:
+        """Hand each target's final outcome to ``on_outcome``, once."""
+        for target in targets:
+            if self._on_outcome is None:
+                return
+            if target in self._told:
+                continue
+            self._told.add(target)
+            outcome = self._outcome(target, order)
+            try:
+                self._on_outcome(outcome)
+            except Exception:  # a bot's bookkeeping bug must never stop a cancel
+                log.exception("on_outcome callback failed; ignoring it from now on")
+                self._on_outcome = None
 
     def _report_progress(self) -> None:
         if self._progress is None:
             return
         try:
-            self._progress(self._done, len(self._orders))
+            self._progress(self._done, self._distinct)
         except Exception:  # a display bug must never stop a cancel
             log.exception("progress callback failed; ignoring it from now on")
             self._progress = None
@@ -541,6 +763,7 @@ class CancelRun:
                     f"gave up after {order.attempts} attempts; last error: {msg}",
                 )
                 continue
+            self._session.metrics.retries += 1
             order.due = now + (policy.delay(order.attempts, rng) if backoff else 0.0)
             order.place = _WAITING
             lane.waiting.append(order)
@@ -563,10 +786,10 @@ class CancelRun:
         if refusal is not None:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
-        outcomes = [
-            CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
-            for target, order in self._order_of.items()
-        ]
+        outcomes = [self._outcome(target, order) for target, order in self._order_of.items()]
+        if self._on_outcome is not None:  # what became final only now: unresolved, refused
+            for target, order in self._order_of.items():
+                self._tell((target,), order)
         return CancelReport(
             outcomes,
             requests=self.stats.total,
@@ -577,19 +800,49 @@ class CancelRun:
             budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
 
-    def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
-        seconds = scope.deadline.seconds
-        why = (
-            f"deadline of {seconds:g}s passed"
-            if seconds is not None and scope.deadline.expired()
-            else "the call was interrupted"
+    @staticmethod
+    def _found_message(order: _Order) -> str:
+        found, target = order.found_as, order.target
+        assert found is not None
+        wrong = [
+            what
+            for what, differs in (
+                ("symbol", found.symbol != target.symbol),
+                ("kind", found.kind is not target.kind),
+            )
+            if differs
+        ]
+        what = " and ".join(wrong) or "route"
+        outcome = {
+            CancelStatus.CANCELLED: "cancelled there",
+            CancelStatus.NOT_OPEN: "not open there any more",
+        }.get(order.status, f"{order.status}: {order.msg}")  # type: ignore[arg-type]
+        return (
+            f"the target named the wrong {what}: the order was open as a {found.kind.value} "
+            f"order on {found.symbol}; {outcome}"
         )
+
+    @staticmethod
+    def _ended(scope: CallScope) -> str:
+        seconds = scope.deadline.seconds
+        if seconds is not None and scope.deadline.expired():
+            return f"deadline of {seconds:g}s passed"
+        return "the call was interrupted" if scope.interrupted else "the call stopped"
+
+    def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
+        why = self._ended(scope)
         if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
         last = f"; last error: {order.msg}" if order.msg else ""
-        if order.attempts:
+        if order.sent:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"
+
+
+def _attempts(order: _Order) -> int:
+    """The attempts an outcome shows: a re-ask that is not counted (by clientOid, a split, the
+    other API) still leaves a sent order at one at least; 0 means no request ever named it."""
+    return order.attempts or int(order.sent)
 
 
 async def _interrupt_on(stop: asyncio.Event, scope: CallScope) -> None:

@@ -173,16 +173,11 @@ def encode_batch_v2(
     )
 
 
-class OrderItem(msgspec.Struct, rename="camel"):
-    order_id: Scalar = None
-    client_oid: Scalar = None
-    error_code: Scalar = None
-    error_msg: Scalar = None
-
-
 class CancelData(msgspec.Struct, rename="camel"):
-    success_list: list[OrderItem] | None = None
-    failure_list: list[OrderItem] | None = None
+    """Items stay objects as sent: ``_answers`` reads their fields and judges their shape."""
+
+    success_list: list[dict[str, Any]] | None = None
+    failure_list: list[dict[str, Any]] | None = None
 
 
 BATCH_CANCEL_CODEC: AnswerCodec[CancelData] = AnswerCodec(CancelData)
@@ -200,6 +195,20 @@ class OpenOrderRow(msgspec.Struct, rename="camel"):
     order_id: Scalar = None
     client_oid: Scalar = None
     status: Scalar = None
+    # What ``orders`` shows beside the ids, each where a listing gives it: v2 unfilled-orders
+    # (priceAvg is its limit price, baseVolume the filled size, cTime), v2 current-plan-order
+    # (executePrice), v3 unfilled-orders (price, qty, cumExecQty, createdTime).
+    side: Scalar = None
+    order_type: Scalar = None
+    price: Scalar = None
+    price_avg: Scalar = None
+    execute_price: Scalar = None
+    size: Scalar = None
+    qty: Scalar = None
+    base_volume: Scalar = None
+    cum_exec_qty: Scalar = None
+    c_time: Scalar = None
+    created_time: Scalar = None
 
 
 UNFILLED_CODEC: AnswerCodec[list[OpenOrderRow]] = AnswerCodec(list[OpenOrderRow])
