@@ -38,6 +38,7 @@ from benchmarks.workloads import (  # noqa: E402
     empty_account,
     kinds_panic,
     planning,
+    redis_deployments,
     redis_processes,
     shared_engine,
     targets_file,
@@ -69,6 +70,7 @@ WORKLOADS: dict[str, Workload] = {
     "shared-engine": shared_engine.run,
     "confirm": confirm.run,
     "deadman": deadman.run,
+    "redis-deployments": redis_deployments.run,
 }
 
 

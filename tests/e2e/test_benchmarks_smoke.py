@@ -29,6 +29,7 @@ from benchmarks.workloads import (  # noqa: E402
     empty_account,
     kinds_panic,
     planning,
+    redis_deployments,
     redis_processes,
     shared_engine,
     sim_process,
@@ -228,6 +229,7 @@ def test_the_new_workloads_are_registered_in_order() -> None:
         "shared-engine",
         "confirm",
         "deadman",
+        "redis-deployments",
     ]
     assert WORKLOADS["confirm"] is confirm.run
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
@@ -235,6 +237,7 @@ def test_the_new_workloads_are_registered_in_order() -> None:
     assert WORKLOADS["redis-processes"] is redis_processes.run
     assert WORKLOADS["targets-file"] is targets_file.run
     assert WORKLOADS["shared-engine"] is shared_engine.run
+    assert WORKLOADS["redis-deployments"] is redis_deployments.run
 
 
 # -- panic over every kind -----------------------------------------------------------------
