@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ._classify import CODE_HINTS, Verdict
 from ._exceptions import CallStopped, InvalidTarget, TransportError
 from ._family import BulkCancel, ListedOrder, Lister
-from ._listing import Listing, list_pages
+from ._listing import Listing, ListingLanes, list_sliced, merge
 from ._log import log
 from ._models import (
     CancelOutcome,
@@ -466,6 +466,7 @@ class _Pass:
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
+        self._lanes = ListingLanes()
         # A symbol cancel pays off once it saves a full request of the batch lane.
         batch_route = self.session.family.cancel.get(OrderKind.NORMAL)
         self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
@@ -525,23 +526,18 @@ class _Pass:
         if symbols is None:
             return await self._list(kind, lister, None)
         parts = await asyncio.gather(*(self._list(kind, lister, s) for s in sorted(symbols)))
-        merged = Listing()
-        for part in parts:
-            merged.complete &= part.complete
-            merged.final |= part.final
-            merged.open_in_scope += part.open_in_scope
-            merged.problem = merged.problem or part.problem
-        return merged
+        return merge(parts)
 
     async def _list(self, kind: OrderKind, lister: Lister, symbol: str | None) -> Listing:
         panic = self.panic
-        return await list_pages(
+        return await list_sliced(
             self.session,
             lister,
             symbol,
             panic._scope,
             panic._stats,
             lambda rows: self._on_page(kind, rows),
+            self._lanes,
         )
 
     def _on_page(self, kind: OrderKind, rows: list[ListedOrder]) -> int:

@@ -130,9 +130,12 @@ class ExchangeSession:
         self.family = self._families[account]
         return True
 
+    def rate(self, endpoint: Endpoint) -> float:
+        """The endpoint's budget in requests a second (the caller's override, else the docs')."""
+        return self._rates.get(endpoint.name, endpoint.rate)
+
     def budget(self, endpoint: Endpoint) -> Budget:
-        rate = self._rates.get(endpoint.name, endpoint.rate)
-        return self.budgets.budget(self.account_id, endpoint.name, rate)
+        return self.budgets.budget(self.account_id, endpoint.name, self.rate(endpoint))
 
     # -- the request path --------------------------------------------------------------------
 
