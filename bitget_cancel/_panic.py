@@ -35,8 +35,9 @@ from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
 from ._session import CallStats, ExchangeSession
 
-# A symbol's normal orders go to cancel-symbol-order once a full batch of them is listed (50 on
-# v2, 20 on v3): one request of the symbol lane then saves at least one of the batch lane.
+# A symbol is a candidate for cancel-symbol-order once a full batch of its orders is listed (50
+# on v2, 20 on v3): one request of the symbol lane then saves at least one of the batch lane.
+# Which candidates go there is planned by the two lanes' throughput (``_Pass._plan_lanes``).
 SYMBOL_CANCEL_THRESHOLD = 50
 # Bulk cancels work asynchronously on the exchange: how long their orders may still be listed
 # before the panic stops waiting and cancels them one by one (and keeps doing so).
@@ -468,8 +469,17 @@ class _Pass:
         self._plan_bulk_fired = False
         self._lanes = ListingLanes()
         # A symbol cancel pays off once it saves a full request of the batch lane.
-        batch_route = self.session.family.cancel.get(OrderKind.NORMAL)
+        family, session = self.session.family, self.session
+        batch_route = family.cancel.get(OrderKind.NORMAL)
         self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
+        # The two lanes of normal orders, in orders a second (batch) and symbols a second.
+        symbol_bulk = family.bulk.get(OrderKind.NORMAL)
+        batch_requests = session.rate(batch_route.endpoint) if batch_route else 1.0
+        self._batch_rate = self._threshold * batch_requests
+        self._symbol_rate = session.rate(symbol_bulk.endpoint) if symbol_bulk else 1.0
+        self._symbols_cancelling: set[str] = set()  # sent to the symbol lane in this pass
+        self._held_orders = 0  # in ``_held``
+        self._fed_normal = 0  # normal orders given to the batch lane in this pass
 
     def cancel(self) -> None:
         for task in self._bulk_tasks:
@@ -510,9 +520,7 @@ class _Pass:
             log.warning("panic: %s orders could not be listed; %s", kind.value, panic._blind[kind])
 
     async def finish_bulk(self) -> None:
-        for bucket in self._held.values():
-            if len(bucket) < self._threshold:
-                self._by_id(bucket)
+        self._plan_lanes(final=True)
         if self._bulk_tasks:
             await asyncio.gather(*self._bulk_tasks)
 
@@ -575,6 +583,8 @@ class _Pass:
                     continue
             to_feed.append((entry, target))
         self._by_id(to_feed)
+        if kind is OrderKind.NORMAL and self._held:
+            self._plan_lanes(final=False)
         return count
 
     def _bulk_eligible(self, kind: OrderKind, entry: _Entry) -> bool:
@@ -589,21 +599,52 @@ class _Pass:
     def _by_id(self, pairs: Sequence[tuple[_Entry, CancelTarget]]) -> None:
         run = self.run
         if run.feed_is_open:
+            fed = self.panic._fed
             for entry, target in pairs:
-                self.panic._fed[target] = entry
+                fed[target] = entry
+                self._fed_normal += target.kind is OrderKind.NORMAL
             run.feed([target for _, target in pairs])
 
     # -- bulk cancels ------------------------------------------------------------------------
 
     def _hold_for_symbol_cancel(self, entry: _Entry, target: CancelTarget) -> None:
         symbol = entry.target.symbol
-        bucket = self._held.setdefault(symbol, [])
-        bucket.append((entry, target))
-        if len(bucket) == self._threshold:
+        if symbol in self._symbols_cancelling:
+            entry.bulk_at = entry.bulk_at or self.loop.time()  # its symbol cancel covers it
+            return
+        self._held.setdefault(symbol, []).append((entry, target))
+        self._held_orders += 1
+
+    def _plan_lanes(self, *, final: bool) -> None:
+        """Plan the held symbols over the two lanes of normal orders so that they finish
+        together: the biggest symbols go to the symbol lane (one request each, whatever their
+        size) while it would still finish no later than the batch lane does with everything
+        else (``_symbol_lane_first``). Only symbols with a full batch listed are candidates;
+        the others wait for more pages. ``final``: the listing is over, the rest go by id."""
+        held = self._held
+        candidates = [s for s, bucket in held.items() if len(bucket) >= self._threshold]
+        candidates.sort(key=lambda s: len(held[s]), reverse=True)
+        for symbol in candidates:
+            if not self._symbol_lane_first():
+                break
+            bucket = held.pop(symbol)
+            self._held_orders -= len(bucket)
+            self._symbols_cancelling.add(symbol)
             bulk = self.session.family.bulk[OrderKind.NORMAL]
             self._start_bulk(bulk, [symbol], [e for e, _ in bucket], bucket)
-        elif len(bucket) > self._threshold:
-            entry.bulk_at = entry.bulk_at or self.loop.time()
+        if final:
+            for bucket in held.values():
+                self._by_id(bucket)
+            held.clear()
+            self._held_orders = 0
+
+    def _symbol_lane_first(self) -> bool:
+        """Whether one more symbol cancel finishes no later than the batch lane would with
+        every normal order given to it and held in this pass (the biggest held symbol, the
+        candidate, included): seconds of each lane at its own rate."""
+        symbol_lane = (len(self._symbols_cancelling) + 1) / self._symbol_rate
+        batch_lane = (self._fed_normal + self._held_orders) / self._batch_rate
+        return symbol_lane <= batch_lane
 
     def _plan_bulk(self, entry: _Entry) -> None:
         entry.bulk_at = entry.bulk_at or self.loop.time()
