@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -226,6 +228,17 @@ def _log_level(args: argparse.Namespace) -> int:
     return int(max(logging.DEBUG, base - 10 * args.verbose))
 
 
+def _tolerate_narrow_encodings() -> None:
+    """A terminal or pipe that is ASCII (LANG=C, PYTHONIOENCODING=ascii) gets ``?`` for the few
+    characters it cannot show (×, →), not a UnicodeEncodeError halfway through a report."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            try:
+                "×→…".encode(stream.encoding)
+            except (UnicodeEncodeError, LookupError):
+                stream.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``bitget-cancel``; returns the exit code."""
     parser = build_parser()
@@ -236,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    _tolerate_narrow_encodings()
     out = Console()
     err = Console(stderr=True)
     try:

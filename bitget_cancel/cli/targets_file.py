@@ -52,7 +52,6 @@ _FIELDS = {
     "kind": "kind",
 }
 _BOM = b"\xef\xbb\xbf"
-_BYTE_OFFSET = re.compile(r"\(byte (\d+)\)")
 _SEPARATORS = re.compile(r"[\s,]*")
 # Targets carry a kind once the engine knows order kinds; until then a kind column is refused.
 
@@ -275,23 +274,26 @@ def _csv_columns(header: list[str], source: str, line: int) -> list[tuple[int, s
 
 
 def _malformed(source: str, data: bytes, exc: Exception, first_line: int = 1) -> TargetFileError:
-    """msgspec names a byte offset; people want a line and a column. Bad UTF-8 is found by our
-    own decode, not by reading msgspec's wording (which changes between its releases)."""
+    """Where and why a JSON text is bad, in people's terms (line, column). Found by our own
+    decode and by the standard library's parser, whose positions are part of its API; msgspec's
+    wording changes between its releases and is quoted only when nothing else names the fault."""
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as bad:
         offset = bad.start
-        message = f"not UTF-8 text: {bad.reason}"
-    else:
-        text = str(exc)
-        found = _BYTE_OFFSET.search(text)
-        # No offset ("Input data was truncated"): it ends too early.
-        offset = int(found.group(1)) if found else len(data)
-        text = _BYTE_OFFSET.sub("", text).strip().removeprefix("JSON is malformed: ")
-        message = f"not valid JSON: {text}"
-    line = first_line + data.count(b"\n", 0, offset)
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return TargetFileError(source, line, f"{message} (column {column})")
+        line = first_line + data.count(b"\n", 0, offset)
+        column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        return TargetFileError(source, line, f"not UTF-8 text: {bad.reason} (column {column})")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as located:
+        line = first_line + located.lineno - 1
+        return TargetFileError(
+            source, line, f"not valid JSON: {located.msg} (column {located.colno})"
+        )
+    except ValueError:  # e.g. a number too long for int(): no position to give
+        pass
+    return TargetFileError(source, first_line, f"not valid JSON: {exc}")
 
 
 def _parse_json_array(

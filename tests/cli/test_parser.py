@@ -25,6 +25,15 @@ def test_python_m_runs_the_demo_and_a_usage_error_exits_2() -> None:
     assert "COMMAND" in usage.stderr
 
 
+def test_the_demo_runs_on_an_ascii_terminal() -> None:
+    """LANG=C or a pipe with PYTHONIOENCODING=ascii: the summary's × becomes ?, no crash."""
+    demo = run_cli("demo", "--orders", "60", "--symbols", "3",
+                   env={**clean_env(), "PYTHONIOENCODING": "ascii"})  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    assert "orders left open" in demo.stdout
+    assert "UnicodeEncodeError" not in demo.stderr
+
+
 # What the epilogs of orders, cancel and panic name: every variable they read, and the options.
 _ENVIRONMENT = [
     "BITGET_API_KEY", "BITGET_SECRET_KEY", "BITGET_PASSPHRASE", "BITGET_RSA_PRIVATE_KEY",

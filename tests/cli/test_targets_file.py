@@ -97,9 +97,9 @@ def test_ccxt_symbols_become_exchange_symbols_and_other_keys_are_ignored() -> No
         ("csv", "symbol,orderId\n,1\n", ":2:", "symbol is missing"),
         ("csv", "symbol,orderId\nBTCUSDT, 1 \nBTC USDT,2\n", ":3:", "not a spot symbol"),
         ("json", '[\n {"symbol": "BTCUSDT", "orderId": "1"},\n {"symbol": }\n]', ":3:",
-         "not valid JSON: invalid character (column 13)"),
-        ("json", '[{"symbol": "BTCUSDT", "orderId": "1"},', ":1:", "truncated"),
-        ("json", '[{"symbol": "BTCUSDT", "orderId": "1"}] []', ":1:", "trailing characters"),
+         "not valid JSON: Expecting value (column 13)"),
+        ("json", '[{"symbol": "BTCUSDT", "orderId": "1"},', ":1:", "not valid JSON"),
+        ("json", '[{"symbol": "BTCUSDT", "orderId": "1"}] []', ":1:", "not valid JSON"),
         ("json", '{"symbol": "BTCUSDT"}', ":1:", "expected a JSON array"),
         ("json", '[\n{"symbol": "A1", "orderId": "1"},\n\n  7]', ":4:",
          "item 1: expected an object"),
@@ -110,7 +110,7 @@ def test_ccxt_symbols_become_exchange_symbols_and_other_keys_are_ignored() -> No
         ("json", '[{"symbol": "A1", "orderId": "1"}, {"symbol": "A1", "orderId": " 2"}]', ":1:",
          "item 1: orderId must not be blank or padded"),
         ("jsonl", '{"symbol": "BTCUSDT", "orderId": "1"}\n\n{"symbol": "BTCUSDT"\n', ":3:",
-         "not valid JSON: truncated"),
+         "not valid JSON"),
         ("jsonl", '{"symbol": "BTCUSDT", "orderId": "1"}\n["BTCUSDT", "2"]\n', ":2:",
          "expected an object"),
         ("jsonl", '{"symbol": "BTCUSDT", "orderId": "1"}\n{"symbol": "X", "orderId": true}\n',
@@ -124,7 +124,7 @@ def test_a_bad_entry_is_named_by_line_and_the_whole_file_is_refused(
         parse_targets(text, fmt, "orders")
     message = str(caught.value)
     assert message.startswith(f"orders{where} ")
-    assert what.replace("truncated", "Input data was truncated") in message
+    assert what in message
 
 
 def test_a_file_that_is_not_utf8_is_named_by_line() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import inspect
 import json
 from typing import Any
 
@@ -26,12 +27,17 @@ class _NoUpload:
     output_size = 0
 
 
+_NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse).parameters
+
+
 class MockedResponse(aiohttp.ClientResponse):
     """aioresponses 0.7.9 omits the ``stream_writer`` aiohttp 3.14 requires
-    (pnuckowski/aioresponses#289, fix pending in #288); supply a stand-in."""
+    (pnuckowski/aioresponses#289, fix pending in #288); supply a stand-in, only to the aiohttp
+    releases whose ``ClientResponse`` takes one (the package supports older ones too)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", _NoUpload())
+        if _NEEDS_STREAM_WRITER:
+            kwargs.setdefault("stream_writer", _NoUpload())
         super().__init__(*args, **kwargs)
 
 
