@@ -4,9 +4,17 @@ splits symbols between symbol cancels and batches. Outcomes and request counts o
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bitget_cancel import CancelEngine, Credentials
+import pytest
+
+from bitget_cancel import CancelEngine, CancelTarget, Credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from benchmarks.workloads._idle_proxy import IdleClosingProxy
 
 if TYPE_CHECKING:
     from bitget_cancel.sim import SimExchange
@@ -92,3 +100,30 @@ async def test_a_far_panic_on_a_full_uta_uses_both_lanes(sim_factory: SimFactory
     assert sim.stats.endpoint(V3_SYMBOL_CANCEL).requests == 10
     assert sim.stats.endpoint(V3_BATCH).requests == 10
     assert_clean(sim)
+
+
+@pytest.mark.parametrize("keep_warm", [0.3, None])
+async def test_kept_warm_connections_outlive_the_servers_idle_close(
+    sim_factory: SimFactory, keep_warm: float | None
+) -> None:
+    """A relay closes connections idle for 1.5 s. Re-warmed every 0.3 s, the 4 connections of
+    ``warm_up(4)`` are still open 4 s later and carry the burst; once only, they are closed
+    and the burst opens new ones."""
+    sim = await sim_factory(latency_ms=(5.0, 5.0), seed=26)
+    orders = [sim.place_order(f"S{s}USDT") for s in range(4) for _ in range(50)]
+    targets = [CancelTarget(symbol=o.symbol, order_id=o.order_id) for o in orders]
+    async with IdleClosingProxy(sim.port, idle_timeout=1.5) as proxy:
+        async with CancelEngine(creds(sim), base_url=proxy.base_url, account="classic") as engine:
+            await engine.warm_up(4, keep_warm=keep_warm)
+            assert proxy.opened == 4
+            await asyncio.sleep(4.0)
+            report = await engine.cancel(targets, mode="single")
+            opened = proxy.opened
+        assert report.all_closed
+        assert sim.open_orders() == []
+        if keep_warm is None:
+            assert proxy.closed_idle == 4
+            assert opened == 8
+        else:
+            assert proxy.closed_idle == 0
+            assert opened == 4
