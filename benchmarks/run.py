@@ -34,6 +34,7 @@ from benchmarks.workloads import (  # noqa: E402
     burst,
     cpu,
     empty_account,
+    far,
     kinds_panic,
     planning,
     redis_processes,
@@ -63,6 +64,7 @@ WORKLOADS: dict[str, Workload] = {
     "uta": uta.run,
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
+    "far": far.run,
 }
 
 

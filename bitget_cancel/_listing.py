@@ -26,7 +26,7 @@ from ._session import CallStats, ExchangeSession
 MAX_PAGES = 2_000
 # Slices of an id-paged listing start this fraction of one page's id span apart: an overlap
 # costs a few rows listed twice, a gap a whole page (and a round trip) more.
-SLICE_SPACING = 0.85
+SLICE_SPACING = 0.9
 
 
 @dataclass
@@ -201,8 +201,9 @@ class _SlicedListing:
 
     The top slice starts alone. Its first page tells how far apart one page's ids lie and how
     long a round trip takes; from then on, while fewer listing requests are in flight than keep
-    the budget busy (``lanes_for``), a new slice starts one page's span (``SLICE_SPACING``)
-    below the lowest one, which now only has to reach it. Each slice follows its cursor by
+    the budget busy (``lanes_for``), a new slice starts one page's mean span
+    (``SLICE_SPACING``) below the lowest one, which now only has to reach it; none once a
+    slice has run to the end. Each slice follows its cursor by
     ``list_pages``' rules. The listing is complete when every slice is, down to one that ran
     to the end of the listing (the ones below it can only have found that end again).
     """
@@ -221,7 +222,8 @@ class _SlicedListing:
         self._scope, self._stats, self._on_page, self._lanes = scope, stats, on_page, lanes
         self._name = lister.endpoint.name
         self._slices: list[_Slice] = []
-        self._span: int | None = None  # ids one page covers, from the latest page
+        self._spans: list[int] = []  # ids each full page covered so far
+        self._ended = False  # some slice ran to the end of the listing: start no more
         self._width = 0  # lanes_for(...), from the round trip of the first page
         self._loop = session.loop
 
@@ -261,19 +263,20 @@ class _SlicedListing:
 
     async def _read(self, piece: _Slice) -> None:
         try:
-            piece.result = await list_pages(
+            piece.result = result = await list_pages(
                 self._session, self._lister, self._symbol, self._scope, self._stats,
                 partial(self._page, piece),
                 cursor=None if piece.hi is None else str(piece.hi),
                 met=partial(self._met, piece),
             )  # fmt: skip
+            self._ended = self._ended or (result.complete and not piece.met)
         finally:
             self._lanes.leave(self._name)
 
     def _page(self, piece: _Slice, rows: list[ListedOrder]) -> int:
         ids = [int(r.order_id) for r in rows if r.order_id is not None and r.order_id.isdigit()]
         if len(ids) > 1:
-            self._span = max(ids) - min(ids)
+            self._spans.append(max(ids) - min(ids))
         return self._on_page(rows)
 
     def _met(self, piece: _Slice, cursor: str, round_trip: float) -> bool:
@@ -290,9 +293,11 @@ class _SlicedListing:
         return piece.met
 
     def _widen(self) -> None:
-        if not self._span:
+        spans = self._spans
+        if not spans or self._ended:
             return
-        step = max(1, int(self._span * SLICE_SPACING))
+        # The mean over the pages so far: one page's span varies more than their mean.
+        step = max(1, int(sum(spans) / len(spans) * SLICE_SPACING))
         lowest = self._slices[-1]
         while lowest.result is None and self._lanes.live(self._name) < self._width:
             point = lowest.reached if lowest.reached is not None else lowest.hi
