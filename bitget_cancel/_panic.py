@@ -454,6 +454,36 @@ class Panic:
         )
 
 
+class _Pace:
+    """When the requests given to one lane can go, as the panic plans them: at most ``rate``
+    requests a second in windows of one second, ``per_request`` units (orders, symbols) each,
+    counted from when the lane last started from idle (a drained lane starts afresh)."""
+
+    __slots__ = ("_count", "_per_request", "_rate", "_start")
+
+    def __init__(self, rate: float, per_request: int, now: float) -> None:
+        self._rate = max(1, int(rate))
+        self._per_request = per_request
+        self._start, self._count = now, 0
+
+    def _fresh(self, now: float) -> tuple[float, int]:
+        start, count = self._start, self._count
+        requests = -(-count // self._per_request)
+        if count == 0 or now >= start + -(-requests // self._rate):
+            return now, 0  # everything given so far has gone
+        return start, count
+
+    def last_send(self, units: int, now: float) -> float:
+        """When the last request would go if ``units`` more were given now."""
+        start, count = self._fresh(now)
+        requests = max(1, -(-(count + units) // self._per_request))
+        return start + (requests - 1) // self._rate
+
+    def add(self, units: int, now: float) -> None:
+        self._start, self._count = self._fresh(now)
+        self._count += units
+
+
 class _Pass:
     """One pass's listings and bulk cancels."""
 
@@ -472,14 +502,15 @@ class _Pass:
         family, session = self.session.family, self.session
         batch_route = family.cancel.get(OrderKind.NORMAL)
         self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
-        # The two lanes of normal orders, in orders a second (batch) and symbols a second.
+        # The two lanes of normal orders: symbol cancels, one symbol a request; batches.
         symbol_bulk = family.bulk.get(OrderKind.NORMAL)
-        batch_requests = session.rate(batch_route.endpoint) if batch_route else 1.0
-        self._batch_rate = self._threshold * batch_requests
-        self._symbol_rate = session.rate(symbol_bulk.endpoint) if symbol_bulk else 1.0
+        now = self.loop.time()
+        batch_rate = session.rate(batch_route.endpoint) if batch_route else 1.0
+        symbol_rate = session.rate(symbol_bulk.endpoint) if symbol_bulk else 1.0
+        self._batch_lane = _Pace(batch_rate, self._threshold, now)
+        self._symbol_lane = _Pace(symbol_rate, 1, now)
         self._symbols_cancelling: set[str] = set()  # sent to the symbol lane in this pass
         self._held_orders = 0  # in ``_held``
-        self._fed_normal = 0  # normal orders given to the batch lane in this pass
 
     def cancel(self) -> None:
         for task in self._bulk_tasks:
@@ -600,9 +631,12 @@ class _Pass:
         run = self.run
         if run.feed_is_open:
             fed = self.panic._fed
+            normal = 0
             for entry, target in pairs:
                 fed[target] = entry
-                self._fed_normal += target.kind is OrderKind.NORMAL
+                normal += target.kind is OrderKind.NORMAL
+            if normal:
+                self._batch_lane.add(normal, self.loop.time())
             run.feed([target for _, target in pairs])
 
     # -- bulk cancels ------------------------------------------------------------------------
@@ -630,6 +664,7 @@ class _Pass:
             bucket = held.pop(symbol)
             self._held_orders -= len(bucket)
             self._symbols_cancelling.add(symbol)
+            self._symbol_lane.add(1, self.loop.time())
             bulk = self.session.family.bulk[OrderKind.NORMAL]
             self._start_bulk(bulk, [symbol], [e for e, _ in bucket], bucket)
         if final:
@@ -639,12 +674,11 @@ class _Pass:
             self._held_orders = 0
 
     def _symbol_lane_first(self) -> bool:
-        """Whether one more symbol cancel finishes no later than the batch lane would with
-        every normal order given to it and held in this pass (the biggest held symbol, the
-        candidate, included): seconds of each lane at its own rate."""
-        symbol_lane = (len(self._symbols_cancelling) + 1) / self._symbol_rate
-        batch_lane = (self._fed_normal + self._held_orders) / self._batch_rate
-        return symbol_lane <= batch_lane
+        """Whether one more symbol cancel can go no later than the batch lane's last request
+        would with what it has and every held normal order (the candidate's included)."""
+        now = self.loop.time()
+        symbol_lane = self._symbol_lane.last_send(1, now)
+        return symbol_lane <= self._batch_lane.last_send(self._held_orders, now)
 
     def _plan_bulk(self, entry: _Entry) -> None:
         entry.bulk_at = entry.bulk_at or self.loop.time()

@@ -163,7 +163,7 @@ async def test_a_symbol_cancel_that_does_nothing_goes_by_id_even_when_no_listing
     fails. No listing can confirm or deny the bulk cancel, so once it had its settle time its
     orders are cancelled by id, pass after pass, without a listing to show them."""
     venue = FakeVenue(symbol_cancel_delay=None)
-    orders = venue.place_many("BTCUSDT", 110)  # one symbol cancel beats 3 batches
+    orders = venue.place_many("BTCUSDT", 60)
     refused = Refuse(503, "40015", "System is abnormal")
     venue.script[UNFILLED] = lambda call: None if call.index < 2 else refused
     async with engine_for(venue, max_attempts=2) as engine:
@@ -330,7 +330,7 @@ async def test_the_panic_reports_its_requests_by_kind_of_endpoint() -> None:
     ``cancel_requests``, ``symbol_cancels``, ``throttled``, ``elapsed``, ``listed`` set to
     None or miscounted) and ``_panic.xǁPanicǁ_one_pass__mutmut_38`` .. ``_40``."""
     venue = FakeVenue(symbol_cancel_delay=0.1)
-    venue.place_many("BTCUSDT", 110)  # one symbol cancel beats 3 batches
+    venue.place_many("BTCUSDT", 60)
     venue.place_many("ETHUSDT", 10)
     venue.script[BATCH_CANCEL] = seq(Refuse(429, "429", "Too Many Requests"))
     loop = asyncio.get_running_loop()
