@@ -477,7 +477,7 @@ class _Pace:
         """When the last request would go if ``units`` more were given now."""
         start, count = self._fresh(now)
         requests = max(1, -(-(count + units) // self._per_request))
-        return start + (requests - 1) // self._rate
+        return max(now, start + (requests - 1) // self._rate)
 
     def add(self, units: int, now: float) -> None:
         self._start, self._count = self._fresh(now)
@@ -652,14 +652,15 @@ class _Pass:
     def _plan_lanes(self, *, final: bool) -> None:
         """Plan the held symbols over the two lanes of normal orders so that they finish
         together: the biggest symbols go to the symbol lane (one request each, whatever their
-        size) while it would still finish no later than the batch lane does with everything
-        else (``_symbol_lane_first``). Only symbols with a full batch listed are candidates;
-        the others wait for more pages. ``final``: the listing is over, the rest go by id."""
+        size) while it would still be through no later than the batch lane with everything
+        else (``_symbol_lane_first``); a symbol with less than a full batch listed only when
+        the symbol lane is strictly sooner (its cancel must settle and be confirmed by a
+        listing; a batch answers for each order). The others wait for more pages.
+        ``final``: the listing is over, the rest go by id."""
         held = self._held
-        candidates = [s for s, bucket in held.items() if len(bucket) >= self._threshold]
-        candidates.sort(key=lambda s: len(held[s]), reverse=True)
+        candidates = sorted(held, key=lambda s: len(held[s]), reverse=True)
         for symbol in candidates:
-            if not self._symbol_lane_first():
+            if not self._symbol_lane_first(full=len(held[symbol]) >= self._threshold):
                 break
             bucket = held.pop(symbol)
             self._held_orders -= len(bucket)
@@ -673,12 +674,14 @@ class _Pass:
             held.clear()
             self._held_orders = 0
 
-    def _symbol_lane_first(self) -> bool:
-        """Whether one more symbol cancel can go no later than the batch lane's last request
-        would with what it has and every held normal order (the candidate's included)."""
+    def _symbol_lane_first(self, *, full: bool) -> bool:
+        """Whether one more symbol cancel can go sooner than (``full``: no later than) the
+        batch lane's last request would with what it has and every held normal order (the
+        candidate's included)."""
         now = self.loop.time()
         symbol_lane = self._symbol_lane.last_send(1, now)
-        return symbol_lane <= self._batch_lane.last_send(self._held_orders, now)
+        batch_lane = self._batch_lane.last_send(self._held_orders, now)
+        return symbol_lane <= batch_lane if full else symbol_lane < batch_lane
 
     def _plan_bulk(self, entry: _Entry) -> None:
         entry.bulk_at = entry.bulk_at or self.loop.time()

@@ -94,11 +94,16 @@ async def test_a_far_panic_on_a_full_uta_uses_both_lanes(sim_factory: SimFactory
         report = await engine.panic_cancel(kinds=("normal",), deadline=60)
     assert sim.open_orders() == []
     assert report.account_empty, report.problems
-    assert len(report.outcomes) == 400
+    # Orders a symbol cancel closed before any page showed them are not in the report.
+    targets = [o.target for o in report.outcomes]
+    assert len(targets) == len(set(targets)) <= 400
     assert report.all_closed
-    # 20 orders a symbol: a symbol cancel and a batch close as many, each lane 5 a second.
-    assert sim.stats.endpoint(V3_SYMBOL_CANCEL).requests == 10
-    assert sim.stats.endpoint(V3_BATCH).requests == 10
+    # 20 orders a symbol: a symbol cancel and a batch close as many, each lane 5 a second:
+    # both lanes carry some, each symbol goes one way.
+    symbol_cancels = sim.stats.endpoint(V3_SYMBOL_CANCEL).requests
+    batches = sim.stats.endpoint(V3_BATCH).requests
+    assert 5 <= symbol_cancels <= 15, (symbol_cancels, batches)
+    assert symbol_cancels + batches <= 21, (symbol_cancels, batches)
     assert_clean(sim)
 
 
