@@ -211,6 +211,12 @@ async def run(quick: bool) -> Section:
                 for p, sides in outcome.items()
             ]
             headline += ": " + "; ".join(said) + "."
+        elif headline:
+            said = [
+                f"with a {_penalty(p)} penalty {_what_happened(total, sides)}"
+                for p, sides in outcome.items()
+            ]
+            headline += f" Over {n_symbols} symbols ccxt " + "; ".join(said) + "."
     intro = f"""
 The same targets against a fresh simulator per side and run (latency
 {LATENCY_MS[0]:g}–{LATENCY_MS[1]:g} ms, strict 10/s window), the two sides alternating in one
