@@ -35,9 +35,9 @@ from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
 from ._session import CallStats, ExchangeSession
 
-# A symbol is a candidate for cancel-symbol-order once a full batch of its orders is listed (50
-# on v2, 20 on v3): one request of the symbol lane then saves at least one of the batch lane.
-# Which candidates go there is planned by the two lanes' throughput (``_Pass._plan_lanes``).
+# Which symbols go to cancel-symbol-order is planned by the two lanes' throughput
+# (``_Pass._plan_lanes``); a symbol with a full batch of orders listed (50 on v2, 20 on v3)
+# goes there on a tie: one request of the symbol lane then saves at least one of the batch lane.
 SYMBOL_CANCEL_THRESHOLD = 50
 # Bulk cancels work asynchronously on the exchange: how long their orders may still be listed
 # before the panic stops waiting and cancels them one by one (and keeps doing so).
@@ -498,7 +498,7 @@ class _Pass:
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
         self._lanes = ListingLanes()
-        # A symbol cancel pays off once it saves a full request of the batch lane.
+        # A full batch: the size from which a symbol goes to the symbol lane on a tie.
         family, session = self.session.family, self.session
         batch_route = family.cancel.get(OrderKind.NORMAL)
         self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
