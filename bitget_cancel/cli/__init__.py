@@ -232,7 +232,8 @@ def _tolerate_narrow_encodings() -> None:
     """A terminal or pipe that is ASCII (LANG=C, PYTHONIOENCODING=ascii) gets ``?`` for the few
     characters it cannot show (×, →), not a UnicodeEncodeError halfway through a report."""
     for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+        # "surrogateescape" is what Python picks for the C/POSIX locale: it raises here too.
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", "surrogateescape"):
             try:
                 "×→…".encode(stream.encoding)
             except (UnicodeEncodeError, LookupError):

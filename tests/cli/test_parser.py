@@ -25,10 +25,19 @@ def test_python_m_runs_the_demo_and_a_usage_error_exits_2() -> None:
     assert "COMMAND" in usage.stderr
 
 
-def test_the_demo_runs_on_an_ascii_terminal() -> None:
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        {"PYTHONIOENCODING": "ascii"},
+        # The C/POSIX locale without UTF-8 mode: Python's stdout is ASCII with surrogateescape.
+        {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"},
+        {"LC_ALL": "POSIX", "PYTHONUTF8": "0"},
+    ],
+)
+def test_the_demo_runs_on_an_ascii_terminal(encoding: dict[str, str]) -> None:
     """LANG=C or a pipe with PYTHONIOENCODING=ascii: the summary's × becomes ?, no crash."""
-    demo = run_cli("demo", "--orders", "60", "--symbols", "3",
-                   env={**clean_env(), "PYTHONIOENCODING": "ascii"})  # fmt: skip
+    env = {k: v for k, v in clean_env().items() if k not in ("PYTHONIOENCODING", "LANG")}
+    demo = run_cli("demo", "--orders", "60", "--symbols", "3", env={**env, **encoding})
     assert demo.returncode == 0, demo.stderr
     assert "orders left open" in demo.stdout
     assert "UnicodeEncodeError" not in demo.stderr
