@@ -38,6 +38,7 @@ from benchmarks.workloads import (  # noqa: E402
     kinds_panic,
     planning,
     redis_processes,
+    shared_engine,
     targets_file,
     throughput,
     uta,
@@ -64,6 +65,7 @@ WORKLOADS: dict[str, Workload] = {
     "uta": uta.run,
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
+    "shared-engine": shared_engine.run,
     "far": far.run,
 }
 

@@ -18,23 +18,28 @@ from ._exceptions import (
     InvalidRate,
     InvalidSymbol,
     InvalidTarget,
+    NoEventLoop,
     RequestTimeout,
     TransportError,
 )
+from ._metrics import LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot
 from ._models import (
     CancelOutcome,
     CancelReport,
     CancelStatus,
     CancelTarget,
+    KindSummaries,
     KindSummary,
     OpenOrders,
+    OrderInfo,
     OrderKind,
+    OrderKindName,
     PanicReport,
     normalize_symbol,
 )
 from ._plan import MODES, Batch, Mode, plan_batches
-from ._run import Progress
-from ._transport import HttpRequest, HttpResponse, MockTransport, Transport
+from ._run import OnOutcome, Progress
+from ._transport import AiohttpTransport, HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
 
 __all__ = [
@@ -43,7 +48,9 @@ __all__ = [
     "ENV_API_KEY",
     "ENV_PASSPHRASE",
     "ENV_SECRET_KEY",
+    "LATENCY_BUCKETS",
     "MODES",
+    "AiohttpTransport",
     "Batch",
     "BitgetCancelError",
     "CancelEngine",
@@ -63,11 +70,18 @@ __all__ = [
     "InvalidRate",
     "InvalidSymbol",
     "InvalidTarget",
+    "KindSummaries",
     "KindSummary",
+    "LatencyHistogram",
+    "MetricsSnapshot",
     "MockTransport",
     "Mode",
+    "NoEventLoop",
+    "OnOutcome",
     "OpenOrders",
+    "OrderInfo",
     "OrderKind",
+    "OrderKindName",
     "PanicReport",
     "Progress",
     "RequestTimeout",

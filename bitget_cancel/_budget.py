@@ -21,7 +21,7 @@ The contract every store keeps, whatever happens around it:
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class Slot(Protocol):
@@ -50,6 +50,14 @@ class Budget(Protocol):
     def try_acquire(self) -> Slot | None:
         """A slot now if one is free without waiting (and nobody waits before us), else None.
         A store that must ask a server answers None and leaves it to ``acquire``."""
+
+
+@runtime_checkable
+class FirstInLine(Protocol):
+    """A budget that can serve a waiter ahead of the queue (a panic's requests)."""
+
+    async def acquire_first(self, deadline: float | None = None) -> Slot | None:
+        """``acquire`` ahead of every ordinary waiter (behind earlier ``acquire_first`` ones)."""
 
 
 class BudgetProvider(Protocol):

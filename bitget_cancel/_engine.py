@@ -6,23 +6,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import os
 import random
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
+
+import aiohttp
 
 from ._auth import Credentials, Signer
 from ._budget import BudgetProvider
 from ._clock import ExchangeClock
-from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget
+from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget, NoEventLoop
 from ._family import V2, ApiFamily
 from ._family_v3 import V3
 from ._limit import LOCAL_BUDGETS, capacity_and_period
 from ._listing import list_open_orders
 from ._log import log
+from ._log_context import call_context
+from ._metrics import Metrics, MetricsSnapshot
 from ._models import (
     CancelReport,
     CancelTarget,
@@ -36,9 +41,15 @@ from ._panic import Panic
 from ._plan import Mode, check_mode
 from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_positive
 from ._probe import probe_account
-from ._run import CancelRun, Progress
+from ._run import CancelRun, OnOutcome, Progress
 from ._session import KEEP_WARM, ExchangeSession
-from ._transport import AiohttpTransport, Transport, check_base_url, check_proxy
+from ._transport import (
+    AiohttpTransport,
+    Transport,
+    check_base_url,
+    check_connector_options,
+    check_proxy,
+)
 from ._wire import BATCH_CANCEL
 from ._wire_v3 import V3_CANCEL_BATCH
 
@@ -48,7 +59,17 @@ ENV_BUDGET_URL = "BITGET_BUDGET_URL"
 DEFAULT_PANIC_DEADLINE = 60.0
 ACCOUNT_TYPES = ("auto", "classic", "uta")
 AccountType = Literal["auto", "classic", "uta"]
-_DEFAULT = object()  # "deadline not given": the panic's default, unlike an explicit None
+AccountKind = Literal["classic", "uta"]
+_ENGINE_NUMBERS = itertools.count(1)
+
+
+def running_loop() -> asyncio.AbstractEventLoop:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise NoEventLoop(
+            "call this from a running event loop (inside a coroutine, e.g. under asyncio.run)"
+        ) from None
 
 
 def check_targets(targets: object) -> list[CancelTarget]:
@@ -76,10 +97,38 @@ def check_symbols(symbols: object) -> frozenset[str] | None:
     return checked
 
 
+ClientOidPrefix = str | Iterable[str] | None
+
+
+def check_prefixes(prefixes: object) -> tuple[str, ...] | None:
+    """A scope by clientOid: None (every order), a prefix, or several (one bot's orders)."""
+    if prefixes is None:
+        return None
+    given = [prefixes] if isinstance(prefixes, str) else prefixes
+    if not isinstance(given, Iterable):
+        raise InvalidArgument(
+            f"client_oid_prefix must be None, a str or an iterable of str; got {prefixes!r}"
+        )
+    checked = tuple(dict.fromkeys(given))
+    for prefix in checked:
+        if not isinstance(prefix, str) or not prefix or prefix.strip() != prefix:
+            # "" would match every order: a scope that is no scope.
+            raise InvalidArgument(
+                f"client_oid_prefix must be non-empty text without surrounding whitespace; "
+                f"got {prefix!r}"
+            )
+    if not checked:
+        raise InvalidArgument("client_oid_prefix must name at least one prefix (None: every order)")
+    return checked
+
+
 def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
     if isinstance(kinds, (str, OrderKind)) or not isinstance(kinds, Iterable):
         raise InvalidArgument(f"kinds must be an iterable of order kinds; got {kinds!r}")
-    checked = tuple(dict.fromkeys(check_kind(kind) for kind in kinds))
+    try:
+        checked = tuple(dict.fromkeys(check_kind(kind) for kind in kinds))
+    except InvalidTarget as exc:  # no target involved: a plain bad argument
+        raise InvalidArgument(f"kinds: {exc}") from None
     if not checked:
         raise InvalidArgument("kinds must name at least one kind of order")
     return checked
@@ -96,15 +145,38 @@ def check_flag(name: str, value: object) -> bool:
     return value
 
 
-def _panic_deadline(deadline: object) -> float | None:
-    return DEFAULT_PANIC_DEADLINE if deadline is _DEFAULT else check_deadline(deadline)
-
-
 class CancelEngine:
     """Cancels Bitget spot orders in bulk, as fast as the account's rate budget allows.
 
     ``cancel()`` never raises for network, server or exchange errors: they become outcomes.
-    Engines of one account in one event loop share the account's budgets.
+    Engines of one account in one event loop share the account's budgets; the calls of one
+    engine share its requests (concurrent cancels ride in the same batches).
+
+    Parameters (keyword-only after ``credentials``):
+
+    - ``base_url``: the REST API's root (``https://api.bitget.com``).
+    - ``rate_limit``: batch-cancel requests per second (the exchange allows 10).
+    - ``request_timeout``: seconds one request may take (never past a call's deadline).
+    - ``max_attempts``, ``backoff_base``, ``backoff_cap``: how often and how patiently an
+      order is asked again (exponential backoff from ``backoff_base``, capped, jittered).
+    - ``transport``: your own ``Transport`` (e.g. wrapping ``AiohttpTransport``, or a
+      ``MockTransport`` in tests) instead of the built-in one.
+    - ``wall_clock``: the clock the request timestamps come from (``time.time``).
+    - ``rng``: the random source of the backoff jitter (seed it for reproducible runs).
+    - ``account``: ``"classic"`` (v2 API), ``"uta"`` (unified account, v3), or ``"auto"``
+      (learnt from the first answers, or by ``warm_up()``).
+    - ``account_id``: what names the account's shared budgets (default: the API key, hashed).
+    - ``budget_url`` / ``budgets``: a Redis URL (``BITGET_BUDGET_URL``) for budgets shared
+      across processes, or your own budget store; not both.
+    - ``demo_trading``, ``proxy``, ``trust_env``: the built-in transport's demo header,
+      HTTP(S) proxy, and whether aiohttp reads proxy settings from the environment.
+    - ``connector_options``: ``aiohttp.TCPConnector`` keywords over the defaults
+      (``limit``, ``keepalive_timeout``, ``ttl_dns_cache``, ``local_addr``, ``ssl``...).
+    - ``session``: your own ``aiohttp.ClientSession`` for the built-in transport (it stays
+      yours: ``close()`` leaves it open).
+    - ``name``: this engine's label in log records (``record.engine``; ``record.account`` is
+      the account's hashed id, ``record.endpoint`` the request's endpoint). Default
+      ``engine-N``.
     """
 
     def __init__(
@@ -127,6 +199,9 @@ class CancelEngine:
         demo_trading: bool = False,
         proxy: str | None = None,
         trust_env: bool = False,
+        connector_options: Mapping[str, Any] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        name: str | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise InvalidArgument("credentials must be a Credentials instance")
@@ -138,17 +213,35 @@ class CancelEngine:
             )
         if account_id is not None and (not isinstance(account_id, str) or not account_id):
             raise InvalidArgument("account_id must be None or a non-empty string")
-        self.policy = RetryPolicy(
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidArgument("name must be None or a non-empty string")
+        self.name = name or f"engine-{next(_ENGINE_NUMBERS)}"
+        self._policy = RetryPolicy(
             max_attempts=max_attempts, backoff_base=backoff_base, backoff_cap=backoff_cap
         )
         self.base_url = check_base_url(base_url)
         self.proxy = check_proxy(proxy)
-        if transport is not None and (demo_trading or proxy is not None or trust_env):
+        if transport is not None and (
+            demo_trading
+            or proxy is not None
+            or trust_env
+            or connector_options is not None
+            or session is not None
+        ):
             # Those live in the transport: with one of the caller's they would be ignored.
             raise InvalidArgument(
-                "demo_trading, proxy and trust_env configure the built-in transport; "
-                "set them on your own transport instead"
+                "demo_trading, proxy, trust_env, connector_options and session configure the "
+                "built-in transport; set them on your own transport instead"
             )
+        self._connector_options = check_connector_options(connector_options)
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise InvalidArgument("session must be None or an aiohttp.ClientSession")
+        if session is not None and (trust_env or connector_options is not None):
+            raise InvalidArgument(
+                "trust_env and connector_options configure the engine's own aiohttp session; "
+                "set them on the session you pass instead"
+            )
+        self._http_session = session
         self.demo_trading = bool(demo_trading)
         self.trust_env = bool(trust_env)
         self.rate_limit = float(rate_limit)
@@ -176,6 +269,7 @@ class CancelEngine:
         self._panic: Panic | None = None
         self._panic_task: asyncio.Task[PanicReport] | None = None
         self._panic_listeners: list[Callable[[asyncio.Task[PanicReport]], None]] = []
+        self._metrics = Metrics()
 
     def _budget_store(self, url: str | None) -> BudgetProvider:
         if not url:
@@ -191,15 +285,18 @@ class CancelEngine:
 
     @property
     def max_attempts(self) -> int:
-        return self.policy.max_attempts
+        """Requests that may name one order before it is reported unresolved."""
+        return self._policy.max_attempts
 
     @property
     def backoff_base(self) -> float:
-        return self.policy.backoff_base
+        """Seconds before the first retry of an order (doubling, jittered)."""
+        return self._policy.backoff_base
 
     @property
     def backoff_cap(self) -> float:
-        return self.policy.backoff_cap
+        """The longest wait between two attempts of an order, in seconds."""
+        return self._policy.backoff_cap
 
     def __repr__(self) -> str:
         return (
@@ -208,6 +305,8 @@ class CancelEngine:
         )
 
     async def __aenter__(self) -> CancelEngine:
+        if self._closed:
+            raise EngineClosed("this CancelEngine is closed; make a new one")
         return self
 
     async def __aexit__(
@@ -224,7 +323,7 @@ class CancelEngine:
         """The session of the running loop; a fresh one (connections, budgets) on a new loop."""
         if self._closed:
             raise EngineClosed("this CancelEngine is closed")
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         session = self._session
         if session is not None and session.loop is loop:
             return session
@@ -238,6 +337,8 @@ class CancelEngine:
             proxy=self.proxy,
             trust_env=self.trust_env,
             demo_trading=self.demo_trading,
+            connector_options=self._connector_options,
+            session=self._http_session,
         )
         account = self._account if session is None else session.account
         self._session = ExchangeSession(
@@ -246,17 +347,20 @@ class CancelEngine:
             clock=self._clock,
             budgets=self._budgets,
             account_id=self._account_id,
-            policy=self.policy,
+            policy=self._policy,
             rng=self._rng,
             request_timeout=self.request_timeout,
             families=self._families,
             account=account,
+            metrics=self._metrics,
             # rate_limit caps the cancel lane of either API (v3's own limit is 5/s).
             rates={
                 BATCH_CANCEL.name: self.rate_limit,
                 V3_CANCEL_BATCH.name: min(self.rate_limit, V3_CANCEL_BATCH.rate),
             },
         )
+        if self._transport_given is None:
+            self._session.close_with_loop()  # ours: closed at the loop's end at the latest
         return self._session
 
     @contextlib.contextmanager
@@ -264,10 +368,16 @@ class CancelEngine:
         done = asyncio.get_running_loop().create_future()
         self._calls.add(done)
         try:
-            yield
+            with call_context(self._account_id, self.name):
+                yield
         finally:
             self._calls.discard(done)
             done.set_result(None)
+
+    def metrics(self) -> MetricsSnapshot:
+        """What this engine has done since it was made (requests and answers by endpoint and
+        verdict, 429s, retries, latency, budget waits, fallbacks): a frozen snapshot."""
+        return self._metrics.snapshot(self._budgets.fallbacks)
 
     @property
     def clock_offset(self) -> float:
@@ -275,11 +385,13 @@ class CancelEngine:
         return self._clock.offset
 
     @property
-    def account_type(self) -> str | None:
-        """ "classic" or "uta" once known, else None."""
-        if self._session is not None:
-            return self._session.account_type
-        return None if self._account == "auto" else self._account
+    def account_type(self) -> AccountKind | None:
+        """ "classic" or "uta" once known (given, probed by ``warm_up()`` or learnt from an
+        answer), else None."""
+        known = self._session.account_type if self._session is not None else self._account
+        if known == "classic":
+            return "classic"
+        return "uta" if known == "uta" else None
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -291,6 +403,7 @@ class CancelEngine:
         deadline: float | None = None,
         progress: Progress | None = None,
         stop: asyncio.Event | None = None,
+        on_outcome: OnOutcome | None = None,
     ) -> CancelReport:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
@@ -298,16 +411,20 @@ class CancelEngine:
         ``progress(done, total)`` is called as orders reach their final outcome. The deadline
         counts from when the first request can go. Once ``stop`` is set nothing more is
         sent: answers in flight are taken, the rest come back unresolved.
+        ``on_outcome(outcome)`` is called with each target's outcome as soon as it is final
+        (those still open at the end as the report is made): the same outcomes, each once.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
         check_progress(progress)
+        if on_outcome is not None and not callable(on_outcome):
+            raise InvalidArgument(f"on_outcome must be None or a callable; got {on_outcome!r}")
         session = self._session_here()
         if stop is not None and not isinstance(stop, asyncio.Event):
             raise InvalidArgument("stop must be None or an asyncio.Event")
         with self._running_call():
-            run = CancelRun(session, checked, checked_mode, checked_deadline, progress)
+            run = CancelRun(session, checked, checked_mode, checked_deadline, progress, on_outcome)
             return await run.execute(stop=stop)
 
     async def warm_up(
@@ -346,19 +463,29 @@ class CancelEngine:
         *,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         deadline: float | None = 30.0,
+        client_oid_prefix: ClientOidPrefix = None,
+        on_listed: Callable[[int], None] | None = None,
     ) -> OpenOrders:
-        """List the open orders of ``kinds`` (on ``symbols``, or the whole account), every page.
+        """List the open orders of ``kinds`` (on ``symbols``, or the whole account), every page;
+        with ``client_oid_prefix`` (a str or several), only those whose clientOid starts with
+        one of them. ``on_listed(count)`` is called as pages arrive, with the orders listed so
+        far (the total is not known before the last page).
 
         ``complete`` is false (and ``problems`` says why) when a listing could not be read to
         its end: then the list is not "everything that is open".
         """
         scope_symbols = check_symbols(symbols)
+        prefixes = check_prefixes(client_oid_prefix)
         checked_kinds = check_kinds(kinds)
         checked_deadline = check_deadline(deadline)
+        if on_listed is not None and not callable(on_listed):
+            raise InvalidArgument(f"on_listed must be None or a callable; got {on_listed!r}")
         session = self._session_here()
         with self._running_call():
             scope = CallScope(Deadline(checked_deadline, session.loop))
-            return await list_open_orders(session, scope_symbols, checked_kinds, scope)
+            return await list_open_orders(
+                session, scope_symbols, checked_kinds, scope, prefixes, on_listed
+            )
 
     # -- panic --------------------------------------------------------------------------------
 
@@ -367,10 +494,11 @@ class CancelEngine:
         symbols: Iterable[str] | None = None,
         *,
         targets: Iterable[CancelTarget] = (),
-        deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+        deadline: float | None = DEFAULT_PANIC_DEADLINE,
         use_symbol_cancel: bool = True,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
+        client_oid_prefix: ClientOidPrefix = None,
     ) -> PanicReport:
         """Close every open spot order of ``kinds`` (of ``symbols``, or the whole account) plus
         ``targets``.
@@ -378,6 +506,10 @@ class CancelEngine:
         Lists, cancels and lists again until nothing that should close is open, or the
         deadline (60 s unless given; ``None`` for none). Shielded: cancelling the caller does
         not stop the panic; a second call while one runs joins it.
+
+        ``client_oid_prefix`` (a str or several) scopes it to one bot's orders: only orders
+        whose clientOid starts with a prefix are cancelled, never by a bulk cancel (which
+        would close the others too), and ``account_empty`` means none of them is open.
         """
         task = self.start_panic(
             symbols,
@@ -386,6 +518,7 @@ class CancelEngine:
             use_symbol_cancel=use_symbol_cancel,
             kinds=kinds,
             progress=progress,
+            client_oid_prefix=client_oid_prefix,
         )
         return await asyncio.shield(task)
 
@@ -394,21 +527,23 @@ class CancelEngine:
         symbols: Iterable[str] | None = None,
         *,
         targets: Iterable[CancelTarget] = (),
-        deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+        deadline: float | None = DEFAULT_PANIC_DEADLINE,
         use_symbol_cancel: bool = True,
         kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
+        client_oid_prefix: ClientOidPrefix = None,
     ) -> asyncio.Task[PanicReport]:
         """Start (or join) a panic cancel and return its task; for signal handlers."""
         scope = check_symbols(symbols)
+        prefixes = check_prefixes(client_oid_prefix)
         checked = check_targets(targets)
-        checked_deadline = _panic_deadline(deadline)
+        checked_deadline = check_deadline(deadline)
         checked_kinds = check_kinds(kinds)
         check_progress(progress)
         use_bulk = check_flag("use_symbol_cancel", use_symbol_cancel)
         running = self._panic_task
         if running is not None and not running.done() and self._panic is not None:
-            self._panic.extend(scope, checked, checked_kinds)
+            self._panic.extend(scope, checked, checked_kinds, prefixes)
             return running
         session = self._session_here()
         panic = Panic(
@@ -419,8 +554,9 @@ class CancelEngine:
             use_symbol_cancel=use_bulk,
             kinds=checked_kinds,
             progress=progress,
+            client_oid_prefix=prefixes,
         )
-        task = session.loop.create_task(panic.run(), name="bitget-cancel-panic")
+        task = session.loop.create_task(self._logged(panic.run()), name="bitget-cancel-panic")
         self._panic, self._panic_task = panic, task
         for listener in list(self._panic_listeners):
             try:
@@ -428,6 +564,10 @@ class CancelEngine:
             except Exception:
                 log.exception("panic listener failed")
         return task
+
+    async def _logged(self, work: Awaitable[PanicReport]) -> PanicReport:
+        with call_context(self._account_id, self.name):
+            return await work
 
     @property
     def panic_running(self) -> bool:
@@ -474,7 +614,7 @@ def install_panic_handler(
     *,
     symbols: Iterable[str] | None = None,
     targets: Iterable[CancelTarget] = (),
-    deadline: float | None = _DEFAULT,  # type: ignore[assignment]
+    deadline: float | None = DEFAULT_PANIC_DEADLINE,
     use_symbol_cancel: bool = True,
     kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
     progress: Progress | None = None,
@@ -488,11 +628,11 @@ def install_panic_handler(
         raise InvalidArgument("engine must be a CancelEngine")
     scope = check_symbols(symbols)
     checked_targets = check_targets(targets)
-    checked_deadline = _panic_deadline(deadline)
+    checked_deadline = check_deadline(deadline)
     checked_kinds = check_kinds(kinds)
     check_progress(progress)
     check_flag("use_symbol_cancel", use_symbol_cancel)
-    loop = asyncio.get_running_loop()
+    loop = running_loop()
 
     def on_signal(signum: signal.Signals) -> None:
         log.warning("signal %s: panic cancel", signum.name)

@@ -10,8 +10,9 @@
     │   ├── InvalidMode              mode is not "auto", "single" or "multiple"
     │   ├── InvalidRate              a rate limit that is not positive and finite
     │   ├── InvalidDeadline          a deadline that is not None nor seconds > 0
-    │   ├── InvalidBudgetStore       a budget_url (Redis) or its settings are wrong
-    │   └── EngineClosed             the engine was closed; make a new one
+    │   └── InvalidBudgetStore       a budget_url (Redis) or its settings are wrong
+    ├── EngineClosed (also a RuntimeError): the engine was closed; make a new one
+    ├── NoEventLoop (also a RuntimeError): called outside a running event loop
     ├── TransportError               no HTTP answer (connect, reset, oversized body)
     │   └── RequestTimeout           no complete answer in time; the exchange may have acted
     └── CallStopped                  internal: a call sends nothing more (never escapes)
@@ -61,8 +62,13 @@ class InvalidBudgetStore(InvalidArgument):
     password."""
 
 
-class EngineClosed(InvalidArgument):
-    """The engine was closed; make a new one."""
+class EngineClosed(BitgetCancelError, RuntimeError):
+    """The engine was closed; make a new one. (Not a ValueError: nothing is wrong with the
+    arguments, and an ``except ValueError`` around a bot's parsing must not swallow it.)"""
+
+
+class NoEventLoop(BitgetCancelError, RuntimeError):
+    """Something that needs the running event loop was called outside one."""
 
 
 class TransportError(BitgetCancelError):

@@ -81,6 +81,28 @@ class ListedOrder:
     symbol: str | None
     order_id: str | None
     client_oid: str | None
+    # Shown by ``orders`` where the listing gives them; never used to cancel.
+    side: str | None = None
+    order_type: str | None = None
+    price: str | None = None
+    size: str | None = None
+    filled: str | None = None
+    created_ms: str | None = None
+
+
+def listed_row(row: OpenOrderRow) -> ListedOrder:
+    """A listing's row, whichever API family's field names it uses."""
+    return ListedOrder(
+        text(row.symbol),
+        text(row.order_id),
+        text(row.client_oid),
+        side=text(row.side),
+        order_type=text(row.order_type),
+        price=text(row.price) or text(row.price_avg) or text(row.execute_price),
+        size=text(row.size) or text(row.qty),
+        filled=text(row.base_volume) or text(row.cum_exec_qty),
+        created_ms=text(row.c_time) or text(row.created_time),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,8 +319,7 @@ class V2PlanBulkCancel:
         return encode_json({} if symbols is None else {"symbolList": list(symbols)})
 
 
-def _listed(row: OpenOrderRow) -> ListedOrder:
-    return ListedOrder(text(row.symbol), text(row.order_id), text(row.client_oid))
+_listed = listed_row
 
 
 def id_order(order_id: str) -> tuple[int, int, str]:

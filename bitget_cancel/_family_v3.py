@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from ._family import ApiFamily, ListedOrder, Page, Refusal, Results, SentIds
+from ._family import ApiFamily, Page, Refusal, Results, SentIds, listed_row
 from ._models import OrderKind
 from ._plan import Batch
 from ._wire import ANY_CODEC, SERVER_TIME, AnswerCodec, Endpoint, OpenOrderRow, encode_json, text
@@ -186,8 +186,7 @@ class V3SymbolCancel:
         return encode_json({"category": CATEGORY, "symbol": symbol})
 
 
-def _listed(row: OpenOrderRow) -> ListedOrder:
-    return ListedOrder(text(row.symbol), text(row.order_id), text(row.client_oid))
+_listed = listed_row
 
 
 V3 = ApiFamily(

@@ -15,7 +15,8 @@ through at a time until one succeeds, so that a 429 never turns into a burst of 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import heapq
+import itertools
 import math
 import weakref
 from collections import deque
@@ -45,12 +46,12 @@ class RateBudget:
     __slots__ = (
         "__weakref__",
         "_blocked_until",
-        "_changed",
         "_expiries",
         "_in_flight",
-        "_lock",
         "_probing",
         "_strikes",
+        "_timer",
+        "_waiters",
         "capacity",
         "cooldown",
         "margin",
@@ -82,8 +83,10 @@ class RateBudget:
         self._blocked_until = 0.0
         self._probing = False
         self._strikes = 0
-        self._lock = asyncio.Lock()
-        self._changed = asyncio.Event()
+        # Waiting callers: (-priority, arrival, future), the first the next to be served. A
+        # waiter that gave up (deadline, cancelled) is a finished future, popped when it surfaces.
+        self._waiters: list[tuple[int, int, asyncio.Future[LocalSlot | None]]] = []
+        self._timer: asyncio.TimerHandle | None = None  # wakes the queue when a slot frees
 
     def __repr__(self) -> str:
         return (
@@ -126,7 +129,7 @@ class RateBudget:
         if self._in_flight <= 0:
             raise RuntimeError("give_back() without a matching take()")
         self._in_flight -= 1
-        self._changed.set()
+        self._wake()
 
     def release(self, now: float, *, throttled: bool = False, remaining: int | None = None) -> None:
         """A request taken earlier is over (answered, failed or abandoned) at ``now``.
@@ -157,41 +160,85 @@ class RateBudget:
         elif self._probing:
             self._probing = False
             self._strikes = 0
-        self._changed.set()
+        self._wake()
 
     # -- the async face ---------------------------------------------------------------------
 
     def try_acquire(self) -> LocalSlot | None:
-        if self._lock.locked():
+        if self._live_waiters():
             return None  # others wait: first come, first served
         loop = asyncio.get_running_loop()
         return LocalSlot(self, loop) if self.take(loop.time()) else None
 
-    async def acquire(self, deadline: float | None = None) -> Slot | None:
-        """Wait for a slot (FIFO among waiters); None if ``deadline`` (loop time) came first.
+    async def acquire(self, deadline: float | None = None, *, priority: int = 0) -> Slot | None:
+        """Wait for a slot; None if ``deadline`` (loop time) came first.
 
-        Cancelling the caller takes nothing: the slot is counted only in the same step that
-        hands it over.
+        Waiters are served by ``priority`` (higher first: a panic's requests go ahead of queued
+        cancels), then in arrival order. A waiter gives up at its own deadline wherever it is
+        in the queue. Cancelling the caller takes nothing: the slot is counted only in the same
+        step that hands it over, and one handed over to a caller already cancelled goes back.
         """
         loop = asyncio.get_running_loop()
-        async with self._lock:
-            while True:
-                now = loop.time()
-                wait = self.poll(now)
-                if wait <= 0.0:
-                    self._in_flight += 1
-                    return LocalSlot(self, loop)
-                if deadline is not None:
-                    if now >= deadline:
-                        return None
-                    wait = min(wait, deadline - now)
-                self._changed.clear()
-                # Wake on a release too: it may end a probe or a full window of in-flight ones.
-                if wait == INFINITE:
-                    await self._changed.wait()
-                else:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), wait)
+        if not self._live_waiters() and self.take(loop.time()):
+            return LocalSlot(self, loop)
+        if deadline is not None and loop.time() >= deadline:
+            return None
+        waiter: asyncio.Future[LocalSlot | None] = loop.create_future()
+        heapq.heappush(self._waiters, (-priority, next(_ARRIVALS), waiter))
+        give_up = None
+        if deadline is not None:
+            give_up = loop.call_at(deadline, _resolve, waiter, None)
+        self._wake()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            granted = waiter.result() if waiter.done() and not waiter.cancelled() else None
+            if granted is not None:
+                granted.give_back()
+            raise
+        finally:
+            if give_up is not None:
+                give_up.cancel()
+            waiter.cancel()  # no-op when done; otherwise it leaves the queue when it surfaces
+            self._wake()  # whoever waited behind a waiter that gave up may go now
+
+    async def acquire_first(self, deadline: float | None = None) -> Slot | None:
+        """``acquire`` ahead of every ordinary waiter: a panic's requests go first."""
+        return await self.acquire(deadline, priority=1)
+
+    def _live_waiters(self) -> bool:
+        waiters = self._waiters
+        while waiters and waiters[0][2].done():
+            heapq.heappop(waiters)
+        return bool(waiters)
+
+    def _wake(self) -> None:
+        """Hand out every slot free now, first waiter first; else set one timer for when the
+        head's slot frees (a release wakes the queue on its own)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._live_waiters():
+            return
+        loop = self._waiters[0][2].get_loop()
+        now = loop.time()
+        while self._live_waiters():
+            wait = self.poll(now)
+            if wait > 0.0:
+                if wait != INFINITE:
+                    self._timer = loop.call_at(now + wait, self._wake)
+                return
+            _, _, waiter = heapq.heappop(self._waiters)
+            self._in_flight += 1
+            waiter.set_result(LocalSlot(self, loop))
+
+
+_ARRIVALS = itertools.count()
+
+
+def _resolve(waiter: asyncio.Future[LocalSlot | None], value: None) -> None:
+    if not waiter.done():
+        waiter.set_result(value)
 
 
 class LocalSlot:

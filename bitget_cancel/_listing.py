@@ -18,7 +18,7 @@ from ._classify import CODE_HINTS, Verdict
 from ._exceptions import CallStopped, InvalidTarget, TransportError
 from ._family import ListedOrder, Lister
 from ._log import log
-from ._models import CancelTarget, OpenOrders, OrderKind
+from ._models import CancelTarget, OpenOrders, OrderInfo, OrderKind
 from ._policy import CallScope
 from ._session import CallStats, ExchangeSession
 
@@ -324,11 +324,15 @@ async def list_open_orders(
     symbols: frozenset[str] | None,
     kinds: tuple[OrderKind, ...],
     scope: CallScope,
+    client_oid_prefix: tuple[str, ...] | None = None,
+    on_listed: Callable[[int], None] | None = None,
 ) -> OpenOrders:
-    """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once."""
+    """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once; with
+    ``client_oid_prefix``, only those whose clientOid starts with one of the prefixes."""
     stats = CallStats()
     lanes = ListingLanes()
     orders: dict[tuple[OrderKind, str, str], CancelTarget] = {}
+    info: dict[CancelTarget, OrderInfo] = {}
     problems: list[str] = []
 
     async def one(kind: OrderKind, symbol: str | None) -> None:
@@ -351,8 +355,15 @@ async def list_open_orders(
                 except InvalidTarget as exc:
                     log.warning("listed order skipped: %s", exc)
                     continue
-                if symbols is None or target.symbol in symbols:
-                    orders.setdefault((kind, target.symbol, row.order_id), target)
+                if client_oid_prefix is not None and not (
+                    row.client_oid is not None and row.client_oid.startswith(client_oid_prefix)
+                ):
+                    continue
+                key = (kind, target.symbol, row.order_id)
+                in_scope = symbols is None or target.symbol in symbols
+                if in_scope and orders.setdefault(key, target) is target:
+                    info[target] = _info(row)
+            _tell(on_listed, len(orders))
             return len(rows)
 
         listing = await list_sliced(session, lister, symbol, scope, stats, on_page, lanes)
@@ -367,6 +378,7 @@ async def list_open_orders(
         # The account type was learnt from a refusal of this listing: list on its API.
         problems.clear()
         orders.clear()
+        info.clear()
         await asyncio.gather(*(one(kind, symbol) for kind, symbol in parts))
     refusal = scope.refusal
     return OpenOrders(
@@ -375,4 +387,18 @@ async def list_open_orders(
         problems=tuple(problems),
         requests=stats.total,
         refused_code=None if refusal is None else refusal[0],
+        info=info,
     )
+
+
+def _tell(on_listed: Callable[[int], None] | None, count: int) -> None:
+    if on_listed is None:
+        return
+    try:
+        on_listed(count)
+    except Exception:  # a display bug must never stop a listing
+        log.exception("on_listed callback failed; ignoring it")
+
+
+def _info(row: ListedOrder) -> OrderInfo:
+    return OrderInfo(row.side, row.order_type, row.price, row.size, row.filled, row.created_ms)

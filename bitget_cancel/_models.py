@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ._exceptions import InvalidSymbol, InvalidTarget
 
@@ -27,6 +27,9 @@ class OrderKind(str, enum.Enum):
 
 
 ORDER_KINDS: tuple[OrderKind, ...] = tuple(OrderKind)
+
+# The value of an OrderKind, accepted wherever an OrderKind is.
+OrderKindName = Literal["normal", "tpsl", "plan"]
 
 
 def check_kind(kind: object) -> OrderKind:
@@ -131,16 +134,16 @@ class CancelTarget:
         symbol: str,
         order_id: str | None = None,
         client_oid: str | None = None,
-        kind: OrderKind = OrderKind.NORMAL,
+        kind: OrderKind | OrderKindName = OrderKind.NORMAL,
     ) -> None:
+        # ``kind`` also as its value ("normal", "tpsl", "plan").
         # Most targets share a few symbols: each spelling is checked once (benchmark 4).
         name = _SYMBOLS.get(symbol) if type(symbol) is str else None
         if name is None:
             name = normalize_symbol(symbol)
             if len(_SYMBOLS) < _SYMBOLS_KEPT:
                 _SYMBOLS[symbol] = name
-        if kind is not _NORMAL:
-            kind = check_kind(kind)
+        checked = kind if kind is _NORMAL else check_kind(kind)
         # str.strip() hands back the very string when there is nothing to strip; anything
         # else (None, "", padding, not a str) is for _normalise_id.
         if not (type(order_id) is str and order_id and order_id.strip() is order_id):
@@ -154,8 +157,8 @@ class CancelTarget:
         _set(self, "symbol", name)
         _set(self, "order_id", order_id)
         _set(self, "client_oid", client_oid)
-        _set(self, "kind", kind)
-        _set(self, "_hash", hash((name, order_id, client_oid, kind)))
+        _set(self, "kind", checked)
+        _set(self, "_hash", hash((name, order_id, client_oid, checked)))
 
     @property
     def by_order_id(self) -> bool:
@@ -187,6 +190,7 @@ class CancelTarget:
         )
 
     def to_dict(self) -> dict[str, str | None]:
+        """``{"symbol", "orderId", "clientOid", "kind"}``, as JSON output shows a target."""
         return {
             "symbol": self.symbol,
             "orderId": self.order_id,
@@ -243,9 +247,11 @@ class CancelOutcome:
 
     @property
     def closed(self) -> bool:
+        """True when nothing of this order is open any more: cancelled or not open."""
         return self.status is CancelStatus.CANCELLED or self.status is CancelStatus.NOT_OPEN
 
     def to_dict(self) -> dict[str, Any]:
+        """The target's fields plus ``status``, ``errorCode``, ``errorMsg``, ``attempts``."""
         return {
             **self.target.to_dict(),
             "status": self.status.value,
@@ -262,6 +268,11 @@ class CancelReport:
     ``problems`` names whatever keeps the report from being an all-clear besides the outcomes
     (refused credentials, a listing that could not be read, the deadline...). A budget store
     that was down is not one (a local share of the rate stood in): ``budget_fallbacks``.
+
+    Fields: ``outcomes`` (one per distinct target, first-seen order), ``requests`` (HTTP
+    requests that carried this call's orders), ``elapsed`` (seconds, from when the first
+    request could go), ``throttled`` (HTTP 429 answers), ``problems``, ``refused_code`` (the
+    code with which the exchange refused the credentials, or None), ``budget_fallbacks``.
     """
 
     outcomes: list[CancelOutcome]
@@ -287,18 +298,22 @@ class CancelReport:
 
     @property
     def cancelled(self) -> list[CancelOutcome]:
+        """The outcomes the exchange confirmed as cancelled."""
         return self._by_status[CancelStatus.CANCELLED]
 
     @property
     def not_open(self) -> list[CancelOutcome]:
+        """The outcomes with nothing to cancel: filled, cancelled before, or unknown."""
         return self._by_status[CancelStatus.NOT_OPEN]
 
     @property
     def failed(self) -> list[CancelOutcome]:
+        """The outcomes the exchange refused with a code that retrying will not change."""
         return self._by_status[CancelStatus.FAILED]
 
     @property
     def unresolved(self) -> list[CancelOutcome]:
+        """The outcomes without a final answer (attempts or deadline ran out): may be open."""
         return self._by_status[CancelStatus.UNRESOLVED]
 
     @property
@@ -307,9 +322,11 @@ class CancelReport:
         return not self.failed and not self.unresolved and not self.problems
 
     def counts(self) -> dict[str, int]:
+        """How many outcomes of each status, by the status' value."""
         return {status.value: len(items) for status, items in self._by_status.items()}
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (camelCase keys, every outcome)."""
         return {
             "allClosed": self.all_closed,
             "counts": self.counts(),
@@ -332,17 +349,43 @@ class CancelReport:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderInfo:
+    """What a listing said of an open order besides its ids, each as the exchange wrote it
+    (text), or None where that listing does not give it."""
+
+    side: str | None = None  # "buy" / "sell"
+    order_type: str | None = None  # "limit", "market"...
+    price: str | None = None  # the limit (or execute) price
+    size: str | None = None
+    filled: str | None = None  # the filled size
+    created_ms: str | None = None  # when it was placed, milliseconds since the epoch
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "side": self.side,
+            "orderType": self.order_type,
+            "price": self.price,
+            "size": self.size,
+            "filledSize": self.filled,
+            "createdTime": self.created_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class OpenOrders:
     """What a listing of open orders showed. Trust it as "all that is open" only if
-    ``complete``: otherwise ``problems`` says which listing could not be read to its end."""
+    ``complete``: otherwise ``problems`` says which listing could not be read to its end.
+    ``info`` has side, type, price, size... of the orders whose listing gave them."""
 
     orders: list[CancelTarget]
     complete: bool
     problems: tuple[str, ...] = ()
     requests: int = 0
     refused_code: str | None = None  # the exchange refused the credentials with this code
+    info: dict[CancelTarget, OrderInfo] = field(default_factory=dict)
 
     def by_symbol(self) -> dict[str, int]:
+        """How many open orders on each symbol."""
         counts: dict[str, int] = {}
         for order in self.orders:
             counts[order.symbol] = counts.get(order.symbol, 0) + 1
@@ -364,6 +407,7 @@ class KindSummary:
     problem: str | None = None  # why it is not confirmed (listing refused, broken...)
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (camelCase keys)."""
         return {
             "listed": self.listed,
             "cancelled": self.cancelled,
@@ -373,6 +417,17 @@ class KindSummary:
             "confirmedEmpty": self.confirmed_empty,
             "problem": self.problem,
         }
+
+
+class KindSummaries(dict[OrderKind, KindSummary]):
+    """``PanicReport.by_kind``: a KindSummary per requested OrderKind, in the order asked; also
+    indexed by the kind's value (``by_kind["plan"]``)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, kind: OrderKind | str) -> KindSummary:
+        # An OrderKind hashes and compares as its value: the value finds the same entry.
+        return super().__getitem__(kind)  # type: ignore[index]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -390,7 +445,7 @@ class PanicReport(CancelReport):
     cancel_requests: int = 0
     symbol_cancels: int = 0
     list_requests: int = 0
-    by_kind: dict[str, KindSummary] = field(default_factory=dict)
+    by_kind: KindSummaries = field(default_factory=KindSummaries)
     # Some listing ran to its last page: False means the panic could not see the account.
     listed: bool = False
 
@@ -400,6 +455,7 @@ class PanicReport(CancelReport):
         return CancelReport.all_closed.fget(self) and self.account_empty  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data: a CancelReport's plus the panic's own fields."""
         return {
             **CancelReport.to_dict(self),
             "allClosed": self.all_closed,
@@ -408,7 +464,7 @@ class PanicReport(CancelReport):
             "cancelRequests": self.cancel_requests,
             "symbolCancels": self.symbol_cancels,
             "listRequests": self.list_requests,
-            "byKind": {kind: summary.to_dict() for kind, summary in self.by_kind.items()},
+            "byKind": {kind.value: summary.to_dict() for kind, summary in self.by_kind.items()},
             "listed": self.listed,
         }
 

@@ -27,6 +27,7 @@ from ._models import (
     CancelOutcome,
     CancelStatus,
     CancelTarget,
+    KindSummaries,
     KindSummary,
     OrderKind,
     PanicReport,
@@ -82,18 +83,22 @@ class Panic:
         use_symbol_cancel: bool,
         kinds: Sequence[OrderKind],
         progress: Progress | None = None,
+        client_oid_prefix: tuple[str, ...] | None = None,
     ) -> None:
         self._session = session
         self._loop = session.loop
         self._progress = progress
         self._started = self._loop.time()
-        self._scope = CallScope(Deadline(deadline, self._loop))
+        self._scope = CallScope(Deadline(deadline, self._loop), first=True)
         self._stats = CallStats()
         # A panic that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         self._symbols = symbols  # None: the whole account
         self._kinds: tuple[OrderKind, ...] = tuple(kinds)
-        self._use_bulk = use_symbol_cancel
+        # Only orders whose clientOid starts with one of these (None: every order). A bulk
+        # cancel would touch the others too: a scoped panic cancels by id only.
+        self._prefixes = client_oid_prefix
+        self._use_bulk = use_symbol_cancel and client_oid_prefix is None
         self._entries: dict[CancelTarget, _Entry] = {}
         self._by_order: dict[tuple[OrderKind, str, str], _Entry] = {}
         self._by_client_oid: dict[tuple[OrderKind, str, str], _Entry] = {}
@@ -123,9 +128,15 @@ class Panic:
         symbols: frozenset[str] | None,
         targets: Sequence[CancelTarget],
         kinds: Sequence[OrderKind],
+        client_oid_prefix: tuple[str, ...] | None = None,
     ) -> None:
         """A second panic call joins this one: widen the scope and kinds, add its targets. The
         panic does not finish before it has listed the widened scope."""
+        prefixes = self._prefixes
+        if prefixes is not None and client_oid_prefix != prefixes:
+            joined = None if client_oid_prefix is None else prefixes + client_oid_prefix
+            self._prefixes = None if joined is None else tuple(dict.fromkeys(joined))
+            self._widened = True  # still by id only: bulk cancels stay off once scoped
         wider = self._symbols is not None and (symbols is None or not symbols <= self._symbols)
         if wider:
             self._symbols = None if symbols is None else self._symbols | symbols  # type: ignore[operator]
@@ -152,6 +163,10 @@ class Panic:
 
     def _in_scope(self, symbol: str) -> bool:
         return self._symbols is None or symbol in self._symbols
+
+    def _prefixed(self, client_oid: str | None) -> bool:
+        prefixes = self._prefixes
+        return prefixes is None or (client_oid is not None and client_oid.startswith(prefixes))
 
     # -- the passes --------------------------------------------------------------------------
 
@@ -239,6 +254,7 @@ class Panic:
         explicit_open = any(e.explicit and e.needs_cancel for e in self._entries.values())
         all_complete = all(listing.complete for listing in listings.values())
         if all_complete and not open_left and not unconfirmed_bulk and not explicit_open:
+            self._listed_any = True  # complete listings: an empty account was seen whole
             self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
             self._finished = True
             return True
@@ -367,7 +383,7 @@ class Panic:
             if entry is not None:
                 self._by_order[key] = entry
         if entry is None:
-            if not self._in_scope(listed.symbol):
+            if not self._in_scope(listed.symbol) or not self._prefixed(listed.client_oid):
                 return None
             entry = self._add(listed, explicit=False) or self._entries[listed]
             self._by_order[key] = entry
@@ -405,25 +421,31 @@ class Panic:
             hint = CODE_HINTS.get(refusal[0])
             problems[None] = f"credentials refused: code {refusal[0]}, {hint or refusal[1]}"
         elif expired and not self._account_empty:
-            problems.setdefault(None, f"the deadline of {self._scope.deadline.seconds:g}s passed")
+            passed = f"the deadline of {self._scope.deadline.seconds:g}s passed"
+            if not self._paged:  # not one listing page in all that time
+                passed += " and the exchange did not answer any listing"
+            problems.setdefault(None, passed)
         for kind in self._kinds:
             if not self._confirmed.get(kind) and kind not in problems and None not in problems:
                 problems[kind] = "not confirmed empty by a complete listing"
         for kind, note in self._blind.items():
             if kind in problems:
                 problems[kind] = f"{problems[kind]} ({note})"
-        by_kind = {
-            kind.value: KindSummary(
-                listed=counts[kind]["listed"],
-                cancelled=counts[kind]["cancelled"],
-                not_open=counts[kind]["not_open"],
-                failed=counts[kind]["failed"],
-                unresolved=counts[kind]["unresolved"],
-                confirmed_empty=self._confirmed.get(kind, False),
-                problem=problems.get(kind),
+        by_kind = KindSummaries(
+            (
+                kind,
+                KindSummary(
+                    listed=counts[kind]["listed"],
+                    cancelled=counts[kind]["cancelled"],
+                    not_open=counts[kind]["not_open"],
+                    failed=counts[kind]["failed"],
+                    unresolved=counts[kind]["unresolved"],
+                    confirmed_empty=self._confirmed.get(kind, False),
+                    problem=problems.get(kind),
+                ),
             )
             for kind in self._kinds
-        }
+        )
         for what, problem in problems.items():
             if what is not None:
                 log.warning("panic: %s orders: %s", what.value, problem)

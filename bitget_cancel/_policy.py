@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 from ._exceptions import InvalidArgument, InvalidDeadline
 
+# The shortest request timeout worth sending with: a request that cannot get this long before
+# the call's deadline is not sent at all (it could only come back "unresolved" while the
+# exchange acts on it).
+MIN_REQUEST_TIMEOUT = 0.05
+
 
 def check_positive(name: str, value: object, *, integer: bool = False) -> None:
     kind = int if integer else (int, float)
@@ -71,26 +76,37 @@ class Deadline:
         self.at = None if seconds is None else loop.time() + seconds
 
     def expired(self) -> bool:
-        return self.at is not None and self._loop.time() >= self.at
+        """Nothing new may be sent: the deadline is less than ``MIN_REQUEST_TIMEOUT`` away."""
+        return self.at is not None and self._loop.time() >= self.at - MIN_REQUEST_TIMEOUT
 
     def remaining(self) -> float | None:
         return None if self.at is None else max(0.0, self.at - self._loop.time())
 
-    def clamp(self, timeout: float) -> float:
-        """A request timeout that does not run past the deadline (never zero)."""
+    @property
+    def send_by(self) -> float | None:
+        """From this loop time on nothing is sent: less than ``MIN_REQUEST_TIMEOUT`` is left."""
+        return None if self.at is None else self.at - MIN_REQUEST_TIMEOUT
+
+    def clamp(self, timeout: float) -> float | None:
+        """A request timeout that ends by the deadline; None when no more than
+        ``MIN_REQUEST_TIMEOUT`` is left (then the request is not sent)."""
         if self.at is None:
             return timeout
-        return max(0.001, min(timeout, self.at - self._loop.time()))
+        left = self.at - self._loop.time()
+        if left <= MIN_REQUEST_TIMEOUT:
+            return None
+        return min(timeout, left)
 
 
 class CallScope:
     """What one cancel() or panic shares across its requests: the deadline, and whether the
     exchange refused the account's credentials (then nothing more is sent)."""
 
-    __slots__ = ("deadline", "interrupted", "refusal", "stopped")
+    __slots__ = ("deadline", "first", "interrupted", "refusal", "stopped")
 
-    def __init__(self, deadline: Deadline) -> None:
+    def __init__(self, deadline: Deadline, *, first: bool = False) -> None:
         self.deadline = deadline
+        self.first = first  # a panic: its requests go ahead of queued ones (budgets that can)
         self.refusal: tuple[str, str] | None = None  # (code, msg) of the first refusal
         self.interrupted = False  # the caller asked to stop sending
         self.stopped = asyncio.Event()  # set by either: waits for a slot end at once

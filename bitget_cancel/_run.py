@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ._budget import Slot
 from ._classify import CODE_HINTS, Verdict, classify_item
+from ._dispatch import merged, pack, split_results, take_fitting, taken_keys
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import CancelRoute, Results
 from ._log import log
@@ -26,6 +27,8 @@ from ._wire import text
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
+# on_outcome(outcome): each target's outcome once it is final (the one the report ends with).
+OnOutcome = Callable[[CancelOutcome], None]
 
 # Where an order is; used for the message of whatever the deadline leaves unresolved.
 _QUEUED, _IN_FLIGHT, _WAITING, _FINAL = range(4)
@@ -39,6 +42,9 @@ _VERDICT_ACTIONS = {
 
 # (kind, by orderId, symbol, id): the identity of an order as a request names it.
 OrderKey = tuple[OrderKind, bool, str, str]
+
+# One request's orders, by the call that owns them; the call whose slot it is comes first.
+Parts = list[tuple["CancelRun", Batch["_Order"]]]
 
 
 class _Order:
@@ -58,6 +64,7 @@ class _Order:
         "order_id",
         "place",
         "retried_by_client_oid",
+        "sent",
         "status",
         "symbol",
         "target",
@@ -70,6 +77,7 @@ class _Order:
         self.order_id = target.order_id
         self.client_oid = target.client_oid
         self.attempts = 0
+        self.sent = False  # some request carried it (attempts may not count that one)
         self.place = _QUEUED
         self.status: CancelStatus | None = None
         self.code: str | None = None
@@ -88,7 +96,7 @@ def order_key(target: CancelTarget) -> OrderKey:
 class _Lane:
     """The orders of one kind: what is planned, what waits for a retry, what is in flight."""
 
-    __slots__ = ("in_flight", "kind", "ready", "route", "waiting", "wake")
+    __slots__ = ("in_flight", "kind", "ready", "riding", "route", "waiting", "wake")
 
     def __init__(self, kind: OrderKind) -> None:
         self.kind = kind
@@ -96,7 +104,13 @@ class _Lane:
         self.route: CancelRoute | None = None  # the route ``ready`` was planned for
         self.waiting: list[_Order] = []
         self.in_flight: set[asyncio.Task[None]] = set()
+        # Requests of other calls that carry some of these orders (see _dispatch).
+        self.riding: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
+
+    @property
+    def sending(self) -> bool:
+        return bool(self.in_flight or self.riding)
 
     def due(self, now: float) -> bool:
         return any(o.due <= now for o in self.waiting)
@@ -112,14 +126,20 @@ class CancelRun:
         mode: Mode,
         deadline: float | None,
         progress: Progress | None = None,
+        on_outcome: OnOutcome | None = None,
     ) -> None:
         self._session = session
+        self._on_outcome = on_outcome
+        # With on_outcome: the targets naming each order, and the targets already told.
+        self._named: dict[_Order, list[CancelTarget]] = {}
+        self._told: set[CancelTarget] = set()
         self._policy = session.policy
         self._loop = session.loop
         self._mode = mode
         self._deadline_seconds = deadline
         self._progress = progress
         self._done = 0
+        self._distinct = 0  # orders (not keys: one asked again by clientOid has two)
         # Distinct targets in first-seen order, each with the order it names.
         self._order_of: dict[CancelTarget, _Order] = {}
         self._orders: dict[OrderKey, _Order] = {}
@@ -127,6 +147,10 @@ class CancelRun:
         self._feed_open = False
         self._started = self._loop.time()
         self._scope: CallScope | None = None
+        self._closed = False  # the report is made: later answers are not this call's business
+        self._parts: dict[asyncio.Task[None], Parts] = {}
+        # Halves of a refused request, isolating a bad order: they go alone (see _dispatch).
+        self._fragments: set[Batch[_Order]] = set()
         self.stats = CallStats()
         # A call that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
@@ -167,10 +191,13 @@ class CancelRun:
         """
         order_of, orders = self._order_of, self._orders
         fresh = []
+        added: list[CancelTarget] | None = [] if self._on_outcome is not None else None
         for target in targets:
             order = _Order(target)
             if order_of.setdefault(target, order) is not order:
                 continue  # the same target again
+            if added is not None:
+                added.append(target)
             order_id = target.order_id
             # order_key(target), for the usual target: one named by orderId
             key = (target.kind, True, target.symbol, order_id) if order_id else order_key(target)
@@ -183,6 +210,9 @@ class CancelRun:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
+        self._distinct += len(fresh)
+        for target in added or ():
+            self._named.setdefault(order_of[target], []).append(target)
         return fresh
 
     def fed_targets(self) -> list[CancelTarget]:
@@ -194,7 +224,7 @@ class CancelRun:
         order = self._order_of.get(target)
         if order is None or order.status is None:
             return None
-        return CancelOutcome(target, order.status, order.code, order.msg, order.attempts)
+        return CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -211,6 +241,8 @@ class CancelRun:
             scope = CallScope(Deadline(self._deadline_seconds, self._loop))
         self._scope = scope
         watcher = None if stop is None else self._loop.create_task(_interrupt_on(stop, scope))
+        crew = self._session.crew
+        crew.join(self._mode, self)
         lanes = [
             self._loop.create_task(self._lane_loop(lane, scope))
             for lane in self._lanes.values()
@@ -220,14 +252,18 @@ class CancelRun:
             await asyncio.gather(*lanes)
             await self._drain_in_flight(scope)
         finally:
-            # Cancelled from outside (or any bug): no task of this call may outlive it.
+            # Cancelled from outside (or any bug): no task of this call may outlive it, but a
+            # request that carries orders of calls still running is theirs to wait for.
+            crew.leave(self._mode, self)
+            self._closed = True
             if watcher is not None:
                 watcher.cancel()
             for task in lanes:
                 task.cancel()
             for lane in self._lanes.values():
                 for task in lane.in_flight:
-                    task.cancel()
+                    if not any(not run._closed for run, _ in self._parts.get(task, ())):
+                        task.cancel()
         return self._report(scope)
 
     async def _lane_loop(self, lane: _Lane, scope: CallScope) -> None:
@@ -235,7 +271,7 @@ class CancelRun:
         while not scope.over:
             now = self._loop.time()
             if not lane.ready and not lane.due(now):
-                if not lane.in_flight and not lane.waiting and not self._feed_open:
+                if not lane.sending and not lane.waiting and not self._feed_open:
                     return
                 await self._sleep_until_something(lane, scope, now)
                 continue
@@ -258,9 +294,9 @@ class CancelRun:
             if not lane.ready:
                 lane.ready.extend(self._plan_due(lane, route, self._loop.time()))
             if not lane.ready:
-                slot.give_back()
+                slot.give_back()  # its orders went in another call's request meanwhile
                 continue
-            self._launch(lane, route, lane.ready.popleft(), slot)
+            self._launch(lane, route, self._board(lane, route, lane.ready.popleft()), slot)
 
     def _unroutable(self, lane: _Lane, account: str) -> None:
         """This account type has no endpoint that cancels this kind of order."""
@@ -273,6 +309,7 @@ class CancelRun:
     def _unplan(self, lane: _Lane) -> None:
         now = self._loop.time()
         for batch in lane.ready:
+            self._fragments.discard(batch)
             for order in batch.targets:
                 order.place, order.due = _WAITING, now
                 lane.waiting.append(order)
@@ -316,13 +353,67 @@ class CancelRun:
             for waiter in waiters:
                 waiter.cancel()
 
-    def _launch(self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], slot: Slot) -> None:
-        task = self._loop.create_task(self._send(lane, route, batch, slot))
+    # -- sharing requests with the other calls of the session (see _dispatch) ----------------
+
+    def _board(self, lane: _Lane, route: CancelRoute, batch: Batch[_Order]) -> Parts:
+        """This call's batch, plus the due orders of other calls that fit in its room."""
+        parts: Parts = [(self, batch)]
+        room = route.max_batch - len(batch)
+        if batch in self._fragments:
+            self._fragments.discard(batch)
+            return parts
+        if room <= 0:
+            return parts
+        taken = taken_keys(batch)
+        for other in self._session.crew.others(self._mode, self):
+            lent = other._lend(lane.kind, route, batch, room, taken)
+            if lent is not None:
+                parts.append((other, lent))
+                room -= len(lent)
+                if room <= 0:
+                    break
+        return parts
+
+    def _lend(
+        self, kind: OrderKind, route: CancelRoute, into: Batch[_Order], room: int, taken: set[str]
+    ) -> Batch[_Order] | None:
+        """Due orders of this call that ride in another call's request (now in flight)."""
+        lane = self._lanes[kind]
+        scope = self._scope
+        if self._closed or scope is None or scope.over or lane.route not in (None, route):
+            return None
+        now = self._loop.time()
+        if lane.due(now):
+            lane.route = route
+            lane.ready.extend(self._plan_due(lane, route, now))
+        picked, left = take_fitting(lane.ready, into, self._mode, room, taken, self._fragments)
+        if not picked:
+            return None
+        lane.ready = deque(left)
+        return pack(tuple(picked), self._mode, into.by_order_id)
+
+    def _ride(self, kind: OrderKind, task: asyncio.Task[None]) -> None:
+        lane = self._lanes[kind]
+        lane.riding.add(task)
+
+        def landed(task: asyncio.Task[None]) -> None:
+            lane.riding.discard(task)
+            lane.wake.set()
+
+        task.add_done_callback(landed)
+
+    def _launch(self, lane: _Lane, route: CancelRoute, parts: Parts, slot: Slot) -> None:
+        task = self._loop.create_task(self._send(lane.kind, route, parts, slot))
         lane.in_flight.add(task)
+        if len(parts) > 1:
+            self._parts[task] = parts
+        for run, _ in parts[1:]:
+            run._ride(lane.kind, task)
 
         def landed(task: asyncio.Task[None]) -> None:
             slot.release()  # a task cancelled before it ran never reached its own finally
             lane.in_flight.discard(task)
+            self._parts.pop(task, None)
             lane.wake.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("internal error while sending a batch", exc_info=task.exception())
@@ -331,20 +422,21 @@ class CancelRun:
 
     async def _drain_in_flight(self, scope: CallScope) -> None:
         """In-flight answers are still taken, until the deadline if there is one."""
-        tasks = {t for lane in self._lanes.values() for t in lane.in_flight}
+        tasks = {t for lane in self._lanes.values() for t in (*lane.in_flight, *lane.riding)}
         if tasks:
             await asyncio.wait(tasks, timeout=scope.deadline.remaining())
 
     # -- one request -------------------------------------------------------------------------
 
-    async def _send(
-        self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], slot: Slot
-    ) -> None:
+    async def _send(self, kind: OrderKind, route: CancelRoute, parts: Parts, slot: Slot) -> None:
         assert self._scope is not None
-        orders = batch.targets
-        for order in orders:
+        batch = merged([part for _, part in parts], self._mode)
+        for order in batch.targets:
             order.attempts += 1
+            order.sent = True
             order.place = _IN_FLIGHT
+        for run, _ in parts[1:]:
+            run.stats.requests[route.endpoint.name] += 1
         try:
             reply = await self._session.send(
                 route.endpoint,
@@ -353,25 +445,60 @@ class CancelRun:
                 self.stats,
                 slot,
                 body=route.encode(batch),
-                orders=len(orders),
+                orders=len(batch),
             )
+        except CallStopped:
+            # Not sent: the deadline left no timeout the request could meet.
+            for run, part in parts:
+                run._unsend(kind, part.targets)
+            return
         except TransportError as exc:
             if isinstance(exc, RequestTimeout):
                 why = f"timeout: {exc} (the exchange may have cancelled; asking again)"
             else:
                 why = f"network: {exc}"
-            log.debug("%s n=%d: no answer: %s", route.endpoint.name, len(orders), why)
-            self._retry(orders, None, why)
+            log.debug("%s n=%d: no answer: %s", route.endpoint.name, len(batch), why)
+            for run, part in parts:
+                if not run._closed:
+                    run._retry(part.targets, None, why)
             return
-        self._apply(lane, route, batch, reply)
+        results = route.results(reply.data, batch) if reply.verdict is Verdict.OK else None
+        if len(parts) == 1:
+            self._apply(self._lanes[kind], route, batch, reply, results)
+            return
+        shares = (
+            [None] * len(parts)
+            if results is None
+            else split_results(results, [p for _, p in parts])
+        )
+        for (run, part), share in zip(parts, shares, strict=True):
+            if run._closed:
+                continue
+            if run is not self and reply.verdict is Verdict.CREDENTIALS and run._scope is not None:
+                run._scope.refuse(reply.code or str(reply.status), reply.msg)
+            run._apply(run._lanes[kind], route, part, reply, share)
+
+    def _unsend(self, kind: OrderKind, orders: Sequence[_Order]) -> None:
+        """Orders of a request that was not sent after all: due again, not an attempt."""
+        now = self._loop.time()
+        lane = self._lanes[kind]
+        for order in orders:
+            order.attempts -= 1
+            order.place, order.due = _WAITING, now
+            lane.waiting.append(order)
+        lane.wake.set()
 
     def _apply(
-        self, lane: _Lane, route: CancelRoute, batch: Batch[_Order], reply: Reply[object]
+        self,
+        lane: _Lane,
+        route: CancelRoute,
+        batch: Batch[_Order],
+        reply: Reply[object],
+        results: Results | None,
     ) -> None:
         orders = batch.targets
         verdict, code, msg = reply.verdict, reply.code, reply.msg
         if verdict is Verdict.OK:
-            results = route.results(reply.data, batch)
             if results is not None:
                 self._apply_items(batch, results)
                 return
@@ -397,9 +524,10 @@ class CancelRun:
                 order.place = _QUEUED
             half = len(orders) // 2
             for part in (orders[half:], orders[:half]):
-                lane.ready.appendleft(
-                    Batch(batch.batch_mode, batch.symbol, batch.by_order_id, part)
-                )
+                if part:  # (a call's share of a shared request may be a single order)
+                    fragment = Batch(batch.batch_mode, batch.symbol, batch.by_order_id, part)
+                    self._fragments.add(fragment)
+                    lane.ready.appendleft(fragment)
             lane.wake.set()
         elif verdict is Verdict.NOT_OPEN:
             (order,) = orders
@@ -505,17 +633,35 @@ class CancelRun:
     def _finish(
         self, order: _Order, status: CancelStatus, code: str | None, msg: str | None
     ) -> None:
-        if order.status is None:
+        first = order.status is None
+        if first:
             self._done += 1
             if self._progress is not None:
                 self._report_progress()
         order.status, order.code, order.msg, order.place = status, code, msg, _FINAL
+        if first and self._on_outcome is not None:
+            self._tell(self._named.get(order, ()), order)
+
+    def _tell(self, targets: Iterable[CancelTarget], order: _Order) -> None:
+        """Hand each target's final outcome to ``on_outcome``, once."""
+        for target in targets:
+            if self._on_outcome is None:
+                return
+            if target in self._told:
+                continue
+            self._told.add(target)
+            outcome = CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            try:
+                self._on_outcome(outcome)
+            except Exception:  # a bot's bookkeeping bug must never stop a cancel
+                log.exception("on_outcome callback failed; ignoring it from now on")
+                self._on_outcome = None
 
     def _report_progress(self) -> None:
         if self._progress is None:
             return
         try:
-            self._progress(self._done, len(self._orders))
+            self._progress(self._done, self._distinct)
         except Exception:  # a display bug must never stop a cancel
             log.exception("progress callback failed; ignoring it from now on")
             self._progress = None
@@ -541,6 +687,7 @@ class CancelRun:
                     f"gave up after {order.attempts} attempts; last error: {msg}",
                 )
                 continue
+            self._session.metrics.retries += 1
             order.due = now + (policy.delay(order.attempts, rng) if backoff else 0.0)
             order.place = _WAITING
             lane.waiting.append(order)
@@ -564,9 +711,12 @@ class CancelRun:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
         outcomes = [
-            CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))  # type: ignore[arg-type]
             for target, order in self._order_of.items()
         ]
+        if self._on_outcome is not None:  # what became final only now: unresolved, refused
+            for target, order in self._order_of.items():
+                self._tell((target,), order)
         return CancelReport(
             outcomes,
             requests=self.stats.total,
@@ -587,9 +737,15 @@ class CancelRun:
         if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
         last = f"; last error: {order.msg}" if order.msg else ""
-        if order.attempts:
+        if order.sent:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"
+
+
+def _attempts(order: _Order) -> int:
+    """The attempts an outcome shows: a re-ask that is not counted (by clientOid, a split, the
+    other API) still leaves a sent order at one at least; 0 means no request ever named it."""
+    return order.attempts or int(order.sent)
 
 
 async def _interrupt_on(stop: asyncio.Event, scope: CallScope) -> None:

@@ -12,20 +12,25 @@ the caller, the slot it took is released or given back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ._auth import Signer
-from ._budget import Budget, BudgetProvider, Slot
+from ._budget import Budget, BudgetProvider, FirstInLine, Slot
 from ._classify import SUCCESS_CODE, Verdict, classify_answer
 from ._clock import ClockSample, ExchangeClock
+from ._dispatch import Crew
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import ApiFamily
 from ._log import log
+from ._log_context import endpoint_context
+from ._metrics import NO_ANSWER_NETWORK, NO_ANSWER_TIMEOUT, Metrics
 from ._policy import CallScope, Deadline, RetryPolicy
 from ._transport import REMAINING_HEADER, HttpRequest, HttpResponse, Transport
 from ._wire import SERVER_TIME_CODEC, AnswerCodec, Endpoint, server_time_ms
@@ -85,6 +90,7 @@ class ExchangeSession:
         families: Mapping[str, ApiFamily],
         account: str,
         rates: Mapping[str, float] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.signer = signer
         self.transport = transport
@@ -101,6 +107,10 @@ class ExchangeSession:
         self._rates = dict(rates or {})
         self.loop = asyncio.get_running_loop()
         self._keeper: asyncio.Task[None] | None = None  # re-warms the connections
+        # The calls running on this session, which share requests (see _dispatch).
+        self.crew: Crew[Any] = Crew()
+        self.metrics = metrics if metrics is not None else Metrics()
+        self._guard: AsyncGenerator[None, None] | None = None  # see close_with_loop()
 
     @property
     def families(self) -> Mapping[str, ApiFamily]:
@@ -124,13 +134,13 @@ class ExchangeSession:
             return False
         return self.adopt_account(learnt, f"code {code}")
 
-    def adopt_account(self, account: str, evidence: str) -> bool:
+    def adopt_account(self, account: str, evidence: str, *, level: int = logging.INFO) -> bool:
         """Use the family of ``account`` ("classic" / "uta") from now on, unless the user fixed
         another one. True when the session now speaks to that account type."""
         if account not in self._families or self.account not in ("auto", account):
             return False  # the user said otherwise: report the refusal, do not second-guess
         if self.account == "auto":
-            log.info("account type from %s: %s", evidence, account)
+            log.log(level, "account type from %s: %s", evidence, account)
         self.account = account
         self.family = self._families[account]
         return True
@@ -138,6 +148,15 @@ class ExchangeSession:
     def rate(self, endpoint: Endpoint) -> float:
         """The endpoint's budget in requests a second (the caller's override, else the docs')."""
         return self._rates.get(endpoint.name, endpoint.rate)
+
+    def _learn_from_success(self, endpoint: Endpoint) -> None:
+        """A signed endpoint of one family answered: the account is of that family's type."""
+        owners = [name for name, family in self._families.items() if endpoint in _endpoints(family)]
+        if len(owners) == 1:
+            # Routine (the API just worked): not worth an INFO line of its own.
+            self.adopt_account(
+                owners[0], f"a successful answer of {endpoint.name}", level=logging.DEBUG
+            )
 
     def budget(self, endpoint: Endpoint) -> Budget:
         return self.budgets.budget(self.account_id, endpoint.name, self.rate(endpoint))
@@ -176,7 +195,7 @@ class ExchangeSession:
             raise CallStopped("credentials refused")
         if scope.interrupted:
             raise CallStopped("interrupted")
-        if scope.deadline.expired():
+        if scope.deadline.clamp(self.request_timeout) is None:
             raise CallStopped("deadline")  # (a free slot is handed out without a wait)
         slot = await self._acquire(self.budget(endpoint), scope)
         if slot is None:
@@ -201,55 +220,78 @@ class ExchangeSession:
         body: bytes = b"",
         orders: int = 0,
     ) -> Reply[T]:
-        """Send one request on a slot taken by ``slot()``; the slot ends here, on every path."""
-        stats.requests[endpoint.name] += 1
-        clock_generation = self.clock.generation
-        try:
+        """Send one request on a slot taken by ``slot()``; the slot ends here, on every path.
+
+        Raises ``CallStopped`` without sending (the slot given back) when the deadline leaves
+        less than a useful request timeout."""
+        with endpoint_context(endpoint.name):  # log records of this request name it
+            timeout = scope.deadline.clamp(self.request_timeout)
+            if timeout is None:
+                slot.give_back()
+                raise CallStopped("deadline")
+            stats.requests[endpoint.name] += 1
+            metrics, name = self.metrics, endpoint.name
+            metrics.sent(name)
+            clock_generation = self.clock.generation
+            started = self.loop.time()
             try:
-                response = await self._send(endpoint, query, body, scope.deadline)
-            except RequestTimeout:
-                # No answer, but the request may still reach the exchange and count in the
-                # window of its arrival (a queueing proxy): its slot stays taken one more
-                # request_timeout. A 429 of our own making costs minutes of penalty.
-                slot.release_later(self.request_timeout)
-                raise
-            decoded = codec.decode(response.body)
-            verdict = classify_answer(
-                response.status,
-                decoded.code,
-                decoded.msg,
-                readable=decoded.readable,
-                orders=orders,
-                garbled=decoded.code is None
-                and decoded.msg is None
-                and response.body[:1] in (b"{", b"["),
-            )
-            slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
-        finally:
-            slot.release()  # no answer, or cancelled: it may still have arrived (no-op if done)
-        code, msg = decoded.code, decoded.msg or _describe(response)
-        if code == SUCCESS_CODE and verdict is not Verdict.OK:
-            code, msg = None, "success code but no usable data (null or not the documented shape)"
-        if verdict is Verdict.THROTTLED:
-            stats.throttled += 1
-        elif verdict is Verdict.CREDENTIALS:
-            scope.refuse(code or str(response.status), msg)
-            log.warning("%s: credentials refused (code=%s, %s)", endpoint.name, code, msg)
-        if verdict is Verdict.RESYNC_CLOCK and clock_generation < self.clock.generation:
-            pass  # signed before the latest resync: just send it again with the new offset
-        elif verdict is Verdict.RESYNC_CLOCK:
-            # Answers signed with the same offset are one failure of that offset, however many.
-            if stats.clock_counted != clock_generation:
-                stats.clock_counted = clock_generation
-                stats.clock_resyncs += 1
-            if stats.clock_resyncs > self.policy.max_clock_resyncs:
-                verdict = Verdict.FAIL
-                msg = f"{msg} (the clock still disagrees after {stats.clock_resyncs - 1} resyncs)"
+                try:
+                    response = await self._send(endpoint, query, body, timeout)
+                except RequestTimeout:
+                    metrics.answered(name, NO_ANSWER_TIMEOUT, self.loop.time() - started)
+                    # No answer, but the request may still reach the exchange and count in the
+                    # window of its arrival (a queueing proxy): its slot stays taken one more
+                    # request_timeout. A 429 of our own making costs minutes of penalty.
+                    slot.release_later(self.request_timeout)
+                    raise
+                except TransportError:
+                    metrics.answered(name, NO_ANSWER_NETWORK, self.loop.time() - started)
+                    raise
+                decoded = codec.decode(response.body)
+                verdict = classify_answer(
+                    response.status,
+                    decoded.code,
+                    decoded.msg,
+                    readable=decoded.readable,
+                    orders=orders,
+                    garbled=decoded.code is None
+                    and decoded.msg is None
+                    and response.body[:1] in (b"{", b"["),
+                )
+                metrics.answered(name, verdict.value, self.loop.time() - started)
+                slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
+            finally:
+                slot.release()  # no answer, or cancelled: it may still have arrived (no-op if done)
+            code, msg = decoded.code, decoded.msg or _describe(response)
+            if code == SUCCESS_CODE and verdict is not Verdict.OK:
+                code, msg = (
+                    None,
+                    "success code but no usable data (null or not the documented shape)",
+                )
+            if verdict is Verdict.OK and self.account == "auto" and endpoint.signed:
+                self._learn_from_success(endpoint)
+            if verdict is Verdict.THROTTLED:
+                stats.throttled += 1
+            elif verdict is Verdict.CREDENTIALS:
+                scope.refuse(code or str(response.status), msg)
+                log.warning("%s: credentials refused (code=%s, %s)", endpoint.name, code, msg)
+            if verdict is Verdict.RESYNC_CLOCK and clock_generation < self.clock.generation:
+                pass  # signed before the latest resync: just send it again with the new offset
+            elif verdict is Verdict.RESYNC_CLOCK:
+                # Answers signed with the same offset are one failure of that offset, however many.
+                if stats.clock_counted != clock_generation:
+                    stats.clock_counted = clock_generation
+                    stats.clock_resyncs += 1
+                if stats.clock_resyncs > self.policy.max_clock_resyncs:
+                    verdict = Verdict.FAIL
+                    msg = (
+                        f"{msg} (the clock still disagrees after {stats.clock_resyncs - 1} resyncs)"
+                    )
+                else:
+                    await self.clock.resync(self.read_server_time)
             else:
-                await self.clock.resync(self.read_server_time)
-        else:
-            stats.clock_resyncs = 0
-        return Reply(response.status, code, msg, decoded.data, verdict)
+                stats.clock_resyncs = 0
+            return Reply(response.status, code, msg, decoded.data, verdict)
 
     async def _acquire(self, budget: Budget, scope: CallScope) -> Slot | None:
         """A slot, or None at the deadline or once the credentials are refused. A slot granted
@@ -257,24 +299,36 @@ class ExchangeSession:
         slot = budget.try_acquire()
         if slot is not None:
             return slot  # free now: no wait to abort
-        acquiring = asyncio.ensure_future(budget.acquire(scope.deadline.at))
+        waiting_since = self.loop.time()
+        send_by = scope.deadline.send_by
+        if scope.first and isinstance(budget, FirstInLine):
+            acquiring = asyncio.ensure_future(budget.acquire_first(send_by))
+        else:
+            acquiring = asyncio.ensure_future(budget.acquire(send_by))
         stopped = asyncio.ensure_future(scope.stopped.wait())
+        # The deadline holds here too, whatever the store does with it: a store that checks
+        # it only at the caller's turn must not keep the caller past it.
+        timeout = None if send_by is None else max(0.0, send_by - self.loop.time())
         try:
-            await asyncio.wait((acquiring, stopped), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                (acquiring, stopped), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         except BaseException:
             _abandon(acquiring)
             raise
         finally:
             stopped.cancel()
-        if scope.refusal is not None or scope.interrupted:
+        if scope.refusal is not None or scope.interrupted or not acquiring.done():
             _abandon(acquiring)
             return None
-        return acquiring.result()  # acquiring is done: stopped was not set
+        granted: Slot | None = acquiring.result()
+        if granted is not None:
+            self.metrics.waited(self.loop.time() - waiting_since)
+        return granted
 
     async def _send(
-        self, endpoint: Endpoint, query: str, body: bytes, deadline: Deadline
+        self, endpoint: Endpoint, query: str, body: bytes, timeout: float
     ) -> HttpResponse:
-        timeout = deadline.clamp(self.request_timeout)
         if endpoint.signed:
             headers = self.signer.headers(
                 self.clock.timestamp_ms(), endpoint.method, endpoint.path, query, body
@@ -341,6 +395,23 @@ class ExchangeSession:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
         await self.transport.close()
+
+    def close_with_loop(self) -> None:
+        """Close the transport when the event loop shuts down (the end of ``asyncio.run``), in
+        case nobody closes the engine in this loop: an engine reused under a second
+        ``asyncio.run`` must not leave the first loop's connections open. A started async
+        generator is what a loop finalizes at its end (``shutdown_asyncgens``)."""
+        guard = _close_at_loop_end(self)
+        with contextlib.suppress(StopIteration):
+            guard.asend(None).send(None)  # runs to its yield: the loop now tracks it
+        self._guard = guard  # the loop holds it weakly
+
+
+async def _close_at_loop_end(session: ExchangeSession) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await session.close()  # (idempotent: the engine may have closed it already)
 
 
 def _endpoints(family: ApiFamily) -> set[Endpoint]:

@@ -8,9 +8,10 @@ one aiohttp session with a pool of kept-alive connections.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from yarl import URL
@@ -26,6 +27,9 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
+    """One request as the engine signed it: ``query`` and ``body`` go out byte for byte, and
+    ``timeout`` (seconds) bounds the whole exchange."""
+
     method: str
     path: str
     query: str  # already encoded, exactly as signed; "" for none
@@ -51,6 +55,8 @@ DEMO_TRADING_HEADERS: Mapping[str, str] = {"paptrading": "1"}
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
+    """An answer: status, the whole body, and the headers the engine reads."""
+
     status: int
     body: bytes
     # Only the headers the engine reads (x-mbx-used-remain-limit); None when there are none.
@@ -58,11 +64,22 @@ class HttpResponse:
 
 
 class Transport(Protocol):
-    async def send(self, request: HttpRequest) -> HttpResponse: ...
+    """What the engine sends requests through (``CancelEngine(transport=...)``).
 
-    async def warm_up(self, path: str, connections: int, timeout: float) -> None: ...
+    The built-in one is ``AiohttpTransport``; wrap it to add your own behaviour. A transport
+    must never re-send a request on its own (the rate budget counts every request that can
+    reach the exchange), must honour ``request.timeout``, and raises ``TransportError`` (or
+    ``RequestTimeout``) when no answer came.
+    """
 
-    async def close(self) -> None: ...
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` once; its answer, or ``TransportError`` / ``RequestTimeout``."""
+
+    async def warm_up(self, path: str, connections: int, timeout: float) -> None:
+        """Open ``connections`` kept-alive connections (GETs of ``path``); may do nothing."""
+
+    async def close(self) -> None:
+        """Close what the transport opened (not what the caller handed in)."""
 
 
 def check_base_url(url: object) -> str:
@@ -110,17 +127,41 @@ def _without_userinfo(url: str) -> str:
     return head + "***@" + url.rpartition("@")[2]
 
 
+def check_connector_options(options: object) -> dict[str, Any]:
+    """Keyword arguments for ``aiohttp.TCPConnector``, checked by name now, not at the first
+    request."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise InvalidArgument("connector_options must be None or a mapping of TCPConnector options")
+    known = set(inspect.signature(aiohttp.TCPConnector).parameters) - {"loop"}
+    unknown = sorted(str(name) for name in options if name not in known)
+    if unknown:
+        raise InvalidArgument(
+            f"connector_options: not an aiohttp.TCPConnector option: {', '.join(unknown)}"
+        )
+    return dict(options)
+
+
 class AiohttpTransport:
-    """One ClientSession, a pool sized for the burst, connections kept alive between batches.
+    """The built-in transport: one aiohttp ClientSession, a pool sized for the burst,
+    connections kept alive between batches.
 
     ``proxy`` goes with every request; ``trust_env`` lets aiohttp read HTTP(S)_PROXY, NO_PROXY
     and ~/.netrc; ``demo_trading`` adds ``paptrading: 1`` to every request this transport sends
     (signed or not: the server-time read and the warm-up GETs included).
+    ``connector_options`` are ``aiohttp.TCPConnector`` keywords (``limit``,
+    ``keepalive_timeout``, ``ttl_dns_cache``, ``local_addr``, ``ssl``...) over the defaults.
+    ``session``: your own ``aiohttp.ClientSession`` instead of one of ours; it stays yours
+    (``close()`` leaves it open), but aiohttp's silent re-send of a GET on a dropped connection
+    is turned off on it, since the rate budget must see every request.
     """
 
     __slots__ = (
         "_base_url",
+        "_connector_options",
         "_demo_trading",
+        "_given_session",
         "_pool_size",
         "_proxy",
         "_proxy_secret",
@@ -136,9 +177,20 @@ class AiohttpTransport:
         proxy: str | None = None,
         trust_env: bool = False,
         demo_trading: bool = False,
+        connector_options: Mapping[str, Any] | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._base_url = check_base_url(base_url)
         self._pool_size = pool_size
+        self._connector_options = check_connector_options(connector_options)
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise InvalidArgument("session must be None or an aiohttp.ClientSession")
+        if session is not None and (trust_env or self._connector_options):
+            raise InvalidArgument(
+                "trust_env and connector_options configure our own session; "
+                "set them on the session you pass instead"
+            )
+        self._given_session = session
         checked_proxy = check_proxy(proxy)
         # aiohttp takes user:password from the proxy URL (its BasicAuth is deprecated); every
         # text this class makes masks them.
@@ -156,14 +208,21 @@ class AiohttpTransport:
         )
 
     def _client(self) -> aiohttp.ClientSession:
+        given = self._given_session
+        if given is not None:
+            if hasattr(given, "_retry_connection"):
+                given._retry_connection = False  # see below
+            return given
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._pool_size,
-                limit_per_host=self._pool_size,
-                keepalive_timeout=60.0,
-                ttl_dns_cache=300,
-                enable_cleanup_closed=True,
-            )
+            options: dict[str, Any] = {
+                "limit": self._pool_size,
+                "limit_per_host": self._pool_size,
+                "keepalive_timeout": 60.0,
+                "ttl_dns_cache": 300,
+                "enable_cleanup_closed": True,
+            }
+            options.update(self._connector_options)
+            connector = aiohttp.TCPConnector(**options)
             session = aiohttp.ClientSession(
                 connector=connector,
                 auto_decompress=True,
@@ -182,6 +241,7 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` once; its answer, or ``TransportError`` / ``RequestTimeout``."""
         try:
             return await self._exchange(request)
         except asyncio.TimeoutError as exc:
@@ -204,12 +264,15 @@ class AiohttpTransport:
         url = self._base_url + request.path
         if request.query:
             url += "?" + request.query
+        sent_headers = request.headers
+        if self._demo_trading and self._given_session is not None:
+            sent_headers = {**DEMO_TRADING_HEADERS, **sent_headers}  # (ours carries it)
         async with self._client().request(
             request.method,
             # encoded=True: the query goes out byte-for-byte as it was signed.
             URL(url, encoded=True),
             data=request.body or None,
-            headers=request.headers,
+            headers=sent_headers,
             timeout=aiohttp.ClientTimeout(total=request.timeout),
             allow_redirects=False,
             proxy=self._proxy,
@@ -239,6 +302,7 @@ class AiohttpTransport:
                 raise result
 
     async def close(self) -> None:
+        """Close our own aiohttp session (a session handed in stays open)."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
@@ -258,11 +322,14 @@ class MockTransport:
         self.closed = False
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        """Record ``request`` in ``sent`` and answer with ``handler(request)``."""
         self.sent.append(request)
         return await self.handler(request)
 
     async def warm_up(self, path: str, connections: int, timeout: float) -> None:
+        """Nothing to open."""
         return None
 
     async def close(self) -> None:
+        """Mark the transport ``closed``."""
         self.closed = True

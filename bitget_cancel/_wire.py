@@ -200,6 +200,20 @@ class OpenOrderRow(msgspec.Struct, rename="camel"):
     order_id: Scalar = None
     client_oid: Scalar = None
     status: Scalar = None
+    # What ``orders`` shows beside the ids, each where a listing gives it: v2 unfilled-orders
+    # (priceAvg is its limit price, baseVolume the filled size, cTime), v2 current-plan-order
+    # (executePrice), v3 unfilled-orders (price, qty, cumExecQty, createdTime).
+    side: Scalar = None
+    order_type: Scalar = None
+    price: Scalar = None
+    price_avg: Scalar = None
+    execute_price: Scalar = None
+    size: Scalar = None
+    qty: Scalar = None
+    base_volume: Scalar = None
+    cum_exec_qty: Scalar = None
+    c_time: Scalar = None
+    created_time: Scalar = None
 
 
 UNFILLED_CODEC: AnswerCodec[list[OpenOrderRow]] = AnswerCodec(list[OpenOrderRow])

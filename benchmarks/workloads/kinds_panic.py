@@ -169,7 +169,7 @@ async def trial(mix: Mix, seed: int) -> KindsTrial:
             started = time.perf_counter()
             report = await engine.panic_cancel()
             elapsed = time.perf_counter() - started
-        confirmed = {kind: s.confirmed_empty for kind, s in report.by_kind.items()}
+        confirmed = {kind.value: s.confirmed_empty for kind, s in report.by_kind.items()}
         return _measured(sim, elapsed, report.account_empty, confirmed)
 
 

@@ -12,6 +12,12 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     demo.py          the in-process demo on the simulator
     sim_orders.py    orders placed on the simulator (sim, demo)
     targets_file.py  CSV / JSON / JSON-lines targets, read in one linear pass
+    resume.py        cancel --file REPORT.json: the targets a report did not close
+    panic_tally.py   the panic's figures against its prompt's listing
+    logs.py          the library's log on stderr, each distinct warning once
+    scope.py         --client-oid-prefix: one bot's targets and orders, and the scope's name
+    sim_watch.py     sim -v, and the stop line's refusals by cause
+    verdict.py       the one-line verdict every command ends with
     symbols.py       BTC/USDT -> BTCUSDT; names that cannot exist are refused
     dry_run.py       cancel --dry-run: the plan, per symbol
     report.py        JSON reports: payload, msgspec encoding, atomic files
@@ -22,19 +28,20 @@ then); the simulator is imported only by the commands that run it (demo, sim).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bitget_cancel import InvalidArgument
 
 from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from .logs import logging_to
 from .options import ExchangeOptions
 from .parser import build_parser
+from .verdict import begin_verdicts, say, say_default
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,10 +53,14 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
     from .commands import run_demo
-    from .options import DemoSettings
+    from .options import UTA_ORDER_CAP, DemoSettings
 
+    orders = args.orders
+    if orders is None:  # the default: 1,000, or as many as a unified account holds
+        capped = args.account == "uta" and args.order_cap
+        orders = min(DemoSettings().orders, UTA_ORDER_CAP) if capped else DemoSettings().orders
     settings = DemoSettings(
-        orders=args.orders,
+        orders=orders,
         symbols=args.symbols,
         latency_ms=args.latency_ms,
         faults=args.faults,
@@ -81,6 +92,11 @@ def _symbols(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(args.symbols)) if args.symbols else None
 
 
+def _prefixes(args: argparse.Namespace) -> tuple[str, ...] | None:
+    given = args.client_oid_prefixes
+    return tuple(dict.fromkeys(given)) if given else None
+
+
 def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
@@ -93,6 +109,7 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
         kinds=args.kinds,
         deadline=args.deadline,
         output=args.output,
+        client_oid_prefixes=_prefixes(args),
     )
     keys = credentials()
     try:
@@ -105,11 +122,11 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from bitget_cancel import CancelReport
-
-    from .commands import credentials, finish_cancel, load_targets, run_cancel, run_dry_run
+    from .commands import credentials, load_targets, run_cancel, run_dry_run, write_abandoned
     from .options import CancelOptions
     from .report import check_report_path
+    from .resume import NothingLeft
+    from .scope import in_scope
 
     options = CancelOptions(
         exchange=_exchange(args),
@@ -118,20 +135,36 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
         as_json=args.as_json,
         report=args.report,
         dry_run=args.dry_run,
+        client_oid_prefixes=_prefixes(args),
     )
     if options.report is not None:
         check_report_path(options.report)
     try:
         targets = load_targets(args.file, args.fmt, err, show=not options.as_json)
     except KeyboardInterrupt:
-        err.print("interrupted while reading the file: nothing was sent")
+        said = "interrupted while reading the file: nothing was sent"
+        err.print(said)
+        write_abandoned(options, said, err)
         return EXIT_INTERRUPTED
+    except NothingLeft:
+        say(err, "verdict: nothing to resume: the report closed every target it names "
+                    "(exit 0)")  # fmt: skip
+        return EXIT_OK
+    if options.client_oid_prefixes is not None:
+        targets = in_scope(targets, options.client_oid_prefixes, err)
+    if not targets:
+        # Bad input, not an all-clear: a listing that failed upstream (orders --csv) writes
+        # nothing, and "nothing to cancel" must not read as "all closed".
+        err.print(
+            f"error: no targets in {'standard input' if args.file == '-' else args.file}: "
+            "nothing to cancel (was the file that lists them written to its end?)",
+            markup=False,
+            soft_wrap=True,
+        )
+        return EXIT_BAD_INPUT
     if options.dry_run:
         return run_dry_run(targets, options, out, err)
     keys = credentials()
-    if not targets:
-        err.print(f"no targets in {args.file}: nothing to cancel", markup=False, soft_wrap=True)
-        return finish_cancel(CancelReport([]), options, out, err)
     return asyncio.run(run_cancel(targets, keys, options, out, err))
 
 
@@ -150,6 +183,7 @@ def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
         use_symbol_cancel=args.use_symbol_cancel,
         as_json=args.as_json,
         report=args.report,
+        client_oid_prefixes=_prefixes(args),
     )
     if options.report is not None:
         check_report_path(options.report)
@@ -191,6 +225,7 @@ def _sim(args: argparse.Namespace, out: Console, err: Console) -> int:
         plan=args.plan,
         order_cap=args.order_cap,
         demo_trading=args.demo_trading,
+        verbose=args.verbose,
     )
     return asyncio.run(run_sim(options, out, err))
 
@@ -203,22 +238,6 @@ _COMMANDS: dict[str, Command] = {
     "panic": _panic,
     "sim": _sim,
 }
-
-
-@contextlib.contextmanager
-def _logging(err: Console, level: int) -> Iterator[None]:
-    from rich.logging import RichHandler
-
-    logger = logging.getLogger("bitget_cancel")
-    handler = RichHandler(console=err, show_path=False, rich_tracebacks=False)
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
 
 
 def _log_level(args: argparse.Namespace) -> int:
@@ -253,16 +272,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_narrow_encodings()
     out = Console()
     err = Console(stderr=True)
+    begin_verdicts()
     try:
-        with _logging(err, _log_level(args)):
-            return _COMMANDS[args.command](args, out, err)
+        with logging_to(err, _log_level(args)):
+            code = _COMMANDS[args.command](args, out, err)
     except InvalidArgument as exc:
         err.print(Text.assemble(("error: ", "red"), str(exc)), soft_wrap=True)
-        return EXIT_BAD_INPUT
+        code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.show_cursor(True)
         err.print("\ninterrupted: orders not yet answered for may still be open")
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
+    if args.command not in _QUIET_BY_DEFAULT:  # demo and sim end with their own summary
+        say_default(err, code)
+    return code
 
 
 __all__ = ["EXIT_OK", "build_parser", "main"]

@@ -15,10 +15,11 @@ import shlex
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -30,6 +31,7 @@ from bitget_cancel import (
     CancelReport,
     CancelTarget,
     Credentials,
+    InvalidArgument,
     InvalidCredentials,
     OpenOrders,
     PanicReport,
@@ -45,6 +47,7 @@ from .display import (
     plan_tables,
     print_report,
     progress_bar,
+    progress_counter,
 )
 from .dry_run import make_plan, plan_payload
 from .environment import ENV_BASE_URL, ENV_DEMO_TRADING
@@ -54,10 +57,15 @@ from .exits import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     REFUSED_HINT,
+    UNLISTABLE_PLAN_HINT,
     cancel_exit_code,
+    cancel_verdict,
+    credentials_refused,
     listing_refused,
     orders_exit_code,
+    orders_verdict,
     panic_exit_code,
+    panic_verdict,
 )
 from .listing import (
     csv_text,
@@ -67,10 +75,16 @@ from .listing import (
     sorted_orders,
     summary,
     totals_table,
+    unlisted_kinds,
 )
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
+from .panic_tally import closed_of, with_prompt_orders
 from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
+from .resume import NothingLeft, report_outcomes, resume_targets
+from .scope import scope_payload, scope_text
+from .sim_watch import log_arrivals, refusal_breakdown
 from .targets_file import Format, format_of, parse_targets, read_source
+from .verdict import say
 
 if TYPE_CHECKING:
     from bitget_cancel.sim import SimExchange
@@ -102,8 +116,16 @@ def keyboard_interrupts() -> Iterator[None]:
 
 
 def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> list[CancelTarget]:
-    """The targets of ``path``; a progress bar on stderr while a big file loads."""
+    """The targets of ``path``; a progress bar on stderr while a big file loads. A report this
+    tool wrote gives the targets it did not close (resume.py), and says how many."""
     source, data = read_source(path)
+    outcomes = report_outcomes(data) if fmt in (None, "json") else None
+    if outcomes is not None:
+        resumed = resume_targets(outcomes, source)
+        err.print(resumed.summary(source), markup=False, highlight=False, soft_wrap=True)
+        if outcomes and not resumed.targets:
+            raise NothingLeft
+        return resumed.targets
     fmt = format_of(path, data, fmt)
     if not show or len(data) < LOADING_BAR_BYTES:
         return parse_targets(data, fmt, source)
@@ -114,12 +136,17 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
-class Interrupts:
-    """SIGINT and SIGTERM while a command runs on the event loop.
+# The signals a command answers: Ctrl-C, a polite kill, a closed terminal (tmux, ssh).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-    The first one calls ``on_first(signal)``; a second Ctrl-C quits at once: it calls
+
+class Interrupts:
+    """SIGINT, SIGTERM and SIGHUP while a command runs on the event loop.
+
+    The first one calls ``on_first(signal)``; a second one quits at once: it calls
     ``last_words()`` (e.g. to write the report file), gives the terminal its cursor back (a
-    live progress bar hides it) and exits 130 without unwinding.
+    live progress bar hides it) and exits 130 without unwinding. A signal that comes while
+    the loop runs plain code (writing the final report) waits for the next turn of the loop.
     """
 
     def __init__(
@@ -135,7 +162,7 @@ class Interrupts:
         self.signalled = False
 
     def _handle(self, signum: signal.Signals) -> None:
-        self._presses += signum == signal.SIGINT
+        self._presses += 1
         if self._presses >= 2:
             self.quit_now()
         if not self.signalled:
@@ -156,7 +183,7 @@ class Interrupts:
     def installed(self) -> Iterator[Interrupts]:
         loop = asyncio.get_running_loop()
         installed = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             try:
                 loop.add_signal_handler(signum, self._handle, signum)
                 installed.append(signum)
@@ -188,6 +215,11 @@ def _write_report(options: CancelOptions | PanicOptions, payload: object, err: C
         err.print(f"report written to {options.report}", markup=False, highlight=False)
 
 
+def write_abandoned(options: CancelOptions, message: str, err: Console) -> None:
+    """--report when nothing was sent: no target is known yet, none is claimed."""
+    _write_report(options, abandoned_payload((), 0, message), err)
+
+
 # -- cancel ------------------------------------------------------------------------------------
 
 
@@ -203,7 +235,18 @@ def run_dry_run(
     else:
         for table in plan_tables(plan):
             out.print(table)
+    would = f"{plan.requests:,} request{'' if plan.requests == 1 else 's'} would go"
+    say(err, f"verdict: dry run, nothing sent: {would} (exit 0)")
     return EXIT_OK
+
+
+def _cancel_payload(
+    report: CancelReport, options: CancelOptions, interrupted: bool
+) -> dict[str, Any]:
+    payload = report_payload(report, interrupted=interrupted)
+    if options.client_oid_prefixes is not None:
+        payload["scope"] = scope_payload(None, options.client_oid_prefixes)
+    return payload
 
 
 def finish_cancel(
@@ -214,22 +257,28 @@ def finish_cancel(
     *,
     interrupted: bool = False,
     account: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> int:
-    payload = report_payload(report, interrupted=interrupted)
-    _write_report(options, payload, err)
+    """Show the report; ``payload``: its JSON form, already written to --report."""
+    if payload is None:
+        payload = _cancel_payload(report, options, interrupted)
+        _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:
-        print_report(out, report)
+        print_report(out, report, interrupted=interrupted)
         out.print(cost_table(report, account))
+    never_sent = payload["counts"].get(NOT_SENT, 0)
     if interrupted:
-        never_sent = payload["counts"][NOT_SENT]
         err.print(
             f"interrupted: {never_sent} orders were never sent (open, if they were open)",
             soft_wrap=True,
         )
-        return EXIT_INTERRUPTED
-    return cancel_exit_code(report)
+    if credentials_refused(report):
+        err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+    code = EXIT_INTERRUPTED if interrupted else cancel_exit_code(report)
+    say(err, cancel_verdict(report, code, never_sent))
+    return code
 
 
 async def run_cancel(
@@ -241,14 +290,17 @@ async def run_cancel(
 ) -> int:
     stop = asyncio.Event()
     answered = 0
+    final: dict[str, Any] | None = None  # the report's payload, once written
 
     def on_first(signum: signal.Signals) -> None:
         stop.set()
         what = "stopping: nothing more is sent; waiting for the answers in flight"
         err.print(f"{signum.name}: {what} (Ctrl-C again to quit now)", soft_wrap=True)
 
-    def last_words() -> None:
-        _write_report(options, abandoned_payload(targets, answered), err)
+    def last_words(message: str | None = None) -> None:
+        if final is None:  # the whole report, if written, says more than this
+            extra = {} if message is None else {"message": message}
+            _write_report(options, abandoned_payload(targets, answered, **extra), err)
 
     def counted(progress: Progress | None) -> Progress:
         def update(done: int, total: int) -> None:
@@ -260,79 +312,158 @@ async def run_cancel(
         return update
 
     interrupts = Interrupts(err, on_first, last_words)
-    async with engine_for(credentials, options.exchange) as engine:
-        total = expected_total(targets)
-        with (
-            interrupts.installed(),
-            _maybe_progress(err, not options.as_json, "cancelling", total) as progress,
-        ):
-            report = await engine.cancel(
-                targets,
-                mode=options.mode,
-                deadline=options.deadline,
-                progress=counted(progress),
-                stop=stop,
-            )
-        account = engine.account_type
-    interrupted = stop.is_set()
-    return finish_cancel(report, options, out, err, interrupted=interrupted, account=account)
+    try:
+        async with engine_for(credentials, options.exchange) as engine:
+            total = expected_total(targets)
+            with (
+                interrupts.installed(),
+                _maybe_progress(err, not options.as_json, "cancelling", total) as progress,
+            ):
+                report = await engine.cancel(
+                    targets,
+                    mode=options.mode,
+                    deadline=options.deadline,
+                    progress=counted(progress),
+                    stop=stop,
+                )
+                # Written while the signal handlers are still ours: a second Ctrl-C now waits
+                # for the file instead of cutting it short.
+                interrupted = stop.is_set()
+                final = _cancel_payload(report, options, interrupted)
+                _write_report(options, final, err)
+            account = engine.account_type
+    except InvalidArgument:
+        raise  # refused before anything was sent (exit 2)
+    except Exception as exc:
+        last_words(f"quit on an error before the end ({type(exc).__name__}): outcomes unknown")
+        raise
+    return finish_cancel(
+        report, options, out, err, interrupted=interrupted, account=account, payload=final
+    )
 
 
 # -- orders ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A listing, and whether the exchange answered anything before the deadline."""
+
+    orders: OpenOrders
+    silent: bool  # no listing answered before the deadline
+
+
+def _silent(listing: OpenOrders) -> bool:
+    """Nothing listed, and only for want of an answer (not a refusal, not a broken cursor)."""
+    unanswered = ("no answer", "stopped at the deadline", "listing stopped", "not listed")
+    return (
+        not listing.complete
+        and not listing.orders
+        and all(any(word in p for word in unanswered) for p in listing.problems)
+    )
 
 
 async def list_open(
     engine: CancelEngine,
     symbols: Sequence[str] | None,
     kinds: Sequence[str],
-    deadline: float,
+    ends_at: float,
     err: Console,
-) -> OpenOrders:
-    """Every open order of ``kinds`` (on ``symbols``, or all), with a spinner on a terminal.
+    prefixes: Sequence[str] | None = None,
+) -> Listed:
+    """Every open order of ``kinds`` (on ``symbols``, or all), with a spinner on a terminal,
+    all of it by ``ends_at`` (``time.monotonic()``: the command's deadline, counted from its
+    start).
 
     ``warm_up(1)`` first: the clock measured and, with ``--account auto``, the account's type
     learnt, so the listing asks the right API (one connection: a listing needs no more).
     """
-    await engine.warm_up(1)
-    with err.status("listing open orders"):
-        return await engine.open_orders(symbols, kinds=kinds, deadline=deadline)
+    with err.status("listing open orders") as status:
+
+        def listed_so_far(count: int) -> None:
+            status.update(f"listing open orders: {count:,} so far (the total comes last)")
+
+        with contextlib.suppress(asyncio.TimeoutError):  # then the listing has no time left
+            await asyncio.wait_for(engine.warm_up(1), timeout=ends_at - time.monotonic())
+        left = _left(ends_at)
+        if left is None:
+            passed = "not listed: the deadline passed before the listing could begin"
+            listing = OpenOrders([], complete=False, problems=(passed,))
+        else:
+            listing = await engine.open_orders(
+                symbols,
+                kinds=kinds,
+                deadline=left,
+                client_oid_prefix=prefixes,
+                on_listed=listed_so_far,
+            )
+    return Listed(listing, _silent(listing))
+
+
+def _left(ends_at: float) -> float | None:
+    """Seconds to ``ends_at``, None once it passed."""
+    left = ends_at - time.monotonic()
+    return left if left > 0 else None
+
+
+def no_answer(base_url: str, deadline: float) -> str:
+    return f"the exchange at {base_url} did not answer within the deadline of {deadline:g}s"
 
 
 def show_listing(
-    listing: OpenOrders, options: OrdersOptions, account: str | None, out: Console, err: Console
+    listed: Listed, options: OrdersOptions, account: str | None, out: Console, err: Console
 ) -> None:
+    listing = listed.orders
     if options.output == "json":
-        emit(listing_payload(listing, options.kinds, options.symbols, account))
+        payload = listing_payload(listing, options.kinds, options.symbols, account)
+        payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
+        emit(payload)
     elif options.output == "csv":
-        sys.stdout.write(csv_text(listing.orders))
-        sys.stdout.flush()
+        # Incomplete: nothing on stdout, so that no pipe into cancel --file takes a part for
+        # the whole (an empty input is bad input there). --json shows what was seen.
+        if listing.complete:
+            sys.stdout.write(csv_text(listing.orders, listing.info))
+            sys.stdout.flush()
     else:
+        unknown = unlisted_kinds(listing.problems, options.kinds)
         orders = sorted_orders(listing.orders)
         if orders:
-            out.print(orders_table(orders, out.width), crop=False)
-            out.print(totals_table(orders, options.kinds))
+            out.print(orders_table(orders, out.width, listing.info), crop=False)
+            out.print(totals_table(orders, options.kinds, unknown))
         where = "" if options.symbols is None else f" of {', '.join(options.symbols)}"
+        if options.client_oid_prefixes is not None:
+            where += f" (clientOid {' or '.join(options.client_oid_prefixes)}...)"
+        head = f"Open{where}" if listing.complete else f"INCOMPLETE listing, seen open{where}"
         out.print(
-            f"Open{where}: {summary(orders, options.kinds)} ({listing.requests} listing "
+            f"{head}: {summary(orders, options.kinds, unknown)} ({listing.requests} listing "
             f"requests{'' if account is None else ', ' + account + ' account'})",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
+    if listed.silent:
+        err.print(no_answer(options.exchange.base_url, options.deadline), soft_wrap=True)
     if not listing.complete:
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
     if listing_refused(listing):
         err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+    if "plan" in unlisted_kinds(listing.problems, options.kinds):
+        err.print(UNLISTABLE_PLAN_HINT, markup=False, highlight=False, soft_wrap=True)
 
 
 async def run_orders(
     credentials: Credentials, options: OrdersOptions, out: Console, err: Console
 ) -> int:
+    ends_at = time.monotonic() + options.deadline
     async with engine_for(credentials, options.exchange) as engine:
-        listing = await list_open(engine, options.symbols, options.kinds, options.deadline, err)
+        listed = await list_open(
+            engine, options.symbols, options.kinds, ends_at, err, options.client_oid_prefixes
+        )
         account = engine.account_type
-    show_listing(listing, options, account, out, err)
-    return orders_exit_code(listing)
+    show_listing(listed, options, account, out, err)
+    code = orders_exit_code(listed.orders)
+    say(err, orders_verdict(listed.orders, code))
+    return code
 
 
 # -- panic -------------------------------------------------------------------------------------
@@ -349,9 +480,7 @@ def needs_terminal(options: PanicOptions, err: Console) -> int | None:
     """Before anything is sent: a panic without --yes needs a terminal to ask on."""
     if sys.stdin.isatty():
         return None
-    scope = "every open spot order" + (
-        "" if options.symbols is None else " of " + ", ".join(options.symbols)
-    )
+    scope = scope_text(options.symbols, options.client_oid_prefixes)
     err.print(
         f"refusing to cancel {scope} without confirmation: stdin is not a terminal; "
         "pass --yes to confirm",
@@ -366,10 +495,16 @@ async def confirm_panic(
     options: PanicOptions,
     err: Console,
     ask: Callable[[str], str] | None = None,
-) -> int | None:
+) -> int | OpenOrders:
     """List what is open, say it, and ask (on stderr, so stdout stays clean for --json).
-    None to go on, else the exit code. The listing reads; nothing is cancelled before "yes"."""
-    listing = await list_open(engine, options.symbols, options.kinds, options.deadline, err)
+    The listing to go on, else the exit code. The listing reads; nothing is cancelled before
+    "yes". It holds --deadline from the command's start; the panic after "yes" has its own.
+    """
+    ends_at = time.monotonic() + options.deadline
+    listed = await list_open(
+        engine, options.symbols, options.kinds, ends_at, err, options.client_oid_prefixes
+    )
+    listing = listed.orders
     if listing_refused(listing):
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
         err.print(f"{REFUSED_HINT}; no cancel was sent", markup=False, highlight=False,
@@ -378,15 +513,24 @@ async def confirm_panic(
     where = options.exchange.base_url + (
         "" if options.symbols is None else f", only {', '.join(options.symbols)}"
     )
+    if options.client_oid_prefixes is not None:
+        where += f", only clientOid {' or '.join(options.client_oid_prefixes)}..."
+    if listed.silent:
+        err.print(no_answer(options.exchange.base_url, options.deadline), soft_wrap=True)
+    if not listing.complete:
+        err.print(incomplete_warning(listing.problems), soft_wrap=True)
     if listing.orders:
-        what = f"This cancels {summary(listing.orders, options.kinds)}"
-    else:
+        least = "" if listing.complete else "at least "
+        unknown = unlisted_kinds(listing.problems, options.kinds)
+        what = f"This cancels {least}{summary(listing.orders, options.kinds, unknown)}"
+    elif listing.complete:
         what = f"Nothing is open ({', '.join(options.kinds)}); the panic still lists again and "
         what += "cancels whatever it finds"
+    else:
+        what = "What is open is not known (the listing is incomplete)"
     err.print(f"{what} (listed just now at {where}).", markup=False, highlight=False,
               soft_wrap=True)  # fmt: skip
     if not listing.complete:
-        err.print(incomplete_warning(listing.problems), soft_wrap=True)
         err.print("The panic lists again and cancels whatever it finds.", soft_wrap=True)
     try:
         prompt = "Type 'yes' to go on: "
@@ -400,7 +544,7 @@ async def confirm_panic(
     if answer.strip().lower() not in ("y", "yes"):
         err.print("not confirmed; no cancel was sent")
         return EXIT_BAD_INPUT
-    return None
+    return listing
 
 
 async def run_panic(
@@ -419,35 +563,55 @@ async def run_panic(
             soft_wrap=True,
         )
 
+    prompt: OpenOrders | None = None
+
     def last_words() -> None:
-        _write_report(options, abandoned_payload((), 0), err)
+        # What the prompt listed, none claimed closed: cancel --file on this report asks again.
+        _write_report(options, abandoned_payload(() if prompt is None else prompt.orders, 0), err)
 
     interrupts = Interrupts(err, on_first, last_words)
     async with engine_for(credentials, options.exchange) as engine:
         if confirm:
-            refused = await confirm_panic(engine, options, err)
-            if refused is not None:
-                return refused
+            answer = await confirm_panic(engine, options, err)
+            if isinstance(answer, int):
+                return answer
+            prompt = answer
         if phase is not None:
             phase.cancelling = True
-        with (
-            interrupts.installed(),
-            _maybe_progress(err, not options.as_json, "closing") as progress,
-        ):
+        with interrupts.installed(), _panic_progress(err, options, prompt) as progress:
             report = await engine.panic_cancel(
                 options.symbols,
                 deadline=options.deadline,
                 use_symbol_cancel=options.use_symbol_cancel,
                 kinds=options.kinds,
                 progress=progress,
+                client_oid_prefix=options.client_oid_prefixes,
             )
+            if prompt is not None:
+                report = with_prompt_orders(report, prompt.orders)
             if progress is not None and report.outcomes:
-                # The last word: orders closed by cancel-symbol-order and confirmed by a later
+                # The last word: orders closed by a bulk cancel and confirmed by a later
                 # listing are not counted by the run's progress.
-                closed = len(report.cancelled) + len(report.not_open)
-                progress(closed, len(report.outcomes))
+                progress(*closed_of(report))
         account = engine.account_type
-    return finish_panic(report, options, out, err, account)
+    return finish_panic(report, options, out, err, account, counted=prompt is not None)
+
+
+@contextlib.contextmanager
+def _panic_progress(
+    err: Console, options: PanicOptions, prompt: OpenOrders | None
+) -> Iterator[Progress | None]:
+    """A bar out of the prompt's complete listing (what the panic is to close, known ahead);
+    otherwise a counter: the total grows as pages arrive, so no percentage."""
+    if options.as_json:
+        yield None
+    elif prompt is not None and prompt.complete and prompt.orders:
+        least = len(prompt.orders)
+        with progress_bar(err, "closing", least) as bar:
+            yield lambda done, total: bar(done, max(total, least))
+    else:
+        with progress_counter(err, "closing") as counter:
+            yield counter
 
 
 def finish_panic(
@@ -456,16 +620,28 @@ def finish_panic(
     out: Console,
     err: Console,
     account: str | None = None,
+    *,
+    counted: bool = False,
 ) -> int:
+    """``counted``: the prompt's listing named every order, so the counts include those a
+    bulk cancel closed unseen."""
     payload = report.to_dict()
+    payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
     _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:
         print_report(out, report)
         out.print(kinds_table(report))
-        out.print(panic_table(report, account))
-    return panic_exit_code(report)
+        scope = scope_text(options.symbols, options.client_oid_prefixes)
+        out.print(panic_table(report, account, scope, counted_from_prompt=counted))
+    if credentials_refused(report):
+        err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
+    if "plan" in unlisted_kinds(report.problems, options.kinds):
+        err.print(UNLISTABLE_PLAN_HINT, markup=False, highlight=False, soft_wrap=True)
+    code = panic_exit_code(report)
+    say(err, panic_verdict(report, code))
+    return code
 
 
 # -- demo and sim ------------------------------------------------------------------------------
@@ -521,7 +697,9 @@ async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
         port=options.port,
         account=options.account,
         uta_order_cap=order_cap(options.order_cap),
-        demo_trading=True if options.demo_trading else None,
+        # Bitget's two environments: demo requires the paptrading header, live refuses it
+        # (40099 either way), so a live key sent with --demo-trading is refused here too.
+        demo_trading=options.demo_trading,
     )
     # Before serving: a count the account cannot hold is bad input, nothing served.
     placed = place(sim, "sim", options.orders, options.tpsl, options.plan, options.symbols)
@@ -552,13 +730,20 @@ async def run_sim(options: SimOptions, out: Console, err: Console) -> int:
         for line in sim_exports(sim):
             print("  " + line, flush=True)
         print("Ctrl-C stops it.", flush=True)
-        await stop.wait()
+        if options.verbose:
+            watcher = loop.create_task(log_arrivals(sim, err))
+            await stop.wait()
+            watcher.cancel()
+        else:
+            await stop.wait()
         stats = sim.stats
         out.print(
             f"stopped: {sum(stats.requests.values())} requests, {stats.cancelled} orders "
             f"cancelled, {len(sim.open_orders())} still open, {stats.pacing_429} pacing "
-            f"429s, {stats.total_violations} rule violations",
+            f"429s, {refusal_breakdown(stats.violations)}",
             soft_wrap=True,
+            markup=False,
+            highlight=False,
         )
     finally:
         for signum in installed:

@@ -12,6 +12,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -19,11 +20,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bitget_cancel import CancelReport, CancelStatus, CancelTarget, PanicReport
+from bitget_cancel import CancelOutcome, CancelReport, CancelStatus, CancelTarget, PanicReport
 from bitget_cancel import Progress as ProgressCallback
 
-from .dry_run import DryPlan, plan_by_symbol
+from .dry_run import DryPlan, packed_requests, plan_by_symbol
 from .exits import problems as panic_problems
+from .report import NOT_SENT, never_sent
 
 _STATUS_STYLE = {
     CancelStatus.CANCELLED: "green",
@@ -57,13 +59,27 @@ def progress_bar(
     )
     bar = Progress(*columns, console=console, transient=False)
     task = bar.add_task(description, total=total)
+    with _live(bar, task, counts_total=True, start_now=total is not None) as update:
+        yield update
 
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-        if not bar.live.is_started:
+
+@contextmanager
+def _live(
+    bar: Progress, task: TaskID, *, counts_total: bool, start_now: bool
+) -> Iterator[ProgressCallback]:
+    """``update(done, n)`` sets ``completed``, and ``n`` as the total (else as the ``seen``
+    field of a counter); it shows from the first ``n`` that is not 0 (never "0/0 0%"), or at
+    once; it stops on the way out."""
+
+    def update(done: int, count: int) -> None:
+        if counts_total:
+            bar.update(task, completed=done, total=count)
+        else:
+            bar.update(task, completed=done, seen=count)
+        if not bar.live.is_started and count:
             bar.start()
 
-    if total is not None:
+    if start_now:
         bar.start()
     try:
         yield update
@@ -72,25 +88,56 @@ def progress_bar(
             bar.stop()
 
 
-def outcomes_table(report: CancelReport, title: str = "Outcomes") -> Table:
-    """Counts by status, one row each, with what the status means."""
+def _shown_status(outcome: CancelOutcome, interrupted: bool) -> str:
+    """The status as the report file says it: after an interruption, never sent is not_sent."""
+    return NOT_SENT if interrupted and never_sent(outcome) else outcome.status.value
+
+
+@contextmanager
+def progress_counter(console: Console, description: str) -> Iterator[ProgressCallback]:
+    """A live counter for a ``progress(done, seen)`` whose total is not known (a panic finds
+    orders as pages arrive): counts, never a percentage. Shows from the first call."""
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.completed:,.0f} closed of {task.fields[seen]:,} seen so far"),
+        TimeElapsedColumn(),
+    )
+    bar = Progress(*columns, console=console, transient=False)
+    task = bar.add_task(description, total=None, seen=0)
+    with _live(bar, task, counts_total=False, start_now=False) as update:
+        yield update
+
+
+def outcomes_table(
+    report: CancelReport, title: str = "Outcomes", *, interrupted: bool = False
+) -> Table:
+    """Counts by status, one row each, with what the status means; after an interruption,
+    the orders never sent on a row of their own, as in the report file."""
     table = Table(title=title, title_justify="left")
     table.add_column("status")
     table.add_column("orders", justify="right")
     table.add_column("meaning", style="dim")
     counts = report.counts()
+    unsent = sum(1 for o in report.unresolved if never_sent(o)) if interrupted else 0
+    counts[CancelStatus.UNRESOLVED.value] -= unsent
     for status in CancelStatus:
         count = counts[status.value]
         style = _STATUS_STYLE[status] if count else "dim"
         table.add_row(f"[{style}]{status.value}[/]", str(count), _STATUS_HELP[status])
+    if interrupted:
+        style = "yellow" if unsent else "dim"
+        table.add_row(f"[{style}]{NOT_SENT}[/]", str(unsent), _NOT_SENT_HELP)
     table.add_row("[bold]total[/]", f"[bold]{len(report.outcomes)}[/]", "distinct targets")
     return table
 
 
+_NOT_SENT_HELP = "interrupted before any request named it: still open if it was"
 MESSAGE_MIN_WIDTH = 20
 
 
-def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table | None:
+def problems_table(
+    report: CancelReport, width: int, limit: int = 20, *, interrupted: bool = False
+) -> Table | None:
     """The targets that are not closed (failed, unresolved), with the exchange's last word.
 
     Ids are copied from here into other tools, so they are never wrapped nor cut: each id
@@ -108,7 +155,7 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
         "kind": [o.target.kind.value for o in shown],
         "orderId": [o.target.order_id or "" for o in shown],
         "clientOid": [o.target.client_oid or "" for o in shown],
-        "status": [o.status.value for o in shown],
+        "status": [_shown_status(o, interrupted) for o in shown],
         "code": [o.error_code or "" for o in shown],
         "attempts": [str(o.attempts) for o in shown],
     }
@@ -128,7 +175,7 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
             Text(target.kind.value),
             Text(target.order_id or ""),
             Text(target.client_oid or ""),
-            Text(outcome.status.value, style=_STATUS_STYLE[outcome.status]),
+            Text(_shown_status(outcome, interrupted), style=_STATUS_STYLE[outcome.status]),
             Text(outcome.error_code or ""),
             Text(outcome.error_msg or ""),
             str(outcome.attempts),
@@ -136,10 +183,10 @@ def problems_table(report: CancelReport, width: int, limit: int = 20) -> Table |
     return table
 
 
-def print_report(console: Console, report: CancelReport) -> None:
+def print_report(console: Console, report: CancelReport, *, interrupted: bool = False) -> None:
     """The counts by status, then what is not closed (ids whole, whatever the width)."""
-    console.print(outcomes_table(report))
-    problems = problems_table(report, console.width)
+    console.print(outcomes_table(report, interrupted=interrupted))
+    problems = problems_table(report, console.width, interrupted=interrupted)
     if problems is not None:
         console.print(problems, crop=False)
 
@@ -188,17 +235,32 @@ def cost_table(report: CancelReport, account: str | None = None) -> Table:
     )
 
 
-def panic_table(report: PanicReport, account: str | None = None) -> Table:
+_UNCOUNTED = (
+    "bulk cancels close orders the panic may never list one by one: those are not in these "
+    "counts (without --yes, the prompt's listing counts them)"
+)
+
+
+def panic_table(
+    report: PanicReport,
+    account: str | None = None,
+    scope: str | None = None,
+    *,
+    counted_from_prompt: bool = False,
+) -> Table:
     empty = "[green]yes[/]" if report.account_empty else "[yellow]no[/]"
+    uncounted = report.symbol_cancels and not counted_from_prompt
     return _facts(
         "Panic",
         [
             *_problem_rows(report),
+            *([("scope", Text(scope))] if scope is not None else []),
             ("nothing left open in scope", empty),
             *_account_rows(account),
             ("passes (list, cancel, list again)", str(report.passes)),
             ("cancel requests", str(report.cancel_requests)),
-            ("cancel-symbol-order requests", str(report.symbol_cancels)),
+            ("bulk cancel requests (symbol, plan)", str(report.symbol_cancels)),
+            *([("[yellow]note[/]", Text(_UNCOUNTED))] if uncounted else []),
             ("listing requests", str(report.list_requests)),
             ("requests in all", str(report.requests)),
             ("HTTP 429 answers", str(report.throttled)),
@@ -364,13 +426,19 @@ def plan_tables(plan: DryPlan, limit: int = 30) -> list[Table]:
     totals = _facts("Dry run: nothing was sent", rows)
     plans = plan_by_symbol(plan)
     title = "Per symbol" + (f" (first {limit} of {len(plans)})" if len(plans) > limit else "")
+    packed = packed_requests(plan)
     table = Table(title=title, title_justify="left")
     table.add_column("symbol", no_wrap=True)
     table.add_column("orders", justify="right")
     table.add_column("requests", justify="right")
-    for symbol_plan in plans[:limit]:
-        table.add_row(Text(symbol_plan.symbol), str(symbol_plan.orders),
-                      str(symbol_plan.requests))  # fmt: skip
+    if packed:
+        table.add_column("in packed requests", justify="right")
+    for p in plans[:limit]:
+        shared = (str(p.packed),) if packed else ()
+        table.add_row(Text(p.symbol), str(p.orders), str(p.requests), *shared)
+    if packed:
+        # Counted once here, not under each symbol it carries: the column adds up.
+        table.add_row("[dim]packed, several symbols[/]", "", str(packed), "")
     return [totals, table]
 
 

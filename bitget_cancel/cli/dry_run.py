@@ -18,7 +18,8 @@ from .endpoints import CancelEndpoint, endpoints_of
 class SymbolPlan:
     symbol: str
     orders: int
-    requests: int  # requests that carry at least one of its orders
+    requests: int  # requests that carry only its orders
+    packed: int = 0  # requests packed across symbols that carry some of its orders (shared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +74,38 @@ def make_plan(targets: list[CancelTarget], mode: Mode, account: str) -> DryPlan:
     return DryPlan(len(targets), mode, account, plan_batches(normal, mode, size), singles)
 
 
+def packed_requests(plan: DryPlan) -> int:
+    """Requests that carry orders of several symbols (each counted once, under no symbol)."""
+    return sum(1 for batch in plan.batches if len({t.symbol for t in batch.targets}) > 1)
+
+
 def plan_by_symbol(plan: DryPlan) -> list[SymbolPlan]:
-    """Orders and requests per symbol, most orders first."""
+    """Orders and requests per symbol, most orders first. A request packed across symbols is
+    no symbol's own (``packed`` says which symbols it carries): the requests of the rows and
+    ``packed_requests`` add up to the plan's."""
     orders: dict[str, int] = {}
     requests: dict[str, int] = {}
+    packed: dict[str, int] = {}
     for batch in plan.batches:
         in_batch: dict[str, int] = {}
         for target in batch.targets:
             in_batch[target.symbol] = in_batch.get(target.symbol, 0) + 1
+        shared = len(in_batch) > 1
         for symbol, count in in_batch.items():
             orders[symbol] = orders.get(symbol, 0) + count
-            requests[symbol] = requests.get(symbol, 0) + 1
+            requests.setdefault(symbol, 0)
+            if shared:
+                packed[symbol] = packed.get(symbol, 0) + 1
+            else:
+                requests[symbol] += 1
     for targets in plan.singles.values():
         for target in targets:
             orders[target.symbol] = orders.get(target.symbol, 0) + 1
             requests[target.symbol] = requests.get(target.symbol, 0) + 1
-    plans = [SymbolPlan(symbol, count, requests[symbol]) for symbol, count in orders.items()]
+    plans = [
+        SymbolPlan(symbol, count, requests[symbol], packed.get(symbol, 0))
+        for symbol, count in orders.items()
+    ]
     plans.sort(key=lambda p: (-p.orders, p.symbol))
     return plans
 
@@ -113,9 +130,15 @@ def plan_payload(plan: DryPlan) -> dict[str, Any]:
             for kind, (orders, requests, endpoint) in plan.by_kind().items()
         },
         "symbols": [
-            {"symbol": p.symbol, "orders": p.orders, "requests": p.requests}
+            {
+                "symbol": p.symbol,
+                "orders": p.orders,
+                "requests": p.requests,
+                "inPackedRequests": p.packed,
+            }
             for p in plan_by_symbol(plan)
         ],
+        "packedRequests": packed_requests(plan),
         "batches": [
             {
                 "batchMode": batch.batch_mode,

@@ -42,6 +42,12 @@ exit codes:
        shown is open, but more may be
   130  interrupted (Ctrl-C)
 """
+# What to do about trigger orders that no API of a unified trading account lists.
+UNLISTABLE_PLAN_HINT = (
+    "plan (trigger) orders cannot be listed on a unified trading account through the API, so "
+    "none was seen (and a panic cannot close them): check them in Bitget's app or website and "
+    "cancel them there; --kinds normal,tpsl leaves them out when the account holds none"
+)
 # What to check when the exchange refused the credentials while listing.
 REFUSED_HINT = (
     "the exchange refused the credentials: check the API key, secret and passphrase, the key's "
@@ -112,3 +118,50 @@ def panic_exit_code(report: PanicReport) -> int:
     if not report.listed:
         return EXIT_COULD_NOT_LIST  # no listing ran to its end: the account was never seen
     return EXIT_OK if report.all_closed else EXIT_NOT_CLOSED
+
+
+# -- the one-line verdict each command ends with, on stderr --------------------------------
+
+
+def _verdict(code: int, text: str) -> str:
+    return f"verdict: {text} (exit {code})"
+
+
+def cancel_verdict(report: CancelReport, code: int, never_sent: int = 0) -> str:
+    counts = report.counts()
+    total = len(report.outcomes)
+    if code == EXIT_OK:
+        return _verdict(code, f"all {total:,} targets closed")
+    if code == EXIT_INTERRUPTED:
+        return _verdict(
+            code,
+            f"interrupted: {counts['cancelled'] + counts['not_open']:,} of {total:,} closed, "
+            f"{never_sent:,} never sent, the rest may still be open",
+        )
+    if code == EXIT_CREDENTIALS_REFUSED:
+        return _verdict(code, f"the exchange refused the credentials: {total:,} targets not closed")
+    left = counts["failed"] + counts["unresolved"]
+    why = f"{counts['failed']:,} failed, {counts['unresolved']:,} unresolved"
+    if not left and report.problems:
+        why = report.problems[0]
+    return _verdict(code, f"NOT all closed: {why}")
+
+
+def panic_verdict(report: PanicReport, code: int) -> str:
+    if code == EXIT_OK:
+        return _verdict(code, "nothing left open in scope")
+    if code == EXIT_CREDENTIALS_REFUSED:
+        return _verdict(code, "the exchange refused the credentials: orders may still be open")
+    if code == EXIT_COULD_NOT_LIST:
+        return _verdict(code, "the account was never seen whole: orders may still be open")
+    first = report.problems[0] if report.problems else "some orders are not closed"
+    return _verdict(code, f"orders in scope may still be open: {first}")
+
+
+def orders_verdict(listing: OpenOrders, code: int) -> str:
+    count = len(listing.orders)
+    if code == EXIT_OK:
+        return _verdict(code, f"complete listing: {count:,} open")
+    if code == EXIT_CREDENTIALS_REFUSED:
+        return _verdict(code, "the exchange refused the credentials: nothing listed")
+    return _verdict(code, f"INCOMPLETE listing: {count:,} seen open, more may be")

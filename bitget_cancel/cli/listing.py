@@ -1,21 +1,28 @@
 """What a listing of open orders shows: a one-line summary, tables, JSON, and CSV rows that
-``cancel --file`` reads back as they are (``symbol,orderId,clientOid,kind``)."""
+``cancel --file`` reads back as they are (``symbol,orderId,clientOid,kind`` first, then side,
+type, price, size, filled size and when it was placed, which it ignores)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-from typing import Any
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Literal
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bitget_cancel import CancelTarget, OpenOrders
+from bitget_cancel import CancelTarget, OpenOrders, OrderInfo
 
 from .options import ORDER_KIND_NAMES
 
-CSV_COLUMNS = ("symbol", "orderId", "clientOid", "kind")
+CSV_COLUMNS = ("symbol", "orderId", "clientOid", "kind")  # what cancel --file reads: first
+DETAIL_COLUMNS = ("side", "orderType", "price", "size", "filledSize", "created")
+_NO_INFO = OrderInfo()
+Info = Mapping[CancelTarget, OrderInfo]
 _KIND_RANK = {kind: rank for rank, kind in enumerate(ORDER_KIND_NAMES)}
 
 
@@ -49,20 +56,67 @@ def by_kind(orders: Iterable[CancelTarget], kinds: Sequence[str]) -> dict[str, i
     return counts
 
 
-def summary(orders: Sequence[CancelTarget], kinds: Sequence[str]) -> str:
-    """``"3,000 orders on 30 symbols: 2,800 normal, 150 tpsl, 50 plan"``."""
+def unlisted_kinds(problems: Sequence[str], kinds: Sequence[str]) -> frozenset[str]:
+    """The kinds that could not be listed at all (plan orders on a unified account): their
+    count is unknown, shown "?", never 0."""
+    return frozenset(k for k in kinds if any(p.startswith(f"{k} orders: not listable")
+                                             for p in problems))  # fmt: skip
+
+
+def summary(
+    orders: Sequence[CancelTarget], kinds: Sequence[str], unknown: frozenset[str] = frozenset()
+) -> str:
+    """``"3,000 orders on 30 symbols: 2,800 normal, 150 tpsl, 50 plan"`` (``? plan`` when
+    plan orders could not be listed)."""
     symbols = len({order.symbol for order in orders})
-    kinds_text = ", ".join(f"{count:,} {kind}" for kind, count in by_kind(orders, kinds).items())
+    kinds_text = ", ".join(
+        f"? {kind}" if kind in unknown else f"{count:,} {kind}"
+        for kind, count in by_kind(orders, kinds).items()
+    )
     return f"{_plural(len(orders), 'order')} on {_plural(symbols, 'symbol')}: {kinds_text}"
 
 
-def csv_text(orders: Iterable[CancelTarget]) -> str:
-    """The orders as CSV, header first; quoted where a clientOid needs it."""
+def created_iso(created_ms: str | None) -> str:
+    """``2026-12-07T12:40:04Z`` from the exchange's milliseconds; "" if not given or not a
+    number."""
+    if created_ms is None or not created_ms.isdigit():
+        return ""
+    moment = datetime.fromtimestamp(int(created_ms) / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def age_text(created_ms: str | None, now_ms: float) -> str:
+    """How long ago: ``42s``, ``12m``, ``5h``, ``3d``; "" if not known."""
+    if created_ms is None or not created_ms.isdigit():
+        return ""
+    seconds = max(0.0, (now_ms - int(created_ms)) / 1000)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def _details(info: OrderInfo) -> tuple[str, ...]:
+    return (
+        info.side or "",
+        info.order_type or "",
+        info.price or "",
+        info.size or "",
+        info.filled or "",
+        created_iso(info.created_ms),
+    )
+
+
+def csv_text(orders: Iterable[CancelTarget], info: Info | None = None) -> str:
+    """The orders as CSV, header first (the columns cancel --file reads, then the details);
+    quoted where a clientOid needs it."""
+    info = info or {}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + DETAIL_COLUMNS)
     for order in sorted_orders(orders):
-        writer.writerow((order.symbol, order.order_id or "", order.client_oid or "", order.kind))
+        ids = (order.symbol, order.order_id or "", order.client_oid or "", order.kind)
+        writer.writerow(ids + _details(info.get(order, _NO_INFO)))
     return buffer.getvalue()
 
 
@@ -80,32 +134,86 @@ def listing_payload(
         "count": len(orders),
         "byKind": by_kind(orders, kinds),
         "bySymbol": totals(orders),
-        "orders": [order.to_dict() for order in orders],
+        "orders": [
+            {**order.to_dict(), **listing.info.get(order, _NO_INFO).to_dict()} for order in orders
+        ],
     }
 
 
-def orders_table(orders: Sequence[CancelTarget], width: int) -> Table:
-    """One row per order. Ids are copied from here into other tools, so no column is ever
-    wrapped nor cut: on a terminal narrower than the rows (``width``) the table is wider than
-    the terminal; print it with ``crop=False``."""
-    names = ("symbol", "kind", "orderId", "clientOid")
-    rows = [(o.symbol, o.kind.value, o.order_id or "", o.client_oid or "") for o in orders]
-    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(names)]
-    needed = sum(widths) + 3 * len(names) + 1  # padding and rules
-    table = Table(
-        title=f"Open orders ({len(rows):,})",
-        title_justify="left",
-        width=needed if needed > width else None,
-    )
-    for name, column_width in zip(names, widths, strict=True):
-        table.add_column(name, no_wrap=True, overflow="ignore", min_width=column_width)
+# The table's columns, left to right; the ids are never cut, the others give way (first the
+# last of GIVE_WAY) on a narrow terminal; if even the ids do not fit, one record per block.
+_COLUMNS = ("symbol", "kind", "side", "type", "price", "size", "filled", "age", "orderId",
+            "clientOid")  # fmt: skip
+_GIVE_WAY = ("kind", "side", "price", "size", "type", "filled", "age")  # the last goes first
+_RIGHT = {"price", "size", "filled", "age"}
+
+
+def _cells(order: CancelTarget, info: OrderInfo, now_ms: float) -> dict[str, str]:
+    return {
+        "symbol": order.symbol,
+        "kind": order.kind.value,
+        "side": info.side or "",
+        "type": info.order_type or "",
+        "price": info.price or "",
+        "size": info.size or "",
+        "filled": info.filled or "",
+        "age": age_text(info.created_ms, now_ms),
+        "orderId": order.order_id or "",
+        "clientOid": order.client_oid or "",
+    }
+
+
+def orders_table(
+    orders: Sequence[CancelTarget], width: int, info: Info | None = None
+) -> RenderableType:
+    """One row per order, as many columns as fit in ``width``. Ids are copied from here into
+    other tools, so they are never wrapped nor cut: the other columns give way first, and
+    when even the ids do not fit, each order is a block of ``name value`` lines. Print with
+    ``crop=False``."""
+    info = info or {}
+    now_ms = time.time() * 1000
+    rows = [_cells(o, info.get(o, _NO_INFO), now_ms) for o in orders]
+    shown = [c for c in _COLUMNS if c not in _GIVE_WAY or any(row[c] for row in rows)]
+    widths = {c: max([len(c), *(len(row[c]) for row in rows)]) for c in _COLUMNS}
+
+    def needed(columns: list[str]) -> int:
+        return sum(widths[c] for c in columns) + 3 * len(columns) + 1  # padding and rules
+
+    giving = [c for c in reversed(_GIVE_WAY) if c in shown]
+    while needed(shown) > width and giving:
+        shown.remove(giving.pop(0))
+    title = f"Open orders ({len(rows):,})"
+    if needed(shown) > width:
+        return _records(title, rows)
+    table = Table(title=title, title_justify="left")
+    for name in shown:
+        justify: Literal["right", "left"] = "right" if name in _RIGHT else "left"
+        table.add_column(name, no_wrap=True, overflow="ignore", min_width=widths[name],
+                         justify=justify)  # fmt: skip
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))  # Text: ids are never markup
+        table.add_row(*(Text(row[c]) for c in shown))  # Text: ids are never markup
     return table
 
 
-def totals_table(orders: Sequence[CancelTarget], kinds: Sequence[str]) -> Table:
-    """Open orders per symbol and kind, with a total row and column."""
+def _records(title: str, rows: list[dict[str, str]]) -> Group:
+    """Each order as a block of ``name value`` lines, for a terminal too narrow for a row."""
+    label = max(map(len, _COLUMNS))
+    lines: list[RenderableType] = [Text(title, style="italic")]
+    for row in rows:
+        lines.append(Text(""))
+        for name in _COLUMNS:
+            if row[name]:
+                # Never folded: an id stays whole on its line (copied into other tools).
+                line = f"{name:<{label}} {row[name]}"
+                lines.append(Text(line, no_wrap=True, overflow="ignore"))
+    return Group(*lines)
+
+
+def totals_table(
+    orders: Sequence[CancelTarget], kinds: Sequence[str], unknown: frozenset[str] = frozenset()
+) -> Table:
+    """Open orders per symbol and kind, with a total row and column; "?" for a kind that
+    could not be listed."""
     counts = totals(orders)
     table = Table(title=f"Per symbol ({len(counts):,})", title_justify="left")
     table.add_column("symbol", no_wrap=True)
@@ -113,12 +221,12 @@ def totals_table(orders: Sequence[CancelTarget], kinds: Sequence[str]) -> Table:
         table.add_column(kind, justify="right")
     table.add_column("total", justify="right")
     for symbol, per_kind in counts.items():
-        cells = [f"{per_kind.get(kind, 0):,}" for kind in kinds]
+        cells = ["?" if kind in unknown else f"{per_kind.get(kind, 0):,}" for kind in kinds]
         table.add_row(Text(symbol), *cells, f"{sum(per_kind.values()):,}")
     overall = by_kind(orders, kinds)
     table.add_row(
         "[bold]total[/]",
-        *(f"[bold]{overall[kind]:,}[/]" for kind in kinds),
+        *("[bold]?[/]" if kind in unknown else f"[bold]{overall[kind]:,}[/]" for kind in kinds),
         f"[bold]{len(orders):,}[/]",
     )
     return table

@@ -15,7 +15,11 @@ from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, Mode
 from .environment import Account
 
 ORDER_KIND_NAMES = ("normal", "tpsl", "plan")  # OrderKind's values, in the order shown
-ORDERS_DEADLINE = 30.0  # listing open orders: engine.open_orders()'s default
+# The UTA pages: at most 400 open orders across spot and margin (the simulator's default too).
+UTA_ORDER_CAP = 400
+# Listing open orders: a page of 100 a round trip, one after the other, so 10,000 orders at
+# 300 ms take about 30 s (engine.open_orders()'s own default): twice that, as the panic has.
+ORDERS_DEADLINE = 60.0
 SimAccount = Literal["classic", "uta"]
 OrdersOutput = Literal["table", "json", "csv"]
 
@@ -62,7 +66,8 @@ class SimOptions:
     tpsl: int = 0
     plan: int = 0
     order_cap: bool = True
-    demo_trading: bool = False  # require the paptrading header (else 40099)
+    demo_trading: bool = False  # require the paptrading header; without: refuse it (40099)
+    verbose: int = 0  # -v: a line a second of what arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,7 @@ class CancelOptions:
     as_json: bool = False
     report: Path | None = None  # where to write the JSON report, atomically
     dry_run: bool = False
+    client_oid_prefixes: tuple[str, ...] | None = None  # only targets of this bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,7 @@ class PanicOptions:
     use_symbol_cancel: bool = True
     as_json: bool = False
     report: Path | None = None
+    client_oid_prefixes: tuple[str, ...] | None = None  # one bot's orders: by id only
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +100,4 @@ class OrdersOptions:
     kinds: tuple[str, ...] = ORDER_KIND_NAMES
     deadline: float = ORDERS_DEADLINE
     output: OrdersOutput = "table"
+    client_oid_prefixes: tuple[str, ...] | None = None

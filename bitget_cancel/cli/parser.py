@@ -28,7 +28,7 @@ from .environment import (
     ENV_HELP,
 )
 from .exits import exit_help
-from .options import ORDER_KIND_NAMES, ORDERS_DEADLINE, DemoSettings, SimOptions
+from .options import ORDER_KIND_NAMES, ORDERS_DEADLINE, UTA_ORDER_CAP, DemoSettings, SimOptions
 from .symbols import SymbolError, exchange_symbol
 from .targets_file import FORMATS
 
@@ -160,17 +160,22 @@ def _add_logging_options(parser: argparse.ArgumentParser, default: object) -> No
 
 def _add_simulator_options(
     parser: argparse.ArgumentParser,
-    orders: int,
+    orders: int | None,
     symbols: int,
     latency_ms: tuple[float, float],
     seed: int,
 ) -> None:
+    default = (
+        f"{orders}"
+        if orders is not None
+        else f"{_DEMO.orders:,}; {UTA_ORDER_CAP} on a uta, its cap"
+    )
     parser.add_argument(
         "--orders",
         type=_count(0),
         default=orders,
         metavar="N",
-        help=f"open (normal) orders to place (default {orders})",
+        help=f"open (normal) orders to place (default {default})",
     )
     parser.add_argument(
         "--tpsl",
@@ -282,7 +287,9 @@ def _add_budget_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_run_options(parser: argparse.ArgumentParser, deadline: float | None = None) -> None:
+def _add_run_options(
+    parser: argparse.ArgumentParser, deadline: float | None = None, help_text: str = ""
+) -> None:
     """How long a run may take, and whose rate budget it draws on."""
     default = "" if deadline is None else f" (default {deadline:g})"
     parser.add_argument(
@@ -290,7 +297,7 @@ def _add_run_options(parser: argparse.ArgumentParser, deadline: float | None = N
         type=_positive_float,
         default=deadline,
         metavar="S",
-        help=f"give up after S seconds; what is left is reported unresolved{default}",
+        help=help_text or f"give up after S seconds; what is left is reported unresolved{default}",
     )
     _add_budget_option(parser)
 
@@ -320,6 +327,24 @@ def _add_targets_file_options(parser: argparse.ArgumentParser) -> None:
         choices=FORMATS,
         dest="fmt",
         help="the file's format, if the extension does not tell",
+    )
+
+
+def _client_oid_prefix(text: str) -> str:
+    if not text or text.strip() != text:
+        raise argparse.ArgumentTypeError(f"expected a clientOid prefix, got {text!r}")
+    return text
+
+
+def _add_prefix_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--client-oid-prefix",
+        action="append",
+        type=_client_oid_prefix,
+        dest="client_oid_prefixes",
+        metavar="P",
+        help=f"only orders whose clientOid starts with P (one bot's orders; repeat for more): "
+        f"{what}",
     )
 
 
@@ -376,7 +401,7 @@ def _demo_command(subparsers: Subparsers) -> None:
         "exit codes:\n  0    every order closed\n  1    something stayed open\n"
         "  2    bad arguments\n",
     )
-    _add_simulator_options(demo, _DEMO.orders, _DEMO.symbols, _DEMO.latency_ms, _DEMO.seed)
+    _add_simulator_options(demo, None, _DEMO.symbols, _DEMO.latency_ms, _DEMO.seed)
 
 
 def _orders_command(subparsers: Subparsers) -> None:
@@ -394,6 +419,7 @@ def _orders_command(subparsers: Subparsers) -> None:
         "  bitget-cancel cancel --file open.csv\n\n" + ENV_HELP + "\n" + exit_help("orders"),
     )
     _add_scope_options(orders)
+    _add_prefix_option(orders, "the others are not shown")
     output = orders.add_mutually_exclusive_group()
     output.add_argument(
         "--json",
@@ -411,7 +437,12 @@ def _orders_command(subparsers: Subparsers) -> None:
         help="print symbol,orderId,clientOid,kind rows on stdout, for cancel --file",
     )
     _add_exchange_options(orders)
-    _add_run_options(orders, ORDERS_DEADLINE)
+    _add_run_options(
+        orders,
+        ORDERS_DEADLINE,
+        f"give up listing after S seconds, counted from the start: what was not listed by then "
+        f"makes the listing incomplete (exit 4) (default {ORDERS_DEADLINE:g})",
+    )
 
 
 def _cancel_command(subparsers: Subparsers) -> None:
@@ -430,6 +461,7 @@ def _cancel_command(subparsers: Subparsers) -> None:
         _CANCEL_EXAMPLE + "\n" + ENV_HELP + "\n" + exit_help("cancel"),
     )
     _add_targets_file_options(cancel)
+    _add_prefix_option(cancel, "the file's other targets are left out, and said so")
     cancel.add_argument(
         "--mode",
         choices=MODES,
@@ -461,6 +493,9 @@ def _panic_command(subparsers: Subparsers) -> None:
         ENV_HELP + "\n" + exit_help("panic"),
     )
     _add_scope_options(panic)
+    _add_prefix_option(
+        panic, "the others stay open; cancelled by id only, never by cancel-symbol-order"
+    )
     panic.add_argument(
         "--yes", "-y", action="store_true", help="do not ask; needed when stdin is not a terminal"
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from bitget_cancel import CancelReport, CancelStatus, CancelTarget, InvalidArgument
+from bitget_cancel import CancelOutcome, CancelReport, CancelStatus, CancelTarget, InvalidArgument
 
 from .bulk import collector_paused
 
@@ -39,6 +39,13 @@ def check_report_path(path: Path) -> None:
         raise ReportPathError(f"--report {path}: cannot write in {str(folder)!r}")
 
 
+def never_sent(outcome: CancelOutcome) -> bool:
+    """Unresolved, and no request ever named it (the run counts a request that carried an
+    order as an attempt, a re-ask included): certainly still open if it was. The one rule of
+    the report file and the screen."""
+    return outcome.status is CancelStatus.UNRESOLVED and outcome.attempts == 0
+
+
 def report_payload(report: CancelReport, *, interrupted: bool = False) -> dict[str, Any]:
     """``report.to_dict()``; after an interruption, the targets never sent are marked
     ``not_sent`` (no request named them: they are certainly still open if they were)."""
@@ -49,6 +56,7 @@ def report_payload(report: CancelReport, *, interrupted: bool = False) -> dict[s
     counts = dict(payload["counts"])
     counts[NOT_SENT] = 0
     for outcome in payload["outcomes"]:
+        # never_sent(), on the dict: the same two fields
         if outcome["status"] == _UNRESOLVED and outcome["attempts"] == 0:
             outcome["status"] = NOT_SENT
             counts[_UNRESOLVED] -= 1
@@ -58,17 +66,35 @@ def report_payload(report: CancelReport, *, interrupted: bool = False) -> dict[s
     return payload
 
 
-def abandoned_payload(targets: Sequence[CancelTarget], answered: int) -> dict[str, Any]:
-    """What a report says when the command quits at once (second Ctrl-C): no outcomes are
-    known, so none is claimed."""
+ABANDONED = "quit before its answer was known: it may or may not have been cancelled"
+
+
+def abandoned_payload(
+    targets: Sequence[CancelTarget],
+    answered: int,
+    message: str = "quit before the end: outcomes unknown, orders may still be open",
+) -> dict[str, Any]:
+    """What a report says when the command quits at once (second Ctrl-C, an error): which
+    outcome each target had is unknown, so every distinct target is ``unresolved`` (none is
+    claimed closed) and ``cancel --file`` on this report asks for each again."""
+    with collector_paused():
+        distinct = list(dict.fromkeys(targets))
+        outcomes = [
+            {**target.to_dict(), "status": _UNRESOLVED, "errorCode": None,
+             "errorMsg": ABANDONED, "attempts": None}
+            for target in distinct
+        ]  # fmt: skip
+    counts = {status.value: 0 for status in CancelStatus}
+    counts[_UNRESOLVED] = len(outcomes)
     return {
         "allClosed": False,
         "interrupted": True,
         "complete": False,
-        "message": "quit before the end: outcomes unknown, orders may still be open",
+        "message": message,
         "targets": len(targets),
         "answered": answered,
-        "outcomes": [],
+        "counts": counts,
+        "outcomes": outcomes,
     }
 
 

@@ -9,9 +9,7 @@ from bitget_cancel import InvalidArgument
 from bitget_cancel.sim import NORMAL, PLAN, TPSL, SimExchange, SimOrder
 
 from .names import symbol_names
-
-# The UTA pages: at most 400 open orders across spot and margin (the simulator's default too).
-UTA_ORDER_CAP = 400
+from .options import UTA_ORDER_CAP
 
 
 class TooManyOrders(InvalidArgument):

@@ -261,13 +261,28 @@ def _csv_columns(header: list[str], source: str, line: int) -> list[tuple[int, s
     found = {field for _, field in columns}
     if "symbol" not in found or not found & {"orderId", "clientOid"}:
         names = ", ".join(repr(h) for h in header)
+        if len(names) > HEADER_SHOWN:  # a whole JSON document read as CSV: not all of it
+            names = names[:HEADER_SHOWN] + f"... ({len(names):,} characters)"
         raise TargetFileError(
             source,
             line,
             "the header must name a symbol column and an orderId and/or clientOid column; "
-            f"found {names}",
+            f"found {names}{_header_hint(header)}",
         )
     return columns
+
+
+HEADER_SHOWN = 120  # characters of a bad header quoted in its error
+
+
+def _header_hint(header: list[str]) -> str:
+    """What a header that names no column probably is."""
+    first = "".join(header).lstrip()
+    if first.startswith(("[", "{")):
+        return " (this looks like JSON: leave out --format csv, or pass --format json/jsonl)"
+    if any(";" in name for name in header):
+        return " (separated by ';': save the file with commas, as CSV needs)"
+    return ""
 
 
 # -- JSON --------------------------------------------------------------------------------------

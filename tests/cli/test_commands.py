@@ -368,9 +368,12 @@ def test_dry_run_shows_the_plan_sends_nothing_and_needs_no_credentials(
 
     assert (as_json, human) == (0, 0)
     assert (plan["targets"], plan["orders"], plan["requests"]) == (180, 170, 4)
-    assert {s["symbol"]: (s["orders"], s["requests"]) for s in plan["symbols"]} == {
-        "BTCUSDT": (120, 3), "ETHUSDT": (30, 1), "SOLUSDT": (20, 1)
+    # The request packed across BTCUSDT and ETHUSDT is counted once, under neither symbol.
+    assert {s["symbol"]: (s["orders"], s["requests"], s["inPackedRequests"])
+            for s in plan["symbols"]} == {
+        "BTCUSDT": (120, 2, 1), "ETHUSDT": (30, 0, 1), "SOLUSDT": (20, 1, 0)
     }  # fmt: skip
+    assert plan["packedRequests"] == 1
     assert sorted(b["orders"] for b in plan["batches"]) == [20, 50, 50, 50]
     assert [b["byOrderId"] for b in plan["batches"]].count(False) == 1
     assert "nothing was sent" in out

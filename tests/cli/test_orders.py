@@ -37,7 +37,7 @@ def test_the_table_shows_every_order_of_every_kind_with_ids_whole_and_totals(
     bg_sim: BackgroundSim, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     placed = _place_every_kind(bg_sim)
-    monkeypatch.setenv("COLUMNS", "40")  # narrower than one row
+    monkeypatch.setenv("COLUMNS", "200")
 
     code = main(["orders"])
 
@@ -53,6 +53,15 @@ def test_the_table_shows_every_order_of_every_kind_with_ids_whole_and_totals(
             assert kind in row[0]
             assert client_oid is not None
             assert client_oid in row[0]
+            assert " limit " in row[0]  # the details: type, side, price, size, age
+            assert " buy " in row[0] or " sell " in row[0]
+    header = next(line for line in lines if "orderId" in line)
+    assert header.split("┃")[1:-1] == [
+        f" {name} " for name in ("symbol", "kind", "side", "type", "price", "size", "filled",
+                                 "age", "orderId", "clientOid")
+    ] or [cell.strip() for cell in header.split("┃")[1:-1]] == [
+        "symbol", "kind", "side", "type", "price", "size", "filled", "age", "orderId", "clientOid"
+    ]  # fmt: skip
     totals = {line.split()[1]: line.split()[2:] for line in lines
               if line.startswith("│ ") and line.split()[1] in ("BTCUSDT", "total")
               and len(line.split()) == 11}  # fmt: skip
@@ -60,6 +69,43 @@ def test_the_table_shows_every_order_of_every_kind_with_ids_whole_and_totals(
     assert totals["total"] == ["│", "36", "│", "9", "│", "12", "│", "57", "│"]
     assert "57 orders on 3 symbols: 36 normal, 9 tpsl, 12 plan" in " ".join(out.split())
     assert bg_sim.cancel_requests() == 0
+
+
+@pytest.mark.parametrize("columns", [100, 80])
+def test_on_a_narrow_terminal_other_columns_give_way_and_ids_stay_whole_on_one_line(
+    bg_sim: BackgroundSim,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    columns: int,
+) -> None:
+    # clientOids of 43 characters: at 80 columns every row used to wrap.
+    orders = bg_sim.call(
+        lambda: bg_sim.sim.place_orders("BTCUSDT", 5, "my-strategy-client-order-id-000000042")
+    )
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+    assert main(["orders"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    for order in orders:
+        (row,) = [line for line in lines if order.order_id in line]
+        assert order.client_oid is not None
+        assert order.client_oid in row
+        assert len(row) <= columns  # fits: something else gave way
+
+
+def test_too_narrow_for_the_ids_each_order_is_a_block_of_whole_lines(
+    bg_sim: BackgroundSim, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = bg_sim.call(lambda: bg_sim.sim.place_orders("BTCUSDT", 3, "a-rather-long-client-id"))
+    monkeypatch.setenv("COLUMNS", "40")
+
+    assert main(["orders"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    for order in orders:
+        assert f"orderId   {order.order_id}" in lines
+        assert f"clientOid {order.client_oid}" in lines
 
 
 def test_json_filters_by_symbol_and_kind_and_counts_them(
@@ -106,7 +152,11 @@ def test_the_csv_goes_back_into_cancel_file_and_closes_every_kind(
 
     assert cancelled.returncode == 0, cancelled.stderr
     rows = list(csv.DictReader(io.StringIO(listed.stdout)))
-    assert list(rows[0]) == ["symbol", "orderId", "clientOid", "kind"]
+    # The columns cancel --file reads first, then what the listing says of each order.
+    assert list(rows[0]) == ["symbol", "orderId", "clientOid", "kind", "side", "orderType",
+                             "price", "size", "filledSize", "created"]  # fmt: skip
+    assert {r["side"] for r in rows} <= {"buy", "sell"}
+    assert all(r["price"] and r["size"] and r["created"].endswith("Z") for r in rows)
     report = json.loads(cancelled.stdout)
     assert report["allClosed"] is True
     assert report["counts"]["cancelled"] == 57
@@ -160,7 +210,7 @@ def test_refused_credentials_exit_3_without_printing_them(
     captured = capsys.readouterr()
     assert code == 3
     assert "credentials refused" in captured.err
-    assert captured.out == "symbol,orderId,clientOid,kind\n"
+    assert captured.out == ""  # not even a header: an incomplete listing prints nothing
     assert "not-the-secret-do-not-print" not in captured.out + captured.err
 
 
@@ -173,3 +223,23 @@ def test_bad_orders_arguments_exit_2_before_any_request(
     assert main(["orders", *argv]) == 2
     assert "error" in capsys.readouterr().err
     assert bg_sim.requests_sent() == 0
+
+
+@pytest.mark.parametrize("account", ["classic", "uta"])
+def test_json_carries_side_type_price_size_filled_and_time_from_either_api(
+    account: str,
+) -> None:
+    bg = BackgroundSim(latency_ms=(1.0, 5.0), seed=3, account=account)
+    try:
+        placed = bg.call(lambda: bg.sim.place_orders("BTCUSDT", 4, "d"))
+        result = run_cli("orders", "--kinds", "normal", "--json", env=bg.env())
+    finally:
+        bg.close()
+
+    assert result.returncode == 0, result.stderr
+    listed = {o["orderId"]: o for o in json.loads(result.stdout)["orders"]}
+    for order in placed:
+        row = listed[order.order_id]
+        assert (row["side"], row["orderType"]) == (order.side, "limit")
+        assert (row["price"], row["size"], row["filledSize"]) == (order.price, order.size, "0")
+        assert row["createdTime"] == str(order.c_time)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,11 @@ def _block(after: str, language: str) -> str:
 
 
 def test_the_example_runs_as_printed(tmp_path: Path) -> None:
-    script = _block("Try it against the simulator", "sh")
+    # A free port for the README's 8750: other checkouts may run this test at the same time.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = _block("Try it against the simulator", "sh").replace("8750", str(port))
     shim = tmp_path / "bin" / "bitget-cancel"  # the installed command, for this checkout
     shim.parent.mkdir()
     shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bitget_cancel "$@"\n')
@@ -45,8 +50,9 @@ def test_the_example_runs_as_printed(tmp_path: Path) -> None:
     assert reports["done.json"]["counts"]["cancelled"] == 2
     # As the README says: 50 normal orders on each symbol, 2 TP/SL and 3 plan orders on each.
     rows = (work / "btc.csv").read_text().splitlines()
-    assert rows[0] == "symbol,orderId,clientOid,kind"
-    assert sorted(row.rpartition(",")[2] for row in rows[1:]) == ["normal"] * 49 + ["plan"] * 3
+    assert rows[0].startswith("symbol,orderId,clientOid,kind,")
+    kinds = [row.split(",")[3] for row in rows[1:]]
+    assert sorted(kinds) == ["normal"] * 49 + ["plan"] * 3
     assert {row.partition(",")[0] for row in rows[1:]} == {"BTCUSDT"}
     assert reports["btc.json"]["counts"]["cancelled"] == 52
     assert "56 orders on 2 symbols: 49 normal, 4 tpsl, 3 plan" in out

@@ -55,13 +55,17 @@ def test_an_interrupted_payload_marks_only_what_was_never_sent() -> None:
     assert REPORT.to_dict()["counts"]["unresolved"] == 3  # the report itself is untouched
 
 
-def test_an_abandoned_payload_claims_no_outcome() -> None:
-    payload = abandoned_payload([o.target for o in REPORT.outcomes], 2)
-    assert payload["outcomes"] == []
+def test_an_abandoned_payload_claims_no_outcome_and_names_every_target_once() -> None:
+    targets = [o.target for o in REPORT.outcomes]
+    payload = abandoned_payload([*targets, targets[0]], 2)
+    assert [o["orderId"] for o in payload["outcomes"]] == [t.order_id for t in targets]
+    assert {o["status"] for o in payload["outcomes"]} == {"unresolved"}
+    assert payload["counts"]["unresolved"] == 5
+    assert sum(payload["counts"].values()) == 5
     assert (payload["allClosed"], payload["complete"], payload["interrupted"]) == (
         False, False, True
     )  # fmt: skip
-    assert (payload["targets"], payload["answered"]) == (5, 2)
+    assert (payload["targets"], payload["answered"]) == (6, 2)
 
 
 def test_encode_is_indented_json_that_reads_back_the_same() -> None:

@@ -30,6 +30,7 @@ from benchmarks.workloads import (  # noqa: E402
     kinds_panic,
     planning,
     redis_processes,
+    shared_engine,
     sim_process,
     targets_file,
     throughput,
@@ -219,12 +220,20 @@ def test_render_writes_the_summary_and_the_figures_block() -> None:
 
 
 def test_the_new_workloads_are_registered_in_order() -> None:
-    assert list(WORKLOADS)[7:] == ["panic-kinds", "uta", "redis-processes", "targets-file", "far"]
+    assert list(WORKLOADS)[7:] == [
+        "panic-kinds",
+        "uta",
+        "redis-processes",
+        "targets-file",
+        "shared-engine",
+        "far",
+    ]
     assert WORKLOADS["far"] is far.run
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
     assert WORKLOADS["uta"] is uta.run
     assert WORKLOADS["redis-processes"] is redis_processes.run
     assert WORKLOADS["targets-file"] is targets_file.run
+    assert WORKLOADS["shared-engine"] is shared_engine.run
 
 
 # -- far from the exchange (issue 23) ------------------------------------------------------
@@ -436,3 +445,12 @@ def test_the_targets_file_section_holds_smaller_runs_to_targets_pro_rata() -> No
     growing = _timings((5_000, 50_000), 10e-6)
     growing.load["csv", 50_000] *= 2  # time per row doubles with size
     assert not targets_file.section(growing).checks[2].met
+
+
+async def test_shared_engine_trials_share_requests_and_put_the_panic_first() -> None:
+    shared = await shared_engine.tasks_trial(1, together=True)
+    assert shared.requests == 2
+    assert shared.all_closed
+    panic = await shared_engine.panic_trial(1, behind=600)
+    assert panic.overtaken == 0
+    assert panic.all_closed

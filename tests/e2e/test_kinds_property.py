@@ -189,9 +189,9 @@ def test_the_panic_closes_every_order_in_scope_and_never_claims_a_false_all_clea
         assert result.violations == Counter()
 
     assert list(report.by_kind) == list(case.kinds)
-    for kind in case.kinds:
-        summary = report.by_kind[kind]
-        tally = Counter(o.status.value for o in report.outcomes if o.target.kind.value == kind)
+    for name in case.kinds:
+        summary = report.by_kind[name]
+        tally = Counter(o.status.value for o in report.outcomes if o.target.kind.value == name)
         got = (summary.cancelled, summary.not_open, summary.failed, summary.unresolved)
         assert got == (tally["cancelled"], tally["not_open"], tally["failed"], tally["unresolved"])
     by_id = {o.order_id: o for o in result.orders}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 
 import pytest
 
 from bitget_cancel import (
+    AiohttpTransport,
     CancelEngine,
     CancelStatus,
     CancelTarget,
@@ -144,3 +147,26 @@ async def test_the_engine_says_while_a_panic_runs(sim: SimExchange) -> None:
     assert not engine.panic_running
     assert report.account_empty
     await engine.close()
+
+
+def test_an_engine_reused_in_a_second_asyncio_run_leaves_no_session_of_the_first_open(
+    bg_sim: BackgroundSim,
+) -> None:
+    engine = CancelEngine(creds(bg_sim.sim), base_url=bg_sim.sim.base_url)
+    transports: list[object] = []
+
+    async def cancel_some(symbol: str) -> None:
+        report = await engine.cancel(bg_sim.place(symbol, 3))
+        assert report.all_closed
+        transports.append(engine._session_here().transport)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        asyncio.run(cancel_some("BTCUSDT"))
+        first = transports[0]
+        assert isinstance(first, AiohttpTransport)
+        assert first._session is None  # closed when the first asyncio.run ended
+        asyncio.run(cancel_some("ETHUSDT"))
+        asyncio.run(engine.close())
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []

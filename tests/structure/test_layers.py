@@ -93,6 +93,7 @@ def test_the_simulator_is_independent_of_the_engine() -> None:
 def test_the_public_names_are_exactly_these() -> None:
     assert sorted(bitget_cancel.__all__) == sorted(
         [
+            "AiohttpTransport",
             "DEFAULT_BASE_URL",
             "DEFAULT_PANIC_DEADLINE",
             "ENV_API_KEY",
@@ -118,12 +119,20 @@ def test_the_public_names_are_exactly_these() -> None:
             "InvalidRate",
             "InvalidSymbol",
             "InvalidTarget",
+            "KindSummaries",
             "KindSummary",
+            "LATENCY_BUCKETS",
+            "LatencyHistogram",
+            "MetricsSnapshot",
             "MockTransport",
+            "NoEventLoop",
             "Mode",
             "OpenOrders",
+            "OrderInfo",
             "OrderKind",
+            "OrderKindName",
             "PanicReport",
+            "OnOutcome",
             "Progress",
             "RequestTimeout",
             "Transport",

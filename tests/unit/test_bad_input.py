@@ -20,6 +20,7 @@ from bitget_cancel import (
     InvalidMode,
     InvalidRate,
     InvalidTarget,
+    NoEventLoop,
 )
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
@@ -178,7 +179,11 @@ def test_every_refusal_is_a_value_error() -> None:
         InvalidDeadline,
         InvalidRate,
         InvalidCredentials,
-        EngineClosed,
     ):
         assert issubclass(exc, ValueError)
         assert issubclass(exc, BitgetCancelError)
+    # Not an argument's fault: an ``except ValueError`` around parsing must not swallow them.
+    for state_error in (EngineClosed, NoEventLoop):
+        assert not issubclass(state_error, ValueError)
+        assert issubclass(state_error, BitgetCancelError)
+        assert issubclass(state_error, RuntimeError)
