@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 from benchmarks import readme  # noqa: E402
 from benchmarks.workloads import (  # noqa: E402
     burst,
+    confirm,
     cpu,
     empty_account,
     far,
@@ -66,6 +67,7 @@ WORKLOADS: dict[str, Workload] = {
     "redis-processes": redis_processes.run,
     "targets-file": targets_file.run,
     "shared-engine": shared_engine.run,
+    "confirm": confirm.run,
     "far": far.run,
 }
 

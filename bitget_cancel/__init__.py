@@ -35,6 +35,7 @@ from ._models import (
     OrderKind,
     OrderKindName,
     PanicReport,
+    infer_kind,
     normalize_symbol,
 )
 from ._plan import MODES, Batch, Mode, plan_batches
@@ -88,6 +89,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "__version__",
+    "infer_kind",
     "install_panic_handler",
     "normalize_symbol",
     "plan_batches",

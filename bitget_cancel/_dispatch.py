@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 from typing import Generic, TypeVar
 
-from ._family import OrderIds, Refusal, Results
+from ._answers import OrderIds, Refusal, Results
 from ._plan import Batch, Mode, Plannable
 from ._wire import text
 
@@ -91,6 +91,7 @@ def split_results(results: Results, parts: Sequence[Batch[P]]) -> list[Results]:
     by_order_id = parts[0].by_order_id
     succeeded: list[list[OrderIds]] = [[] for _ in parts]
     refused: list[list[Refusal]] = [[] for _ in parts]
+    unrecognised: list[list[OrderIds]] = [[] for _ in parts]
 
     def owner_of(item: OrderIds | Refusal) -> int:
         order_id, client_oid = text(item.order_id), text(item.client_oid)
@@ -103,7 +104,9 @@ def split_results(results: Results, parts: Sequence[Batch[P]]) -> list[Results]:
         succeeded[owner_of(item)].append(item)
     for refusal in results.refused:
         refused[owner_of(refusal)].append(refusal)
-    return [Results(s, r) for s, r in zip(succeeded, refused, strict=True)]
+    for item in results.unrecognised:
+        unrecognised[owner_of(item)].append(item)
+    return [Results(s, r, u) for s, r, u in zip(succeeded, refused, unrecognised, strict=True)]
 
 
 def taken_keys(batch: Batch[P]) -> set[str]:

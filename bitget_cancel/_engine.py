@@ -404,6 +404,7 @@ class CancelEngine:
         progress: Progress | None = None,
         stop: asyncio.Event | None = None,
         on_outcome: OnOutcome | None = None,
+        confirm: bool = True,
     ) -> CancelReport:
         """Cancel every target; one outcome per distinct target, in first-seen order.
 
@@ -413,6 +414,12 @@ class CancelEngine:
         sent: answers in flight are taken, the rest come back unresolved.
         ``on_outcome(outcome)`` is called with each target's outcome as soon as it is final
         (those still open at the end as the report is made): the same outcomes, each once.
+
+        ``confirm``: every "does not exist" answer is checked against a listing of the
+        account's open orders of every kind (no cost when there is none): ``not_open`` then
+        means open nowhere on the account, and a target that named the wrong symbol or kind is
+        cancelled where the order is (``CancelOutcome.found_as``). ``confirm=False`` skips
+        it: ``not_open`` then only means that the exchange said so for that symbol and kind.
         """
         checked_mode = check_mode(mode)
         checked_deadline = check_deadline(deadline)
@@ -420,11 +427,20 @@ class CancelEngine:
         check_progress(progress)
         if on_outcome is not None and not callable(on_outcome):
             raise InvalidArgument(f"on_outcome must be None or a callable; got {on_outcome!r}")
+        checked_confirm = check_flag("confirm", confirm)
         session = self._session_here()
         if stop is not None and not isinstance(stop, asyncio.Event):
             raise InvalidArgument("stop must be None or an asyncio.Event")
         with self._running_call():
-            run = CancelRun(session, checked, checked_mode, checked_deadline, progress, on_outcome)
+            run = CancelRun(
+                session,
+                checked,
+                checked_mode,
+                checked_deadline,
+                progress,
+                on_outcome,
+                confirm=checked_confirm,
+            )
             return await run.execute(stop=stop)
 
     async def warm_up(

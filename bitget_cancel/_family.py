@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
+from ._answers import ItemFields, Named, Results, read_items, read_single
+from ._answers import OrderIds as OrderIds  # re-exported: older imports name them here
+from ._answers import Refusal as Refusal
+from ._answers import SentIds as SentIds
 from ._models import OrderKind
 from ._plan import Batch
 from ._wire import (
@@ -33,47 +37,10 @@ from ._wire import (
     Endpoint,
     OpenOrderRow,
     PlanPage,
-    Scalar,
     encode_batch_v2,
     encode_json,
     text,
 )
-
-
-class OrderIds(Protocol):
-    """The ids an answer item names, raw as decoded (str, number, null...)."""
-
-    @property
-    def order_id(self) -> Scalar: ...
-
-    @property
-    def client_oid(self) -> Scalar: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SentIds:
-    """The ids of the one order a single-order request named (its answer names none)."""
-
-    order_id: str | None
-    client_oid: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """One order refused inside a successful answer."""
-
-    order_id: Scalar
-    client_oid: Scalar
-    code: str | None
-    msg: str | None
-
-
-class Results(NamedTuple):
-    """The per-order results of a successful cancel answer. ``succeeded`` holds the decoded
-    items themselves: one is read per order, so none is copied (benchmark 4)."""
-
-    succeeded: Sequence[OrderIds]
-    refused: Sequence[Refusal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +151,9 @@ class ApiFamily:
 
 # -- v2 (classic account) ------------------------------------------------------------------
 
+# batch-cancel-order's items (successList, failureList) and cancel-order's data.
+V2_ITEM = ItemFields(code="errorCode", msg="errorMsg")
+
 
 class V2BatchCancel:
     endpoint = BATCH_CANCEL
@@ -197,11 +167,13 @@ class V2BatchCancel:
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
         if not isinstance(data, CancelData):
             return None
-        refused = [
-            Refusal(item.order_id, item.client_oid, text(item.error_code), text(item.error_msg))
-            for item in data.failure_list or ()
-        ]
-        return Results(data.success_list or (), refused)
+        ok = read_items(data.success_list or (), V2_ITEM, success=True)
+        failed = read_items(data.failure_list or (), V2_ITEM, success=False)
+        return Results(
+            [*ok.succeeded, *failed.succeeded],
+            [*ok.refused, *failed.refused],
+            [*ok.unrecognised, *failed.unrecognised],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +184,8 @@ class V2OneOrderCancel:
     extra: Mapping[str, str]
     with_symbol: bool
     needs_order_id: bool = False
+    # A field by which a success names no order ({"result": "success"}); None: it names one.
+    result_field: str | None = None
     max_batch: int = 1
     codec: AnswerCodec[Any] = ONE_ORDER_CODEC
 
@@ -228,14 +202,9 @@ class V2OneOrderCancel:
         return encode_json(body)
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
-        if not isinstance(data, dict):
-            return None
         (order,) = batch.targets
-        result = data.get("result")
-        if result is not None and result != "success":
-            return None  # an answer we do not understand is not a cancel
-        # The request named one order and the exchange said success: that order.
-        return Results([SentIds(order.order_id, order.client_oid)], ())
+        sent = Named(order.order_id, order.client_oid)
+        return read_single(data, sent, V2_ITEM, result_field=self.result_field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +304,10 @@ V2 = ApiFamily(
         OrderKind.TPSL: V2OneOrderCancel(
             CANCEL_ORDER, {"tpslType": "tpsl"}, with_symbol=True, needs_order_id=True
         ),
-        OrderKind.PLAN: V2OneOrderCancel(CANCEL_PLAN_ORDER, {}, with_symbol=False),
+        # cancel-plan-order answers {"result": "success"}, naming no order.
+        OrderKind.PLAN: V2OneOrderCancel(
+            CANCEL_PLAN_ORDER, {}, with_symbol=False, result_field="result"
+        ),
     },
     listing={
         OrderKind.NORMAL: V2Unfilled(UNFILLED_ORDERS),

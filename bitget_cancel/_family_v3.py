@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from ._family import ApiFamily, Page, Refusal, Results, SentIds, listed_row
+from ._answers import ItemFields, Named, Results, read_items, read_single
+from ._family import ApiFamily, Page, listed_row
 from ._models import OrderKind
 from ._plan import Batch
 from ._wire import ANY_CODEC, SERVER_TIME, AnswerCodec, Endpoint, OpenOrderRow, encode_json, text
 from ._wire_v3 import (
     CATEGORY,
     NULL_DATA_CODEC,
-    SUCCESS_CODE,
     V3_CANCEL_BATCH,
     V3_CANCEL_BATCH_CODEC,
     V3_CANCEL_STRATEGY,
@@ -44,25 +44,19 @@ from ._wire_v3 import (
     V3_UNFILLED_CODEC,
     V3_UNFILLED_ORDERS,
     V3_UNFILLED_STRATEGY,
-    V3ItemResult,
     V3OrderPage,
     encode_cancel_batch,
 )
 
+# cancel-batch's items and cancel-strategy-order's data: each item carries its own outcome.
+V3_ITEM = ItemFields(code="code", msg="msg")
 
-def item_results(items: list[V3ItemResult]) -> Results:
+
+def item_results(items: list[Any]) -> Results:
     """v3 per-order results. Success: code "00000", or no code and no message (the page's
     example success items carry only ids) or the message "success". Anything else is for
     ``classify_item``: 25204/24056 not open, a transient code retried, the rest failed."""
-    succeeded: list[V3ItemResult] = []
-    refused: list[Refusal] = []
-    for item in items:
-        code, msg = text(item.code), text(item.msg)
-        if code == SUCCESS_CODE or (code is None and (msg is None or msg.lower() == "success")):
-            succeeded.append(item)
-        else:
-            refused.append(Refusal(item.order_id, item.client_oid, code, msg))
-    return Results(succeeded, refused)
+    return read_items(items, V3_ITEM, success=None)
 
 
 class V3BatchCancel:
@@ -101,11 +95,9 @@ class V3StrategyCancel:
         return encode_json({"clientOid": order.client_oid})
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
-        if not isinstance(data, dict):
-            return None
         (order,) = batch.targets
-        # The request named one order and the exchange said success: that order.
-        return Results([SentIds(order.order_id, order.client_oid)], ())
+        # Its page's success is ``data: null`` (read as ``{}``): nameless.
+        return read_single(data, Named(order.order_id, order.client_oid), V3_ITEM, nameless=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +128,9 @@ class V3Unfilled:
     def page(self, data: Any) -> Page | None:
         if not isinstance(data, V3OrderPage) or data.rows is None:
             return None  # no list: not a page we can trust, never "nothing open"
-        rows = [_listed(row) for row in data.rows]
-        cursor = text(data.cursor)
-        if not rows or len(rows) < self.limit:
-            cursor = None
-        return Page(rows, cursor)
+        # A cursor is followed until the exchange hands back none (empty or absent), whatever
+        # the page's length: a short page with a cursor is not taken for the last one.
+        return Page([_listed(row) for row in data.rows], text(data.cursor))
 
 
 @dataclass(frozen=True, slots=True)

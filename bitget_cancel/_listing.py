@@ -326,10 +326,13 @@ async def list_open_orders(
     scope: CallScope,
     client_oid_prefix: tuple[str, ...] | None = None,
     on_listed: Callable[[int], None] | None = None,
+    stats: CallStats | None = None,
 ) -> OpenOrders:
     """Every open order of ``kinds`` (on ``symbols``, or the whole account), read once; with
-    ``client_oid_prefix``, only those whose clientOid starts with one of the prefixes."""
-    stats = CallStats()
+    ``client_oid_prefix``, only those whose clientOid starts with one of the prefixes.
+    ``stats``: where the requests are counted (a call's own, or a fresh one)."""
+    stats = CallStats() if stats is None else stats
+    before = stats.total
     lanes = ListingLanes()
     orders: dict[tuple[OrderKind, str, str], CancelTarget] = {}
     info: dict[CancelTarget, OrderInfo] = {}
@@ -385,7 +388,7 @@ async def list_open_orders(
         orders=list(orders.values()),
         complete=not problems,
         problems=tuple(problems),
-        requests=stats.total,
+        requests=stats.total - before,
         refused_code=None if refusal is None else refusal[0],
         info=info,
     )

@@ -45,6 +45,49 @@ def check_kind(kind: object) -> OrderKind:
     raise InvalidTarget(f"kind must be one of {choices}; got {kind!r}")
 
 
+def infer_kind(fields: Mapping[str, Any]) -> OrderKind:
+    """The kind an order's own fields say: the one rule for ccxt order dicts and rows of
+    targets files (a ccxt ``info`` mapping inside is read too).
+
+    ``tpslType`` "tpsl" is a TP/SL order ("normal" says normal, whatever else is there);
+    otherwise a ``planType``, or a non-zero ``triggerPrice`` / ``stopPrice``, is a plan
+    (trigger) order; anything else is a normal order. (A normal order's attached take-profit
+    or stop-loss prices, ccxt's ``takeProfitPrice``/``stopLossPrice``, do not make it one.)
+    """
+    info = fields.get("info")
+    sources = (fields, info) if isinstance(info, Mapping) else (fields,)
+    for source in sources:
+        tpsl_type = source.get("tpslType")
+        if tpsl_type == "tpsl":
+            return OrderKind.TPSL
+        if tpsl_type == "normal":
+            return OrderKind.NORMAL
+    for source in sources:
+        if _given(source.get("planType")):
+            return OrderKind.PLAN
+        if _price(source.get("triggerPrice")) or _price(source.get("stopPrice")):
+            return OrderKind.PLAN
+    return OrderKind.NORMAL
+
+
+def _given(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _price(value: object) -> bool:
+    """A price that is set: a non-zero number, or text naming one."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        try:
+            return float(value) != 0
+        except ValueError:
+            return False
+    return False
+
+
 _NORMAL = OrderKind.NORMAL
 _set = object.__setattr__  # sets a field of a frozen dataclass
 # Spellings of symbols already checked, and the exchange's name for each (bounded).
@@ -174,19 +217,21 @@ class CancelTarget:
 
     @classmethod
     def from_ccxt(
-        cls, order: Mapping[str, Any], *, kind: OrderKind | str = "normal"
+        cls, order: Mapping[str, Any], *, kind: OrderKind | str | None = None
     ) -> CancelTarget:
-        """A target from a ccxt order dict (``symbol`` "BTC/USDT", ``id``, ``clientOrderId``)."""
+        """A target from a ccxt order dict (``symbol`` "BTC/USDT", ``id``, ``clientOrderId``).
+
+        Without ``kind`` the order's own fields say it (``infer_kind``): a TP/SL order by
+        ``info.tpslType``, a plan (trigger) order by ``triggerPrice``/``stopPrice`` or
+        ``info.planType``.
+        """
         if not isinstance(order, Mapping):
             raise InvalidTarget(f"a ccxt order must be a dict, got {type(order).__name__}")
-        info = order.get("info")
-        if kind == "normal" and isinstance(info, Mapping) and info.get("tpslType") == "tpsl":
-            kind = OrderKind.TPSL
         return cls(
             symbol=order.get("symbol"),  # type: ignore[arg-type]  # checked in __post_init__
             order_id=order.get("id"),
             client_oid=order.get("clientOrderId"),
-            kind=check_kind(kind),
+            kind=infer_kind(order) if kind is None else check_kind(kind),
         )
 
     def to_dict(self) -> dict[str, str | None]:
@@ -229,6 +274,9 @@ class CancelOutcome:
     error_code: str | None = None
     error_msg: str | None = None
     attempts: int = 0
+    # The order as it was found open when the target named the wrong symbol or kind (it was
+    # then cancelled by that route; ``error_msg`` says so). None: the target named it right.
+    found_as: CancelTarget | None = None
 
     # Written out rather than generated: one per order in every report (benchmark 4).
     def __init__(
@@ -238,12 +286,14 @@ class CancelOutcome:
         error_code: str | None = None,
         error_msg: str | None = None,
         attempts: int = 0,
+        found_as: CancelTarget | None = None,
     ) -> None:
         _set(self, "target", target)
         _set(self, "status", status)
         _set(self, "error_code", error_code)
         _set(self, "error_msg", error_msg)
         _set(self, "attempts", attempts)
+        _set(self, "found_as", found_as)
 
     @property
     def closed(self) -> bool:
@@ -258,6 +308,7 @@ class CancelOutcome:
             "errorCode": self.error_code,
             "errorMsg": self.error_msg,
             "attempts": self.attempts,
+            "foundAs": None if self.found_as is None else self.found_as.to_dict(),
         }
 
 

@@ -13,17 +13,18 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
+from ._answers import Results, match
 from ._budget import Slot
 from ._classify import CODE_HINTS, Verdict, classify_item
+from ._confirm import Finding, confirm_not_open
 from ._dispatch import merged, pack, split_results, take_fitting, taken_keys
 from ._exceptions import CallStopped, RequestTimeout, TransportError
-from ._family import CancelRoute, Results
+from ._family import CancelRoute
 from ._log import log
 from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
-from ._wire import text
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
@@ -39,6 +40,9 @@ _VERDICT_ACTIONS = {
     Verdict.RESYNC_CLOCK: "clock resync, then retry",
     Verdict.SPLIT: "split to isolate the refused order",
 }
+
+# Confirmation rounds: list, re-send what is open elsewhere, list again what that heard.
+_CONFIRM_ROUNDS = 2
 
 # (kind, by orderId, symbol, id): the identity of an order as a request names it.
 OrderKey = tuple[OrderKind, bool, str, str]
@@ -56,9 +60,12 @@ class _Order:
 
     __slots__ = (
         "attempts",
+        "by_client_oid_too",
         "client_oid",
         "code",
+        "confirmed",
         "due",
+        "found_as",
         "kind",
         "msg",
         "order_id",
@@ -84,6 +91,10 @@ class _Order:
         self.msg: str | None = None
         self.due = 0.0
         self.retried_by_client_oid = False
+        self.by_client_oid_too = True  # False: its targets disagree on its clientOid
+        # A "does not exist" needs no confirmation (its route is the one a listing showed).
+        self.confirmed = False
+        self.found_as: CancelTarget | None = None  # open under another symbol or kind
 
 
 def order_key(target: CancelTarget) -> OrderKey:
@@ -127,8 +138,11 @@ class CancelRun:
         deadline: float | None,
         progress: Progress | None = None,
         on_outcome: OnOutcome | None = None,
+        *,
+        confirm: bool = False,
     ) -> None:
         self._session = session
+        self._confirm = confirm
         self._on_outcome = on_outcome
         # With on_outcome: the targets naming each order, and the targets already told.
         self._named: dict[_Order, list[CancelTarget]] = {}
@@ -210,6 +224,7 @@ class CancelRun:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
+                known.by_client_oid_too = False
         self._distinct += len(fresh)
         for target in added or ():
             self._named.setdefault(order_of[target], []).append(target)
@@ -224,7 +239,18 @@ class CancelRun:
         order = self._order_of.get(target)
         if order is None or order.status is None:
             return None
-        return CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))
+        return self._outcome(target, order)
+
+    def _outcome(self, target: CancelTarget, order: _Order) -> CancelOutcome:
+        """The one way an order's state becomes a target's outcome (report, on_outcome)."""
+        return CancelOutcome(
+            target,
+            order.status,  # type: ignore[arg-type]  # set: only final orders get here
+            order.code,
+            self._found_message(order) if order.found_as is not None else order.msg,
+            _attempts(order),
+            order.found_as,
+        )
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -243,6 +269,18 @@ class CancelRun:
         watcher = None if stop is None else self._loop.create_task(_interrupt_on(stop, scope))
         crew = self._session.crew
         crew.join(self._mode, self)
+        try:
+            await self._run_lanes(scope)
+            if self._confirm:
+                await self._confirm_rounds(scope)
+        finally:
+            crew.leave(self._mode, self)
+            self._closed = True
+            if watcher is not None:
+                watcher.cancel()
+        return self._report(scope)
+
+    async def _run_lanes(self, scope: CallScope) -> None:
         lanes = [
             self._loop.create_task(self._lane_loop(lane, scope))
             for lane in self._lanes.values()
@@ -254,17 +292,91 @@ class CancelRun:
         finally:
             # Cancelled from outside (or any bug): no task of this call may outlive it, but a
             # request that carries orders of calls still running is theirs to wait for.
-            crew.leave(self._mode, self)
-            self._closed = True
-            if watcher is not None:
-                watcher.cancel()
             for task in lanes:
                 task.cancel()
             for lane in self._lanes.values():
                 for task in lane.in_flight:
-                    if not any(not run._closed for run, _ in self._parts.get(task, ())):
+                    if not any(
+                        not run._closed and run is not self for run, _ in self._parts.get(task, ())
+                    ):
                         task.cancel()
-        return self._report(scope)
+
+    # -- confirming "does not exist" ---------------------------------------------------------
+
+    async def _confirm_rounds(self, scope: CallScope) -> None:
+        """Every "does not exist" checked against the account's open orders (``_confirm``);
+        an order found open elsewhere is cancelled by its true route. Two rounds at most: the
+        second checks what the first sent again."""
+        for _ in range(_CONFIRM_ROUNDS):
+            doubtful = [
+                o
+                for o in self._orders.values()
+                if o.status is CancelStatus.NOT_OPEN and not o.confirmed
+            ]
+            if not doubtful or scope.over:
+                break
+            try:
+                # In flight at the deadline, a listing is abandoned like a cancel's answer.
+                findings = await asyncio.wait_for(
+                    confirm_not_open(self._session, doubtful, scope, self.stats),
+                    scope.deadline.remaining(),
+                )
+            except (CallStopped, asyncio.TimeoutError):
+                break
+            for order, finding in zip(doubtful, findings, strict=True):
+                self._apply_finding(order, finding)
+            await self._run_lanes(scope)
+        why = (
+            f"{self._ended(scope)} before a listing was read"
+            if scope.over
+            else "the account's listings still showed it open"
+        )
+        for order in self._orders.values():
+            if order.status is CancelStatus.NOT_OPEN and not order.confirmed:
+                self._unconfirmed(order, why)
+
+    def _apply_finding(self, order: _Order, finding: Finding) -> None:
+        found = finding.open_as
+        if found is None:
+            if finding.problem is not None:
+                self._unconfirmed(order, finding.problem)
+            else:
+                order.confirmed = True
+                note = "confirmed: open nowhere on the account"
+                order.msg = f"{order.msg}; {note}" if order.msg else note
+                if self._on_outcome is not None:
+                    self._tell(self._named.get(order, ()), order)
+            return
+        same_route = found.kind is order.kind and found.symbol == order.symbol
+        # Its true route: what the listing shows. Asked by it, its answer needs no listing,
+        # unless the listing contradicted that very route (then a second round checks it).
+        order.confirmed = not same_route
+        if not same_route:
+            order.found_as = found
+        order.kind, order.symbol = found.kind, found.symbol
+        order.order_id = found.order_id
+        order.retried_by_client_oid = True
+        self._done -= 1
+        order.status = None
+        lane = self._lanes[order.kind]
+        order.place, order.due = _WAITING, self._loop.time()
+        lane.waiting.append(order)
+        log.warning(
+            "%s was answered 'does not exist' but is open as a %s order on %s: cancelling it there",
+            order.target,
+            found.kind.value,
+            found.symbol,
+        )
+
+    def _unconfirmed(self, order: _Order, problem: str) -> None:
+        said = f"code {order.code}" if order.code else (order.msg or "does not exist")
+        self._finish(
+            order,
+            CancelStatus.UNRESOLVED,
+            order.code,
+            f"the exchange answered {said} (does not exist), which could not be confirmed: "
+            f"{problem}",
+        )
 
     async def _lane_loop(self, lane: _Lane, scope: CallScope) -> None:
         session = self._session
@@ -551,52 +663,11 @@ class CancelRun:
                 self._finish(order, CancelStatus.FAILED, code, note)
 
     def _apply_items(self, batch: Batch[_Order], results: Results) -> None:
-        orders = batch.targets
-        by_order_id = batch.by_order_id
-        by_id: dict[str, _Order] = {}
-        by_client_oid: dict[str, _Order | None] = {}  # None: ambiguous, never matched by it
-        for member in orders:
-            by_id[(member.order_id if by_order_id else member.client_oid) or ""] = member
-            oid = member.client_oid
-            if oid is not None:
-                by_client_oid[oid] = None if oid in by_client_oid else member
-        decided: set[_Order] = set()
-
-        def match(order_id: str | None, client_oid: str | None) -> _Order | None:
-            order: _Order | None
-            if order_id is not None and by_order_id:
-                # An orderId that was not sent names some other order, whatever its clientOid.
-                order = by_id.get(order_id)
-            else:
-                order = None if client_oid is None else by_client_oid.get(client_oid)
-            if order is None:
-                log.warning(
-                    "answer item matches no order of this request (orderId=%r clientOid=%r); "
-                    "ignored",
-                    order_id,
-                    client_oid,
-                )
-            elif order in decided:
-                log.debug("duplicate answer item for %r ignored", order.target)
-                return None
-            return order
-
+        matched = match(batch.targets, batch.by_order_id, results)
         finish, cancelled = self._finish, CancelStatus.CANCELLED
-        for item in results.succeeded:
-            raw = item.order_id
-            # The usual item: an orderId string we sent, not seen yet, looked up directly;
-            # match() decides (and logs) everything else. (benchmark 4: one item per order)
-            order = by_id.get(raw) if by_order_id and type(raw) is str else None
-            if order is None or order in decided:
-                order = match(text(raw), text(item.client_oid))
-            if order is not None:
-                decided.add(order)
-                finish(order, cancelled, None, None)
-        for refusal in results.refused:
-            order = match(text(refusal.order_id), text(refusal.client_oid))
-            if order is None:
-                continue
-            decided.add(order)
+        for order in matched.succeeded:
+            finish(order, cancelled, None, None)
+        for order, refusal in matched.refused:
             code, msg = refusal.code, refusal.msg
             verdict = classify_item(code, msg)
             if verdict is Verdict.NOT_OPEN:
@@ -607,10 +678,10 @@ class CancelRun:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
                     self._scope.refuse(code or "", msg or "credentials refused")
                 self._finish(order, CancelStatus.FAILED, code, msg)
-        silent = [o for o in orders if o not in decided]
-        if silent:
-            log.warning("%d orders missing from the answer; asking again", len(silent))
-            self._retry(silent, None, "the answer did not mention this order")
+        if matched.again:
+            log.warning("%d orders without a verdict in an answer; again", len(matched.again))
+            why = "the answer did not mention this order in a shape that confirms it"
+            self._retry(matched.again, None, why)
 
     def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
@@ -639,8 +710,13 @@ class CancelRun:
             if self._progress is not None:
                 self._report_progress()
         order.status, order.code, order.msg, order.place = status, code, msg, _FINAL
-        if first and self._on_outcome is not None:
+        if self._on_outcome is not None and not self._provisional(order):
             self._tell(self._named.get(order, ()), order)
+
+    def _provisional(self, order: _Order) -> bool:
+        """A "does not exist" that confirmation has yet to check is not final: on_outcome
+        hears of it once it is confirmed, found open elsewhere, or left unresolved."""
+        return self._confirm and order.status is CancelStatus.NOT_OPEN and not order.confirmed
 
     def _tell(self, targets: Iterable[CancelTarget], order: _Order) -> None:
         """Hand each target's final outcome to ``on_outcome``, once."""
@@ -650,7 +726,7 @@ class CancelRun:
             if target in self._told:
                 continue
             self._told.add(target)
-            outcome = CancelOutcome(target, order.status, order.code, order.msg, order.attempts)  # type: ignore[arg-type]
+            outcome = self._outcome(target, order)
             try:
                 self._on_outcome(outcome)
             except Exception:  # a bot's bookkeeping bug must never stop a cancel
@@ -710,10 +786,7 @@ class CancelRun:
         if refusal is not None:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
-        outcomes = [
-            CancelOutcome(target, order.status, order.code, order.msg, _attempts(order))  # type: ignore[arg-type]
-            for target, order in self._order_of.items()
-        ]
+        outcomes = [self._outcome(target, order) for target, order in self._order_of.items()]
         if self._on_outcome is not None:  # what became final only now: unresolved, refused
             for target, order in self._order_of.items():
                 self._tell((target,), order)
@@ -727,13 +800,37 @@ class CancelRun:
             budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
 
-    def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
-        seconds = scope.deadline.seconds
-        why = (
-            f"deadline of {seconds:g}s passed"
-            if seconds is not None and scope.deadline.expired()
-            else "the call was interrupted"
+    @staticmethod
+    def _found_message(order: _Order) -> str:
+        found, target = order.found_as, order.target
+        assert found is not None
+        wrong = [
+            what
+            for what, differs in (
+                ("symbol", found.symbol != target.symbol),
+                ("kind", found.kind is not target.kind),
+            )
+            if differs
+        ]
+        what = " and ".join(wrong) or "route"
+        outcome = {
+            CancelStatus.CANCELLED: "cancelled there",
+            CancelStatus.NOT_OPEN: "not open there any more",
+        }.get(order.status, f"{order.status}: {order.msg}")  # type: ignore[arg-type]
+        return (
+            f"the target named the wrong {what}: the order was open as a {found.kind.value} "
+            f"order on {found.symbol}; {outcome}"
         )
+
+    @staticmethod
+    def _ended(scope: CallScope) -> str:
+        seconds = scope.deadline.seconds
+        if seconds is not None and scope.deadline.expired():
+            return f"deadline of {seconds:g}s passed"
+        return "the call was interrupted" if scope.interrupted else "the call stopped"
+
+    def _unresolved_reason(self, order: _Order, scope: CallScope) -> str:
+        why = self._ended(scope)
         if order.place == _IN_FLIGHT:
             return f"{why} while waiting for the answer (the cancel may have happened)"
         last = f"; last error: {order.msg}" if order.msg else ""

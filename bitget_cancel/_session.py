@@ -103,6 +103,10 @@ class ExchangeSession:
         self._families = families
         # "classic" or "uta" once known; "auto" starts on classic and learns from 40084/40085.
         self.account = account
+        self._fixed = account != "auto"  # the user said which: never second-guessed
+        # Families a wrong-account code has refused: never adopted again by learning, so a
+        # lying exchange cannot make the session flip-flop (at most two switches).
+        self._refused: set[str] = set()
         self.family = families["uta" if account == "uta" else "classic"]
         self._rates = dict(rates or {})
         self.loop = asyncio.get_running_loop()
@@ -122,9 +126,11 @@ class ExchangeSession:
         return None if self.account == "auto" else self.account
 
     def learn_account(self, code: str | None, answered_by: Endpoint) -> bool:
-        """A wrong-account answer (40084: a classic key on v3; 40085: a unified account's key on
-        v2). Switches to the other family if the account type was not fixed by the user and
-        that family is known. True when the refused requests should be re-planned."""
+        """A wrong-account answer (40084 or 25245: a classic key on v3; 40085: a unified
+        account's key on v2). Switches to the other family unless the user fixed the account
+        type, also when a probe (or an earlier answer) chose the refusing family: a refusal
+        re-opens the question. Bounded: a family once refused is not adopted again. True when
+        the refused requests should be re-planned."""
         learnt = {"40084": "classic", "25245": "classic", "40085": "uta"}.get(code or "")
         if learnt is None or learnt not in self._families:
             return False
@@ -132,14 +138,26 @@ class ExchangeSession:
             # The API of the family it names answered it: re-planning onto that same API
             # would hear it again, without end. It is a refusal like any other.
             return False
+        refusing = next(
+            (name for name, f in self._families.items() if answered_by in _endpoints(f)), None
+        )
+        if refusing is not None and not self._fixed:
+            self._refused.add(refusing)
+        if learnt in self._refused:
+            log.warning(
+                "code %s says %s, but that API refused this key before: not switching back",
+                code,
+                learnt,
+            )
+            return False
         return self.adopt_account(learnt, f"code {code}")
 
     def adopt_account(self, account: str, evidence: str, *, level: int = logging.INFO) -> bool:
         """Use the family of ``account`` ("classic" / "uta") from now on, unless the user fixed
         another one. True when the session now speaks to that account type."""
-        if account not in self._families or self.account not in ("auto", account):
+        if account not in self._families or (self._fixed and self.account != account):
             return False  # the user said otherwise: report the refusal, do not second-guess
-        if self.account == "auto":
+        if self.account != account:
             log.log(level, "account type from %s: %s", evidence, account)
         self.account = account
         self.family = self._families[account]
@@ -268,7 +286,9 @@ class ExchangeSession:
                     None,
                     "success code but no usable data (null or not the documented shape)",
                 )
-            if verdict is Verdict.OK and self.account == "auto" and endpoint.signed:
+            # Only a cancel (a write) that worked is evidence: a classic key may read v3
+            # listings, so a successful read proves nothing (issue 19).
+            if verdict is Verdict.OK and self.account == "auto" and endpoint.method == "POST":
                 self._learn_from_success(endpoint)
             if verdict is Verdict.THROTTLED:
                 stats.throttled += 1

@@ -173,16 +173,11 @@ def encode_batch_v2(
     )
 
 
-class OrderItem(msgspec.Struct, rename="camel"):
-    order_id: Scalar = None
-    client_oid: Scalar = None
-    error_code: Scalar = None
-    error_msg: Scalar = None
-
-
 class CancelData(msgspec.Struct, rename="camel"):
-    success_list: list[OrderItem] | None = None
-    failure_list: list[OrderItem] | None = None
+    """Items stay objects as sent: ``_answers`` reads their fields and judges their shape."""
+
+    success_list: list[dict[str, Any]] | None = None
+    failure_list: list[dict[str, Any]] | None = None
 
 
 BATCH_CANCEL_CODEC: AnswerCodec[CancelData] = AnswerCodec(CancelData)

@@ -67,20 +67,12 @@ def encode_cancel_batch(by_order_id: bool, orders: Sequence[tuple[str, str]]) ->
     return encode_json(items)
 
 
-class V3ItemResult(msgspec.Struct, rename="camel"):
-    """A per-order result of cancel-batch (and of cancel-symbol-order's ``list``).
-
-    The page's example success items carry only the ids; its field table adds ``code`` and
-    ``msg`` "for this order". Uncertain: whether a success item ever carries ``"00000"``.
-    """
-
-    order_id: Scalar = None
-    client_oid: Scalar = None
-    code: Scalar = None
-    msg: Scalar = None
-
-
-V3_CANCEL_BATCH_CODEC: AnswerCodec[list[V3ItemResult]] = AnswerCodec(list[V3ItemResult])
+# A per-order result of cancel-batch (and of cancel-symbol-order's ``list``): ``orderId``,
+# ``clientOid``, ``code``, ``msg``. The page's example success items carry only the ids; its
+# field table adds ``code`` and ``msg`` "for this order". Uncertain: whether a success item
+# ever carries "00000".
+# Items stay objects as sent: ``_answers`` reads their fields and judges their shape.
+V3_CANCEL_BATCH_CODEC: AnswerCodec[list[dict[str, Any]]] = AnswerCodec(list[dict[str, Any]])
 
 
 # -- listings -------------------------------------------------------------------------------

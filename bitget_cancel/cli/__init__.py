@@ -136,6 +136,7 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
         report=args.report,
         dry_run=args.dry_run,
         client_oid_prefixes=_prefixes(args),
+        confirm=args.confirm,
     )
     if options.report is not None:
         check_report_path(options.report)

@@ -325,6 +325,7 @@ async def run_cancel(
                     deadline=options.deadline,
                     progress=counted(progress),
                     stop=stop,
+                    confirm=options.confirm,
                 )
                 # Written while the signal handlers are still ours: a second Ctrl-C now waits
                 # for the file instead of cutting it short.

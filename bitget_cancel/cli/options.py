@@ -79,6 +79,7 @@ class CancelOptions:
     report: Path | None = None  # where to write the JSON report, atomically
     dry_run: bool = False
     client_oid_prefixes: tuple[str, ...] | None = None  # only targets of this bot
+    confirm: bool = True  # check every "does not exist" against the account's listings
 
 
 @dataclass(frozen=True, slots=True)

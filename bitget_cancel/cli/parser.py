@@ -474,6 +474,14 @@ def _cancel_command(subparsers: Subparsers) -> None:
         help="show the requests that would be sent (count, mode, per symbol); send nothing, "
         "need no credentials",
     )
+    cancel.add_argument(
+        "--no-confirm",
+        action="store_false",
+        dest="confirm",
+        help='do not check "does not exist" answers against a listing of the account\'s open '
+        "orders of every kind: not_open then means only that the exchange said so for the "
+        "symbol and kind given (an order filed under the wrong symbol or kind stays open)",
+    )
     _add_exchange_options(cancel)
     _add_run_options(cancel)
     _add_output_options(cancel)

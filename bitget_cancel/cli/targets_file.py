@@ -2,7 +2,9 @@
 
 Keys (CSV header names or JSON object keys) are matched without regard to case, ``_`` or ``-``:
 ``symbol``; ``orderId`` (or ``order_id``, or ccxt's ``id``); ``clientOid`` (or Bitget's
-``clientOId``, or ccxt's ``clientOrderId``); and an optional ``kind``. Other keys are ignored,
+``clientOId``, or ccxt's ``clientOrderId``); and an optional ``kind`` (without one, a row's
+``tpslType``, ``planType``, ``triggerPrice``/``stopPrice`` or ccxt ``info`` say it, by the rule
+of ``CancelTarget.from_ccxt``). Other keys are ignored,
 so an export of open orders (prices, sizes...) or a list of ccxt orders is read as it is.
 ccxt symbols (``BTC/USDT``) become the exchange's (``BTCUSDT``).
 
@@ -24,7 +26,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from bitget_cancel import CancelTarget, InvalidArgument, OrderKind
+from bitget_cancel import CancelTarget, InvalidArgument, infer_kind
 
 from .bulk import collector_paused
 from .symbols import SymbolError, exchange_symbol
@@ -50,6 +52,12 @@ _FIELDS = {
     "clientoid": "clientOid",
     "clientorderid": "clientOid",
     "kind": "kind",
+    # Without a kind, these say it, by the rule of CancelTarget.from_ccxt (infer_kind).
+    "tpsltype": "tpslType",
+    "plantype": "planType",
+    "triggerprice": "triggerPrice",
+    "stopprice": "stopPrice",
+    "info": "info",
 }
 _BOM = b"\xef\xbb\xbf"
 _SEPARATORS = re.compile(r"[\s,]*")
@@ -182,7 +190,7 @@ class _Rows:
                 symbol=self.symbol(symbol),
                 order_id=order_id,
                 client_oid=client_oid,
-                kind=kind or OrderKind.NORMAL,  # type: ignore[arg-type]  # checked by CancelTarget
+                kind=kind or infer_kind(values),  # type: ignore[arg-type]  # checked by CancelTarget
             )
         except InvalidArgument as exc:
             message = str(exc).replace("order_id", "orderId").replace("client_oid", "clientOid")

@@ -222,3 +222,35 @@ def test_a_small_file_or_json_output_shows_no_loading_bar(tmp_path: Path) -> Non
 
     assert commands.load_targets(str(path), None, err, show=True) == EXPECTED
     assert screen.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        (
+            "csv",
+            "symbol,orderId,tpslType,triggerPrice,planType\n"
+            "BTCUSDT,1,normal,,\nBTCUSDT,2,tpsl,1900,\nBTCUSDT,3,,2000,amount\nBTCUSDT,4,,,\n",
+        ),
+        (
+            "json",
+            json.dumps(
+                [  # ccxt orders, as exported
+                    {"symbol": "BTC/USDT", "id": "1", "triggerPrice": None, "info": {}},
+                    {"symbol": "BTC/USDT", "id": "2", "info": {"tpslType": "tpsl"}},
+                    {"symbol": "BTC/USDT", "id": "3", "triggerPrice": 2000.0, "info": {}},
+                    {"symbol": "BTC/USDT", "id": "4", "stopPrice": 0},
+                ]
+            ),
+        ),
+    ],
+)
+def test_without_a_kind_a_row_says_its_kind_by_the_rule_of_from_ccxt(fmt: str, text: str) -> None:
+    """Issue 19, repro 1: a file of TP/SL and plan orders without a kind column (or a ccxt
+    export carrying ``info.tpslType``/``triggerPrice``) was read as normal orders: every cancel
+    answered "does not exist" and the command exited 0 with all of them still armed."""
+    targets = parse_targets(text, fmt)  # type: ignore[arg-type]
+    assert [t.kind for t in targets] == [OrderKind.NORMAL, OrderKind.TPSL, OrderKind.PLAN,
+                                         OrderKind.NORMAL]  # fmt: skip
+    with_kind = parse_targets("symbol,orderId,kind,triggerPrice\nBTCUSDT,1,normal,5\n", "csv")
+    assert with_kind[0].kind is OrderKind.NORMAL  # a kind column wins

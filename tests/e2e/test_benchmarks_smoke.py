@@ -24,6 +24,7 @@ from benchmarks.workloads import (  # noqa: E402
     _ccxt,
     _valgrind,
     burst,
+    confirm,
     cpu,
     empty_account,
     far,
@@ -226,8 +227,10 @@ def test_the_new_workloads_are_registered_in_order() -> None:
         "redis-processes",
         "targets-file",
         "shared-engine",
+        "confirm",
         "far",
     ]
+    assert WORKLOADS["confirm"] is confirm.run
     assert WORKLOADS["far"] is far.run
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
     assert WORKLOADS["uta"] is uta.run

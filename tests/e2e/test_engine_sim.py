@@ -82,7 +82,8 @@ async def test_many_symbols_both_id_kinds_duplicates_and_unknown_ids(
     assert sim.stats.cancelled == len(real)
     by_order_id = sum(1 for t in distinct(given) if t.order_id is not None)
     fewest = math.ceil(by_order_id / 50) + math.ceil((len(distinct(given)) - by_order_id) / 50)
-    assert report.requests == fewest
+    # and the confirmation of the unknown ones' "does not exist": one listing of each kind
+    assert report.requests == fewest + 3
     assert sim.stats.total_violations == 0
     assert sim.stats.pacing_429 == 0
     assert report.throttled == 0
@@ -133,10 +134,13 @@ async def test_each_batch_mode_is_accepted_by_the_exchange(
     assert sim.open_orders() == []
     assert sim.stats.total_violations == 0
     assert sim.stats.pacing_429 == 0
+    # the unknown targets' "does not exist" confirmed: one listing of each kind
+    confirming = 3
     if mode == "single":  # one symbol per request: one per symbol and id kind
-        assert report.requests == 2 * 6 + len({t.symbol for t in UNKNOWN} - set(SYMBOLS[:6]))
+        sent = 2 * 6 + len({t.symbol for t in UNKNOWN} - set(SYMBOLS[:6]))
+        assert report.requests == sent + confirming
     else:
-        assert report.requests == 2
+        assert report.requests == 2 + confirming
 
 
 async def test_warm_up_measures_a_skewed_clock_so_no_request_is_refused_for_it(

@@ -32,6 +32,9 @@ def envelope(data: Any, code: str = "00000", msg: str = "success") -> bytes:
     return json.dumps({"code": code, "msg": msg, "requestTime": 1, "data": data}).encode()
 
 
+LISTING_PATHS = ("/api/v2/spot/trade/unfilled-orders", "/api/v2/spot/trade/current-plan-order")
+
+
 class HostileServer:
     """Answers the n-th batch-cancel request with ``behaviours[n]``, then like the exchange."""
 
@@ -55,7 +58,23 @@ class HostileServer:
                 )
         return {"successList": success, "failureList": failure}
 
+    def listing(self, request: web.Request) -> Any:
+        """The open orders, as the listings a cancel's confirmation reads show them (this
+        server holds normal orders on BTCUSDT only)."""
+        if request.path.endswith("/current-plan-order"):
+            return {"nextFlag": False, "idLessThan": "", "orderList": []}
+        if request.query.get("tpslType") == "tpsl":
+            return []
+        rows = sorted(self.open_ids, key=int, reverse=True)
+        below = request.query.get("idLessThan")
+        rows = [i for i in rows if below is None or int(i) < int(below)]
+        return [{"symbol": "BTCUSDT", "orderId": i, "clientOid": None} for i in rows[:100]]
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path in LISTING_PATHS:
+            return web.Response(
+                body=envelope(self.listing(request)), content_type="application/json"
+            )
         if request.path != BATCH_PATH:
             return web.Response(status=404)
         body = json.loads(await request.read())

@@ -217,17 +217,21 @@ async def test_cancel_of_every_kind_comes_through_faults_on_the_new_endpoints() 
             assert n < requests(sim, path) <= n * 10  # retried, within max_attempts each
             assert sum(o.attempts for o in outcomes) <= requests(sim, path)
             assert any(o.attempts > 1 for o in outcomes)
-        for path in (UNFILLED, CURRENT_PLAN, SYMBOL_CANCEL, BATCH_CANCEL_PLAN):
-            assert requests(sim, path) == 0, path  # cancel() neither lists nor bulk-cancels
+        for path in (SYMBOL_CANCEL, BATCH_CANCEL_PLAN):
+            assert requests(sim, path) == 0, path  # cancel() never bulk-cancels
+        # It lists only to confirm a "does not exist" (an answer lost after a cancel).
+        listed = requests(sim, UNFILLED) + requests(sim, CURRENT_PLAN)
+        assert (listed > 0) == bool(report.not_open), (listed, len(report.not_open))
         assert sim.stats.wrong_kind == 0
         assert_no_rule_broken(sim)
 
 
-async def test_a_target_of_the_wrong_kind_reads_not_open_and_the_order_stays_armed() -> None:
+async def test_a_target_of_the_wrong_kind_is_found_by_confirmation_and_cancelled() -> None:
     """The exchange answers "does not exist" for an order asked for at the wrong kind's endpoint
-    (as users report for stop orders), so cancel() can only report NOT_OPEN: the order stays
-    armed and the report is an all-clear. Only a listing of every kind sees the truth: the panic
-    then closes them."""
+    (as users report for stop orders). Unconfirmed (``confirm=False``), cancel() can only
+    report NOT_OPEN: the order stays armed and the report reads as an all-clear, the risk the
+    README names. Confirmed (the default), a listing of every kind finds each one open as its
+    true kind, and it is cancelled there (issue 19, repro 1)."""
     async with SimExchange(latency_ms=(1, 5), seed=23, penalty_s=PENALTY_S) as sim:
         book = place(sim, {k: {"AUSDT": 2} for k in KINDS})
         (n1, n2), (t1, t2), (p1, p2) = book["normal"], book["tpsl"], book["plan"]
@@ -242,18 +246,28 @@ async def test_a_target_of_the_wrong_kind_reads_not_open_and_the_order_stays_arm
             (n1, "tpsl", {"43001"}),
             (n2, "plan", {"43025"}),
         ]
+        targets = [target(o, kind) for o, kind, _ in wrong]
         async with CancelEngine(CREDS, base_url=sim.base_url) as engine:
-            report = await engine.cancel([target(o, kind) for o, kind, _ in wrong])
-            for outcome, (_, _, codes) in zip(report.outcomes, wrong, strict=True):
+            unconfirmed = await engine.cancel(targets, confirm=False)
+            for outcome, (_, _, codes) in zip(unconfirmed.outcomes, wrong, strict=True):
                 assert outcome.status is CancelStatus.NOT_OPEN
                 assert outcome.error_code in codes, outcome
             assert sim.stats.wrong_kind == len(wrong)
             assert sim.count_open() == 6  # every one of them is still armed...
-            assert report.all_closed  # ...yet the report reads as an all-clear: the risk
-            panic = await engine.panic_cancel(deadline=30)
+            assert unconfirmed.all_closed  # ...yet the report reads as an all-clear
+            assert requests(sim, UNFILLED) + requests(sim, CURRENT_PLAN) == 0
+
+            report = await engine.cancel(targets)
         assert sim.count_open() == 0
-        assert panic.account_empty
-        assert {k: s.cancelled for k, s in panic.by_kind.items()} == dict.fromkeys(KINDS, 2)
+        assert report.all_closed
+        for outcome, (order, _, _) in zip(report.outcomes, wrong, strict=True):
+            assert outcome.status is CancelStatus.CANCELLED, outcome
+            assert outcome.found_as is not None
+            assert (outcome.found_as.kind.value, outcome.found_as.order_id) == (
+                order.kind,
+                order.order_id,
+            )
+            assert "named the wrong kind" in (outcome.error_msg or "")
         assert_no_rule_broken(sim)
 
 
@@ -285,10 +299,17 @@ async def test_a_stale_tpsl_order_id_is_not_open_without_asking_by_client_oid() 
             symbol="AUSDT", order_id="1000", client_oid=order.client_oid, kind=OrderKind.TPSL
         )
         async with CancelEngine(CREDS, base_url=sim.base_url) as engine:
+            report = await engine.cancel([stale], confirm=False)
+            (outcome,) = report.outcomes
+            assert (outcome.status, outcome.error_code) == (CancelStatus.NOT_OPEN, "43001")
+            assert requests(sim, CANCEL_ORDER) == 1
+            # Confirmed, the TP/SL listing shows its clientOid open: cancelled by the orderId
+            # listed there (the endpoint's rule holds: never asked by clientOid).
             report = await engine.cancel([stale])
         (outcome,) = report.outcomes
-        assert (outcome.status, outcome.error_code) == (CancelStatus.NOT_OPEN, "43001")
-        assert requests(sim, CANCEL_ORDER) == 1
+        assert outcome.status is CancelStatus.CANCELLED
+        assert not sim.is_open(order.order_id)
+        assert requests(sim, CANCEL_ORDER) == 1 + 2
         assert_no_rule_broken(sim)
 
 

@@ -138,6 +138,7 @@ def test_the_public_names_are_exactly_these() -> None:
             "Transport",
             "TransportError",
             "__version__",
+            "infer_kind",
             "install_panic_handler",
             "normalize_symbol",
             "plan_batches",

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
+
+_PLAN_LIST = "/api/v2/spot/trade/current-plan-order"
+_LISTINGS = frozenset({"/api/v2/spot/trade/unfilled-orders", _PLAN_LIST})
 
 
 def envelope(data: Any, code: str = "00000", msg: str = "success") -> bytes:
@@ -27,6 +32,7 @@ class ExchangeBook:
     time_requests: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    list_requests: int = 0  # listings (a cancel's confirmation of "does not exist")
 
     def place(self, symbol: str, order_id: str, client_oid: str | None = None) -> None:
         self.open_orders[(symbol, order_id)] = client_oid
@@ -48,9 +54,33 @@ class ExchangeBook:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if request.path in _LISTINGS:
+                self.list_requests += 1
+                await asyncio.sleep(self.latency)
+                return HttpResponse(200, envelope(self._listing(request)))
             return await self._handle(request)
         finally:
             self.in_flight -= 1
+
+    def _listing(self, request: HttpRequest) -> Any:
+        """The account's open orders as the v2 listings show them (this book holds normal
+        orders only): what a cancel's confirmation of "does not exist" reads."""
+        query = dict(parse_qsl(request.query))
+        if request.path == _PLAN_LIST:
+            return {"nextFlag": False, "idLessThan": "", "orderList": []}
+        if query.get("tpslType") == "tpsl":
+            return []
+        rows = sorted(self.open_orders.items(), key=lambda item: -int(item[0][1]))
+        below = query.get("idLessThan")
+        if below is not None:
+            rows = [r for r in rows if int(r[0][1]) < int(below)]
+        if "symbol" in query:
+            rows = [r for r in rows if r[0][0] == query["symbol"]]
+        limit = int(query.get("limit", "100"))
+        return [
+            {"symbol": symbol, "orderId": order_id, "clientOid": client_oid, "status": "live"}
+            for (symbol, order_id), client_oid in rows[:limit]
+        ]
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         raise NotImplementedError

@@ -334,7 +334,7 @@ async def test_answer_items_are_matched_by_order_id_then_client_oid() -> None:
         ],
     }
     engine = CancelEngine(CREDS, transport=answer_with(items))
-    report = await engine.cancel(targets)
+    report = await engine.cancel(targets, confirm=False)  # this answer is all there is
     statuses = [(o.status, o.error_code) for o in report.outcomes]
     assert statuses == [
         (CancelStatus.CANCELLED, None),

@@ -46,6 +46,7 @@ async def run(
     answers: list[Answer],
     targets: list[CancelTarget],
     absent: Sequence[CancelTarget] = (),
+    confirm: bool = True,
     **engine_kwargs: Any,
 ) -> tuple[CancelReport, ScriptedExchange]:
     """Answer the first requests with ``answers``, the rest like the exchange would. Every
@@ -65,7 +66,7 @@ async def run(
     engine_kwargs.setdefault("wall_clock", exchange.wall_clock)
     engine = CancelEngine(CREDS, transport=MockTransport(handle), **engine_kwargs)
     async with engine:
-        report = await engine.cancel([*targets, *absent])
+        report = await engine.cancel([*targets, *absent], confirm=confirm)
     assert [o.target for o in report.outcomes] == list(dict.fromkeys([*targets, *absent]))
     return report, exchange
 
@@ -219,13 +220,24 @@ async def test_error_code_absent_or_a_number_is_classified() -> None:
         ]
         return HttpResponse(200, envelope({"successList": [], "failureList": failure}))
 
-    report, _ = await run([odd_failures], orders(3))
+    report, exchange = await run([odd_failures], orders(3), confirm=False)
     assert [o.status for o in report.outcomes] == [
         CancelStatus.NOT_OPEN,
         CancelStatus.NOT_OPEN,
         CancelStatus.FAILED,
     ]
     assert report.outcomes[1].error_code == "43001"
+    assert exchange.list_requests == 0
+    # Confirmed, the lie is caught: both "does not exist" orders are listed open, and are
+    # cancelled by the same route asked again (one listing; a second one checks nothing new).
+    report, exchange = await run([odd_failures], orders(3))
+    assert [o.status for o in report.outcomes] == [
+        CancelStatus.CANCELLED,
+        CancelStatus.CANCELLED,
+        CancelStatus.FAILED,
+    ]
+    assert [o.found_as for o in report.outcomes] == [None] * 3
+    assert exchange.list_requests == 3  # normal, TP/SL and plan orders, one page each
 
 
 async def test_items_with_null_or_empty_ids_are_ignored_and_the_orders_asked_again(

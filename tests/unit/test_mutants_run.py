@@ -128,21 +128,28 @@ async def test_a_stale_tpsl_order_id_is_not_open_without_asking_by_client_oid() 
     cancels by orderId only).
 
     v2 cancels a TP/SL order by orderId only: after "does not exist" there is no clientOid
-    question to ask (the exchange would refuse it), the order is not open."""
-    venue = FakeVenue()
-    venue.place("BTCUSDT", TPSL, client_oid="tp-9")
-    target = CancelTarget(
-        symbol="BTCUSDT",
-        order_id="1100000000000000003",
-        client_oid="tp-9",
-        kind=OrderKind.TPSL,
-    )
-    async with engine_for(venue) as engine:
-        report = await engine.cancel([target])
-    (outcome,) = report.outcomes
-    assert outcome.status is CancelStatus.NOT_OPEN
-    assert outcome.error_code == "43001"
-    assert venue.count(CANCEL_ORDER) == 1
+    question to ask (the exchange would refuse it). Unconfirmed, the order is not open; the
+    confirmation finds its clientOid open in the TP/SL listing and cancels it by the orderId
+    listed there: never a request by clientOid."""
+    for confirm in (False, True):
+        venue = FakeVenue()
+        live = venue.place("BTCUSDT", TPSL, client_oid="tp-9")
+        stale = "1100000000000000003"
+        target = CancelTarget(
+            symbol="BTCUSDT", order_id=stale, client_oid="tp-9", kind=OrderKind.TPSL
+        )
+        async with engine_for(venue) as engine:
+            report = await engine.cancel([target], confirm=confirm)
+        (outcome,) = report.outcomes
+        sent = [call.body.get("orderId") for call in venue.calls_to(CANCEL_ORDER)]
+        if confirm:
+            assert outcome.status is CancelStatus.CANCELLED
+            assert sent == [stale, live.order_id]
+        else:
+            assert outcome.status is CancelStatus.NOT_OPEN
+            assert outcome.error_code == "43001"
+            assert sent == [stale]
+        assert all("clientOid" not in call.body for call in venue.calls_to(CANCEL_ORDER))
 
 
 # -- credentials refused while other requests are out -----------------------------------------

@@ -122,7 +122,7 @@ def check_report_is_sound(
     assert [o.target for o in report.outcomes] == distinct
     assert exchange.violations == []
     assert exchange.rate_violations() == 0
-    assert report.requests == len(exchange.bodies)
+    assert report.requests == len(exchange.bodies) + exchange.list_requests
     resolve: dict[tuple[str, str | None], str] = {
         (s, c): o for s, o, c, _ in universe.orders if c is not None
     }
@@ -133,13 +133,20 @@ def check_report_is_sound(
         if outcome.attempts == 0:  # never sent: the deadline came first or the key was refused
             assert outcome.status in (CancelStatus.UNRESOLVED, CancelStatus.FAILED), outcome
             assert "sent" in (outcome.error_msg or ""), outcome
-        if outcome.status is CancelStatus.CANCELLED:
+        if outcome.status is CancelStatus.CANCELLED and outcome.found_as is not None:
+            # Named under the wrong symbol: its orderId (global) was found open elsewhere.
+            found = outcome.found_as
+            assert found.order_id == order_id, outcome
+            assert (found.symbol, found.order_id) in exchange.cancelled, outcome
+        elif outcome.status is CancelStatus.CANCELLED:
             # A target with both ids whose orderId the exchange does not know is asked by its
             # clientOid too: the order that names is then the one cancelled.
             by_client_oid = (t.symbol, resolve.get((t.symbol, t.client_oid)) or "")
             assert key in exchange.cancelled or by_client_oid in exchange.cancelled, outcome
         elif outcome.status is CancelStatus.NOT_OPEN:
             assert key not in exchange.open_orders, outcome
+            # Confirmed: an orderId (global) is open on no symbol at all.
+            assert all(o != order_id for _, o in exchange.open_orders), outcome
         else:
             assert outcome.error_msg, outcome  # unresolved and failed ones say why
 

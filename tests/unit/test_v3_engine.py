@@ -24,6 +24,7 @@ from .uta_exchange import (
     TIMEOUT_AFTER,
     TRANSIENT,
     V2_BATCH,
+    V2_UNFILLED,
     V3_BATCH,
     V3_STRATEGY_CANCEL,
     V3_SYMBOL,
@@ -220,11 +221,17 @@ async def test_auto_switches_every_kind_tpsl_and_plan_go_to_cancel_strategy_orde
         report = await engine.cancel(targets)
     assert not exchange.orders
     statuses = [(o.target.kind, o.status, o.attempts) for o in report.outcomes]
+    # Issue 19, repro 7: 25204 for a plan order on a UTA cannot be confirmed (no v3 listing
+    # shows spot plan orders): never an all-clear, and the outcome says why.
     assert statuses == [(OrderKind.NORMAL, CancelStatus.CANCELLED, 1)] * 3 + [
         (OrderKind.TPSL, CancelStatus.CANCELLED, 1)
     ] * 4 + [(OrderKind.PLAN, CancelStatus.CANCELLED, 1)] * 2 + [
-        (OrderKind.PLAN, CancelStatus.NOT_OPEN, 1)
+        (OrderKind.PLAN, CancelStatus.UNRESOLVED, 1)
     ]
+    unconfirmed = report.outcomes[-1].error_msg or ""
+    assert "could not be confirmed" in unconfirmed
+    assert "plan orders cannot be listed on a uta account" in unconfirmed
+    assert not report.all_closed
     assert exchange.requests[V3_STRATEGY_CANCEL] == 4 + 2 + 1
 
 
@@ -256,41 +263,80 @@ async def test_account_uta_on_a_classic_account_fails_with_a_hint_to_use_classic
 
 
 @pytest.mark.parametrize("account", ["uta", "classic"])
-async def test_warm_up_probes_the_account_type_with_one_signed_v3_read(account: str) -> None:
+async def test_warm_up_probes_the_account_type_with_one_signed_read_of_each_api(
+    account: str,
+) -> None:
     exchange = UtaExchange(account=account)
     targets = book(exchange, symbols=2, per_symbol=15)
     async with engine_for(exchange) as engine:
         await engine.warm_up(2)
         assert engine.account_type == account
         assert exchange.requests[V3_UNFILLED] == 1
-        probe = engine._session.transport.sent[-1]  # type: ignore[union-attr]
-        assert (probe.method, probe.query) == ("GET", "category=SPOT&limit=1")
-        assert "ACCESS-SIGN" in probe.headers
+        assert exchange.requests[V2_UNFILLED] == 1
+        probes = {r.path: r for r in engine._session.transport.sent[-2:]}  # type: ignore[union-attr]
+        assert (probes[V3_UNFILLED].method, probes[V3_UNFILLED].query) == (
+            "GET",
+            "category=SPOT&limit=1",
+        )
+        assert (probes[V2_UNFILLED].method, probes[V2_UNFILLED].query) == ("GET", "limit=1")
+        assert all("ACCESS-SIGN" in p.headers for p in probes.values())
         report = await engine.cancel(targets)
     assert report.all_closed
     assert not exchange.orders
     assert {o.attempts for o in report.outcomes} == {1}
-    if account == "uta":  # known before the first cancel: no v2 request at all
-        assert v2_trade_requests(exchange) == 0
+    if account == "uta":  # known before the first cancel: no v2 cancel at all
+        assert v2_trade_requests(exchange) == 1  # the probe only
     else:
         assert v3_requests(exchange) == 1  # the probe only
 
 
 @pytest.mark.parametrize("step", [HTML_502, DROP, TRANSIENT, GARBAGE_AFTER])
-async def test_a_probe_without_a_clear_answer_keeps_auto_and_the_first_40085_decides(
+async def test_a_v3_probe_without_a_clear_answer_leaves_the_v2_refusal_to_decide(
     step: str,
 ) -> None:
     exchange = UtaExchange(script=[step])
     targets = book(exchange, symbols=1, per_symbol=12)
     async with engine_for(exchange) as engine:
         await engine.warm_up(1)
-        assert engine.account_type is None
+        assert engine.account_type == "uta"  # v2 refused the key with 40085
         report = await engine.cancel(targets)
-        assert engine.account_type == "uta"
     assert report.all_closed
     assert not exchange.orders
-    assert exchange.requests[V2_BATCH] >= 1
+    assert exchange.requests[V2_BATCH] == 0
     assert {o.attempts for o in report.outcomes} == {1}
+
+
+async def test_a_classic_key_that_v3_also_answers_is_not_taken_for_a_uta() -> None:
+    """Issue 19, repro 6: one OK from the v3 probe fixed the account as UTA for good; if a
+    classic key can read v3 (an empty list), the panic said the account was empty with every
+    classic order open, and every cancel failed 40084."""
+    exchange = UtaExchange(account="classic")
+    exchange.v3_reads_for_classic = True
+    targets = book(exchange, symbols=2, per_symbol=30)
+    async with engine_for(exchange) as engine:
+        await engine.warm_up(1)
+        assert engine.account_type is None  # both APIs answered: unknown
+        report = await engine.panic_cancel(kinds=["normal"], use_symbol_cancel=False)
+    assert not exchange.orders
+    assert report.account_empty
+    assert len(report.cancelled) == len(targets)
+
+
+async def test_a_refusal_from_the_adopted_family_reopens_the_question_once() -> None:
+    """A probe fooled into UTA (v3 answers, v2 refuses 40085) is corrected by the first 40084
+    of a v3 cancel; the v2 API that refused before is not adopted back on a later 40085."""
+    exchange = UtaExchange(account="classic")
+    exchange.v3_reads_for_classic = True
+    exchange.v2_reads_refused = True
+    targets = book(exchange, symbols=1, per_symbol=10)
+    async with engine_for(exchange) as engine:
+        await engine.warm_up(1)
+        assert engine.account_type == "uta"
+        report = await engine.cancel(targets)
+        learnt: str | None = engine.account_type  # a fresh read: mypy narrowed the one above
+        assert learnt == "classic"
+    assert report.all_closed
+    assert not exchange.orders
 
 
 @pytest.mark.parametrize("account", ["uta", "classic"])
@@ -381,3 +427,22 @@ async def test_a_lower_rate_limit_caps_the_v3_cancel_lane_too() -> None:
     assert report.all_closed
     assert report.requests == 6
     assert exchange.max_in_window(V3_BATCH) == 2
+
+
+async def test_an_exchange_refusing_both_apis_never_makes_the_engine_flip_flop() -> None:
+    """A probe fooled into UTA; v3 then refuses the key (40084: back to classic), and v2
+    refuses it too (40085): the type is not switched back, the orders fail with the code, and
+    each API was asked once."""
+    exchange = UtaExchange(account="classic")
+    exchange.v3_reads_for_classic = True
+    exchange.v2_reads_refused = True
+    exchange.v2_refused = True
+    targets = book(exchange, symbols=1, per_symbol=5)
+    async with engine_for(exchange) as engine:
+        await engine.warm_up(1)
+        report = await engine.cancel(targets)
+        assert engine.account_type == "classic"
+    assert {(o.status, o.error_code) for o in report.outcomes} == {(CancelStatus.FAILED, "40085")}
+    batches = len({t.order_id is None for t in targets})  # one per id kind
+    assert exchange.requests[V3_BATCH] == batches
+    assert exchange.requests[V2_BATCH] == batches

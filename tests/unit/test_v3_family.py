@@ -146,7 +146,9 @@ def test_unfilled_orders_query_names_the_spot_category_and_pages_by_cursor() -> 
     }
 
 
-def test_a_full_page_hands_on_its_cursor_a_short_or_empty_one_ends_the_listing() -> None:
+def test_a_page_with_a_cursor_hands_it_on_whatever_its_length_none_ends_the_listing() -> None:
+    """Issue 19, repro 5: a short or empty page that still carries a cursor was taken as the
+    last one (7 orders open, the panic said the account was empty)."""
     rows = [{"orderId": str(1000 - i), "clientOid": None, "symbol": "BTCUSDT"} for i in range(100)]
     full = UNFILLED.codec.decode(answer({"list": rows, "cursor": "901"}))
     page = UNFILLED.page(full.data)
@@ -156,7 +158,9 @@ def test_a_full_page_hands_on_its_cursor_a_short_or_empty_one_ends_the_listing()
     assert page.rows[0] == ListedOrder("BTCUSDT", "1000", None)
     short = UNFILLED.codec.decode(answer({"list": rows[:3], "cursor": "998"}))
     assert UNFILLED.page(short.data) == Page([ListedOrder("BTCUSDT", str(1000 - i), None)
-                                              for i in range(3)], None)  # fmt: skip
+                                              for i in range(3)], "998")  # fmt: skip
+    empty = UNFILLED.codec.decode(answer({"list": [], "cursor": "997"}))
+    assert UNFILLED.page(empty.data) == Page([], "997")
     for end in ({"list": [], "cursor": ""}, {"list": rows, "cursor": ""}, {"list": rows}):
         decoded = UNFILLED.codec.decode(answer(end))
         page = UNFILLED.page(decoded.data)

@@ -24,6 +24,7 @@ from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
 V2_BATCH = "/api/v2/spot/trade/batch-cancel-order"
 V2_TIME = "/api/v2/public/time"
+V2_UNFILLED = "/api/v2/spot/trade/unfilled-orders"
 V3_BATCH = "/api/v3/trade/cancel-batch"
 V3_SYMBOL = "/api/v3/trade/cancel-symbol-order"
 V3_UNFILLED = "/api/v3/trade/unfilled-orders"
@@ -79,6 +80,9 @@ class UtaExchange:
     violations: list[str] = field(default_factory=list)
     cancelled: Counter[str] = field(default_factory=Counter)  # orderId -> times cancelled
     _ids: Any = field(default_factory=lambda: itertools.count(1_000_000))
+    v3_reads_for_classic: bool = False  # a classic key's v3 GETs answer OK and empty
+    v2_reads_refused: bool = False  # v2 GETs answer 40085 whatever the account
+    v2_refused: bool = False  # every v2 trade request answers 40085 whatever the account
 
     # -- the book ------------------------------------------------------------------------
 
@@ -134,8 +138,16 @@ class UtaExchange:
         await asyncio.sleep(self.latency / 2)
         self.arrivals.setdefault(path, []).append(asyncio.get_running_loop().time())
         if v3 and self.account == "classic":
+            if self.v3_reads_for_classic and request.method == "GET":
+                # A lenient exchange: a classic key reads v3 and sees nothing there.
+                return await self._answer(200, envelope([] if path == V3_STRATEGY else
+                                                        {"list": [], "cursor": ""}))  # fmt: skip
             return await self._answer(400, envelope(None, *CLASSIC_ON_V3))
         if not v3 and self.account == "uta":
+            return await self._answer(400, envelope(None, *UTA_ON_V2))
+        if path == V2_UNFILLED:
+            return await self._answer(*self._v2_unfilled(request))
+        if not v3 and self.v2_refused:
             return await self._answer(400, envelope(None, *UTA_ON_V2))
         if not v3:
             return await self._answer(200, self._v2_batch(json.loads(request.body)))
@@ -161,6 +173,13 @@ class UtaExchange:
     async def _answer(self, status: int, body: bytes) -> HttpResponse:
         await asyncio.sleep(self.latency / 2)
         return HttpResponse(status, body)
+
+    def _v2_unfilled(self, request: HttpRequest) -> tuple[int, bytes]:
+        if self.account == "uta" or self.v2_reads_refused:
+            return 400, envelope(None, *UTA_ON_V2)
+        limit = int(dict(parse_qsl(request.query)).get("limit", "100"))
+        rows = [self._row(o) for o in reversed(self.open_of("normal"))]
+        return 200, envelope(rows[:limit])
 
     def _v2_batch(self, body: dict[str, Any]) -> bytes:
         success, failure = [], []

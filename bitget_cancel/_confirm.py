@@ -1,0 +1,95 @@
+"""Confirming "does not exist": is an order the exchange says is not open really not open?
+
+43001, 40768, 43025, 25204 and their kin cannot tell "gone" from "not here": an orderId filed
+under another symbol, or a TP/SL or plan order sent to the normal orders' endpoint, hears the
+same answer as a filled one. Before a report says ``all_closed``, every such answer is checked
+against the account's open orders of every kind on every symbol.
+
+How: one listing of each kind the account's API can list, for the whole account (no symbol),
+read to its last page by ``_listing.list_pages`` (stuck and cycling cursors make it
+incomplete, never empty). Why not the order-detail endpoints (v2 ``trade/orderInfo``, v3
+``trade/order-info``, 20 req/s each, by orderId or clientOid without a symbol): they cost one
+request per ambiguous order, and their pages do not say that they show TP/SL or plan orders,
+whose "does not exist" would stay as ambiguous as before. A listing costs one request per 100
+open orders of each kind, whatever the number of ambiguous orders: after a cancel little is
+left open, so it is a few requests (measured: ``benchmarks/workloads/confirm.py``).
+
+Costs nothing when no order was answered "does not exist".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ._listing import list_open_orders
+from ._models import CancelTarget, OrderKind
+from ._policy import CallScope
+from ._session import CallStats, ExchangeSession
+
+
+class Ambiguous(Protocol):
+    """An order answered "does not exist" (its ids as the caller gave them)."""
+
+    @property
+    def target(self) -> CancelTarget: ...
+
+    @property
+    def kind(self) -> OrderKind: ...
+
+    @property
+    def by_client_oid_too(self) -> bool:
+        """False when targets naming this order disagree on its clientOid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What the account's listings say of one ambiguous order.
+
+    ``open_as``: the order is open, as this (its true symbol and kind). Else ``problem``: why
+    it could not be confirmed (None: confirmed not open anywhere on the account).
+    """
+
+    open_as: CancelTarget | None = None
+    problem: str | None = None
+
+
+async def confirm_not_open(
+    session: ExchangeSession, orders: Sequence[Ambiguous], scope: CallScope, stats: CallStats
+) -> list[Finding]:
+    """One finding per order, in order: open (and how), confirmed not open, or unknown.
+    The listings' requests are counted in ``stats``."""
+    family = session.family
+    kinds = tuple(kind for kind in OrderKind if kind in family.listing)
+    listed = await list_open_orders(session, None, kinds, scope, stats=stats)
+    # The account type may have been learnt during the listing.
+    family = session.family
+    # orderIds are the account's (unique across symbols and kinds); a clientOid is taken as
+    # unique on one symbol only, so it names an order on the target's own symbol.
+    by_order_id: dict[str, CancelTarget] = {}
+    by_client_oid: dict[tuple[str, str], CancelTarget] = {}
+    for target in listed.orders:
+        if target.order_id is not None:
+            by_order_id[target.order_id] = target
+        if target.client_oid is not None:
+            by_client_oid[target.symbol, target.client_oid] = target
+    problem = None if listed.complete else "; ".join(listed.problems) or "listing incomplete"
+    findings: list[Finding] = []
+    for order in orders:
+        asked = order.target
+        found = None
+        if asked.order_id is not None:
+            found = by_order_id.get(asked.order_id)
+        if found is None and asked.client_oid is not None and order.by_client_oid_too:
+            found = by_client_oid.get((asked.symbol, asked.client_oid))
+        if found is not None:
+            findings.append(Finding(open_as=found))  # seen open: whatever else failed
+        elif problem is not None:
+            findings.append(Finding(problem=problem))
+        elif order.kind not in family.listing:
+            why = f"{order.kind.value} orders cannot be listed on a {family.name} account"
+            findings.append(Finding(problem=why))
+        else:
+            findings.append(Finding())
+    return findings

@@ -1,0 +1,57 @@
+"""The one rule for reading answers (``_answers``), on its own: which order an item names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bitget_cancel._answers import ItemFields, Named, Refusal, Results, match, read_items
+
+
+@dataclass(frozen=True)
+class Asked:
+    order_id: str | None
+    client_oid: str | None
+
+
+def test_a_client_oid_two_orders_of_the_request_share_decides_neither() -> None:
+    a, b = Asked("1", "x"), Asked("2", "x")
+    results = Results([Named(None, "x")], [Refusal(None, "x", "43001", "does not exist")])
+    matched = match([a, b], True, results)
+    assert matched.succeeded == []
+    assert matched.refused == []
+    assert matched.again == [a, b]
+
+
+def test_an_order_id_not_sent_names_another_order_whatever_its_client_oid() -> None:
+    a = Asked("1", "x")
+    matched = match([a], True, Results([Named("9", "x")], []))
+    assert matched.again == [a]
+    by_client_oid = Asked(None, "x")
+    assert match([by_client_oid], False, Results([Named("9", "x")], [])).succeeded == [
+        by_client_oid
+    ]
+
+
+def test_undocumented_outcome_fields_make_an_item_no_verdict_innocent_ones_do_not() -> None:
+    fields = ItemFields(code="code", msg="msg")
+    results = read_items(
+        [
+            {"orderId": "1", "errorCode": "25204"},  # v2's names on v3
+            {"orderId": "2", "cTime": "1", "extra": {"a": 1}},  # innocent: a success
+            {"orderId": "3", "code": "00000", "msg": "success"},
+            {"orderId": "4", "code": "25204", "msg": "Order does not exist"},
+            "not an object",
+        ],
+        fields,
+        success=None,
+    )
+    assert [n.order_id for n in results.unrecognised] == ["1"]
+    assert [n.order_id for n in results.succeeded] == ["2", "3"]
+    assert [(r.order_id, r.code) for r in results.refused] == [("4", "25204")]
+
+
+def test_a_code_on_a_v2_success_item_contradicts_it() -> None:
+    fields = ItemFields(code="errorCode", msg="errorMsg")
+    results = read_items([{"orderId": "1", "errorCode": "43001"}], fields, success=True)
+    assert results.succeeded == []
+    assert [n.order_id for n in results.unrecognised] == ["1"]
