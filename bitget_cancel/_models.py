@@ -412,6 +412,7 @@ class OrderInfo:
     created_ms: str | None = None  # when it was placed, milliseconds since the epoch
 
     def to_dict(self) -> dict[str, str | None]:
+        """The fields under the exchange's names, as ``orders --json`` and ``--csv`` show them."""
         return {
             "side": self.side,
             "orderType": self.order_type,

@@ -69,5 +69,5 @@ async def probe_account(session: ExchangeSession) -> str | None:
         return None
     if not session.adopt_account(found, "the warm-up probe"):
         return None
-    log.info("account probe: a %s account", "unified trading" if found == "uta" else found)
+    log.debug("account probe: a %s account", "unified trading" if found == "uta" else found)
     return found

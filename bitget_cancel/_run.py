@@ -29,7 +29,7 @@ from ._session import CallStats, ExchangeSession, Reply
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
 # on_outcome(outcome): each target's outcome once it is final (the one the report ends with).
-OnOutcome = Callable[[CancelOutcome], None]
+OnOutcome = Callable[[CancelOutcome], object]  # what it returns is ignored
 
 # Where an order is; used for the message of whatever the deadline leaves unresolved.
 _QUEUED, _IN_FLIGHT, _WAITING, _FINAL = range(4)

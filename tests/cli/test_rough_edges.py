@@ -96,3 +96,12 @@ def test_plan_orders_a_unified_account_cannot_list_are_unknown_not_zero() -> Non
     assert "│ BTCUSDT │ 3 │ 0 │ ? │ 3 │" in said
     for result in (listed, panic):
         assert "check them in Bitget's app or website" in " ".join(result.stderr.split())
+
+
+def test_verbose_orders_says_the_account_type_once(
+    bg_sim: BackgroundSim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["orders", "-v"]) == 0
+    err = capsys.readouterr().err
+    assert len([line for line in err.splitlines() if "account" in line and "classic" in line
+                and "INFO" in line]) == 1, err  # fmt: skip

@@ -29,6 +29,7 @@ from bitget_cancel._metrics import Metrics
 from bitget_cancel._policy import MIN_REQUEST_TIMEOUT
 
 from .fake_venue import BATCH_CANCEL as FAKE_BATCH_CANCEL
+from .fake_venue import UNFILLED as FAKE_UNFILLED
 from .fake_venue import FakeVenue
 from .fake_venue import engine_for as fake_venue_engine
 from .scripted_exchange import (
@@ -315,6 +316,29 @@ async def test_a_panic_takes_the_next_free_slot_ahead_of_queued_cancels() -> Non
 # -- item 5: each outcome as it becomes final -------------------------------------------------
 
 
+async def test_on_outcome_hears_a_does_not_exist_only_once_a_listing_confirmed_it() -> None:
+    venue = FakeVenue()
+    placed = venue.place_many("AUSDT", 10)
+    targets = [CancelTarget(symbol="AUSDT", order_id=o.order_id) for o in placed]
+    gone = CancelTarget(symbol="AUSDT", order_id="5")  # answered "does not exist"
+    loop = asyncio.get_running_loop()
+    told: dict[CancelTarget, tuple[float, CancelOutcome]] = {}
+    async with fake_venue_engine(venue) as engine:
+        report = await engine.cancel(
+            [*targets, gone], on_outcome=lambda o: told.setdefault(o.target, (loop.time(), o))
+        )
+    (not_open,) = report.not_open
+    assert not_open.target == gone
+    assert {target: outcome for _, outcome in told.values() for target in [outcome.target]} == {
+        o.target: o for o in report.outcomes
+    }
+    (listing, *_) = venue.calls_to(FAKE_UNFILLED)
+    assert listing.answered_at is not None
+    assert told[gone][0] >= listing.answered_at  # not before the listing that confirmed it
+    assert all(told[t][0] <= listing.sent_at for t in targets)  # the cancelled ones at once
+    assert listing.sent_at < listing.answered_at  # so the two are told at different times
+
+
 async def test_on_outcome_hands_each_final_outcome_over_as_it_comes_and_once() -> None:
     exchange = ScriptedExchange(latency=0.05, steps=[Step(OK), Step(OK), Step(HANG_AFTER)])
     targets = book(exchange, 120)  # three requests; the third is never answered
@@ -326,7 +350,10 @@ async def test_on_outcome_hands_each_final_outcome_over_as_it_comes_and_once() -
     async with engine_for(exchange) as engine:
         start = loop.time()
         report = await engine.cancel(
-            given, deadline=1.0, on_outcome=lambda o: told.append((loop.time() - start, o))
+            given,
+            deadline=1.0,
+            on_outcome=lambda o: told.append((loop.time() - start, o)),
+            confirm=False,  # "does not exist" final as answered (confirmation: the test below)
         )
     assert len(told) == len(report.outcomes)  # each target once
     assert {o.target: o for _, o in told} == {o.target: o for o in report.outcomes}
@@ -376,7 +403,13 @@ async def test_metrics_count_requests_answers_429s_retries_latency_and_budget_wa
         await engine.cancel(second)
         snapshot = engine.metrics()
     name = "batch-cancel-order"
-    assert snapshot.requests == {name: len(exchange.bodies)}
+    # The timed-out request had cancelled its two orders: asked again, they "do not exist",
+    # which one listing of each kind confirms (normal and TP/SL: unfilled-orders; plan).
+    assert snapshot.requests == {
+        name: len(exchange.bodies),
+        "unfilled-orders": 2,
+        "current-plan-order": 1,
+    }
     assert snapshot.answers[(name, "throttled")] == 1
     assert snapshot.answers[(name, "timeout")] == 1
     assert snapshot.answers[(name, "ok")] == len(exchange.bodies) - 2
