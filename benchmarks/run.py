@@ -34,6 +34,7 @@ from benchmarks.workloads import (  # noqa: E402
     burst,
     confirm,
     cpu,
+    deadman,
     empty_account,
     far,
     kinds_panic,
@@ -68,6 +69,7 @@ WORKLOADS: dict[str, Workload] = {
     "targets-file": targets_file.run,
     "shared-engine": shared_engine.run,
     "confirm": confirm.run,
+    "deadman": deadman.run,
     "far": far.run,
 }
 

@@ -21,6 +21,8 @@ from ._exceptions import (
     NoEventLoop,
     RequestTimeout,
     TransportError,
+    UnsupportedPlatform,
+    WatchdogFailed,
 )
 from ._metrics import LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot
 from ._models import (
@@ -40,8 +42,11 @@ from ._models import (
 )
 from ._plan import MODES, Batch, Mode, plan_batches
 from ._run import OnOutcome, Progress
+from ._switch import DeadManSwitch, SwitchStatus
 from ._transport import AiohttpTransport, HttpRequest, HttpResponse, MockTransport, Transport
 from ._version import __version__
+from ._watchdog_pipe import WatchdogOrders, WatchdogPipe
+from ._watchdog_redis import BoardReading, SwitchBoard, SwitchEntry
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -54,12 +59,14 @@ __all__ = [
     "AiohttpTransport",
     "Batch",
     "BitgetCancelError",
+    "BoardReading",
     "CancelEngine",
     "CancelOutcome",
     "CancelReport",
     "CancelStatus",
     "CancelTarget",
     "Credentials",
+    "DeadManSwitch",
     "EngineClosed",
     "HttpRequest",
     "HttpResponse",
@@ -86,8 +93,15 @@ __all__ = [
     "PanicReport",
     "Progress",
     "RequestTimeout",
+    "SwitchBoard",
+    "SwitchEntry",
+    "SwitchStatus",
     "Transport",
     "TransportError",
+    "UnsupportedPlatform",
+    "WatchdogFailed",
+    "WatchdogOrders",
+    "WatchdogPipe",
     "__version__",
     "infer_kind",
     "install_panic_handler",

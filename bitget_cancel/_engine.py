@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import inspect
 import itertools
+import logging
 import os
 import random
 import signal
@@ -20,7 +22,14 @@ import aiohttp
 from ._auth import Credentials, Signer
 from ._budget import BudgetProvider
 from ._clock import ExchangeClock
-from ._exceptions import EngineClosed, InvalidArgument, InvalidTarget, NoEventLoop
+from ._countdown import exchange_countdown
+from ._exceptions import (
+    EngineClosed,
+    InvalidArgument,
+    InvalidTarget,
+    NoEventLoop,
+    UnsupportedPlatform,
+)
 from ._family import V2, ApiFamily
 from ._family_v3 import V3
 from ._limit import LOCAL_BUDGETS, capacity_and_period
@@ -43,6 +52,8 @@ from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_pos
 from ._probe import probe_account
 from ._run import CancelRun, OnOutcome, Progress
 from ._session import KEEP_WARM, ExchangeSession
+from ._signals import after_panic, end_by_signal, tell
+from ._switch import DeadManSwitch, Watchdog, check_switch
 from ._transport import (
     AiohttpTransport,
     Transport,
@@ -50,6 +61,8 @@ from ._transport import (
     check_connector_options,
     check_proxy,
 )
+from ._watchdog_pipe import PipeWatchdog, WatchdogOrders
+from ._watchdog_redis import RedisBeats, SwitchBoard
 from ._wire import BATCH_CANCEL
 from ._wire_v3 import V3_CANCEL_BATCH
 
@@ -248,6 +261,8 @@ class CancelEngine:
         self.request_timeout = float(request_timeout)
         self.burst = capacity
         self._signer = Signer(credentials)
+        self._credentials = credentials  # for a dead man's switch's watchdog process only
+        self._account_id_given = account_id
         # The budget belongs to the account: its id (or the key's) hashed, never the key.
         self._account_id = hashlib.sha256((account_id or credentials.api_key).encode()).hexdigest()[
             :16
@@ -602,6 +617,107 @@ class CancelEngine:
 
         return remove
 
+    # -- dead man's switch -----------------------------------------------------------------
+
+    def dead_man_switch(
+        self,
+        timeout: float = 10.0,
+        *,
+        watchdog: Literal["process", "redis"] | None = "process",
+        exchange: Literal["auto", "off"] = "auto",
+        name: str = "default",
+        on_error: Literal["panic", "disarm"] = "panic",
+        report_path: str | os.PathLike[str] | None = None,
+        **scope: Any,
+    ) -> DeadManSwitch:
+        """``async with engine.dead_man_switch(timeout=10) as switch:``: while the block runs,
+        the loop beats every ``timeout / 3``; ``timeout`` without a beat (the process died,
+        hung, or lost its host) and a watchdog runs ``panic_cancel(**scope)``.
+
+        ``watchdog``: "process" (a child process, own session, beats through a pipe), "redis"
+        (beats into ``budget_url``; run ``bitget-cancel watchdog`` anywhere), None (the
+        exchange's countdown only). ``exchange="auto"`` also arms Bitget's
+        countdown-cancel-all on a unified account. Leaving the block normally disarms all and
+        cancels nothing; by an exception (a cancelled task too) it runs the panic here, unless
+        ``on_error="disarm"``. Arguments are checked now (``InvalidArgument``).
+        """
+        if self._closed:
+            raise EngineClosed("this CancelEngine is closed")
+        settings = check_switch(timeout, watchdog, exchange, name, on_error, report_path)
+        checked = self._switch_scope(scope)
+        dog: Watchdog | None = None
+        if settings.watchdog == "process":
+            if self._transport_given is not None:
+                raise InvalidArgument(
+                    "watchdog='process' re-creates this engine in another process, which "
+                    "cannot use the transport object given to it; use watchdog=None or 'redis'"
+                )
+            orders = WatchdogOrders(
+                self._credentials, self._child_settings(), checked, settings.timeout,
+                settings.name, settings.report_path,
+            )  # fmt: skip
+            orders.encode()  # a scope that cannot travel is refused now
+            dog = PipeWatchdog(orders)
+        elif settings.watchdog == "redis":
+            dog = RedisBeats(self.switch_board(), settings.name, settings.timeout, checked)
+
+        async def countdown() -> Any:
+            return await exchange_countdown(self._session_here, settings.timeout)
+
+        return DeadManSwitch(
+            settings,
+            dog,
+            countdown if settings.exchange == "auto" else None,
+            lambda: self.start_panic(**checked),
+        )
+
+    def switch_board(self) -> SwitchBoard:
+        """The dead man's switches of this account in ``budget_url`` (Redis)."""
+        if not self.budget_url:
+            raise InvalidArgument("a Redis watchdog needs budget_url (or BITGET_BUDGET_URL)")
+        return SwitchBoard(self.budget_url, self._account_id)
+
+    def _switch_scope(self, scope: dict[str, Any]) -> dict[str, Any]:
+        """The switch's scope: what ``start_panic`` takes, checked now, as plain data."""
+        allowed = set(inspect.signature(self.start_panic).parameters) - {"targets", "progress"}
+        unknown = sorted(set(scope) - allowed)
+        if unknown:
+            raise InvalidArgument(
+                f"dead_man_switch(): unknown scope argument(s) {', '.join(unknown)}; "
+                f"the scope is panic_cancel's: {', '.join(sorted(allowed))}"
+            )
+        checked = dict(scope)
+        if "symbols" in scope:
+            symbols = check_symbols(scope["symbols"])
+            checked["symbols"] = None if symbols is None else sorted(symbols)
+        if "kinds" in scope:
+            checked["kinds"] = [kind.value for kind in check_kinds(scope["kinds"])]
+        if "deadline" in scope:
+            checked["deadline"] = check_deadline(scope["deadline"])
+        if "use_symbol_cancel" in scope:
+            check_flag("use_symbol_cancel", scope["use_symbol_cancel"])
+        if "client_oid_prefix" in scope:
+            prefixes = check_prefixes(scope["client_oid_prefix"])
+            checked["client_oid_prefix"] = None if prefixes is None else list(prefixes)
+        return checked
+
+    def _child_settings(self) -> dict[str, Any]:
+        """This engine's settings for ``CancelEngine(**settings)`` in a watchdog process."""
+        return {
+            "base_url": self.base_url,
+            "account": self.account_type or self._account,
+            "account_id": self._account_id_given,
+            "budget_url": self.budget_url or None,
+            "demo_trading": self.demo_trading,
+            "proxy": self.proxy,
+            "trust_env": self.trust_env,
+            "rate_limit": self.rate_limit,
+            "request_timeout": self.request_timeout,
+            "max_attempts": self.max_attempts,
+            "backoff_base": self.backoff_base,
+            "backoff_cap": self.backoff_cap,
+        }
+
     async def close(self) -> None:
         """Refuse new calls, wait for running ones (a panic within its deadline), then close
         the connections. Idempotent."""
@@ -635,10 +751,14 @@ def install_panic_handler(
     kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
     progress: Progress | None = None,
 ) -> Callable[[], None]:
-    """On each of ``signals``, start (or join) ``engine.panic_cancel(...)`` with these keywords.
+    """On each of ``signals``, start (or join) ``engine.panic_cancel(...)`` with these keywords;
+    once the panic has finished and its result is logged, the signal has its usual outcome
+    (SIGINT: ``KeyboardInterrupt``; others: the process ends by that signal). A second signal
+    during the panic ends the process at once, with what was logged so far.
 
     The keywords are checked now, not when the signal comes. Returns a function that removes
-    the handlers. Must be called from the running loop.
+    the handlers (a panic already started still ends the process). Must be called from the
+    running loop; a loop without signal handlers (Windows) raises ``UnsupportedPlatform``.
     """
     if not isinstance(engine, CancelEngine):
         raise InvalidArgument("engine must be a CancelEngine")
@@ -649,10 +769,22 @@ def install_panic_handler(
     check_progress(progress)
     check_flag("use_symbol_cancel", use_symbol_cancel)
     loop = running_loop()
+    received: list[signal.Signals] = []
+
+    def remove() -> None:
+        for signum in signals:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
 
     def on_signal(signum: signal.Signals) -> None:
-        log.warning("signal %s: panic cancel", signum.name)
-        engine.start_panic(
+        if received:
+            tell(logging.ERROR, "second signal (%s) during the panic cancel: exiting now",
+                  signum.name)  # fmt: skip
+            end_by_signal(signum, remove, at_once=True)
+            return
+        received.append(signum)
+        tell(logging.WARNING, "signal %s: panic cancel", signum.name)
+        task = engine.start_panic(
             scope,
             targets=checked_targets,
             deadline=checked_deadline,
@@ -660,13 +792,16 @@ def install_panic_handler(
             kinds=checked_kinds,
             progress=progress,
         )
+        task.add_done_callback(lambda done: after_panic(done, signum, remove))
 
     for signum in signals:
-        loop.add_signal_handler(signum, on_signal, signum)
-
-    def remove() -> None:
-        for signum in signals:
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(signum)
-
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+        except NotImplementedError:
+            remove()
+            raise UnsupportedPlatform(
+                "install_panic_handler needs an event loop with signal handlers "
+                "(loop.add_signal_handler): Linux and macOS; this loop (Windows) has none. "
+                "Run engine.panic_cancel() from your own shutdown path instead"
+            ) from None
     return remove

@@ -13,6 +13,8 @@
     │   └── InvalidBudgetStore       a budget_url (Redis) or its settings are wrong
     ├── EngineClosed (also a RuntimeError): the engine was closed; make a new one
     ├── NoEventLoop (also a RuntimeError): called outside a running event loop
+    ├── WatchdogFailed               a dead man's switch could not start its watchdog
+    ├── UnsupportedPlatform          no signal handlers on this event loop (Windows)
     ├── TransportError               no HTTP answer (connect, reset, oversized body)
     │   └── RequestTimeout           no complete answer in time; the exchange may have acted
     └── CallStopped                  internal: a call sends nothing more (never escapes)
@@ -69,6 +71,16 @@ class EngineClosed(BitgetCancelError, RuntimeError):
 
 class NoEventLoop(BitgetCancelError, RuntimeError):
     """Something that needs the running event loop was called outside one."""
+
+
+class WatchdogFailed(BitgetCancelError, RuntimeError):
+    """A dead man's switch could not start its watchdog (the process did not come up, the
+    store did not take the first beat): nothing is armed, the block does not run."""
+
+
+class UnsupportedPlatform(BitgetCancelError, NotImplementedError):
+    """The event loop cannot install signal handlers (Windows' loops have none); signal
+    handling is supported on Linux and macOS (Unix event loops)."""
 
 
 class TransportError(BitgetCancelError):

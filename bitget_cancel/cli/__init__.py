@@ -23,6 +23,8 @@ then); the simulator is imported only by the commands that run it (demo, sim).
     report.py        JSON reports: payload, msgspec encoding, atomic files
     display.py       progress bars and tables (rich)
     exits.py         exit codes and the one a report earns
+    watchdog.py      watchdog: the panic for a dead man's switch gone silent (pipe, Redis)
+    guard.py         guard: a bot as a child; the panic when it fails
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from bitget_cancel import InvalidArgument
 
 from .exits import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from .logs import logging_to
-from .options import ExchangeOptions
+from .options import ExchangeOptions, PanicOptions
 from .parser import build_parser
 from .verdict import begin_verdicts, say, say_default
 
@@ -169,11 +171,9 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     return asyncio.run(run_cancel(targets, keys, options, out, err))
 
 
-def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
-    import asyncio
-
-    from .commands import PanicPhase, credentials, needs_terminal, run_panic
-    from .options import PanicOptions
+def _panic_options(args: argparse.Namespace) -> PanicOptions:
+    """What a panic is asked to do (``panic``, ``guard``); a report path that cannot be
+    written is bad input now, before anything runs."""
     from .report import check_report_path
 
     options = PanicOptions(
@@ -188,6 +188,15 @@ def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
     )
     if options.report is not None:
         check_report_path(options.report)
+    return options
+
+
+def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import PanicPhase, credentials, needs_terminal, run_panic
+
+    options = _panic_options(args)
     keys = credentials()
     if not args.yes:
         refused = needs_terminal(options, err)
@@ -231,6 +240,40 @@ def _sim(args: argparse.Namespace, out: Console, err: Console) -> int:
     return asyncio.run(run_sim(options, out, err))
 
 
+def _watchdog(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import credentials
+    from .watchdog import WatchdogOptions, run_pipe_watchdog, run_store_watchdog
+
+    if args.pipe:
+        return asyncio.run(run_pipe_watchdog(err))
+    if args.report is not None:
+        from .report import check_report_path
+
+        check_report_path(args.report)
+    options = WatchdogOptions(
+        exchange=_exchange(args),
+        names=tuple(dict.fromkeys(args.names)) if args.names else None,
+        report=args.report,
+        on_store_loss=args.on_store_loss,
+    )
+    return asyncio.run(run_store_watchdog(credentials(), options, out, err))
+
+
+def _guard(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio
+
+    from .commands import credentials
+    from .guard import GuardOptions, run_guard
+
+    command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not command:
+        raise InvalidArgument("guard needs a command to run: bitget-cancel guard -- CMD ARGS...")
+    options = GuardOptions(tuple(command), _panic_options(args), args.on_exit)
+    return asyncio.run(run_guard(credentials(), options, out, err))
+
+
 Command = Callable[[argparse.Namespace, "Console", "Console"], int]
 _COMMANDS: dict[str, Command] = {
     "demo": _demo,
@@ -238,6 +281,8 @@ _COMMANDS: dict[str, Command] = {
     "cancel": _cancel,
     "panic": _panic,
     "sim": _sim,
+    "watchdog": _watchdog,
+    "guard": _guard,
 }
 
 
@@ -284,7 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.show_cursor(True)
         err.print("\ninterrupted: orders not yet answered for may still be open")
         code = EXIT_INTERRUPTED
-    if args.command not in _QUIET_BY_DEFAULT:  # demo and sim end with their own summary
+    # demo and sim end with their own summary; a switch's watchdog child speaks only when it
+    # acted (its stderr is the strategy's)
+    if args.command not in _QUIET_BY_DEFAULT and not getattr(args, "pipe", False):
         say_default(err, code)
     return code
 

@@ -367,6 +367,15 @@ def _add_scope_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_symbol_cancel_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-symbol-cancel",
+        action="store_false",
+        dest="use_symbol_cancel",
+        help="cancel by id only, never with cancel-symbol-order",
+    )
+
+
 # -- commands ----------------------------------------------------------------------------------
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -507,12 +516,7 @@ def _panic_command(subparsers: Subparsers) -> None:
     panic.add_argument(
         "--yes", "-y", action="store_true", help="do not ask; needed when stdin is not a terminal"
     )
-    panic.add_argument(
-        "--no-symbol-cancel",
-        action="store_false",
-        dest="use_symbol_cancel",
-        help="cancel by id only, never with cancel-symbol-order",
-    )
+    _add_symbol_cancel_option(panic)
     _add_exchange_options(panic)
     _add_run_options(panic, DEFAULT_PANIC_DEADLINE)
     _add_output_options(panic)
@@ -555,6 +559,84 @@ def _sim_command(subparsers: Subparsers) -> None:
                          help=f"credential the simulator accepts (default {default})")  # fmt: skip
 
 
+def _watchdog_command(subparsers: Subparsers) -> None:
+    watchdog = _subcommand(
+        subparsers,
+        "watchdog",
+        "run the panic for a dead man's switch that went silent",
+        "Watch the dead man's switches of the account in Redis (engine.dead_man_switch(...,\n"
+        "watchdog='redis'), on any host: a switch whose beat expired without a disarm (its\n"
+        "strategy died, hung or lost its host) gets the panic over its scope, then the watch\n"
+        "goes on. Redis unreachable: no panic (an outage must not flatten every account), a\n"
+        "warning every timeout, unless --on-store-loss panic. Runs until Ctrl-C or SIGTERM.\n"
+        "--pipe is the child a switch with watchdog='process' starts (orders on stdin).",
+        "example:\n  bitget-cancel watchdog --budget-url redis://10.0.0.5:6379/0 "
+        "--report panic.json\n\n"
+        "exit codes:\n  0    stopped by Ctrl-C or SIGTERM; --pipe: disarmed\n"
+        "  N    --pipe, after a panic: the exit code bitget-cancel panic gives its report\n"
+        "  2    bad input: arguments, missing credentials or budget URL\n\n" + ENV_HELP,
+    )
+    watchdog.add_argument(
+        "--pipe",
+        action="store_true",
+        help="be the watchdog child of a switch: orders and beats on stdin (started by the "
+        "library; the other options are ignored)",
+    )
+    watchdog.add_argument(
+        "--name",
+        action="append",
+        dest="names",
+        metavar="N",
+        help="only the switch named N (repeat for more); default: every switch of the account",
+    )
+    watchdog.add_argument(
+        "--on-store-loss",
+        choices=("warn", "panic"),
+        default="warn",
+        help="Redis unreachable for a timeout: warn (default) or panic for the switches last "
+        "seen armed",
+    )
+    watchdog.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="write each panic's JSON report to FILE (atomically)",
+    )
+    _add_exchange_options(watchdog)
+    _add_budget_option(watchdog)
+
+
+def _guard_command(subparsers: Subparsers) -> None:
+    guard = _subcommand(
+        subparsers,
+        "guard",
+        "run a bot; cancel its orders if it fails",
+        "Run CMD (a bot that does not use this library: freqtrade, hummingbot, a script) as\n"
+        "a child. When it exits non-zero or is killed by a signal (or at any exit with\n"
+        "--on-exit always), run the panic over the scope and print its summary; then exit\n"
+        "with the child's status (128 + N when signal N ended it). Ctrl-C and SIGTERM go to\n"
+        "the child first. A clean exit 0 cancels nothing by default.",
+        "example:\n  bitget-cancel guard --symbol BTCUSDT -- freqtrade trade -c config.json\n\n"
+        "exit codes:\n  N    the command's own exit code (128 + S when signal S ended it)\n"
+        "  2    bad input (before the command runs)\n  127  the command cannot be run\n\n"
+        + ENV_HELP,
+    )
+    guard.add_argument(
+        "--on-exit",
+        choices=("failure", "always"),
+        default="failure",
+        help="when to run the panic: failure (non-zero exit or a signal; default) or always",
+    )
+    _add_scope_options(guard)
+    _add_prefix_option(guard, "other orders are left alone")
+    _add_symbol_cancel_option(guard)
+    _add_exchange_options(guard)
+    _add_run_options(guard, DEFAULT_PANIC_DEADLINE)
+    _add_output_options(guard)
+    guard.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",
+                       help="the command to run, after --")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bitget-cancel",
@@ -571,4 +653,6 @@ def build_parser() -> argparse.ArgumentParser:
     _cancel_command(subparsers)
     _panic_command(subparsers)
     _sim_command(subparsers)
+    _watchdog_command(subparsers)
+    _guard_command(subparsers)
     return parser

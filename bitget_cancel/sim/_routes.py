@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ._countdown import COUNTDOWN_PATH, SimCountdown
 from ._kinds_v2 import KindsV2
 from ._rules import Call
 from ._venue import Venue
@@ -47,10 +48,12 @@ class Route(NamedTuple):
         return self.family is not None
 
 
-def build_routes(venue: Venue, kinds: KindsV2, v3: VenueV3) -> dict[str, Route]:
+def build_routes(
+    venue: Venue, kinds: KindsV2, v3: VenueV3, countdown: SimCountdown | None = None
+) -> dict[str, Route]:
     """The route table. Limits are the documented per-UID ones; where two copies of the docs
     disagree (batch-cancel-plan-order: 10/s and 5/s) the lower one."""
-    return {
+    routes = {
         BATCH_CANCEL_PATH: Route("POST", 10, V2, venue.batch_cancel),
         CANCEL_SYMBOL_PATH: Route("POST", 5, V2, venue.cancel_symbol),
         UNFILLED_PATH: Route("GET", 20, V2, venue.unfilled_orders),
@@ -70,3 +73,6 @@ def build_routes(venue: Venue, kinds: KindsV2, v3: VenueV3) -> dict[str, Route]:
         COINS_PATH: Route("GET", 3, None, venue.coins),
         MARGIN_CURRENCIES_PATH: Route("GET", 10, None, venue.margin_currencies),
     }
+    if countdown is not None:
+        routes[COUNTDOWN_PATH] = Route("POST", 1, V3, countdown.handle)
+    return routes

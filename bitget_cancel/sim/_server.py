@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ._auth import KeyRing, SimKey
 from ._book import NORMAL, ORDER_KINDS, OrderBook, SimOrder, check_kind
+from ._countdown import SimCountdown
 from ._faults import Faults
 from ._kinds_v2 import KindsV2
 from ._limits import LIMIT_SCOPES, RateLimits
@@ -170,7 +171,9 @@ class SimExchange:
         self._limits = RateLimits(self.stats, enabled=rate_limits, penalty_s=penalty_s)
         self._release = ReleaseWindow()
         state = self._state
-        routes = build_routes(Venue(state), KindsV2(state), VenueV3(state))
+        # countdown-cancel-all of a UTA; ``sim.countdown.refused = True``: not granted.
+        self.countdown = SimCountdown(state)
+        routes = build_routes(Venue(state), KindsV2(state), VenueV3(state), self.countdown)
         self._pipeline = Pipeline(
             self._settings,
             routes,

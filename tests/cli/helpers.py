@@ -88,6 +88,16 @@ class BackgroundSim:
         self.loop.close()
 
 
+def with_command_on_path(env: dict[str, str], directory: Path) -> dict[str, str]:
+    """``env`` with a ``bitget-cancel`` of this checkout first on PATH (in ``directory``/bin),
+    as a README's shell example expects the installed command."""
+    shim = directory / "bin" / "bitget-cancel"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bitget_cancel "$@"\n')
+    shim.chmod(0o755)
+    return {**env, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+
+
 def clean_env() -> dict[str, str]:
     """This process's environment without credentials, importing this checkout's package."""
     env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bitget_cancel.cli import main
 
-from .helpers import ROOT, clean_env
+from .helpers import ROOT, clean_env, with_command_on_path
 
 SECTION = (ROOT / "README.md").read_text().split("## Command line", 1)[1].split("\n## ", 1)[0]
 
@@ -31,11 +29,7 @@ def test_the_example_runs_as_printed(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     script = _block("Try it against the simulator", "sh").replace("8750", str(port))
-    shim = tmp_path / "bin" / "bitget-cancel"  # the installed command, for this checkout
-    shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bitget_cancel "$@"\n')
-    shim.chmod(0o755)
-    env = {**clean_env(), "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+    env = with_command_on_path(clean_env(), tmp_path)
     work = tmp_path / "work"
     work.mkdir()
 

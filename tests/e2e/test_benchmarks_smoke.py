@@ -228,6 +228,7 @@ def test_the_new_workloads_are_registered_in_order() -> None:
         "targets-file",
         "shared-engine",
         "confirm",
+        "deadman",
         "far",
     ]
     assert WORKLOADS["confirm"] is confirm.run

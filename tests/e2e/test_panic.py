@@ -225,6 +225,8 @@ def test_the_panic_finishes_while_asyncio_run_shuts_the_program_down(
 def test_sigint_starts_the_panic_through_the_installed_handler(
     threaded_sim: ThreadedSim,
 ) -> None:
+    started: list[asyncio.Task[PanicReport]] = []
+
     async def strategy() -> PanicReport:
         async with CancelEngine(CREDS, base_url=threaded_sim.sim.base_url) as engine:
             remove = install_panic_handler(engine, use_symbol_cancel=False)
@@ -236,11 +238,15 @@ def test_sigint_starts_the_panic_through_the_installed_handler(
                     await asyncio.sleep(0.005)
                 task = engine._panic_task
                 assert task is not None
+                started.append(task)
                 return await task
             finally:
                 remove()
 
-    report = asyncio.run(strategy())
+    # Once the panic is done, SIGINT has its usual outcome (tests/switch/test_panic_handler.py).
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(strategy())
+    report = started[0].result()
     assert report.account_empty
     assert report.all_closed
     assert threaded_sim.sync(threaded_sim.sim.open_orders) == []
