@@ -36,6 +36,7 @@ from benchmarks.workloads import (  # noqa: E402
     cpu,
     deadman,
     empty_account,
+    far,
     kinds_panic,
     planning,
     redis_deployments,
@@ -71,6 +72,7 @@ WORKLOADS: dict[str, Workload] = {
     "confirm": confirm.run,
     "deadman": deadman.run,
     "redis-deployments": redis_deployments.run,
+    "far": far.run,
 }
 
 
