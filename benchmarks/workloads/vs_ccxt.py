@@ -225,8 +225,8 @@ simulator's penalty after a 429 of the client's own making: 0 s (the 429 costs o
 request) and 300 s (every request refused for 5 minutes, as Bitget's FAQ says a tripped limit
 takes to recover). Both sides are timed until nothing they were given is open, or until they
 give up. The engine: `await engine.cancel(targets)`, which returns once every target has an
-outcome. ccxt {_ccxt.VERSION} async `bitget`, `enableRateLimit: True` and its default
-`rateLimit` of {_ccxt.RATE_LIMIT_MS} ms (batch-cancel-order costs 2: one request per 100 ms in
+outcome. ccxt {_ccxt.version()} async `bitget`, `enableRateLimit: True` and its default
+`rateLimit` of {_ccxt.rate_limit_ms()} ms (batch-cancel-order costs 2: one request per 100 ms in
 one queue for all endpoints, no burst), with the loop a careful user writes
 (`benchmarks/workloads/_ccxt.py`, `cancel_until_closed`): `cancel_orders(ids, symbol)` per
 symbol in chunks of 50, all gathered, each call's exception caught; an id not returned as
