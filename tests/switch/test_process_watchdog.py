@@ -3,6 +3,7 @@ against the simulator on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,7 +14,16 @@ import pytest
 
 from bitget_cancel.sim import SimExchange
 
-from .helpers import Strategy, eventually, gone
+from .helpers import (
+    PATIENCE,
+    ROOT,
+    STARTED,
+    STARTED_PIDS,
+    Strategy,
+    clean_env,
+    eventually,
+    gone,
+)
 
 SYMBOLS = [f"S{i}USDT" for i in range(4)]
 
@@ -162,3 +172,31 @@ async def test_a_watchdog_that_does_not_come_up_is_a_watchdog_failure() -> None:
         await watchdog.start()
     assert watchdog.pid is not None
     assert gone(watchdog.pid)
+
+
+async def test_a_watchdog_whose_log_reader_died_with_the_strategy_still_panics(
+    tmp_path: Path,
+) -> None:
+    # `strategy 2>&1 | tee log`, the whole pipeline killed: the watchdog (its own session)
+    # lives on with a stderr nobody reads; its first word would be a broken pipe.
+    report = tmp_path / "panic.json"
+    async with SimExchange() as sim:
+        _place(sim)
+        reader, writer = os.pipe()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.switch.strategy", sim.base_url,
+            "--timeout", "1", "--report", str(report),
+            stdout=asyncio.subprocess.PIPE, stderr=writer, env=clean_env(), cwd=ROOT,
+        )  # fmt: skip
+        STARTED.append(process)
+        os.close(writer)
+        assert process.stdout is not None
+        armed = json.loads(await asyncio.wait_for(process.stdout.readline(), PATIENCE))
+        watchdog_pid = armed["pid"]
+        STARTED_PIDS.append(watchdog_pid)
+        os.close(reader)  # the log's reader is gone
+        process.kill()
+        await process.wait()
+        assert await eventually(lambda: sim.count_open() == 0)
+        assert await eventually(lambda: gone(watchdog_pid))
+    assert json.loads(report.read_text())["accountEmpty"] is True
