@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from dataclasses import asdict
 from typing import Any
@@ -87,5 +88,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 if __name__ == "__main__":
     try:
         asyncio.run(main(parse()))
-    except RuntimeError:
+    except RuntimeError as exc:  # "raise" mode's own error, or WatchdogFailed: said, exit 1
+        print(f"strategy: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
