@@ -67,3 +67,22 @@ async def test_a_classic_account_says_there_is_nothing_to_arm() -> None:
         code, _, _ = await strategy.finish()
         assert code == 0
         assert sim.countdown.requests == 0
+
+
+async def test_a_refusal_after_arming_does_not_hide_the_countdown_still_running() -> None:
+    # The exchange took the countdown, then refuses its refreshes (and so its "0"): what it
+    # armed still runs out and cancels every order. The switch must not say it is unarmed.
+    async with SimExchange(account="uta") as sim:
+        sim.place_orders("BTCUSDT", 50)
+        strategy = await Strategy.start(
+            sim.base_url, "--timeout", "1", "--watchdog", "none", "--exchange", "auto",
+            "--mode", "clean", "--hold", "2",
+        )  # fmt: skip
+        assert strategy.armed["armed"]["exchange_armed"] is True
+        sim.countdown.refused = True
+        code, done, _ = await strategy.finish()
+        assert code == 0
+        assert done is not None
+        assert sim.countdown.armed_for is not None  # the exchange still counts down
+        assert done["exchange_armed"] is True
+        assert done["exchange"].startswith("refused: code 40014")
