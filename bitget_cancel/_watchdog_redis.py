@@ -230,6 +230,10 @@ class RedisBeats:
         self._problem = await self._board.beat(self._name, self._timeout, self._scope)
         return self._problem is None
 
+    async def let_go(self) -> None:
+        self._problem = "let go: its beat expires, a watchdog runs the panic"
+        await self._board.close()
+
     async def disarm(self) -> None:
         if self._problem == "not started":  # the beat key is another switch's, or nobody's
             self._problem = "disarmed"

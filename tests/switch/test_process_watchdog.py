@@ -200,3 +200,17 @@ async def test_a_watchdog_whose_log_reader_died_with_the_strategy_still_panics(
         assert await eventually(lambda: sim.count_open() == 0)
         assert await eventually(lambda: gone(watchdog_pid))
     assert json.loads(report.read_text())["accountEmpty"] is True
+
+
+async def test_an_exception_whose_own_panic_cannot_run_is_left_to_the_watchdog() -> None:
+    async with SimExchange() as sim:
+        _place(sim)
+        strategy = await Strategy.start(sim.base_url, "--timeout", "3", "--mode", "close-raise")
+        code, done, stderr = await strategy.finish()
+        assert sim.count_open() == 0
+    assert code == 1
+    assert done is not None
+    assert done["state"] == "panicked"
+    assert "pipe closed without a disarm" in stderr  # the watchdog ran it
+    assert strategy.watchdog_pid is not None
+    assert gone(strategy.watchdog_pid)
