@@ -237,7 +237,9 @@ class DeadManSwitch:
             try:
                 await asyncio.shield(self._start_panic())
             except asyncio.CancelledError:
-                pass  # cancelled again: the panic task carries on, shielded
+                # Cancelled again (a forced shutdown): the panic task carries on, shielded,
+                # and the watchdog stays armed should this process end before it is done.
+                handed_over = True
             except Exception:  # the block's own exception is the one to raise
                 log.exception(
                     "dead man's switch %r: the panic failed here: left to the watchdog",
