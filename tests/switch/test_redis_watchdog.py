@@ -248,3 +248,28 @@ async def test_the_watchdog_reads_a_password_as_the_budget_does_and_never_shows_
             await wrong.close()
     finally:
         server.close()
+
+
+async def test_a_second_strategy_with_the_same_name_cannot_mask_the_firsts_death(
+    watched: tuple[SimExchange, RedisServer],
+) -> None:
+    # One beat key per name: a second strategy beating it would keep a dead first one "alive".
+    sim, server = watched
+    watchdog = await Watchdog.start(sim, server.url)
+    sim.place_orders("AUSDT", 40)
+    sim.place_orders("BUSDT", 40)
+    first = await _strategy(sim, server.url, "a", "--timeout", "1", "--symbols", "AUSDT")
+    code, out, err = await run(
+        sys.executable, "-m", "tests.switch.strategy", sim.base_url, "--watchdog", "redis",
+        "--budget-url", server.url, "--name", "a", "--timeout", "1", "--symbols", "BUSDT",
+        env=clean_env(),
+    )  # fmt: skip
+    assert code == 1
+    assert '"armed"' not in out
+    assert "a switch named 'a' already beats for this account" in err
+    first.process.kill()
+    assert await eventually(lambda: not sim.open_orders("AUSDT"))
+    await first.finish()
+    assert await watchdog.stop() == 0
+    assert len(sim.open_orders("BUSDT")) == 40
+    assert watchdog.count("switch 'a': no beat") == 1
