@@ -58,10 +58,15 @@ TAKE = (
     + """
 local me = ARGV[1]
 local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-local ep = redis.call('HMGET', KEYS[5], 'id', 'born', 'run')
-if not ep[1] or ep[3] ~= run then
+-- Evictions since the epoch was stamped: under a volatile-* policy the epoch (no expiry) is
+-- never evicted while the budget's keys (with one) are, so the count is what tells.
+local ev = string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)') or '0'
+local ep = redis.call('HMGET', KEYS[5], 'id', 'born', 'run', 'ev')
+if not ep[1] or ep[3] ~= run or (ep[4] and ep[4] ~= ev) then
   ep = {ARGV[10], now}
-  redis.call('HSET', KEYS[5], 'id', ARGV[10], 'born', now, 'run', run)
+  redis.call('HSET', KEYS[5], 'id', ARGV[10], 'born', now, 'run', run, 'ev', ev)
+elseif not ep[4] then
+  redis.call('HSET', KEYS[5], 'ev', ev)
 end
 local pttl = tonumber(ARGV[9])
 redis.call('ZADD', KEYS[4], now + pttl, me)

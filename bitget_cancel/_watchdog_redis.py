@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from ._exceptions import InvalidArgument, WatchdogFailed
+from ._exceptions import InvalidArgument, InvalidBudgetStore, WatchdogFailed
 from ._log import log
 
 PREFIX = "bitget-cancel"
@@ -40,24 +38,25 @@ return 0
 
 
 def redis_client(url: str, timeout: float = STORE_TIMEOUT) -> Any:
-    """A redis-py asyncio client for ``url`` (``REDIS_PASSWORD`` when the URL has none)."""
+    """A redis-py asyncio client for ``url`` (``REDIS_PASSWORD`` when the URL has none).
+
+    The URL is read as the shared budget reads it (``_redis_url``): another reading would
+    take a password with an unencoded ``/`` for a host name, and put it in every error."""
     try:
-        import redis.asyncio as aioredis  # the optional [redis] extra
+        import redis.asyncio  # noqa: F401  (the optional [redis] extra)
     except ImportError:
         raise InvalidArgument(
             "a Redis watchdog needs redis-py: pip install 'bitget-cancel[redis]'"
         ) from None
-    password = None
-    if urllib.parse.urlsplit(url).password is None:
-        password = os.environ.get("REDIS_PASSWORD") or None
-    try:
-        return aioredis.Redis.from_url(
-            url, password=password, socket_timeout=timeout, socket_connect_timeout=timeout
+    from ._redis_store import connect
+    from ._redis_url import parse_budget_url
+
+    address = parse_budget_url(url)
+    if address.kind != "single":
+        raise InvalidBudgetStore(
+            "the watchdog's switch store must be one server: redis://... or rediss://..."
         )
-    except ValueError:
-        raise InvalidArgument(
-            "budget_url must be redis://host[:port][/db] or rediss://..."
-        ) from None
+    return connect(address, timeout=timeout).client
 
 
 @dataclass(frozen=True, slots=True)

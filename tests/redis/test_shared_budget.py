@@ -242,3 +242,42 @@ def test_a_bad_url_never_shows_its_password() -> None:
     with pytest.raises(InvalidBudgetStore) as info:
         RedisBudgets("http://user:hunter2@127.0.0.1:6379/0")
     assert "hunter2" not in str(info.value)
+
+
+async def test_keys_evicted_under_a_volatile_policy_hold_everyone_one_window(
+    redis_server: RedisServer,
+) -> None:
+    # volatile-* evicts only keys with an expiry: the budget's, never the epoch. Before, the
+    # loss went unseen and a newcomer took a second full burst inside the window (10 x 429).
+    keys = budget_keys("bitget-cancel", ACCOUNT, ENDPOINT)
+    async with (
+        providers(redis_server.url, 1, known_accounts=(ACCOUNT,)) as (p,),
+        client(redis_server.url) as redis,
+    ):
+        a = p.budget(ACCOUNT, ENDPOINT, 10)
+        burst = [await a.acquire() for _ in range(10)]
+        answered = await redis_now(redis)
+        for slot in burst:
+            assert slot is not None
+            slot.release()
+        await p.flush()
+        assert await redis.zcard(keys.window) == 10
+        used = int((await redis.info("memory"))["used_memory"])
+        await redis.config_set("maxmemory-policy", "volatile-ttl")
+        await redis.config_set("maxmemory", used + 200_000)
+        for number in range(2_000):  # until the window is evicted
+            await redis.set(f"filler:{number}", b"x" * 10_000, px=3_600_000)
+            if not await redis.exists(keys.window):
+                break
+        await redis.config_set("maxmemory", 0)
+        assert not await redis.exists(keys.window)
+        assert await redis.exists(keys.epoch)
+    async with providers(redis_server.url, 1) as (q,):
+        b = q.budget(ACCOUNT, ENDPOINT, 10)
+        loop = asyncio.get_running_loop()
+        assert await b.acquire(deadline=loop.time()) is None
+        held = await b.acquire()
+        assert held is not None
+        assert held.granted_at is not None
+        assert held.granted_at >= answered + 1.0  # not inside the window the burst filled
+        held.give_back()

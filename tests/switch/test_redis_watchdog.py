@@ -224,6 +224,32 @@ async def test_a_report_that_cannot_be_written_is_bad_input_before_watching() ->
     assert "watching" not in err
 
 
+@pytest.mark.parametrize("userinfo", ["s3cr/et", ":s3cr/et", ":s3cr#et", "default:s3cr?et"])
+async def test_the_watchdog_reads_a_password_as_the_budget_does_and_never_shows_it(
+    tmp_path: Path, userinfo: str
+) -> None:
+    # Before: redis-py's own reading took ``s3cr`` (before the '/') for the host name and
+    # printed it in every problem; with '#' it connected to localhost without the password.
+    password = userinfo.rpartition(":")[2]
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis", password=password)
+    server.start()
+    try:
+        good = SwitchBoard(f"redis://{userinfo}@127.0.0.1:{server.port}/0", "acct")
+        wrong = SwitchBoard(f"redis://{userinfo}x@127.0.0.1:{server.port}/0", "acct")
+        try:
+            assert await good.beat("a", 5.0, {}) is None
+            assert list((await good.read()).switches) == ["a"]
+            problem = (await wrong.read()).problem
+            assert problem is not None
+            assert "s3cr" not in problem
+        finally:
+            await good.close()
+            await wrong.close()
+    finally:
+        server.close()
+
+
 async def test_a_second_strategy_with_the_same_name_cannot_mask_the_firsts_death(
     watched: tuple[SimExchange, RedisServer],
 ) -> None:
