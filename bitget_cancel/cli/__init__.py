@@ -194,7 +194,7 @@ def _panic_options(args: argparse.Namespace) -> PanicOptions:
 def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from .commands import PanicPhase, credentials, needs_terminal, run_panic
+    from .commands import PanicPhase, credentials, needs_terminal, run_panic, write_abandoned
 
     options = _panic_options(args)
     keys = credentials()
@@ -209,7 +209,9 @@ def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
         if phase.cancelling:
             raise
         err.show_cursor(True)
-        err.print("\ninterrupted before the panic began: no cancel was sent")
+        said = "interrupted before the panic began: no cancel was sent"
+        err.print("\n" + said)
+        write_abandoned(options, said, err)
         return EXIT_INTERRUPTED
 
 

@@ -136,6 +136,29 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def signals_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP do what Ctrl-C does here (a panic's listing and prompt, before any
+    cancel is sent): stop, say so and write the report, rather than die without a word and
+    leave an earlier run's report in place."""
+
+    def forward(signum: int, frame: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for signum in STOP_SIGNALS:
+            if signum is not signal.SIGINT:
+                previous[signum] = signal.signal(signum, forward)
+    except ValueError:  # not the main thread: signals are not ours to route
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 # The signals a command answers: Ctrl-C, a polite kill, a closed terminal (tmux, ssh).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -215,9 +238,14 @@ def _write_report(options: CancelOptions | PanicOptions, payload: object, err: C
         err.print(f"report written to {options.report}", markup=False, highlight=False)
 
 
-def write_abandoned(options: CancelOptions, message: str, err: Console) -> None:
-    """--report when nothing was sent: no target is known yet, none is claimed."""
-    _write_report(options, abandoned_payload((), 0, message), err)
+def write_abandoned(
+    options: CancelOptions | PanicOptions,
+    message: str,
+    err: Console,
+    targets: Sequence[CancelTarget] = (),
+) -> None:
+    """--report when nothing was sent: the targets known so far (if any), none claimed."""
+    _write_report(options, abandoned_payload(targets, 0, message), err)
 
 
 # -- cancel ------------------------------------------------------------------------------------
@@ -540,7 +568,9 @@ async def confirm_panic(
     except EOFError:
         answer = ""
     except KeyboardInterrupt:
-        err.print("\ninterrupted at the prompt: no cancel was sent")
+        said = "interrupted at the prompt: no cancel was sent"
+        err.print("\n" + said)
+        write_abandoned(options, said, err, listing.orders)
         return EXIT_INTERRUPTED
     if answer.strip().lower() not in ("y", "yes"):
         err.print("not confirmed; no cancel was sent")
@@ -573,7 +603,8 @@ async def run_panic(
     interrupts = Interrupts(err, on_first, last_words)
     async with engine_for(credentials, options.exchange) as engine:
         if confirm:
-            answer = await confirm_panic(engine, options, err)
+            with signals_as_ctrl_c():
+                answer = await confirm_panic(engine, options, err)
             if isinstance(answer, int):
                 return answer
             prompt = answer

@@ -246,3 +246,59 @@ def test_two_ctrl_c_during_a_confirmed_panic_report_what_the_prompt_listed(
     assert written["allClosed"] is False
     assert len(written["outcomes"]) == 200  # every order the prompt listed, once
     assert {o["status"] for o in written["outcomes"]} == {"unresolved"}
+
+
+STALE = '{"allClosed": true, "accountEmpty": true, "outcomes": []}\n'  # an earlier run's report
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_at_the_panic_prompt_sends_nothing_and_rewrites_the_report(
+    bg_sim: BackgroundSim, tmp_path: Path, signum: signal.Signals
+) -> None:
+    from .terminal import Terminal
+
+    bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
+    report = tmp_path / "panic.json"
+    report.write_text(STALE)
+    with Terminal("panic", "--report", str(report), env=bg_sim.env()) as terminal:
+        terminal.expect("to go on: ")
+
+        terminal.proc.send_signal(signum)
+
+        assert terminal.wait() == 130
+    text = " ".join(terminal.text.split())
+    assert "no cancel was sent" in text
+    assert "verdict:" in text
+    assert bg_sim.cancel_requests() == 0
+    written = json.loads(report.read_text())  # not the earlier run's all-clear
+    assert (written["allClosed"], written["interrupted"]) == (False, True)
+    assert len(written["outcomes"]) == 5  # what the prompt listed, none claimed closed
+    assert {o["status"] for o in written["outcomes"]} == {"unresolved"}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_the_panic_lists_before_asking_rewrites_the_report(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    from .terminal import Terminal
+
+    bg = BackgroundSim(latency_ms=(1000.0, 1000.0), seed=1)  # the signal lands mid-listing
+    try:
+        bg.call(bg.sim.place_orders, "BTCUSDT", 5)
+        report = tmp_path / "panic.json"
+        report.write_text(STALE)
+        with Terminal("panic", "--report", str(report), env=bg.env()) as terminal:
+            terminal.expect("listing open orders")
+
+            terminal.proc.send_signal(signum)
+
+            assert terminal.wait() == 130
+        text = " ".join(terminal.text.split())
+        assert "interrupted before the panic began: no cancel was sent" in text
+        assert "Traceback" not in text
+        assert bg.cancel_requests() == 0
+        written = json.loads(report.read_text())
+        assert (written["allClosed"], written["interrupted"]) == (False, True)
+        assert written["outcomes"] == []  # nothing listed yet: nothing claimed either way
+    finally:
+        bg.close()
