@@ -138,9 +138,9 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
 
 @contextlib.contextmanager
 def signals_as_ctrl_c() -> Iterator[None]:
-    """SIGTERM and SIGHUP do what Ctrl-C does here (a panic's listing and prompt, before any
-    cancel is sent): stop, say so and write the report, rather than die without a word and
-    leave an earlier run's report in place."""
+    """SIGTERM and SIGHUP do what Ctrl-C does here, before anything is sent (a panic's listing
+    and prompt, cancel reading its targets): stop, say so and write the report, rather than die
+    without a word and leave an earlier run's report in place."""
 
     def forward(signum: int, frame: object) -> None:
         signal.raise_signal(signal.SIGINT)

@@ -7,6 +7,7 @@ the report says against what the simulator holds, never how long anything took.
 from __future__ import annotations
 
 import json
+import platform
 import signal
 import subprocess
 import time
@@ -302,3 +303,49 @@ def test_a_signal_while_the_panic_lists_before_asking_rewrites_the_report(
         assert written["outcomes"] == []  # nothing listed yet: nothing claimed either way
     finally:
         bg.close()
+
+
+def _wait_until_blocked_reading_stdin(pid: int, timeout: float = 60.0) -> None:
+    """Until the process waits in read(0, ...) (Linux: /proc/PID/syscall), so a signal lands
+    while it reads its targets, not while Python starts up."""
+    syscall = Path(f"/proc/{pid}/syscall")
+    read = {"x86_64": "0", "aarch64": "63"}[platform.machine()]  # the number of read(2)
+    give_up = time.monotonic() + timeout
+    while syscall.read_text().split()[:2] != [read, "0x0"]:  # read(0, ...)
+        assert time.monotonic() < give_up, syscall.read_text()
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_cancel_waits_for_its_targets_rewrites_the_report(
+    bg_sim: BackgroundSim, tmp_path: Path, signum: signal.Signals
+) -> None:
+    # `orders --csv | cancel --file -`: the cancel reads while the listing upstream still runs.
+    report = tmp_path / "r.json"
+    report.write_text(STALE)
+    proc = subprocess.Popen(
+        command("cancel", "-f", "-", "--report", str(report)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=bg_sim.env(),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write("symbol,orderId\nBTCUSDT,1\n")  # the first lines; the rest never comes
+    proc.stdin.flush()
+    _wait_until_blocked_reading_stdin(proc.pid)
+
+    proc.send_signal(signum)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert proc.returncode == 130, err
+    assert "interrupted while reading the file: nothing was sent" in err
+    assert bg_sim.requests_sent() == 0
+    written = json.loads(report.read_text())
+    assert (written["allClosed"], written["outcomes"]) == (False, [])
