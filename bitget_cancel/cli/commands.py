@@ -244,7 +244,8 @@ def write_abandoned(
     err: Console,
     targets: Sequence[CancelTarget] = (),
 ) -> None:
-    """--report when nothing was sent: the targets known so far (if any), none claimed."""
+    """--report when nothing was sent: the targets known so far (if any), none claimed (an
+    earlier run's report must not stay in place looking like this run's)."""
     _write_report(options, abandoned_payload(targets, 0, message), err)
 
 
@@ -538,6 +539,8 @@ async def confirm_panic(
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
         err.print(f"{REFUSED_HINT}; no cancel was sent", markup=False, highlight=False,
                   soft_wrap=True)  # fmt: skip
+        write_abandoned(options, "the exchange refused the credentials: no cancel was sent",
+                        err, listing.orders)  # fmt: skip
         return EXIT_CREDENTIALS_REFUSED
     where = options.exchange.base_url + (
         "" if options.symbols is None else f", only {', '.join(options.symbols)}"
@@ -573,7 +576,9 @@ async def confirm_panic(
         write_abandoned(options, said, err, listing.orders)
         return EXIT_INTERRUPTED
     if answer.strip().lower() not in ("y", "yes"):
-        err.print("not confirmed; no cancel was sent")
+        said = "not confirmed; no cancel was sent"
+        err.print(said)
+        write_abandoned(options, said, err, listing.orders)
         return EXIT_BAD_INPUT
     return listing
 

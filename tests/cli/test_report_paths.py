@@ -349,3 +349,27 @@ def test_a_signal_while_cancel_waits_for_its_targets_rewrites_the_report(
     assert bg_sim.requests_sent() == 0
     written = json.loads(report.read_text())
     assert (written["allClosed"], written["outcomes"]) == (False, [])
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_a_panic_that_never_began_rewrites_the_report(
+    bg_sim: BackgroundSim, tmp_path: Path, refused: bool
+) -> None:
+    from .terminal import Terminal
+
+    bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
+    report = tmp_path / "panic.json"
+    report.write_text(STALE)
+    env = {**bg_sim.env(), **({"BITGET_PASSPHRASE": "wrong"} if refused else {})}
+    with Terminal("panic", "--report", str(report), env=env) as terminal:
+        if not refused:
+            terminal.expect("to go on: ")
+            terminal.send_keys("no\n")
+
+        assert terminal.wait() == (3 if refused else 2)
+    assert "no cancel was sent" in " ".join(terminal.text.split())
+    assert bg_sim.cancel_requests() == 0
+    written = json.loads(report.read_text())  # not the earlier run's all-clear
+    assert written["allClosed"] is False
+    assert {o["status"] for o in written["outcomes"]} <= {"unresolved"}
+    assert len(written["outcomes"]) == (0 if refused else 5)
