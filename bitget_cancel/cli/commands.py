@@ -15,6 +15,7 @@ import shlex
 import signal
 import socket
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -136,6 +137,28 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
+def _hung_up(fd: int) -> bool:
+    """``fd`` is a terminal that hung up (its window closed): any write to it fails (EIO)."""
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as exc:
+        return bool(exc.args and exc.args[0] == errno.EIO)
+    return False
+
+
+def detach_hung_up_terminal() -> None:
+    """On SIGHUP: standard output and error that went to a terminal now closed go to /dev/null,
+    so the command still ends its work, writes its report and exits with its own code rather
+    than die of EIO on a progress bar. Pipes, files and a terminal still open are left alone."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in (1, 2):
+            if _hung_up(fd):
+                os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 @contextlib.contextmanager
 def signals_as_ctrl_c() -> Iterator[None]:
     """SIGTERM and SIGHUP do what Ctrl-C does here, before anything is sent (a panic's listing
@@ -143,6 +166,8 @@ def signals_as_ctrl_c() -> Iterator[None]:
     without a word and leave an earlier run's report in place."""
 
     def forward(signum: int, frame: object) -> None:
+        if signum == signal.SIGHUP:
+            detach_hung_up_terminal()
         signal.raise_signal(signal.SIGINT)
 
     previous: dict[signal.Signals, Any] = {}
@@ -185,6 +210,8 @@ class Interrupts:
         self.signalled = False
 
     def _handle(self, signum: signal.Signals) -> None:
+        if signum == signal.SIGHUP:
+            detach_hung_up_terminal()
         self._presses += 1
         if self._presses >= 2:
             self.quit_now()
@@ -630,8 +657,13 @@ async def run_panic(
                 # The last word: orders closed by a bulk cancel and confirmed by a later
                 # listing are not counted by the run's progress.
                 progress(*closed_of(report))
+            # Written before the bar stops, while the signal handlers are still ours.
+            payload = panic_payload(report, options)
+            _write_report(options, payload, err)
         account = engine.account_type
-    return finish_panic(report, options, out, err, account, counted=prompt is not None)
+    return finish_panic(
+        report, options, out, err, account, counted=prompt is not None, payload=payload
+    )
 
 
 @contextlib.contextmanager
@@ -651,6 +683,12 @@ def _panic_progress(
             yield counter
 
 
+def panic_payload(report: PanicReport, options: PanicOptions) -> dict[str, Any]:
+    payload = report.to_dict()
+    payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
+    return payload
+
+
 def finish_panic(
     report: PanicReport,
     options: PanicOptions,
@@ -659,12 +697,13 @@ def finish_panic(
     account: str | None = None,
     *,
     counted: bool = False,
+    payload: dict[str, Any] | None = None,
 ) -> int:
     """``counted``: the prompt's listing named every order, so the counts include those a
-    bulk cancel closed unseen."""
-    payload = report.to_dict()
-    payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
-    _write_report(options, payload, err)
+    bulk cancel closed unseen. ``payload``: the report's JSON, already written to --report."""
+    if payload is None:
+        payload = panic_payload(report, options)
+        _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:

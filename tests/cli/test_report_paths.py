@@ -373,3 +373,46 @@ def test_a_panic_that_never_began_rewrites_the_report(
     assert written["allClosed"] is False
     assert {o["status"] for o in written["outcomes"]} <= {"unresolved"}
     assert len(written["outcomes"]) == (0 if refused else 5)
+
+
+def test_a_panic_whose_terminal_closes_finishes_and_writes_its_report(
+    slow_sim: BackgroundSim, tmp_path: Path
+) -> None:
+    from .terminal import Terminal
+
+    slow_sim.call(lambda: [slow_sim.sim.place_orders(f"P{i}USDT", 60, f"p{i}") for i in range(5)])
+    report = tmp_path / "panic.json"
+    report.write_text(STALE)
+    with Terminal("panic", "--yes", "--no-symbol-cancel", "--report", str(report),
+                  env=slow_sim.env()) as terminal:  # fmt: skip
+        terminal.expect("closing")
+
+        terminal.hang_up()  # the first SIGHUP: the panic goes on, with nowhere to print
+
+        code = terminal.wait(120)
+    written = json.loads(report.read_text())  # not the earlier run's
+    assert "outcomes" in written, written
+    assert slow_sim.open_orders() == 0  # the panic went on to the end
+    assert (code, written["allClosed"], written["accountEmpty"]) == (0, True, True)
+    assert len(written["outcomes"]) == written["counts"]["cancelled"]
+
+
+def test_a_cancel_whose_terminal_closes_stops_and_writes_a_truthful_report(
+    slow_sim: BackgroundSim, tmp_path: Path
+) -> None:
+    from .terminal import Terminal
+
+    targets, report = tmp_path / "t.jsonl", tmp_path / "r.json"
+    _targets(slow_sim, targets, 300)
+    report.write_text(STALE)
+    with Terminal("cancel", "-f", str(targets), "--report", str(report),
+                  env=slow_sim.env()) as terminal:  # fmt: skip
+        terminal.expect("/300")
+        _wait_for_requests(slow_sim, 1)
+
+        terminal.hang_up()
+
+        assert terminal.wait(120) == 130
+    written = json.loads(report.read_text())
+    assert written["interrupted"] is True
+    _check_truthful(written, slow_sim, 300)
