@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import select
 import shlex
 import signal
 import socket
@@ -547,6 +548,16 @@ def needs_terminal(options: PanicOptions, err: Console) -> int | None:
     return EXIT_BAD_INPUT
 
 
+def _ask_on_terminal(err: Console, prompt: str) -> str:
+    """The answer to ``prompt``. Stdin is polled before it is read: the kernel may hand Ctrl-C
+    (or SIGTERM, SIGHUP) to another thread (the resolver's), and a main thread blocked in
+    read() would not notice it before Enter; polling, it does within a fraction of a second."""
+    err.print(prompt, markup=False, highlight=False, end="")
+    while not select.select([sys.stdin], [], [], 0.2)[0]:
+        pass
+    return input()
+
+
 async def confirm_panic(
     engine: CancelEngine,
     options: PanicOptions,
@@ -594,7 +605,7 @@ async def confirm_panic(
     try:
         prompt = "Type 'yes' to go on: "
         with keyboard_interrupts():
-            answer = ask(prompt) if ask is not None else err.input(prompt, markup=False)
+            answer = ask(prompt) if ask is not None else _ask_on_terminal(err, prompt)
     except EOFError:
         answer = ""
     except KeyboardInterrupt:
