@@ -553,7 +553,11 @@ def _ask_on_terminal(err: Console, prompt: str) -> str:
     (or SIGTERM, SIGHUP) to another thread (the resolver's), and a main thread blocked in
     read() would not notice it before Enter; polling, it does within a fraction of a second."""
     err.print(prompt, markup=False, highlight=False, end="")
-    while not select.select([sys.stdin], [], [], 0.2)[0]:
+    try:
+        stdin = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):  # not a file (io.UnsupportedOperation)
+        stdin = None
+    while stdin is not None and not select.select([stdin], [], [], 0.2)[0]:
         pass
     return input()
 
