@@ -124,7 +124,14 @@ def _orders(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from .commands import credentials, load_targets, run_cancel, run_dry_run, write_abandoned
+    from .commands import (
+        credentials,
+        load_targets,
+        run_cancel,
+        run_dry_run,
+        signals_as_ctrl_c,
+        write_abandoned,
+    )
     from .options import CancelOptions
     from .report import check_report_path
     from .resume import NothingLeft
@@ -143,7 +150,8 @@ def _cancel(args: argparse.Namespace, out: Console, err: Console) -> int:
     if options.report is not None:
         check_report_path(options.report)
     try:
-        targets = load_targets(args.file, args.fmt, err, show=not options.as_json)
+        with signals_as_ctrl_c():  # a pipe's writer may take long: SIGTERM, SIGHUP too
+            targets = load_targets(args.file, args.fmt, err, show=not options.as_json)
     except KeyboardInterrupt:
         said = "interrupted while reading the file: nothing was sent"
         err.print(said)
@@ -194,7 +202,7 @@ def _panic_options(args: argparse.Namespace) -> PanicOptions:
 def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
     import asyncio
 
-    from .commands import PanicPhase, credentials, needs_terminal, run_panic
+    from .commands import PanicPhase, credentials, needs_terminal, run_panic, write_abandoned
 
     options = _panic_options(args)
     keys = credentials()
@@ -209,7 +217,9 @@ def _panic(args: argparse.Namespace, out: Console, err: Console) -> int:
         if phase.cancelling:
             raise
         err.show_cursor(True)
-        err.print("\ninterrupted before the panic began: no cancel was sent")
+        said = "interrupted before the panic began: no cancel was sent"
+        err.print("\n" + said)
+        write_abandoned(options, said, err)
         return EXIT_INTERRUPTED
 
 

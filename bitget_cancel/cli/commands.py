@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import errno
 import os
+import select
 import shlex
 import signal
 import socket
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -136,6 +138,53 @@ def load_targets(path: str, fmt: Format | None, err: Console, show: bool) -> lis
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
+def _hung_up(fd: int) -> bool:
+    """``fd`` is a terminal that hung up (its window closed): any write to it fails (EIO)."""
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as exc:
+        return bool(exc.args and exc.args[0] == errno.EIO)
+    return False
+
+
+def detach_hung_up_terminal() -> None:
+    """On SIGHUP: standard output and error that went to a terminal now closed go to /dev/null,
+    so the command still ends its work, writes its report and exits with its own code rather
+    than die of EIO on a progress bar. Pipes, files and a terminal still open are left alone."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in (1, 2):
+            if _hung_up(fd):
+                os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def signals_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP do what Ctrl-C does here, before anything is sent (a panic's listing
+    and prompt, cancel reading its targets): stop, say so and write the report, rather than die
+    without a word and leave an earlier run's report in place."""
+
+    def forward(signum: int, frame: object) -> None:
+        if signum == signal.SIGHUP:
+            detach_hung_up_terminal()
+        signal.raise_signal(signal.SIGINT)
+
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for signum in STOP_SIGNALS:
+            if signum is not signal.SIGINT:
+                previous[signum] = signal.signal(signum, forward)
+    except ValueError:  # not the main thread: signals are not ours to route
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 # The signals a command answers: Ctrl-C, a polite kill, a closed terminal (tmux, ssh).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -162,6 +211,8 @@ class Interrupts:
         self.signalled = False
 
     def _handle(self, signum: signal.Signals) -> None:
+        if signum == signal.SIGHUP:
+            detach_hung_up_terminal()
         self._presses += 1
         if self._presses >= 2:
             self.quit_now()
@@ -215,9 +266,15 @@ def _write_report(options: CancelOptions | PanicOptions, payload: object, err: C
         err.print(f"report written to {options.report}", markup=False, highlight=False)
 
 
-def write_abandoned(options: CancelOptions, message: str, err: Console) -> None:
-    """--report when nothing was sent: no target is known yet, none is claimed."""
-    _write_report(options, abandoned_payload((), 0, message), err)
+def write_abandoned(
+    options: CancelOptions | PanicOptions,
+    message: str,
+    err: Console,
+    targets: Sequence[CancelTarget] = (),
+) -> None:
+    """--report when nothing was sent: the targets known so far (if any), none claimed (an
+    earlier run's report must not stay in place looking like this run's)."""
+    _write_report(options, abandoned_payload(targets, 0, message), err)
 
 
 # -- cancel ------------------------------------------------------------------------------------
@@ -491,6 +548,20 @@ def needs_terminal(options: PanicOptions, err: Console) -> int | None:
     return EXIT_BAD_INPUT
 
 
+def _ask_on_terminal(err: Console, prompt: str) -> str:
+    """The answer to ``prompt``. Stdin is polled before it is read: the kernel may hand Ctrl-C
+    (or SIGTERM, SIGHUP) to another thread (the resolver's), and a main thread blocked in
+    read() would not notice it before Enter; polling, it does within a fraction of a second."""
+    err.print(prompt, markup=False, highlight=False, end="")
+    try:
+        stdin = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):  # not a file (io.UnsupportedOperation)
+        stdin = None
+    while stdin is not None and not select.select([stdin], [], [], 0.2)[0]:
+        pass
+    return input()
+
+
 async def confirm_panic(
     engine: CancelEngine,
     options: PanicOptions,
@@ -510,6 +581,8 @@ async def confirm_panic(
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
         err.print(f"{REFUSED_HINT}; no cancel was sent", markup=False, highlight=False,
                   soft_wrap=True)  # fmt: skip
+        write_abandoned(options, "the exchange refused the credentials: no cancel was sent",
+                        err, listing.orders)  # fmt: skip
         return EXIT_CREDENTIALS_REFUSED
     where = options.exchange.base_url + (
         "" if options.symbols is None else f", only {', '.join(options.symbols)}"
@@ -536,14 +609,18 @@ async def confirm_panic(
     try:
         prompt = "Type 'yes' to go on: "
         with keyboard_interrupts():
-            answer = ask(prompt) if ask is not None else err.input(prompt, markup=False)
+            answer = ask(prompt) if ask is not None else _ask_on_terminal(err, prompt)
     except EOFError:
         answer = ""
     except KeyboardInterrupt:
-        err.print("\ninterrupted at the prompt: no cancel was sent")
+        said = "interrupted at the prompt: no cancel was sent"
+        err.print("\n" + said)
+        write_abandoned(options, said, err, listing.orders)
         return EXIT_INTERRUPTED
     if answer.strip().lower() not in ("y", "yes"):
-        err.print("not confirmed; no cancel was sent")
+        said = "not confirmed; no cancel was sent"
+        err.print(said)
+        write_abandoned(options, said, err, listing.orders)
         return EXIT_BAD_INPUT
     return listing
 
@@ -573,7 +650,8 @@ async def run_panic(
     interrupts = Interrupts(err, on_first, last_words)
     async with engine_for(credentials, options.exchange) as engine:
         if confirm:
-            answer = await confirm_panic(engine, options, err)
+            with signals_as_ctrl_c():
+                answer = await confirm_panic(engine, options, err)
             if isinstance(answer, int):
                 return answer
             prompt = answer
@@ -594,8 +672,13 @@ async def run_panic(
                 # The last word: orders closed by a bulk cancel and confirmed by a later
                 # listing are not counted by the run's progress.
                 progress(*closed_of(report))
+            # Written before the bar stops, while the signal handlers are still ours.
+            payload = panic_payload(report, options)
+            _write_report(options, payload, err)
         account = engine.account_type
-    return finish_panic(report, options, out, err, account, counted=prompt is not None)
+    return finish_panic(
+        report, options, out, err, account, counted=prompt is not None, payload=payload
+    )
 
 
 @contextlib.contextmanager
@@ -615,6 +698,12 @@ def _panic_progress(
             yield counter
 
 
+def panic_payload(report: PanicReport, options: PanicOptions) -> dict[str, Any]:
+    payload = report.to_dict()
+    payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
+    return payload
+
+
 def finish_panic(
     report: PanicReport,
     options: PanicOptions,
@@ -623,12 +712,13 @@ def finish_panic(
     account: str | None = None,
     *,
     counted: bool = False,
+    payload: dict[str, Any] | None = None,
 ) -> int:
     """``counted``: the prompt's listing named every order, so the counts include those a
-    bulk cancel closed unseen."""
-    payload = report.to_dict()
-    payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
-    _write_report(options, payload, err)
+    bulk cancel closed unseen. ``payload``: the report's JSON, already written to --report."""
+    if payload is None:
+        payload = panic_payload(report, options)
+        _write_report(options, payload, err)
     if options.as_json:
         emit(payload)
     else:

@@ -63,8 +63,17 @@ class Terminal:
         """Ctrl-C, as the terminal sends it: SIGINT to the process."""
         self.proc.send_signal(signal.SIGINT)
 
+    def hang_up(self) -> None:
+        """The terminal window closes (tmux kill-window, a dropped ssh): the pseudo-terminal
+        goes away, so writing to it fails, and the process gets SIGHUP."""
+        os.close(self._master)
+        self._master = -1
+        self.proc.send_signal(signal.SIGHUP)
+
     def wait(self, timeout: float = 60.0) -> int:
         """Read everything until the process exits; its exit code."""
+        if self._master < 0:  # hung up: nothing to read
+            return self.proc.wait(timeout=timeout)
         give_up = time.monotonic() + timeout
         while self._read(0.1) and time.monotonic() < give_up:
             if self.proc.poll() is not None and not select.select([self._master], [], [], 0)[0]:
@@ -87,4 +96,5 @@ class Terminal:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        os.close(self._master)
+        if self._master >= 0:
+            os.close(self._master)

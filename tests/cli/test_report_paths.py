@@ -7,6 +7,7 @@ the report says against what the simulator holds, never how long anything took.
 from __future__ import annotations
 
 import json
+import platform
 import signal
 import subprocess
 import time
@@ -246,3 +247,172 @@ def test_two_ctrl_c_during_a_confirmed_panic_report_what_the_prompt_listed(
     assert written["allClosed"] is False
     assert len(written["outcomes"]) == 200  # every order the prompt listed, once
     assert {o["status"] for o in written["outcomes"]} == {"unresolved"}
+
+
+STALE = '{"allClosed": true, "accountEmpty": true, "outcomes": []}\n'  # an earlier run's report
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_at_the_panic_prompt_sends_nothing_and_rewrites_the_report(
+    bg_sim: BackgroundSim, tmp_path: Path, signum: signal.Signals
+) -> None:
+    from .terminal import Terminal
+
+    bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
+    report = tmp_path / "panic.json"
+    report.write_text(STALE)
+    with Terminal("panic", "--report", str(report), env=bg_sim.env()) as terminal:
+        terminal.expect("to go on: ")
+
+        terminal.proc.send_signal(signum)
+
+        assert terminal.wait() == 130
+    text = " ".join(terminal.text.split())
+    assert "no cancel was sent" in text
+    assert "verdict:" in text
+    assert bg_sim.cancel_requests() == 0
+    written = json.loads(report.read_text())  # not the earlier run's all-clear
+    assert (written["allClosed"], written["interrupted"]) == (False, True)
+    assert len(written["outcomes"]) == 5  # what the prompt listed, none claimed closed
+    assert {o["status"] for o in written["outcomes"]} == {"unresolved"}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_the_panic_lists_before_asking_rewrites_the_report(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    from .terminal import Terminal
+
+    bg = BackgroundSim(latency_ms=(1000.0, 1000.0), seed=1)  # the signal lands mid-listing
+    try:
+        bg.call(bg.sim.place_orders, "BTCUSDT", 5)
+        report = tmp_path / "panic.json"
+        report.write_text(STALE)
+        with Terminal("panic", "--report", str(report), env=bg.env()) as terminal:
+            terminal.expect("listing open orders")
+
+            terminal.proc.send_signal(signum)
+
+            assert terminal.wait() == 130
+        text = " ".join(terminal.text.split())
+        assert "interrupted before the panic began: no cancel was sent" in text
+        assert "Traceback" not in text
+        assert bg.cancel_requests() == 0
+        written = json.loads(report.read_text())
+        assert (written["allClosed"], written["interrupted"]) == (False, True)
+        assert written["outcomes"] == []  # nothing listed yet: nothing claimed either way
+    finally:
+        bg.close()
+
+
+def _wait_until_blocked_reading_stdin(pid: int, timeout: float = 60.0) -> None:
+    """Until the process waits in read(0, ...) (Linux: /proc/PID/syscall), so a signal lands
+    while it reads its targets, not while Python starts up."""
+    syscall = Path(f"/proc/{pid}/syscall")
+    read = {"x86_64": "0", "aarch64": "63"}[platform.machine()]  # the number of read(2)
+    give_up = time.monotonic() + timeout
+    while syscall.read_text().split()[:2] != [read, "0x0"]:  # read(0, ...)
+        assert time.monotonic() < give_up, syscall.read_text()
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_while_cancel_waits_for_its_targets_rewrites_the_report(
+    bg_sim: BackgroundSim, tmp_path: Path, signum: signal.Signals
+) -> None:
+    # `orders --csv | cancel --file -`: the cancel reads while the listing upstream still runs.
+    report = tmp_path / "r.json"
+    report.write_text(STALE)
+    proc = subprocess.Popen(
+        command("cancel", "-f", "-", "--report", str(report)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=bg_sim.env(),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write("symbol,orderId\nBTCUSDT,1\n")  # the first lines; the rest never comes
+    proc.stdin.flush()
+    _wait_until_blocked_reading_stdin(proc.pid)
+
+    proc.send_signal(signum)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert proc.returncode == 130, err
+    assert "interrupted while reading the file: nothing was sent" in err
+    assert bg_sim.requests_sent() == 0
+    written = json.loads(report.read_text())
+    assert (written["allClosed"], written["outcomes"]) == (False, [])
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_a_panic_that_never_began_rewrites_the_report(
+    bg_sim: BackgroundSim, tmp_path: Path, refused: bool
+) -> None:
+    from .terminal import Terminal
+
+    bg_sim.call(bg_sim.sim.place_orders, "BTCUSDT", 5)
+    report = tmp_path / "panic.json"
+    report.write_text(STALE)
+    env = {**bg_sim.env(), **({"BITGET_PASSPHRASE": "wrong"} if refused else {})}
+    with Terminal("panic", "--report", str(report), env=env) as terminal:
+        if not refused:
+            terminal.expect("to go on: ")
+            terminal.send_keys("no\n")
+
+        assert terminal.wait() == (3 if refused else 2)
+    assert "no cancel was sent" in " ".join(terminal.text.split())
+    assert bg_sim.cancel_requests() == 0
+    written = json.loads(report.read_text())  # not the earlier run's all-clear
+    assert written["allClosed"] is False
+    assert {o["status"] for o in written["outcomes"]} <= {"unresolved"}
+    assert len(written["outcomes"]) == (0 if refused else 5)
+
+
+def test_a_panic_whose_terminal_closes_finishes_and_writes_its_report(
+    slow_sim: BackgroundSim, tmp_path: Path
+) -> None:
+    from .terminal import Terminal
+
+    slow_sim.call(lambda: [slow_sim.sim.place_orders(f"P{i}USDT", 60, f"p{i}") for i in range(5)])
+    report = tmp_path / "panic.json"
+    report.write_text(STALE)
+    with Terminal("panic", "--yes", "--no-symbol-cancel", "--report", str(report),
+                  env=slow_sim.env()) as terminal:  # fmt: skip
+        terminal.expect("closing")
+
+        terminal.hang_up()  # the first SIGHUP: the panic goes on, with nowhere to print
+
+        code = terminal.wait(120)
+    written = json.loads(report.read_text())  # not the earlier run's
+    assert "outcomes" in written, written
+    assert slow_sim.open_orders() == 0  # the panic went on to the end
+    assert (code, written["allClosed"], written["accountEmpty"]) == (0, True, True)
+    assert len(written["outcomes"]) == written["counts"]["cancelled"]
+
+
+def test_a_cancel_whose_terminal_closes_stops_and_writes_a_truthful_report(
+    slow_sim: BackgroundSim, tmp_path: Path
+) -> None:
+    from .terminal import Terminal
+
+    targets, report = tmp_path / "t.jsonl", tmp_path / "r.json"
+    _targets(slow_sim, targets, 300)
+    report.write_text(STALE)
+    with Terminal("cancel", "-f", str(targets), "--report", str(report),
+                  env=slow_sim.env()) as terminal:  # fmt: skip
+        terminal.expect("/300")
+        _wait_for_requests(slow_sim, 1)
+
+        terminal.hang_up()
+
+        assert terminal.wait(120) == 130
+    written = json.loads(report.read_text())
+    assert written["interrupted"] is True
+    _check_truthful(written, slow_sim, 300)
