@@ -308,9 +308,10 @@ class CancelRun:
         an order found open elsewhere is cancelled by its true route. Two rounds at most: the
         second checks what the first sent again."""
         for _ in range(_CONFIRM_ROUNDS):
+            # (an order asked again by clientOid is filed under two keys: checked once)
             doubtful = [
                 o
-                for o in self._orders.values()
+                for o in dict.fromkeys(self._orders.values())
                 if o.status is CancelStatus.NOT_OPEN and not o.confirmed
             ]
             if not doubtful or scope.over:

@@ -1,0 +1,42 @@
+"""Issue 24 broken on purpose: shared requests, confirmation and on_outcome under abuse."""
+
+from __future__ import annotations
+
+from bitget_cancel import CancelOutcome, CancelStatus, CancelTarget
+
+from .scripted_exchange import ScriptedExchange
+from .test_shared_engine import engine_for
+
+
+async def test_an_order_asked_again_by_client_oid_is_confirmed_and_re_sent_once() -> None:
+    # Named on the wrong symbol, by orderId and clientOid: "does not exist" twice (the second
+    # asked by clientOid), then the listing finds it open on its true symbol. The order was
+    # filed under two keys; it must be checked, re-queued and told once, not twice.
+    exchange = ScriptedExchange(latency=0.05)
+    exchange.place("S1USDT", "500", "c500")
+    exchange.place("S2USDT", "600", "c600")
+    wrong_symbol = CancelTarget(symbol="S0USDT", order_id="500", client_oid="c500")
+    gone = CancelTarget(symbol="S0USDT", order_id="700", client_oid="c700")
+    heard: list[CancelOutcome] = []
+    progress: list[tuple[int, int]] = []
+    async with engine_for(exchange) as engine:
+        report = await engine.cancel(
+            [wrong_symbol, gone],
+            on_outcome=heard.append,
+            progress=lambda done, total: progress.append((done, total)),
+        )
+    assert exchange.violations == []
+    assert not any(oid == "500" for _, oid in exchange.open_orders)
+    first, second = report.outcomes
+    assert first.status is CancelStatus.CANCELLED
+    assert first.found_as is not None
+    assert second.status is CancelStatus.NOT_OPEN
+    assert second.error_msg is not None
+    assert second.error_msg.count("confirmed: open nowhere") == 1
+    assert sorted(map(repr, heard)) == sorted(map(repr, report.outcomes))
+    assert progress[-1] == (2, 2)
+    assert all(0 <= done <= total for done, total in progress)
+    # by orderId and by clientOid on S0 (refused), then once on S1, where it is open
+    named = [o.get("orderId") or o["clientOid"] for b in exchange.bodies for o in b["orderList"]]
+    assert named.count("500") == 2
+    assert named.count("c500") == 1
