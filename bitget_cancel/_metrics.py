@@ -70,7 +70,7 @@ class MetricsSnapshot:
             return full
 
         def sample(name: str, value: float, **label: str) -> None:
-            lines.append(f"{name}{_labels({**extra, **label})} {value:g}")
+            lines.append(f"{name}{_labels({**extra, **label})} {_number(value)}")
 
         name = family("requests_total", "counter", "Requests sent, by endpoint.")
         for endpoint, count in sorted(self.requests.items()):
@@ -100,6 +100,11 @@ def _labels(labels: Mapping[str, str]) -> str:
     if not labels:
         return ""
     return "{" + ",".join(f'{key}="{_escape(value)}"' for key, value in labels.items()) + "}"
+
+
+def _number(value: float) -> str:
+    """Every digit: ``:g`` keeps six, and a counter of a long-running bot passes a million."""
+    return str(value) if isinstance(value, int) else repr(float(value))
 
 
 def _escape(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bitget_cancel import CancelOutcome, CancelStatus, CancelTarget
+from bitget_cancel._metrics import Metrics
 
 from .scripted_exchange import ScriptedExchange
 from .test_shared_engine import engine_for
@@ -40,3 +41,14 @@ async def test_an_order_asked_again_by_client_oid_is_confirmed_and_re_sent_once(
     named = [o.get("orderId") or o["clientOid"] for b in exchange.bodies for o in b["orderList"]]
     assert named.count("500") == 2
     assert named.count("c500") == 1
+
+
+def test_prometheus_counters_keep_every_digit_of_a_long_running_bot() -> None:
+    metrics = Metrics()
+    metrics.requests["batch-cancel-order"] = 1_234_567
+    metrics.retries = 10_000_001
+    metrics.budget_wait_seconds = 123456.789
+    lines = set(metrics.snapshot(budget_fallbacks=0).to_prometheus().splitlines())
+    assert 'bitget_cancel_requests_total{endpoint="batch-cancel-order"} 1234567' in lines
+    assert "bitget_cancel_retries_total 10000001" in lines
+    assert "bitget_cancel_budget_wait_seconds_total 123456.789" in lines
