@@ -210,6 +210,8 @@ class AiohttpTransport:
     def _client(self) -> aiohttp.ClientSession:
         given = self._given_session
         if given is not None:
+            if given.closed:  # (aiohttp says so with a RuntimeError: not the engine's fault)
+                raise TransportError("the aiohttp session given as session= is closed")
             if hasattr(given, "_retry_connection"):
                 given._retry_connection = False  # see below
             return given
