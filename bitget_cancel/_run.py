@@ -163,6 +163,8 @@ class CancelRun:
         self._scope: CallScope | None = None
         self._closed = False  # the report is made: later answers are not this call's business
         self._parts: dict[asyncio.Task[None], Parts] = {}
+        # Requests of other calls carrying orders of this one, and the call that sent each.
+        self._riding_on: dict[asyncio.Task[None], CancelRun] = {}
         # Halves of a refused request, isolating a bad order: they go alone (see _dispatch).
         self._fragments: set[Batch[_Order]] = set()
         self.stats = CallStats()
@@ -276,6 +278,10 @@ class CancelRun:
         finally:
             crew.leave(self._mode, self)
             self._closed = True
+            # A shared request whose calls are all over has nobody to read its answer.
+            for task, owner in list(self._riding_on.items()):
+                if all(run._closed for run, _ in owner._parts.get(task, ())):
+                    task.cancel()
             if watcher is not None:
                 watcher.cancel()
         return self._report(scope)
@@ -505,12 +511,14 @@ class CancelRun:
         lane.ready = deque(left)
         return pack(tuple(picked), self._mode, into.by_order_id)
 
-    def _ride(self, kind: OrderKind, task: asyncio.Task[None]) -> None:
+    def _ride(self, kind: OrderKind, task: asyncio.Task[None], owner: CancelRun) -> None:
         lane = self._lanes[kind]
         lane.riding.add(task)
+        self._riding_on[task] = owner
 
         def landed(task: asyncio.Task[None]) -> None:
             lane.riding.discard(task)
+            self._riding_on.pop(task, None)
             lane.wake.set()
 
         task.add_done_callback(landed)
@@ -521,7 +529,7 @@ class CancelRun:
         if len(parts) > 1:
             self._parts[task] = parts
         for run, _ in parts[1:]:
-            run._ride(lane.kind, task)
+            run._ride(lane.kind, task, self)
 
         def landed(task: asyncio.Task[None]) -> None:
             slot.release()  # a task cancelled before it ran never reached its own finally

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bitget_cancel import CancelOutcome, CancelStatus, CancelTarget
 from bitget_cancel._metrics import Metrics
 
-from .scripted_exchange import ScriptedExchange
-from .test_shared_engine import engine_for
+from .scripted_exchange import HANG_AFTER, ScriptedExchange, Step
+from .test_shared_engine import book, engine_for
 
 
 async def test_an_order_asked_again_by_client_oid_is_confirmed_and_re_sent_once() -> None:
@@ -52,3 +54,24 @@ def test_prometheus_counters_keep_every_digit_of_a_long_running_bot() -> None:
     assert 'bitget_cancel_requests_total{endpoint="batch-cancel-order"} 1234567' in lines
     assert "bitget_cancel_retries_total 10000001" in lines
     assert "bitget_cancel_budget_wait_seconds_total 123456.789" in lines
+
+
+async def test_a_shared_request_is_not_left_running_once_every_call_it_carried_is_over() -> None:
+    # The owner of the request is cancelled (its request goes on: it carries the rider's
+    # orders); then the rider's deadline passes. Nobody is left to read the answer: the
+    # request must end then, as a call's own request does, not linger until its timeout.
+    exchange = ScriptedExchange(latency=0.5, steps=[Step(HANG_AFTER)])
+    mine = book(exchange, 2, prefix=10_000)
+    theirs = book(exchange, 2, prefix=20_000)
+    loop = asyncio.get_running_loop()
+    async with engine_for(exchange) as engine:
+        owner = loop.create_task(engine.cancel(mine))
+        rider = loop.create_task(engine.cancel(theirs, deadline=1.0))
+        await asyncio.sleep(0.1)  # the shared request is on its way
+        owner.cancel()
+        report = await rider
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert left == []
+        assert exchange.in_flight == 0
+    assert len(exchange.bodies) == 1
+    assert {o.status for o in report.outcomes} == {CancelStatus.UNRESOLVED}
