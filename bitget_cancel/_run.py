@@ -10,6 +10,7 @@ flight, waiting for a retry, or final.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
@@ -144,6 +145,9 @@ class CancelRun:
         self._session = session
         self._confirm = confirm
         self._on_outcome = on_outcome
+        # The callbacks run in the caller's context (its contextvars), also when the answer
+        # came in another call's request, in that call's task (see _dispatch).
+        self._context = contextvars.copy_context()
         # With on_outcome: the targets naming each order, and the targets already told.
         self._named: dict[_Order, list[CancelTarget]] = {}
         self._told: set[CancelTarget] = set()
@@ -737,7 +741,7 @@ class CancelRun:
             self._told.add(target)
             outcome = self._outcome(target, order)
             try:
-                self._on_outcome(outcome)
+                self._context.run(self._on_outcome, outcome)
             except Exception:  # a bot's bookkeeping bug must never stop a cancel
                 log.exception("on_outcome callback failed; ignoring it from now on")
                 self._on_outcome = None
@@ -746,7 +750,7 @@ class CancelRun:
         if self._progress is None:
             return
         try:
-            self._progress(self._done, self._distinct)
+            self._context.run(self._progress, self._done, self._distinct)
         except Exception:  # a display bug must never stop a cancel
             log.exception("progress callback failed; ignoring it from now on")
             self._progress = None

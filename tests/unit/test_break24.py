@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 from bitget_cancel import CancelOutcome, CancelStatus, CancelTarget
 from bitget_cancel._metrics import Metrics
@@ -75,3 +76,28 @@ async def test_a_shared_request_is_not_left_running_once_every_call_it_carried_i
         assert exchange.in_flight == 0
     assert len(exchange.bodies) == 1
     assert {o.status for o in report.outcomes} == {CancelStatus.UNRESOLVED}
+
+
+_BOT_TASK: contextvars.ContextVar[str] = contextvars.ContextVar("bot_task", default="none")
+
+
+async def test_on_outcome_and_progress_run_in_the_callers_context_when_orders_ride_along() -> None:
+    # A bot tags its log lines with a contextvar per task. Orders that ride in another call's
+    # request are answered in that call's task: the callbacks must still see their own caller's.
+    exchange = ScriptedExchange(latency=0.05)
+    calls = {name: book(exchange, 2, prefix=10_000 * (i + 1)) for i, name in enumerate("abc")}
+    seen: list[tuple[str, str]] = []
+    async with engine_for(exchange) as engine:
+
+        async def one(name: str) -> None:
+            _BOT_TASK.set(name)
+            await engine.cancel(
+                calls[name],
+                on_outcome=lambda o: seen.append((name, _BOT_TASK.get())),
+                progress=lambda done, total: seen.append((name, _BOT_TASK.get())),
+            )
+
+        await asyncio.gather(*(one(name) for name in calls))
+    assert len(exchange.bodies) == 1  # one request carried all three calls' orders
+    assert len(seen) == 3 * (2 + 2)
+    assert all(caller == current for caller, current in seen), seen
