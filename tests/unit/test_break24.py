@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 
-from bitget_cancel import CancelOutcome, CancelStatus, CancelTarget
+import pytest
+
+from bitget_cancel import CancelOutcome, CancelStatus, CancelTarget, InvalidArgument
 from bitget_cancel._metrics import Metrics
 
 from .scripted_exchange import HANG_AFTER, ScriptedExchange, Step
@@ -101,3 +103,24 @@ async def test_on_outcome_and_progress_run_in_the_callers_context_when_orders_ri
     assert len(exchange.bodies) == 1  # one request carried all three calls' orders
     assert len(seen) == 3 * (2 + 2)
     assert all(caller == current for caller, current in seen), seen
+
+
+async def test_a_coroutine_function_as_a_callback_is_a_bad_argument_before_any_request() -> None:
+    # Called and never awaited, it would never run: the bot's registry silently never updated.
+    exchange = ScriptedExchange(latency=0.05)
+    targets = book(exchange, 2)
+
+    async def settled(outcome: CancelOutcome) -> None:
+        return None
+
+    async def shown(done: int, total: int) -> None:
+        return None
+
+    async with engine_for(exchange) as engine:
+        with pytest.raises(InvalidArgument, match="on_outcome must be a plain function"):
+            await engine.cancel(targets, on_outcome=settled)
+        with pytest.raises(InvalidArgument, match="progress must be a plain function"):
+            await engine.cancel(targets, progress=shown)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="on_listed must be a plain function"):
+            await engine.open_orders(on_listed=shown)  # type: ignore[arg-type]
+    assert exchange.bodies == []
