@@ -124,3 +124,20 @@ async def test_a_coroutine_function_as_a_callback_is_a_bad_argument_before_any_r
         with pytest.raises(InvalidArgument, match="on_listed must be a plain function"):
             await engine.open_orders(on_listed=shown)  # type: ignore[arg-type]
     assert exchange.bodies == []
+
+
+@pytest.mark.parametrize(
+    ("prefix", "labels", "problem"),
+    [
+        ("bitget-cancel", None, "prefix"),
+        ("bitget_cancel", {"account-name": "main"}, "account-name"),
+        ("bitget_cancel", {"endpoint": "main"}, "endpoint"),  # would be written twice
+        ("bitget_cancel", {"account": 7}, "account"),
+    ],
+)
+def test_to_prometheus_refuses_names_a_scraper_would_refuse(
+    prefix: str, labels: dict[str, str] | None, problem: str
+) -> None:
+    snapshot = Metrics().snapshot(budget_fallbacks=0)
+    with pytest.raises(InvalidArgument, match=problem):
+        snapshot.to_prometheus(prefix, labels)
