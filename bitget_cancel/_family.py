@@ -48,6 +48,9 @@ class ListedOrder:
     symbol: str | None
     order_id: str | None
     client_oid: str | None
+    # The product line the row names (v3); None where the listing does not say (v2's spot
+    # endpoints list spot orders only).
+    category: str | None = None
     # Shown by ``orders`` where the listing gives them; never used to cancel.
     side: str | None = None
     order_type: str | None = None
@@ -63,6 +66,7 @@ def listed_row(row: OpenOrderRow) -> ListedOrder:
         text(row.symbol),
         text(row.order_id),
         text(row.client_oid),
+        text(row.category),
         side=text(row.side),
         order_type=text(row.order_type),
         price=text(row.price) or text(row.price_avg) or text(row.execute_price),
@@ -117,6 +121,11 @@ class Lister(Protocol):
 
     def advances(self, previous: str | None, cursor: str) -> bool:
         """Whether ``cursor`` moves on from ``previous`` (a listing that does not is broken)."""
+
+    @property
+    def id_paged(self) -> bool:
+        """Pages run down the order ids and any id may start one (``idLessThan``): the listing
+        can be cut into id ranges read at once (``_listing.list_sliced``)."""
 
 
 class BulkCancel(Protocol):
@@ -208,6 +217,7 @@ class V2Unfilled:
     extra: tuple[tuple[str, str], ...] = ()
     limit: int = 100
     codec: AnswerCodec[list[OpenOrderRow]] = UNFILLED_CODEC
+    id_paged: bool = True  # the docs: idLessThan "requests the content on the page before this ID"
 
     def advances(self, previous: str | None, cursor: str) -> bool:
         # idLessThan pages go to ever smaller ids.
@@ -237,6 +247,7 @@ class V2PlanList:
     endpoint: Endpoint = CURRENT_PLAN_ORDERS
     limit: int = 100
     codec: AnswerCodec[PlanPage] = PLAN_LIST_CODEC
+    id_paged: bool = True  # idLessThan, as unfilled-orders
 
     def advances(self, previous: str | None, cursor: str) -> bool:
         # idLessThan pages go to ever smaller ids.

@@ -162,6 +162,14 @@ class RateBudget:
             self._strikes = 0
         self._wake()
 
+    def retune(self, rate: float) -> None:
+        """Requests per second from now on (engines sharing this budget changed)."""
+        capacity, period = capacity_and_period(rate)
+        if (capacity, period) != (self.capacity, self.period):
+            log.debug("shared budget of %s now %s/%gs", self.name, capacity, period)
+            self.capacity, self.period = capacity, period
+            self._wake()  # waiters look again: a looser rate may free a slot now
+
     # -- the async face ---------------------------------------------------------------------
 
     def try_acquire(self) -> LocalSlot | None:
@@ -268,29 +276,65 @@ class LocalSlot:
             loop.call_later(delay, lambda: budget.release(loop.time()))
 
 
+class _Claims:
+    """The rates asked of one shared budget: by live owners (engines' sessions, weakly held)
+    and by anonymous callers (kept for good: nobody says when they stop)."""
+
+    __slots__ = ("anonymous", "owners")
+
+    def __init__(self) -> None:
+        self.anonymous = INFINITE
+        self.owners: weakref.WeakKeyDictionary[object, float] = weakref.WeakKeyDictionary()
+
+    def strictest(self) -> float:
+        return min(self.anonymous, *self.owners.values(), INFINITE)
+
+
 @dataclass
 class InProcessBudgets:
     """The budgets of this process: one per (account, endpoint) and event loop.
 
     Engines of one account in one event loop share them, whatever their credentials object.
+    When they ask for different rates the strictest *live* one is in force: an engine's claim
+    ends when it is closed (``forget``) or garbage-collected, and the budget then loosens to
+    the strictest claim left.
     """
 
     _by_loop: weakref.WeakKeyDictionary[
-        asyncio.AbstractEventLoop, dict[tuple[str, str], RateBudget]
+        asyncio.AbstractEventLoop, dict[tuple[str, str], tuple[RateBudget, _Claims]]
     ] = field(default_factory=weakref.WeakKeyDictionary)
 
-    def budget(self, account_id: str, endpoint: str, rate: float) -> RateBudget:
-        """The one budget of (account, endpoint) in this event loop; the stricter rate wins."""
-        capacity, period = capacity_and_period(rate)
+    def budget(
+        self, account_id: str, endpoint: str, rate: float, owner: object | None = None
+    ) -> RateBudget:
+        """The one budget of (account, endpoint) in this event loop, at the strictest rate
+        claimed by a live owner (or by any anonymous caller)."""
+        capacity_and_period(rate)  # validates
         budgets = self._by_loop.setdefault(asyncio.get_running_loop(), {})
-        budget = budgets.get((account_id, endpoint))
-        if budget is None:
-            budget = RateBudget(capacity, period, name=endpoint)
-            budgets[(account_id, endpoint)] = budget
-        elif capacity / period < budget.capacity / budget.period:
-            log.debug("tightening the shared budget of %s to %s/%gs", endpoint, capacity, period)
-            budget.capacity, budget.period = capacity, period
+        entry = budgets.get((account_id, endpoint))
+        if entry is None:
+            capacity, period = capacity_and_period(rate)
+            entry = budgets[(account_id, endpoint)] = (
+                RateBudget(capacity, period, name=endpoint),
+                _Claims(),
+            )
+        budget, claims = entry
+        if owner is None:
+            claims.anonymous = min(claims.anonymous, rate)
+        else:
+            claims.owners[owner] = rate
+        budget.retune(claims.strictest())
         return budget
+
+    def forget(self, owner: object) -> None:
+        """``owner`` (a closed engine's session) no longer claims a rate: every budget it
+        tightened loosens to the strictest claim left."""
+        for budgets in list(self._by_loop.values()):
+            for budget, claims in budgets.values():
+                if claims.owners.pop(owner, None) is not None:
+                    strictest = claims.strictest()
+                    if strictest != INFINITE:
+                        budget.retune(strictest)
 
     @property
     def fallbacks(self) -> int:

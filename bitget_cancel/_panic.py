@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._classify import CODE_HINTS, Verdict
-from ._exceptions import CallStopped, InvalidTarget, TransportError
+from ._exceptions import CallStopped, TransportError
 from ._family import BulkCancel, ListedOrder, Lister
-from ._listing import Listing, list_pages
+from ._listing import Listing, ListingLanes, list_sliced, listed_target, merge
 from ._log import log
 from ._models import (
     CancelOutcome,
@@ -31,13 +31,15 @@ from ._models import (
     KindSummary,
     OrderKind,
     PanicReport,
+    outcome_problems,
 )
 from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
 from ._session import CallStats, ExchangeSession
 
-# A symbol's normal orders go to cancel-symbol-order once a full batch of them is listed (50 on
-# v2, 20 on v3): one request of the symbol lane then saves at least one of the batch lane.
+# Which symbols go to cancel-symbol-order is planned by the two lanes' throughput
+# (``_Pass._plan_lanes``); a symbol with a full batch of orders listed (50 on v2, 20 on v3)
+# goes there on a tie: one request of the symbol lane then saves at least one of the batch lane.
 SYMBOL_CANCEL_THRESHOLD = 50
 # Bulk cancels work asynchronously on the exchange: how long their orders may still be listed
 # before the panic stops waiting and cancels them one by one (and keeps doing so).
@@ -56,6 +58,7 @@ class _Entry:
     bulk_at: float | None = None  # when a bulk cancel that covers it was accepted
     by_id_only: bool = False  # a bulk cancel did not take it: by id from now on
     listed: bool = False  # seen open in some listing
+    note: str | None = None  # how it was cancelled, when not as listed (for its outcome)
 
     @property
     def failed(self) -> bool:
@@ -244,6 +247,10 @@ class Panic:
             else:
                 self._problems.pop(kind, None)
             self._confirmed[kind] = listing.complete and listing.open_in_scope == 0
+        # Pages that arrived are a listing, even if a later page failed (a flat account's
+        # complete, empty listing too): only a panic that saw no page at all "could not list".
+        listed_now = any(listing.complete for listing in listings.values()) or self._paged
+        self._listed_any = self._listed_any or listed_now
         if self._widened:
             return False  # a joined call widened the scope: list it before finishing
         open_left = any(not e.failed for entries in seen.values() for e in entries)
@@ -257,17 +264,13 @@ class Panic:
             self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)
             self._finished = True
             return True
-        # Pages that arrived are a listing, even if a later page failed: only a panic that
-        # saw no page at all "could not list" (and stops); the others list again.
-        listed_now = any(listing.complete for listing in listings.values()) or self._paged
-        if not self._listed_any and not listed_now:
+        if not self._listed_any:
             # Nothing could be listed at all: say so now rather than at the deadline.
             self._problems[None] = "could not list open orders: " + "; ".join(
                 f"{kind.value}: {listing.problem}" for kind, listing in listings.items()
             )
             self._finished = True
             return True
-        self._listed_any = self._listed_any or listed_now
         stuck = [x for x in listings.values() if not x.complete and not x.final]
         if not stuck and not open_left and not unconfirmed_bulk and not explicit_open:
             # Only listings that repeating cannot fix are left: they stay unconfirmed.
@@ -366,15 +369,10 @@ class Panic:
     def entry_for(self, kind: OrderKind, row: ListedOrder) -> tuple[_Entry, CancelTarget] | None:
         """The entry of a listed order (created if new) and the target that cancels it; None
         if it is out of scope and not asked for, or not a usable row."""
-        if row.symbol is None or row.order_id is None:
+        found = listed_target(row, kind)
+        if found is None or row.order_id is None:
             return None
-        try:
-            listed = CancelTarget(
-                symbol=row.symbol, order_id=row.order_id, client_oid=row.client_oid, kind=kind
-            )
-        except InvalidTarget as exc:
-            log.warning("listed order skipped: %s", exc)
-            return None
+        listed, note = found
         key = (kind, listed.symbol, row.order_id)
         entry = self._by_order.get(key)
         if entry is None and row.client_oid is not None:
@@ -387,6 +385,8 @@ class Panic:
             entry = self._add(listed, explicit=False) or self._entries[listed]
             self._by_order[key] = entry
         entry.listed = True
+        if note is not None and entry.target is listed:
+            entry.note = note
         # Listed again after a final outcome other than FAILED: it is open; work on it again.
         if entry.outcome is not None and entry.outcome.status is not CancelStatus.FAILED:
             entry.outcome = None
@@ -410,6 +410,13 @@ class Panic:
                 if entry.bulk_at is not None:
                     msg = f"{why} before a listing confirmed the bulk cancel closed it"
                 outcome = CancelOutcome(entry.target, CancelStatus.UNRESOLVED, None, msg, 0)
+            if entry.note is not None:
+                msg = (
+                    entry.note
+                    if outcome.error_msg is None
+                    else f"{outcome.error_msg}; {entry.note}"
+                )
+                outcome = replace(outcome, error_msg=msg)
             outcomes.append(outcome)
             tally = counts[entry.target.kind]
             tally[outcome.status.value] += 1
@@ -460,7 +467,8 @@ class Panic:
             problems=tuple(
                 problem if kind is None else f"{kind.value} orders: {problem}"
                 for kind, problem in problems.items()
-            ),
+            )
+            + outcome_problems(outcomes),
             account_empty=self._account_empty and not problems,
             passes=self._passes,
             cancel_requests=sum(
@@ -473,6 +481,36 @@ class Panic:
             listed=self._listed_any,
             budget_fallbacks=self._session.budgets.fallbacks - self._fallbacks_before,
         )
+
+
+class _Pace:
+    """When the requests given to one lane can go, as the panic plans them: at most ``rate``
+    requests a second in windows of one second, ``per_request`` units (orders, symbols) each,
+    counted from when the lane last started from idle (a drained lane starts afresh)."""
+
+    __slots__ = ("_count", "_per_request", "_rate", "_start")
+
+    def __init__(self, rate: float, per_request: int, now: float) -> None:
+        self._rate = max(1, int(rate))
+        self._per_request = per_request
+        self._start, self._count = now, 0
+
+    def _fresh(self, now: float) -> tuple[float, int]:
+        start, count = self._start, self._count
+        requests = -(-count // self._per_request)
+        if count == 0 or now >= start + -(-requests // self._rate):
+            return now, 0  # everything given so far has gone
+        return start, count
+
+    def last_send(self, units: int, now: float) -> float:
+        """When the last request would go if ``units`` more were given now."""
+        start, count = self._fresh(now)
+        requests = max(1, -(-(count + units) // self._per_request))
+        return max(now, start + (requests - 1) // self._rate)
+
+    def add(self, units: int, now: float) -> None:
+        self._start, self._count = self._fresh(now)
+        self._count += units
 
 
 class _Pass:
@@ -488,9 +526,20 @@ class _Pass:
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
-        # A symbol cancel pays off once it saves a full request of the batch lane.
-        batch_route = self.session.family.cancel.get(OrderKind.NORMAL)
+        self._lanes = ListingLanes()
+        # A full batch: the size from which a symbol goes to the symbol lane on a tie.
+        family, session = self.session.family, self.session
+        batch_route = family.cancel.get(OrderKind.NORMAL)
         self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
+        # The two lanes of normal orders: symbol cancels, one symbol a request; batches.
+        symbol_bulk = family.bulk.get(OrderKind.NORMAL)
+        now = self.loop.time()
+        batch_rate = session.rate(batch_route.endpoint) if batch_route else 1.0
+        symbol_rate = session.rate(symbol_bulk.endpoint) if symbol_bulk else 1.0
+        self._batch_lane = _Pace(batch_rate, self._threshold, now)
+        self._symbol_lane = _Pace(symbol_rate, 1, now)
+        self._symbols_cancelling: set[str] = set()  # sent to the symbol lane in this pass
+        self._held_orders = 0  # in ``_held``
 
     def cancel(self) -> None:
         for task in self._bulk_tasks:
@@ -531,9 +580,7 @@ class _Pass:
             log.warning("panic: %s orders could not be listed; %s", kind.value, panic._blind[kind])
 
     async def finish_bulk(self) -> None:
-        for bucket in self._held.values():
-            if len(bucket) < self._threshold:
-                self._by_id(bucket)
+        self._plan_lanes(final=True)
         if self._bulk_tasks:
             await asyncio.gather(*self._bulk_tasks)
 
@@ -547,23 +594,18 @@ class _Pass:
         if symbols is None:
             return await self._list(kind, lister, None)
         parts = await asyncio.gather(*(self._list(kind, lister, s) for s in sorted(symbols)))
-        merged = Listing()
-        for part in parts:
-            merged.complete &= part.complete
-            merged.final |= part.final
-            merged.open_in_scope += part.open_in_scope
-            merged.problem = merged.problem or part.problem
-        return merged
+        return merge(parts)
 
     async def _list(self, kind: OrderKind, lister: Lister, symbol: str | None) -> Listing:
         panic = self.panic
-        return await list_pages(
+        return await list_sliced(
             self.session,
             lister,
             symbol,
             panic._scope,
             panic._stats,
             lambda rows: self._on_page(kind, rows),
+            self._lanes,
         )
 
     def _on_page(self, kind: OrderKind, rows: list[ListedOrder]) -> int:
@@ -601,6 +643,8 @@ class _Pass:
                     continue
             to_feed.append((entry, target))
         self._by_id(to_feed)
+        if kind is OrderKind.NORMAL and self._held:
+            self._plan_lanes(final=False)
         return count
 
     def _bulk_eligible(self, kind: OrderKind, entry: _Entry) -> bool:
@@ -615,21 +659,58 @@ class _Pass:
     def _by_id(self, pairs: Sequence[tuple[_Entry, CancelTarget]]) -> None:
         run = self.run
         if run.feed_is_open:
+            fed = self.panic._fed
+            normal = 0
             for entry, target in pairs:
-                self.panic._fed[target] = entry
+                fed[target] = entry
+                normal += target.kind is OrderKind.NORMAL
+            if normal:
+                self._batch_lane.add(normal, self.loop.time())
             run.feed([target for _, target in pairs])
 
     # -- bulk cancels ------------------------------------------------------------------------
 
     def _hold_for_symbol_cancel(self, entry: _Entry, target: CancelTarget) -> None:
         symbol = entry.target.symbol
-        bucket = self._held.setdefault(symbol, [])
-        bucket.append((entry, target))
-        if len(bucket) == self._threshold:
+        if symbol in self._symbols_cancelling:
+            entry.bulk_at = entry.bulk_at or self.loop.time()  # its symbol cancel covers it
+            return
+        self._held.setdefault(symbol, []).append((entry, target))
+        self._held_orders += 1
+
+    def _plan_lanes(self, *, final: bool) -> None:
+        """Plan the held symbols over the two lanes of normal orders so that they finish
+        together: the biggest symbols go to the symbol lane (one request each, whatever their
+        size) while it would still be through no later than the batch lane with everything
+        else (``_symbol_lane_first``); a symbol with less than a full batch listed only when
+        the symbol lane is strictly sooner (its cancel must settle and be confirmed by a
+        listing; a batch answers for each order). The others wait for more pages.
+        ``final``: the listing is over, the rest go by id."""
+        held = self._held
+        candidates = sorted(held, key=lambda s: len(held[s]), reverse=True)
+        for symbol in candidates:
+            if not self._symbol_lane_first(full=len(held[symbol]) >= self._threshold):
+                break
+            bucket = held.pop(symbol)
+            self._held_orders -= len(bucket)
+            self._symbols_cancelling.add(symbol)
+            self._symbol_lane.add(1, self.loop.time())
             bulk = self.session.family.bulk[OrderKind.NORMAL]
             self._start_bulk(bulk, [symbol], [e for e, _ in bucket], bucket)
-        elif len(bucket) > self._threshold:
-            entry.bulk_at = entry.bulk_at or self.loop.time()
+        if final:
+            for bucket in held.values():
+                self._by_id(bucket)
+            held.clear()
+            self._held_orders = 0
+
+    def _symbol_lane_first(self, *, full: bool) -> bool:
+        """Whether one more symbol cancel can go sooner than (``full``: no later than) the
+        batch lane's last request would with what it has and every held normal order (the
+        candidate's included)."""
+        now = self.loop.time()
+        symbol_lane = self._symbol_lane.last_send(1, now)
+        batch_lane = self._batch_lane.last_send(self._held_orders, now)
+        return symbol_lane <= batch_lane if full else symbol_lane < batch_lane
 
     def _plan_bulk(self, entry: _Entry) -> None:
         entry.bulk_at = entry.bulk_at or self.loop.time()

@@ -39,7 +39,9 @@ class RetryPolicy:
     """How often and how patiently an order (or a listing page) is asked again.
 
     ``delay(attempt)`` is the one backoff formula: exponential from ``backoff_base``, capped at
-    ``backoff_cap``, with half of it jittered so that retries of many orders spread out.
+    ``backoff_cap``, with half of it jittered so that retries of separate requests (and of
+    separate engines) spread out. It is drawn once per refused request: the orders one answer
+    refused are asked again together, in as few requests as they fill.
     """
 
     max_attempts: int = 5

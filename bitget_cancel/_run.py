@@ -22,7 +22,14 @@ from ._dispatch import merged, pack, split_results, take_fitting, taken_keys
 from ._exceptions import CallStopped, RequestTimeout, TransportError
 from ._family import CancelRoute
 from ._log import log
-from ._models import CancelOutcome, CancelReport, CancelStatus, CancelTarget, OrderKind
+from ._models import (
+    CancelOutcome,
+    CancelReport,
+    CancelStatus,
+    CancelTarget,
+    OrderKind,
+    outcome_problems,
+)
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
@@ -172,6 +179,9 @@ class CancelRun:
         # Halves of a refused request, isolating a bad order: they go alone (see _dispatch).
         self._fragments: set[Batch[_Order]] = set()
         self.stats = CallStats()
+        # The retry backoff drawn at one moment, by attempts (``_retry_at``).
+        self._retry_moment = -1.0
+        self._retry_dues: dict[int, float] = {}
         # A call that starts during an outage counts it too.
         self._fallbacks_before = session.budgets.fallbacks - int(session.budgets.degraded)
         for order in self._index(targets):
@@ -764,7 +774,7 @@ class CancelRun:
         backoff: bool = True,
     ) -> None:
         now = self._loop.time()
-        policy, rng = self._policy, self._session.rng
+        policy = self._policy
         for order in orders:
             lane = self._lanes[order.kind]
             order.code, order.msg = code, msg
@@ -777,13 +787,27 @@ class CancelRun:
                 )
                 continue
             self._session.metrics.retries += 1
-            order.due = now + (policy.delay(order.attempts, rng) if backoff else 0.0)
+            order.due = self._retry_at(now, order.attempts) if backoff else now
             order.place = _WAITING
             lane.waiting.append(order)
             lane.wake.set()
 
+    def _retry_at(self, now: float, attempts: int) -> float:
+        """When orders refused at ``now`` after ``attempts`` are due again: one backoff per
+        refused answer (drawn once for every order it refused, whether they are handed in
+        together or one by one), so that they ride in as few requests as they fill. Jittered
+        per order, they would scatter into many."""
+        if self._retry_moment != now:
+            self._retry_moment = now
+            self._retry_dues.clear()
+        due = self._retry_dues.get(attempts)
+        if due is None:
+            due = self._retry_dues[attempts] = now + self._policy.delay(attempts, self._session.rng)
+        return due
+
     def _report(self, scope: CallScope) -> CancelReport:
         refusal = scope.refusal
+        cut_short = False  # the deadline or an interruption left some order without an answer
         for order in self._orders.values() if self._done < len(self._orders) else ():
             if order.status is not None:
                 continue
@@ -793,13 +817,17 @@ class CancelRun:
                     order, CancelStatus.FAILED, code, f"{msg} (not sent: credentials refused)"
                 )
             else:
+                cut_short = True
                 order.status = CancelStatus.UNRESOLVED
                 order.msg = self._unresolved_reason(order, scope)
         problems: tuple[str, ...] = ()
         if refusal is not None:
             hint = CODE_HINTS.get(refusal[0])
             problems = (f"credentials refused: code {refusal[0]}, {hint or refusal[1]}",)
+        elif cut_short:
+            problems = (f"{self._ended(scope)} before every order had its answer",)
         outcomes = [self._outcome(target, order) for target, order in self._order_of.items()]
+        problems += outcome_problems(outcomes)
         if self._on_outcome is not None:  # what became final only now: unresolved, refused
             for target, order in self._order_of.items():
                 self._tell((target,), order)

@@ -195,6 +195,7 @@ class OpenOrderRow(msgspec.Struct, rename="camel"):
     order_id: Scalar = None
     client_oid: Scalar = None
     status: Scalar = None
+    category: Scalar = None  # v3 rows: the product line (SPOT, MARGIN, USDT-FUTURES...)
     # What ``orders`` shows beside the ids, each where a listing gives it: v2 unfilled-orders
     # (priceAvg is its limit price, baseVolume the filled size, cTime), v2 current-plan-order
     # (executePrice), v3 unfilled-orders (price, qty, cumExecQty, createdTime).

@@ -21,6 +21,11 @@ NORMAL = "normal"
 TPSL = "tpsl"
 PLAN = "plan"
 ORDER_KINDS: tuple[str, ...] = (NORMAL, TPSL, PLAN)
+# A TP/SL order of the same (unified) account's USDT-futures line: no spot endpoint lists it,
+# but cancel-strategy-order (which takes no category) cancels it by id. A spot cancel that
+# touches one touched what it was never asked to.
+FUTURES_TPSL = "futures_tpsl"
+BOOK_KINDS: tuple[str, ...] = (*ORDER_KINDS, FUTURES_TPSL)
 
 FIRST_ORDER_ID = 1_200_000_000_000_000_000
 
@@ -55,8 +60,8 @@ class SimOrder:
 
 def check_kind(kind: str) -> str:
     """``kind`` if it names an order kind, else ValueError."""
-    if kind not in ORDER_KINDS:
-        raise ValueError(f"kind must be one of {ORDER_KINDS!r}, got {kind!r}")
+    if kind not in BOOK_KINDS:
+        raise ValueError(f"kind must be one of {BOOK_KINDS!r}, got {kind!r}")
     return kind
 
 
@@ -123,7 +128,7 @@ class OrderBook:
         self._next_id = FIRST_ORDER_ID
         self._by_id: dict[str, SimOrder] = {}
         self._by_client_oid: dict[str, SimOrder] = {}
-        self._open_all: dict[str, _OpenIndex] = {kind: _OpenIndex() for kind in ORDER_KINDS}
+        self._open_all: dict[str, _OpenIndex] = {kind: _OpenIndex() for kind in BOOK_KINDS}
         self._open_by_symbol: dict[tuple[str, str], _OpenIndex] = {}
         self._open_count: Counter[str] = Counter()
         self._prefix_next: dict[str, int] = {}
@@ -231,7 +236,7 @@ class OrderBook:
         """Open orders (every kind when ``kind`` is None), oldest first."""
         if kind is not None:
             return self._index(symbol, check_kind(kind)).open_orders()
-        merged = [o for k in ORDER_KINDS for o in self._index(symbol, k).open_orders()]
+        merged = [o for k in BOOK_KINDS for o in self._index(symbol, k).open_orders()]
         merged.sort(key=lambda order: int(order.order_id))
         return merged
 

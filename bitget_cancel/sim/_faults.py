@@ -17,6 +17,21 @@ SYMBOL_CANCEL_NOOP = "symbol_cancel_noop"  # cancel-symbol-order accepted, nothi
 DUPLICATE_ROWS = "duplicate_rows"  # a listing page repeats rows (also the previous page's last)
 STUCK_CURSOR = "stuck_cursor"  # a listing ignores the cursor given and hands the same one back
 
+# Hostile answer shapes (issue 19): a lying or broken exchange. Each acts only where it means
+# something; none closes an order it does not name truthfully.
+OTHER_ID_SUCCESS = "other_id_success"  # success naming another orderId; nothing cancelled
+UNKNOWN_ITEM_FIELDS = "unknown_item_fields"  # items (or rows) of fields no page documents
+V2_NAMES_ON_V3 = "v2_names_on_v3"  # v3 cancel-batch failure items as errorCode/errorMsg
+MISSING_ITEMS = "missing_items"  # every other order of a cancel neither acted on nor answered
+DUPLICATE_ITEMS = "duplicate_items"  # every item of a cancel answer twice
+NULL_DATA = "null_data"  # a success code with data null; nothing acted on
+SHORT_PAGE_CURSOR = "short_page_cursor"  # a page cut short (or empty) that carries a cursor on
+HTML_CHALLENGE = (
+    "html_challenge"  # an HTML page with HTTP 200 (a CDN or captive portal); nothing acted on
+)
+# The strategy listing ignores category=SPOT: the account's futures TP/SL orders listed too.
+STRATEGY_IGNORES_CATEGORY = "strategy_ignores_category"
+
 # The kinds every trade endpoint can show; the default of Faults.kinds.
 ALL_FAULT_KINDS: tuple[str, ...] = (
     HTML_5XX,
@@ -31,12 +46,26 @@ HARSH_FAULT_KINDS: tuple[str, ...] = (
     DUPLICATE_ROWS,
     STUCK_CURSOR,
 )
-KNOWN_FAULT_KINDS = frozenset(ALL_FAULT_KINDS + HARSH_FAULT_KINDS)
+HOSTILE_FAULT_KINDS: tuple[str, ...] = (
+    OTHER_ID_SUCCESS,
+    UNKNOWN_ITEM_FIELDS,
+    V2_NAMES_ON_V3,
+    MISSING_ITEMS,
+    DUPLICATE_ITEMS,
+    NULL_DATA,
+    SHORT_PAGE_CURSOR,
+    HTML_CHALLENGE,
+    TRUNCATED_JSON,
+    STRATEGY_IGNORES_CATEGORY,
+)
+KNOWN_FAULT_KINDS = frozenset(ALL_FAULT_KINDS + HARSH_FAULT_KINDS + HOSTILE_FAULT_KINDS)
 
 # Kinds that answer instead of the exchange: the request is not acted on.
-BEFORE_KINDS = frozenset({HTML_5XX, SPURIOUS_429})
+BEFORE_KINDS = frozenset({HTML_5XX, SPURIOUS_429, HTML_CHALLENGE})
 # Kinds the endpoint's own rules carry out (listings, symbol cancels).
-HANDLER_KINDS = frozenset({SYMBOL_CANCEL_NOOP, DUPLICATE_ROWS, STUCK_CURSOR})
+HANDLER_KINDS = frozenset(
+    {SYMBOL_CANCEL_NOOP, DUPLICATE_ROWS, STUCK_CURSOR, SHORT_PAGE_CURSOR, STRATEGY_IGNORES_CATEGORY}
+)
 
 # (errorCode, errorMsg) pairs the exchange uses for a per-order failure worth retrying.
 TRANSIENT_ORDER_ERRORS: tuple[tuple[str, str], ...] = (
@@ -73,7 +102,7 @@ class Faults:
                 raise ValueError(f"Faults.{name} must be within [0, 1], got {value!r}")
         unknown = [kind for kind in kinds if kind not in KNOWN_FAULT_KINDS]
         if unknown:
-            known = ALL_FAULT_KINDS + HARSH_FAULT_KINDS
+            known = ALL_FAULT_KINDS + HARSH_FAULT_KINDS + HOSTILE_FAULT_KINDS
             raise ValueError(f"unknown fault kinds {unknown!r}; known: {known!r}")
         if self.rate > 0.0 and not kinds:
             raise ValueError("Faults.kinds must not be empty when rate > 0")

@@ -107,6 +107,8 @@ class KindsV2:
         if page.stuck:
             cursor = str(id_less_than)  # handed straight back: the next page is this one again
             next_flag = True
+        elif page.resume is not None:
+            cursor = page.resume
         else:
             cursor = page.last.order_id if page.last is not None else ""
         return {

@@ -15,10 +15,12 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from . import _hostile as hostile
 from ._auth import KeyRing
 from ._faults import (
     DROP_AFTER_CANCEL,
     HTML_5XX,
+    HTML_CHALLENGE,
     LATE_ARRIVAL,
     SLOW_AFTER_CANCEL,
     SPURIOUS_429,
@@ -47,6 +49,8 @@ CLASSIC_ON_V3 = (
 
 _decode = msgspec.json.decode
 _AFTER_KINDS = frozenset({DROP_AFTER_CANCEL, SLOW_AFTER_CANCEL, TRUNCATED_JSON})
+# The kinds carried out here rather than by the endpoint's rules.
+_PIPELINE_KINDS = frozenset({HTML_5XX, HTML_CHALLENGE, SPURIOUS_429, *_AFTER_KINDS})
 
 
 @dataclass
@@ -195,11 +199,16 @@ class Pipeline:
                         "content_type",
                     )
                 body = _parse_body(raw, route.array_body)
-            if fault is not None and fault in (HTML_5XX, SPURIOUS_429, *_AFTER_KINDS):
+            if fault is not None and fault in (
+                HTML_5XX,
+                HTML_CHALLENGE,
+                SPURIOUS_429,
+                *_AFTER_KINDS,
+            ):
                 applied = fault
                 stats.count_injected(path, fault)
-            if applied == HTML_5XX:
-                status = rng.choice((502, 503, 504))
+            if applied in (HTML_5XX, HTML_CHALLENGE):
+                status = rng.choice((502, 503, 504)) if applied == HTML_5XX else 200
                 payload = html_error_page(status)
                 content_type = "text/html"
                 headers.clear()  # the proxy's page, not the exchange's answer
@@ -213,7 +222,10 @@ class Pipeline:
                         raise refusal
                 call = Call(path, body, request.query, stats, fault)
                 try:
-                    data = route.handler(call)
+                    data = hostile.instead(call)
+                    if data is hostile.UNCHANGED:
+                        hostile.trim(call)
+                        data = hostile.after(call, route.handler(call))
                 finally:
                     if call.fault_used and fault is not None:
                         stats.count_injected(path, fault)

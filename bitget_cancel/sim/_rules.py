@@ -12,6 +12,7 @@ from ._book import NORMAL, TPSL, OrderBook, SimOrder
 from ._faults import (
     DUPLICATE_ROWS,
     ORDER_TRANSIENT,
+    SHORT_PAGE_CURSOR,
     STUCK_CURSOR,
     SYMBOL_CANCEL_NOOP,
     TRANSIENT_ORDER_ERRORS,
@@ -183,6 +184,9 @@ class Page:
     last: SimOrder | None
     more: bool
     stuck: bool
+    # ``short_page_cursor``: the page was cut short; the cursor (an id to page below) that
+    # goes on from where it was cut.
+    resume: str | None = None
 
 
 def list_page(
@@ -199,7 +203,9 @@ def list_page(
 
     ``stuck_cursor`` ignores ``below`` (the first page again); ``duplicate_rows`` repeats one
     row of the page and, on a later page, the row at the cursor when it is still open. Neither
-    hides an order: the page itself is cut first.
+    hides an order: the page itself is cut first. ``short_page_cursor`` shows only the first
+    half of the page (none of a one-row page) and hands on a cursor to the rest (``resume``):
+    an order is hidden from a client that takes a short page for the last one.
     """
     stuck = below is not None and call.take_fault(STUCK_CURSOR)
     if stuck:
@@ -208,6 +214,14 @@ def list_page(
     orders = state.book.page(symbol, limit + 1, below, start_ms, end_ms, kind)
     more = len(orders) > limit
     del orders[limit:]
+    resume = None
+    if orders and call.take_fault(SHORT_PAGE_CURSOR):
+        shown = orders[: len(orders) // 2]
+        if shown:
+            resume = shown[-1].order_id
+        else:  # an empty page whose cursor stays where it was
+            resume = str(below) if below is not None else str(int(orders[0].order_id) + 1)
+        orders, more = shown, True
     last = orders[-1] if orders else None
     if orders and call.take_fault(DUPLICATE_ROWS):
         rng = state.rng
@@ -221,4 +235,4 @@ def list_page(
                 and symbol in (None, boundary.symbol)
             ):
                 orders.insert(0, boundary)
-    return Page(orders, last, more, stuck)
+    return Page(orders, last, more, stuck, resume)

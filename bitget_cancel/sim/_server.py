@@ -16,7 +16,7 @@ from types import TracebackType
 from aiohttp import web
 
 from ._auth import KeyRing, SimKey
-from ._book import NORMAL, ORDER_KINDS, OrderBook, SimOrder, check_kind
+from ._book import BOOK_KINDS, NORMAL, OrderBook, SimOrder, check_kind
 from ._countdown import SimCountdown
 from ._faults import Faults
 from ._kinds_v2 import KindsV2
@@ -350,7 +350,9 @@ class SimExchange:
         trigger_price: str | None = None,
     ) -> SimOrder:
         """Place one open order (no request involved) of ``kind``: ``"normal"`` (a limit
-        order), ``"tpsl"`` or ``"plan"``. ValueError past a UTA's cap."""
+        order), ``"tpsl"`` or ``"plan"``; or ``"futures_tpsl"``, a TP/SL order of the account's
+        USDT-futures line (listed by the v3 strategy listing for that category, cancelled by
+        cancel-strategy-order by id, never by a spot endpoint). ValueError past a UTA's cap."""
         return self._book.place(
             symbol,
             client_oid,
@@ -375,7 +377,7 @@ class SimExchange:
     def count_open(self, kind: str | None = None) -> int:
         """How many orders are open (of one kind, or of every kind)."""
         if kind is None:
-            return sum(self._book.count_open(k) for k in ORDER_KINDS)
+            return sum(self._book.count_open(k) for k in BOOK_KINDS)
         return self._book.count_open(check_kind(kind))
 
     def get_order(self, order_id: str) -> SimOrder | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._book import NORMAL, PLAN, TPSL, SimOrder
+from ._book import FUTURES_TPSL, NORMAL, PLAN, TPSL, SimOrder
+from ._faults import STRATEGY_IGNORES_CATEGORY
 from ._rules import (
     Call,
     VenueState,
@@ -26,6 +27,7 @@ from ._wire import SimError, v3_order_row, v3_strategy_row
 V3_MAX_BATCH = 20
 V3_MAX_PAGE = 100
 SPOT = "SPOT"
+FUTURES = "USDT-FUTURES"
 CATEGORIES = frozenset({"SPOT", "MARGIN", "USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES"})
 
 V3_NOT_EXIST_CODE = "25204"
@@ -177,6 +179,8 @@ class VenueV3:
         rows = page.orders
         if page.stuck:
             out = str(cursor)  # handed straight back: the next page is this one again
+        elif page.resume is not None:
+            out = page.resume
         elif page.last is not None:
             out = page.last.order_id
         else:
@@ -185,7 +189,9 @@ class VenueV3:
 
     def unfilled_strategy_orders(self, call: Call) -> Any:
         """``GET /api/v3/trade/unfilled-strategy-orders``: open TP/SL (``type=tpsl``) and
-        trigger (``type=trigger``) orders as a plain array, no paging.
+        trigger (``type=trigger``) orders as a plain array, no paging, each row naming its
+        category: SPOT lists the spot ones, USDT-FUTURES the account's futures TP/SL orders
+        (``strategy_ignores_category`` lists those for SPOT too).
 
         Uncertain: without ``type`` every type is listed (the SDKs make it optional).
         """
@@ -194,15 +200,18 @@ class VenueV3:
         wanted = query.get("type") or None
         if wanted is not None and wanted not in _STRATEGY_TYPE_NAMES:
             raise bad_param("strategy_type")
-        if category != SPOT:
-            return []
         symbol = query.get("symbol") or None
         state = self.state
         rows: list[dict[str, Any]] = []
-        for name, kind in STRATEGY_TYPES.items():
-            if wanted in (None, name):
-                page = list_page(state, call, symbol, 10**9, None, None, None, kind)
-                rows.extend(v3_strategy_row(o, name) for o in page.orders)
+        if category == SPOT:
+            for name, kind in STRATEGY_TYPES.items():
+                if wanted in (None, name):
+                    page = list_page(state, call, symbol, 10**9, None, None, None, kind)
+                    rows.extend(v3_strategy_row(o) for o in page.orders)
+        ignores = category == SPOT and call.take_fault(STRATEGY_IGNORES_CATEGORY)
+        if (category == FUTURES or ignores) and wanted in (None, "tpsl"):
+            page = list_page(state, call, symbol, 10**9, None, None, None, FUTURES_TPSL)
+            rows.extend(v3_strategy_row(o, FUTURES) for o in page.orders)
         return rows
 
     def cancel_strategy_order(self, call: Call) -> Any:
@@ -226,4 +235,4 @@ class VenueV3:
         if transient is not None:
             raise SimError(400, *transient)
         state.cancel(order)
-        return {"orderId": order.order_id, "clientOid": order.client_oid}
+        return None  # as recorded from the live exchange: success with data null

@@ -37,18 +37,27 @@ class SimError(Exception):
 
 
 def envelope(data: Any, request_time: int) -> bytes:
-    return _encode({"code": SUCCESS, "msg": "success", "requestTime": request_time, "data": data})
+    # requestTime is a string in the answers ccxt recorded from the live exchange.
+    return _encode(
+        {"code": SUCCESS, "msg": "success", "requestTime": str(request_time), "data": data}
+    )
 
 
 def error_body(code: str, msg: str, request_time: int) -> bytes:
-    return _encode({"code": code, "msg": msg, "requestTime": request_time, "data": None})
+    return _encode({"code": code, "msg": msg, "requestTime": str(request_time), "data": None})
 
 
-_REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+_REASONS = {
+    200: "Please wait while we check your browser",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
 
 
 def html_error_page(status: int) -> bytes:
-    """The page an nginx in front of the exchange answers when the upstream fails."""
+    """The page an nginx in front of the exchange answers when the upstream fails (or, with
+    200, a CDN's browser check answered in the exchange's stead)."""
     title = f"{status} {_REASONS[status]}"
     return (
         f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
@@ -114,7 +123,9 @@ def plan_row(order: SimOrder) -> dict[str, Any]:
 
 
 def v3_order_row(order: SimOrder) -> dict[str, Any]:
-    """A row of ``GET /api/v3/trade/unfilled-orders``'s ``list`` (field names per the UTA page)."""
+    """A row of ``GET /api/v3/trade/unfilled-orders``'s ``list``, as recorded from the live
+    exchange (ccxt's test data, "uta spot fetchOpenOrders"): ``""`` where nothing is known,
+    ``reduceOnly: "NO"``, ``orderStatus`` ``"live"`` or ``"new"``, and the tp/sl fields null."""
     return {
         "orderId": order.order_id,
         "clientOid": order.client_oid,
@@ -124,37 +135,60 @@ def v3_order_row(order: SimOrder) -> dict[str, Any]:
         "side": order.side,
         "price": order.price,
         "qty": order.size,
-        "amount": "0",
+        "amount": _quote_amount(order),
         "cumExecQty": "0",
         "cumExecValue": "0",
         "avgPrice": "0",
         "timeInForce": "gtc",
-        "orderStatus": "live",
+        # Both are seen on open orders (a spot and a margin order of the recording).
+        "orderStatus": "new" if int(order.order_id) % 2 else "live",
         "posSide": "",
         "holdMode": "",
-        "reduceOnly": "no",
-        "feeDetail": [{"feeCoin": None, "fee": None}],
+        "reduceOnly": "NO",
+        "feeDetail": [{"feeCoin": "", "fee": ""}],
         "createdTime": str(order.c_time),
         "updatedTime": str(order.u_time),
+        "stpMode": "none",
+        **dict.fromkeys(_TPSL_FIELDS),
     }
 
 
-def v3_strategy_row(order: SimOrder, strategy_type: str) -> dict[str, Any]:
-    """A row of ``GET /api/v3/trade/unfilled-strategy-orders``.
+_TPSL_FIELDS = (
+    "tpTriggerBy",
+    "slTriggerBy",
+    "takeProfit",
+    "stopLoss",
+    "tpOrderType",
+    "slOrderType",
+    "tpLimitPrice",
+    "slLimitPrice",
+)
 
-    Uncertain: the public pages show only futures rows; the spot fields are a best reading
-    (``type`` tpsl / trigger, ``status`` pending).
-    """
+
+def _quote_amount(order: SimOrder) -> str:
+    return f"{float(order.price) * float(order.size):.8f}".rstrip("0").rstrip(".")
+
+
+def v3_strategy_row(order: SimOrder, category: str = "SPOT") -> dict[str, Any]:
+    """A row of ``GET /api/v3/trade/unfilled-strategy-orders``, as recorded from the live
+    exchange (ccxt's test data, "uta trigger stopLossPrice fetchOpenOrders"): ``posSide`` and
+    the tp/sl trigger fields; no ``side``, ``status`` or ``type``. The recording is of a
+    futures order; a spot row is taken to look the same with an empty ``posSide``."""
     return {
         "orderId": order.order_id,
         "clientOid": order.client_oid,
-        "category": "SPOT",
         "symbol": order.symbol,
-        "type": strategy_type,
-        "side": order.side,
+        "category": category,
         "qty": order.size,
-        "triggerPrice": order.trigger_price,
-        "status": "pending",
+        "posSide": "" if category == "SPOT" else "long",
+        "tpTriggerBy": "market",
+        "slTriggerBy": "market",
+        "takeProfit": "",
+        "stopLoss": order.trigger_price,
+        "tpOrderType": "market",
+        "slOrderType": "limit",
+        "tpLimitPrice": "",
+        "slLimitPrice": order.price,
         "createdTime": str(order.c_time),
         "updatedTime": str(order.u_time),
     }

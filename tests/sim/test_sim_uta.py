@@ -221,7 +221,14 @@ async def test_v3_open_orders_page_with_a_cursor(sim_factory: Any, api_for: ApiF
     assert sizes == [100, 100, 30, 0]
     assert [int(i) for i in seen] == sorted((int(o.order_id) for o in placed), reverse=True)
     row = (await api.get(V3_UNFILLED, {"limit": "1"}))[1]["data"]["list"][0]
-    assert (row["category"], row["orderStatus"], row["symbol"]) == ("SPOT", "live", "ETHUSDT")
+    assert (row["category"], row["symbol"]) == ("SPOT", "ETHUSDT")
+    # The recorded live shape: "" for unknown fees, "NO", "new" or "live", tp/sl fields null.
+    assert row["orderStatus"] in ("new", "live")
+    assert (row["reduceOnly"], row["stpMode"], row["feeDetail"]) == (
+        "NO", "none", [{"feeCoin": "", "fee": ""}]
+    )  # fmt: skip
+    assert row["takeProfit"] is None
+    assert row["slLimitPrice"] is None
     for field in ("orderId", "qty", "price", "createdTime", "updatedTime"):
         assert isinstance(row[field], str)
     _, answer = await api.get(V3_UNFILLED)  # category is optional on the page
@@ -245,15 +252,24 @@ async def test_strategy_orders_are_listed_by_type_and_cancelled_one_at_a_time(
     status, answer = await api.get(V3_STRATEGY, {"category": "SPOT"})
     assert status == 200
     assert isinstance(answer["data"], list)  # a plain array, no cursor
-    assert {(r["orderId"], r["type"]) for r in answer["data"]} == {
-        (stops[0].order_id, "tpsl"),
-        (stops[1].order_id, "tpsl"),
-        (trigger.order_id, "trigger"),
+    assert {r["orderId"] for r in answer["data"]} == {
+        stops[0].order_id,
+        stops[1].order_id,
+        trigger.order_id,
     }
+    row = answer["data"][0]
+    # The recorded live shape: posSide and the tp/sl fields, no side, status or type.
+    assert {"posSide", "stopLoss", "slTriggerBy", "tpOrderType", "qty"} <= set(row)
+    assert not {"side", "status", "type"} & set(row)
+    assert row["category"] == "SPOT"
     _, answer = await api.get(V3_STRATEGY, {"category": "SPOT", "type": "trigger"})
     assert [r["orderId"] for r in answer["data"]] == [trigger.order_id]
+    _, answer = await api.get(V3_STRATEGY, {"category": "SPOT", "type": "tpsl"})
+    assert {r["orderId"] for r in answer["data"]} == {stops[0].order_id, stops[1].order_id}
     status, answer = await api.post(V3_STRATEGY_CANCEL, {"orderId": stops[0].order_id})
-    assert (status, answer["data"]) == (200, {"orderId": stops[0].order_id, "clientOid": "s-0"})
+    # The live exchange answers a successful strategy cancel with data null.
+    assert (status, answer["code"], answer["data"]) == (200, "00000", None)
+    assert "data" in answer
     status, answer = await api.post(V3_STRATEGY_CANCEL, {"clientOid": "t"})
     assert status == 200
     for gone in ({"orderId": stops[0].order_id}, {"orderId": normal.order_id}, {"clientOid": "x"}):

@@ -71,7 +71,10 @@ async def test_an_order_refused_for_good_is_asked_once_and_keeps_its_kind_unconf
     assert (normal.listed, normal.cancelled, normal.failed) == (3, 2, 1)
     assert (normal.not_open, normal.unresolved) == (0, 0)
     assert normal.problem == "not confirmed empty by a complete listing"
-    assert report.problems == ("normal orders: not confirmed empty by a complete listing",)
+    assert report.problems == (
+        "normal orders: not confirmed empty by a complete listing",
+        "1 order failed (not cancelled; see their outcomes)",
+    )
     assert report.by_kind["tpsl"].confirmed_empty
     assert report.by_kind["plan"].confirmed_empty
     (failed,) = report.failed
@@ -126,7 +129,10 @@ async def test_a_panic_that_cannot_close_an_order_ends_after_max_passes_and_says
     assert outcome.status is CancelStatus.UNRESOLVED, outcome
     assert outcome.target.order_id == order.order_id
     assert not report.account_empty
-    assert report.problems == ("normal orders: not confirmed empty by a complete listing",)
+    assert report.problems == (
+        "normal orders: not confirmed empty by a complete listing",
+        "1 order unresolved (may still be open)",
+    )
     assert_truthful(report, venue, kinds=["normal"])
 
 
