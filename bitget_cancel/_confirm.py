@@ -69,11 +69,14 @@ async def confirm_not_open(
     # unique on one symbol only, so it names an order on the target's own symbol.
     by_order_id: dict[str, CancelTarget] = {}
     by_client_oid: dict[tuple[str, str], CancelTarget] = {}
+    # Where else each clientOid is open: not on the target's symbol is not "open nowhere".
+    elsewhere: dict[str, set[str]] = {}
     for target in listed.orders:
         if target.order_id is not None:
             by_order_id[target.order_id] = target
         if target.client_oid is not None:
             by_client_oid[target.symbol, target.client_oid] = target
+            elsewhere.setdefault(target.client_oid, set()).add(target.symbol)
     problem = None if listed.complete else "; ".join(listed.problems) or "listing incomplete"
     findings: list[Finding] = []
     for order in orders:
@@ -83,8 +86,15 @@ async def confirm_not_open(
             found = by_order_id.get(asked.order_id)
         if found is None and asked.client_oid is not None and order.by_client_oid_too:
             found = by_client_oid.get((asked.symbol, asked.client_oid))
+        # Named by its orderId (the account's own id), an order open nowhere is not open.
+        seen_on = elsewhere.get(asked.client_oid or "", ()) if asked.order_id is None else ()
         if found is not None:
             findings.append(Finding(open_as=found))  # seen open: whatever else failed
+        elif seen_on:
+            # Not cancelled there: a clientOid is taken as unique on one symbol only.
+            on = ", ".join(sorted(seen_on))
+            why = f"clientOid {asked.client_oid!r} is open on {on}, not on {asked.symbol}"
+            findings.append(Finding(problem=why))
         elif problem is not None:
             findings.append(Finding(problem=problem))
         elif order.kind not in family.listing:
