@@ -60,24 +60,34 @@ async def confirm_not_open(
 ) -> list[Finding]:
     """One finding per order, in order: open (and how), confirmed not open, or unknown.
     The listings' requests are counted in ``stats``."""
-    family = session.family
-    kinds = tuple(kind for kind in OrderKind if kind in family.listing)
-    listed = await list_open_orders(session, None, kinds, scope, stats=stats)
-    # The account type may have been learnt during the listing.
-    family = session.family
+    listed_kinds: set[OrderKind] = set()
+    orders_open: list[CancelTarget] = []
+    problems: list[str] = []
+    while True:
+        # The account type may be learnt during a listing (which then lists those kinds
+        # again on its API): the kinds only the new type lists are listed too.
+        family = session.family
+        kinds = tuple(k for k in OrderKind if k in family.listing and k not in listed_kinds)
+        if not kinds:
+            break
+        listed = await list_open_orders(session, None, kinds, scope, stats=stats)
+        listed_kinds.update(kinds)
+        orders_open += listed.orders
+        if not listed.complete:
+            problems += listed.problems or ("listing incomplete",)
     # orderIds are the account's (unique across symbols and kinds); a clientOid is taken as
     # unique on one symbol only, so it names an order on the target's own symbol.
     by_order_id: dict[str, CancelTarget] = {}
     by_client_oid: dict[tuple[str, str], CancelTarget] = {}
     # Where else each clientOid is open: not on the target's symbol is not "open nowhere".
     elsewhere: dict[str, set[str]] = {}
-    for target in listed.orders:
+    for target in orders_open:
         if target.order_id is not None:
             by_order_id[target.order_id] = target
         if target.client_oid is not None:
             by_client_oid[target.symbol, target.client_oid] = target
             elsewhere.setdefault(target.client_oid, set()).add(target.symbol)
-    problem = None if listed.complete else "; ".join(listed.problems) or "listing incomplete"
+    problem = "; ".join(problems) or None
     findings: list[Finding] = []
     for order in orders:
         asked = order.target
