@@ -75,3 +75,37 @@ async def test_a_kind_the_learnt_account_type_lists_is_listed_before_not_open_is
     assert not plan_open
     assert outcome.found_as is not None
     assert outcome.found_as.kind is OrderKind.PLAN
+
+
+async def test_a_true_route_that_says_does_not_exist_of_a_listed_order_is_checked_again() -> None:
+    """A normal target that is an open TP/SL order: the listing shows it, its TP/SL cancel
+    answers "does not exist" too, and the listing still shows it. That answer contradicts the
+    listing just read, as a second "does not exist" on the target's own route does: it is
+    checked again, never reported closed."""
+    (order_id,) = ["1200000000000000009"]
+    asked: list[str] = []
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        path, query = request.path, request.query
+        asked.append(path)
+        if path == "/api/v2/public/time":
+            return ok({"serverTime": "1700000000000"})
+        if path == "/api/v2/spot/trade/batch-cancel-order":
+            failure = [{"orderId": order_id, "errorCode": "43001", "errorMsg": "does not exist"}]
+            return ok({"successList": [], "failureList": failure})
+        if path == "/api/v2/spot/trade/cancel-order":
+            body = {"code": "43001", "msg": "The order does not exist", "data": None}
+            return HttpResponse(400, json.dumps(body).encode())
+        if path == "/api/v2/spot/trade/current-plan-order":
+            return ok({"nextFlag": False, "idLessThan": "", "orderList": []})
+        if path == "/api/v2/spot/trade/unfilled-orders":
+            row = {"symbol": "BTCUSDT", "orderId": order_id, "clientOid": None}
+            return ok([row] if "tpslType=tpsl" in query else [])
+        raise AssertionError(f"unexpected {path}?{query}")
+
+    engine = CancelEngine(CREDS, transport=MockTransport(handle), account="classic")
+    async with engine:
+        report = await engine.cancel([CancelTarget(symbol="BTCUSDT", order_id=order_id)])
+    (outcome,) = report.outcomes
+    assert outcome.status is CancelStatus.UNRESOLVED, outcome
+    assert not report.all_closed
