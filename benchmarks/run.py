@@ -36,8 +36,10 @@ from benchmarks.workloads import (  # noqa: E402
     cpu,
     deadman,
     empty_account,
+    far,
     kinds_panic,
     planning,
+    redis_deployments,
     redis_processes,
     shared_engine,
     targets_file,
@@ -69,6 +71,8 @@ WORKLOADS: dict[str, Workload] = {
     "shared-engine": shared_engine.run,
     "confirm": confirm.run,
     "deadman": deadman.run,
+    "redis-deployments": redis_deployments.run,
+    "far": far.run,
 }
 
 

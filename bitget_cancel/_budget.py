@@ -4,7 +4,9 @@ A *budget* guards one (account, endpoint): at most ``capacity`` requests arrive 
 in any ``period`` seconds. ``ExchangeSession`` asks its ``BudgetProvider`` for the budget of each
 endpoint and holds a ``Slot`` for the life of each request. Two stores implement it: the
 in-process one (``_limit.InProcessBudgets``, the default) and the cross-process one on Redis
-(``_redis_budget.RedisBudgets``).
+(``_redis_budget.RedisBudgets``). The Redis deployment (one server, Cluster, Sentinel; TLS or
+not) is a connection factory behind it (``_redis_store.open_redis_store``, from the URL forms
+of ``_redis_url``): the scripts and keys are the same on every deployment.
 
 The contract every store keeps, whatever happens around it:
 

@@ -94,12 +94,17 @@ class ExchangeCountdown:
         if reply.verdict is Verdict.OK:
             self.armed = True
         elif reply.verdict not in _TRANSIENT:
-            self.armed = False
+            # ``armed`` stays as it was: a countdown the exchange took before still runs out
+            # (and a refused "0" at the end is warned about), whatever it answers now.
             self.refused = f"code {reply.code}: {reply.msg}"
             log.warning(
                 "the exchange refused its countdown-cancel-all (%s); the switch goes on with "
-                "its watchdog only",
+                "its watchdog only%s",
                 self.refused,
+                f"; the countdown armed before may still cancel every order of the account "
+                f"within {self.seconds} s"
+                if self.armed
+                else "",
             )
         return reply.verdict
 

@@ -51,7 +51,7 @@ from ._plan import Mode, check_mode
 from ._policy import CallScope, Deadline, RetryPolicy, check_deadline, check_positive
 from ._probe import probe_account
 from ._run import CancelRun, OnOutcome, Progress
-from ._session import ExchangeSession
+from ._session import KEEP_WARM, ExchangeSession
 from ._signals import after_panic, end_by_signal, tell
 from ._switch import DeadManSwitch, Watchdog, check_switch
 from ._transport import (
@@ -458,13 +458,21 @@ class CancelEngine:
             )
             return await run.execute(stop=stop)
 
-    async def warm_up(self, connections: int | None = None) -> None:
+    async def warm_up(
+        self, connections: int | None = None, *, keep_warm: float | None = KEEP_WARM
+    ) -> None:
         """Open ``connections`` (default: the burst size) kept-alive connections ahead of a panic,
         and measure the exchange's clock on the way. With ``account="auto"`` and the account
         type not yet known, one signed v3 read tells it (``account_type``). Never raises for
-        network trouble."""
+        network trouble.
+
+        ``keep_warm``: seconds between re-warms of those connections (the same reads again)
+        until ``close()``, so that a panic long after start still finds them open; None: once.
+        """
         count = self.burst if connections is None else connections
         check_positive("connections", count, integer=True)
+        if keep_warm is not None:
+            check_positive("keep_warm", keep_warm)
         session = self._session_here()
         with self._running_call():
             if not await session.warm_up(count):
@@ -472,6 +480,7 @@ class CancelEngine:
             if session.account == "auto":
                 # After the clock: the probe is signed, and a skewed clock would spoil it.
                 await probe_account(session)
+        session.keep_warm(count, keep_warm)
 
     async def resync_clock(self) -> None:
         """Read the exchange's clock and correct the signing timestamps."""
@@ -713,6 +722,8 @@ class CancelEngine:
         """Refuse new calls, wait for running ones (a panic within its deadline), then close
         the connections. Idempotent."""
         self._closed = True
+        if self._session is not None and self._session.loop is asyncio.get_running_loop():
+            self._session.keep_warm(0, None)  # no re-warm from now on
         task = self._panic_task
         if task is not None and not task.done():
             log.info("close(): waiting for the running panic cancel to finish")

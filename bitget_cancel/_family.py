@@ -122,6 +122,11 @@ class Lister(Protocol):
     def advances(self, previous: str | None, cursor: str) -> bool:
         """Whether ``cursor`` moves on from ``previous`` (a listing that does not is broken)."""
 
+    @property
+    def id_paged(self) -> bool:
+        """Pages run down the order ids and any id may start one (``idLessThan``): the listing
+        can be cut into id ranges read at once (``_listing.list_sliced``)."""
+
 
 class BulkCancel(Protocol):
     """How every open order of one kind on some symbols is cancelled in one request."""
@@ -212,6 +217,7 @@ class V2Unfilled:
     extra: tuple[tuple[str, str], ...] = ()
     limit: int = 100
     codec: AnswerCodec[list[OpenOrderRow]] = UNFILLED_CODEC
+    id_paged: bool = True  # the docs: idLessThan "requests the content on the page before this ID"
 
     def advances(self, previous: str | None, cursor: str) -> bool:
         # idLessThan pages go to ever smaller ids.
@@ -241,6 +247,7 @@ class V2PlanList:
     endpoint: Endpoint = CURRENT_PLAN_ORDERS
     limit: int = 100
     codec: AnswerCodec[PlanPage] = PLAN_LIST_CODEC
+    id_paged: bool = True  # idLessThan, as unfilled-orders
 
     def advances(self, previous: str | None, cursor: str) -> bool:
         # idLessThan pages go to ever smaller ids.

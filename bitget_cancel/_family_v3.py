@@ -107,6 +107,9 @@ class V3Unfilled:
     endpoint: Endpoint = V3_UNFILLED_ORDERS
     limit: int = V3_PAGE_LIMIT
     codec: AnswerCodec[V3OrderPage] = V3_UNFILLED_CODEC
+    # The docs' cursor is opaque ("the cursor from the previous query"), though their example
+    # looks like an orderId: no slicing by id (one UTA holds at most 400 orders, 4 pages).
+    id_paged: bool = False
 
     def query(self, symbol: str | None, cursor: str | None) -> str:
         params = [("category", CATEGORY)]
@@ -141,6 +144,7 @@ class V3StrategyList:
     strategy_type: str
     endpoint: Endpoint = V3_UNFILLED_STRATEGY
     codec: AnswerCodec[list[OpenOrderRow]] = V3_STRATEGY_CODEC
+    id_paged: bool = False  # one page
 
     def query(self, symbol: str | None, cursor: str | None) -> str:
         return urlencode([("category", CATEGORY), ("type", self.strategy_type)])

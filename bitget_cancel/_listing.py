@@ -8,8 +8,11 @@ open": the panic and ``open_orders()`` both read listings through this one funct
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from ._classify import CODE_HINTS, Verdict
 from ._exceptions import CallStopped, InvalidTarget, TransportError
@@ -23,6 +26,9 @@ from ._session import CallStats, ExchangeSession
 MAX_PAGES = 2_000
 # The one product line this package cancels (v3 rows name theirs).
 SPOT_CATEGORY = "SPOT"
+# Slices of an id-paged listing start this fraction of one page's id span apart: an overlap
+# costs a few rows listed twice, a gap a whole page (and a round trip) more.
+SLICE_SPACING = 0.9
 
 
 @dataclass
@@ -42,16 +48,24 @@ async def list_pages(
     scope: CallScope,
     stats: CallStats,
     on_page: Callable[[list[ListedOrder]], int],
+    *,
+    cursor: str | None = None,
+    met: Callable[[str, float], bool] | None = None,
 ) -> Listing:
     """Every page of one listing; ``on_page(rows)`` gets each page as it arrives and says how
-    many of its rows are open orders in scope."""
+    many of its rows are open orders in scope.
+
+    A slice of a listing (``list_sliced``) starts at ``cursor`` and ends early once
+    ``met(next_cursor, round_trip)`` says the slice below it covers the rest (``round_trip``:
+    how long the page's request took); the cursor rules are the same.
+    """
     policy = session.policy
     listing = Listing()
-    cursor: str | None = None
     cursors_seen: set[str] = set()
     failures = 0
     pages = 0
     while True:
+        sent = session.loop.time()
         try:
             reply = await session.call(
                 lister.endpoint, lister.codec, scope, stats, query=lister.query(symbol, cursor)
@@ -87,6 +101,8 @@ async def list_pages(
                     return Listing(False, problem, True, listing.open_in_scope)
                 cursors_seen.add(page.cursor)
                 cursor = page.cursor
+                if met is not None and met(cursor, session.loop.time() - sent):
+                    return listing
                 continue
         if verdict is Verdict.WRONG_ACCOUNT and session.learn_account(code, lister.endpoint):
             return Listing(False, "account type changed; listing again", False)
@@ -108,6 +124,191 @@ async def list_pages(
             await asyncio.sleep(delay if remaining is None else min(delay, remaining))
         if scope.over:
             return Listing(False, "listing stopped at the deadline", True, listing.open_in_scope)
+
+
+def merge(parts: Iterable[Listing]) -> Listing:
+    """One listing made of parts (symbols, slices): complete only when every part is."""
+    merged = Listing()
+    for part in parts:
+        merged.complete &= part.complete
+        merged.final |= part.final
+        merged.open_in_scope += part.open_in_scope
+        merged.problem = merged.problem or part.problem
+    return merged
+
+
+class ListingLanes:
+    """Listing requests in flight per endpoint, over every listing of one call: a listing is
+    cut into more slices only while fewer are in flight than keep the endpoint's budget busy."""
+
+    def __init__(self) -> None:
+        self._live: Counter[str] = Counter()
+
+    def live(self, endpoint: str) -> int:
+        return self._live[endpoint]
+
+    def enter(self, endpoint: str) -> None:
+        self._live[endpoint] += 1
+
+    def leave(self, endpoint: str) -> None:
+        self._live[endpoint] -= 1
+
+
+def lanes_for(rate: float, round_trip: float) -> int:
+    """How many listing requests in flight keep a budget of ``rate`` a second busy at this
+    round trip: one when a single chain of pages is faster than the budget, else the rate
+    times the round trip plus one for jitter (at most a second's worth)."""
+    need = rate * round_trip
+    if need <= 1:
+        return 1
+    return max(1, min(math.ceil(need) + 1, int(rate)))
+
+
+async def list_sliced(
+    session: ExchangeSession,
+    lister: Lister,
+    symbol: str | None,
+    scope: CallScope,
+    stats: CallStats,
+    on_page: Callable[[list[ListedOrder]], int],
+    lanes: ListingLanes,
+) -> Listing:
+    """Every page of one listing, read in id ranges at once where the lister allows it
+    (``Lister.id_paged``); otherwise one chain of pages (``list_pages``)."""
+    if not lister.id_paged:
+        name = lister.endpoint.name
+        lanes.enter(name)
+        try:
+            return await list_pages(session, lister, symbol, scope, stats, on_page)
+        finally:
+            lanes.leave(name)
+    return await _SlicedListing(session, lister, symbol, scope, stats, on_page, lanes).run()
+
+
+@dataclass(eq=False)
+class _Slice:
+    """One id range of a listing: from ``hi`` (exclusive; None: the top) down to where the
+    slice below starts, or to the end of the listing for the lowest one."""
+
+    hi: int | None
+    below: _Slice | None = None
+    reached: int | None = None  # its cursor: every id from here up to ``hi`` is listed
+    met: bool = False  # it stopped where the slice below starts
+    result: Listing | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class _SlicedListing:
+    """The slices of one id-paged listing.
+
+    The top slice starts alone. Its first page tells how far apart one page's ids lie and how
+    long a round trip takes; from then on, while fewer listing requests are in flight than keep
+    the budget busy (``lanes_for``), a new slice starts one page's mean span
+    (``SLICE_SPACING``) below the lowest one, which now only has to reach it; none once a
+    slice has run to the end. Each slice follows its cursor by
+    ``list_pages``' rules. The listing is complete when every slice is, down to one that ran
+    to the end of the listing (the ones below it can only have found that end again).
+    """
+
+    def __init__(
+        self,
+        session: ExchangeSession,
+        lister: Lister,
+        symbol: str | None,
+        scope: CallScope,
+        stats: CallStats,
+        on_page: Callable[[list[ListedOrder]], int],
+        lanes: ListingLanes,
+    ) -> None:
+        self._session, self._lister, self._symbol = session, lister, symbol
+        self._scope, self._stats, self._on_page, self._lanes = scope, stats, on_page, lanes
+        self._name = lister.endpoint.name
+        self._slices: list[_Slice] = []
+        self._spans: list[int] = []  # ids each full page covered so far
+        self._ended = False  # some slice ran to the end of the listing: start no more
+        self._width = 0  # lanes_for(...), from the round trip of the first page
+        self._loop = session.loop
+
+    async def run(self) -> Listing:
+        top = _Slice(None)
+        self._slices.append(top)
+        self._lanes.enter(self._name)
+        try:
+            await self._read(top)  # in this task: its first request goes out at once
+            while pending := [s.task for s in self._slices if s.task and not s.task.done()]:
+                await asyncio.wait(pending)
+        finally:
+            tasks = [s.task for s in self._slices if s.task is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for s in self._slices:
+            if s.task is not None:
+                s.task.result()  # a bug in a slice is not an incomplete listing: raise it
+        return self._merged()
+
+    def _merged(self) -> Listing:
+        needed: list[Listing] = []
+        for s in self._slices:
+            assert s.result is not None
+            needed.append(s.result)
+            if s.result.complete and not s.met:
+                break  # it ran to the end of the listing
+        listing = merge(needed)
+        listing.open_in_scope = sum(s.result.open_in_scope for s in self._slices if s.result)
+        return listing
+
+    def _start(self, piece: _Slice) -> None:
+        self._slices.append(piece)
+        self._lanes.enter(self._name)
+        piece.task = self._loop.create_task(self._read(piece))
+
+    async def _read(self, piece: _Slice) -> None:
+        try:
+            piece.result = result = await list_pages(
+                self._session, self._lister, self._symbol, self._scope, self._stats,
+                partial(self._page, piece),
+                cursor=None if piece.hi is None else str(piece.hi),
+                met=partial(self._met, piece),
+            )  # fmt: skip
+            self._ended = self._ended or (result.complete and not piece.met)
+        finally:
+            self._lanes.leave(self._name)
+
+    def _page(self, piece: _Slice, rows: list[ListedOrder]) -> int:
+        ids = [int(r.order_id) for r in rows if r.order_id is not None and r.order_id.isdigit()]
+        if len(ids) > 1:
+            self._spans.append(max(ids) - min(ids))
+        return self._on_page(rows)
+
+    def _met(self, piece: _Slice, cursor: str, round_trip: float) -> bool:
+        """A page of ``piece`` ended at ``cursor`` after ``round_trip`` seconds: start slices
+        below if there is room; whether ``piece`` now reaches the slice below it."""
+        if not cursor.isdigit():
+            return False  # not an id: this listing is not sliced further
+        piece.reached = int(cursor)
+        if not self._width:
+            self._width = lanes_for(self._session.rate(self._lister.endpoint), round_trip)
+        self._widen()
+        below = piece.below
+        piece.met = below is not None and below.hi is not None and piece.reached <= below.hi
+        return piece.met
+
+    def _widen(self) -> None:
+        spans = self._spans
+        if not spans or self._ended:
+            return
+        # The mean over the pages so far: one page's span varies more than their mean.
+        step = max(1, int(sum(spans) / len(spans) * SLICE_SPACING))
+        lowest = self._slices[-1]
+        while lowest.result is None and self._lanes.live(self._name) < self._width:
+            point = lowest.reached if lowest.reached is not None else lowest.hi
+            if point is None or point - step <= 0:
+                return
+            lower = _Slice(point - step)
+            lowest.below = lower
+            self._start(lower)
+            lowest = lower
 
 
 def _usable(row: ListedOrder) -> bool:
@@ -170,6 +371,7 @@ async def list_open_orders(
     ``stats``: where the requests are counted (a call's own, or a fresh one)."""
     stats = CallStats() if stats is None else stats
     before = stats.total
+    lanes = ListingLanes()
     orders: dict[tuple[OrderKind, str, str], CancelTarget] = {}
     info: dict[CancelTarget, OrderInfo] = {}
     problems: list[str] = []
@@ -197,7 +399,7 @@ async def list_open_orders(
             _tell(on_listed, len(orders))
             return len(rows)
 
-        listing = await list_pages(session, lister, symbol, scope, stats, on_page)
+        listing = await list_sliced(session, lister, symbol, scope, stats, on_page, lanes)
         if not listing.complete:
             where = "" if symbol is None else f" on {symbol}"
             problems.append(f"{kind.value} orders{where}: {listing.problem}")

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ._exceptions import InvalidSymbol, InvalidTarget
 
@@ -89,6 +89,7 @@ def _price(value: object) -> bool:
 
 
 _NORMAL = OrderKind.NORMAL
+_set = object.__setattr__  # sets a field of a frozen dataclass
 # Spellings of symbols already checked, and the exchange's name for each (bounded).
 _SYMBOLS: dict[str, str] = {}
 _SYMBOLS_KEPT = 4096
@@ -159,17 +160,6 @@ class CancelTarget:
     # (benchmark 4, client CPU per order: the enum field makes each hash a Python call)
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
-    if TYPE_CHECKING:  # the signature type checkers see: ``kind`` also as its value
-
-        def __init__(
-            self,
-            *,
-            symbol: str,
-            order_id: str | None = None,
-            client_oid: str | None = None,
-            kind: OrderKind | OrderKindName = OrderKind.NORMAL,
-        ) -> None: ...
-
     def __hash__(self) -> int:
         return self._hash
 
@@ -178,29 +168,40 @@ class CancelTarget:
         # must not travel with a pickled target.
         return (_rebuild_target, (self.symbol, self.order_id, self.client_oid, self.kind.value))
 
-    def __post_init__(self) -> None:
-        given = self.symbol
+    # Written out rather than generated with a __post_init__: each field is set once and the
+    # usual id (a plain string) is checked inline (benchmark 4: client CPU per order; the
+    # generated __init__ and __post_init__ cost a quarter of it).
+    def __init__(
+        self,
+        *,
+        symbol: str,
+        order_id: str | None = None,
+        client_oid: str | None = None,
+        kind: OrderKind | OrderKindName = OrderKind.NORMAL,
+    ) -> None:
+        # ``kind`` also as its value ("normal", "tpsl", "plan").
         # Most targets share a few symbols: each spelling is checked once (benchmark 4).
-        symbol = _SYMBOLS.get(given) if type(given) is str else None
-        if symbol is None:
-            symbol = normalize_symbol(given)
+        name = _SYMBOLS.get(symbol) if type(symbol) is str else None
+        if name is None:
+            name = normalize_symbol(symbol)
             if len(_SYMBOLS) < _SYMBOLS_KEPT:
-                _SYMBOLS[given] = symbol
-        if symbol is not given:
-            object.__setattr__(self, "symbol", symbol)
-        kind = self.kind
-        if kind is not _NORMAL:
-            kind = check_kind(kind)
-            object.__setattr__(self, "kind", kind)
-        order_id = _normalise_id("order_id", self.order_id)
-        client_oid = _normalise_id("client_oid", self.client_oid)
+                _SYMBOLS[symbol] = name
+        checked = kind if kind is _NORMAL else check_kind(kind)
+        # str.strip() hands back the very string when there is nothing to strip; anything
+        # else (None, "", padding, not a str) is for _normalise_id.
+        if not (type(order_id) is str and order_id and order_id.strip() is order_id):
+            order_id = _normalise_id("order_id", order_id)
+        if client_oid is not None and not (
+            type(client_oid) is str and client_oid and client_oid.strip() is client_oid
+        ):
+            client_oid = _normalise_id("client_oid", client_oid)
         if order_id is None and client_oid is None:
-            raise InvalidTarget(f"target on {symbol} needs an order_id or a client_oid")
-        if order_id is not self.order_id:
-            object.__setattr__(self, "order_id", order_id)
-        if client_oid is not self.client_oid:
-            object.__setattr__(self, "client_oid", client_oid)
-        object.__setattr__(self, "_hash", hash((symbol, order_id, client_oid, kind)))
+            raise InvalidTarget(f"target on {name} needs an order_id or a client_oid")
+        _set(self, "symbol", name)
+        _set(self, "order_id", order_id)
+        _set(self, "client_oid", client_oid)
+        _set(self, "kind", checked)
+        _set(self, "_hash", hash((name, order_id, client_oid, checked)))
 
     @property
     def by_order_id(self) -> bool:
@@ -260,6 +261,9 @@ class CancelStatus(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    # As OrderKind: hashed like its value, in C (a report files each outcome by its status).
+    __hash__ = str.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class CancelOutcome:
@@ -273,6 +277,23 @@ class CancelOutcome:
     # The order as it was found open when the target named the wrong symbol or kind (it was
     # then cancelled by that route; ``error_msg`` says so). None: the target named it right.
     found_as: CancelTarget | None = None
+
+    # Written out rather than generated: one per order in every report (benchmark 4).
+    def __init__(
+        self,
+        target: CancelTarget,
+        status: CancelStatus,
+        error_code: str | None = None,
+        error_msg: str | None = None,
+        attempts: int = 0,
+        found_as: CancelTarget | None = None,
+    ) -> None:
+        _set(self, "target", target)
+        _set(self, "status", status)
+        _set(self, "error_code", error_code)
+        _set(self, "error_msg", error_msg)
+        _set(self, "attempts", attempts)
+        _set(self, "found_as", found_as)
 
     @property
     def closed(self) -> bool:

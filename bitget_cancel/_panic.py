@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from ._classify import CODE_HINTS, Verdict
 from ._exceptions import CallStopped, TransportError
 from ._family import BulkCancel, ListedOrder, Lister
-from ._listing import Listing, list_pages, listed_target
+from ._listing import Listing, ListingLanes, list_sliced, listed_target, merge
 from ._log import log
 from ._models import (
     CancelOutcome,
@@ -37,8 +37,9 @@ from ._policy import CallScope, Deadline
 from ._run import CancelRun, Progress
 from ._session import CallStats, ExchangeSession
 
-# A symbol's normal orders go to cancel-symbol-order once a full batch of them is listed (50 on
-# v2, 20 on v3): one request of the symbol lane then saves at least one of the batch lane.
+# Which symbols go to cancel-symbol-order is planned by the two lanes' throughput
+# (``_Pass._plan_lanes``); a symbol with a full batch of orders listed (50 on v2, 20 on v3)
+# goes there on a tie: one request of the symbol lane then saves at least one of the batch lane.
 SYMBOL_CANCEL_THRESHOLD = 50
 # Bulk cancels work asynchronously on the exchange: how long their orders may still be listed
 # before the panic stops waiting and cancels them one by one (and keeps doing so).
@@ -482,6 +483,36 @@ class Panic:
         )
 
 
+class _Pace:
+    """When the requests given to one lane can go, as the panic plans them: at most ``rate``
+    requests a second in windows of one second, ``per_request`` units (orders, symbols) each,
+    counted from when the lane last started from idle (a drained lane starts afresh)."""
+
+    __slots__ = ("_count", "_per_request", "_rate", "_start")
+
+    def __init__(self, rate: float, per_request: int, now: float) -> None:
+        self._rate = max(1, int(rate))
+        self._per_request = per_request
+        self._start, self._count = now, 0
+
+    def _fresh(self, now: float) -> tuple[float, int]:
+        start, count = self._start, self._count
+        requests = -(-count // self._per_request)
+        if count == 0 or now >= start + -(-requests // self._rate):
+            return now, 0  # everything given so far has gone
+        return start, count
+
+    def last_send(self, units: int, now: float) -> float:
+        """When the last request would go if ``units`` more were given now."""
+        start, count = self._fresh(now)
+        requests = max(1, -(-(count + units) // self._per_request))
+        return max(now, start + (requests - 1) // self._rate)
+
+    def add(self, units: int, now: float) -> None:
+        self._start, self._count = self._fresh(now)
+        self._count += units
+
+
 class _Pass:
     """One pass's listings and bulk cancels."""
 
@@ -495,9 +526,20 @@ class _Pass:
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
-        # A symbol cancel pays off once it saves a full request of the batch lane.
-        batch_route = self.session.family.cancel.get(OrderKind.NORMAL)
+        self._lanes = ListingLanes()
+        # A full batch: the size from which a symbol goes to the symbol lane on a tie.
+        family, session = self.session.family, self.session
+        batch_route = family.cancel.get(OrderKind.NORMAL)
         self._threshold = batch_route.max_batch if batch_route else SYMBOL_CANCEL_THRESHOLD
+        # The two lanes of normal orders: symbol cancels, one symbol a request; batches.
+        symbol_bulk = family.bulk.get(OrderKind.NORMAL)
+        now = self.loop.time()
+        batch_rate = session.rate(batch_route.endpoint) if batch_route else 1.0
+        symbol_rate = session.rate(symbol_bulk.endpoint) if symbol_bulk else 1.0
+        self._batch_lane = _Pace(batch_rate, self._threshold, now)
+        self._symbol_lane = _Pace(symbol_rate, 1, now)
+        self._symbols_cancelling: set[str] = set()  # sent to the symbol lane in this pass
+        self._held_orders = 0  # in ``_held``
 
     def cancel(self) -> None:
         for task in self._bulk_tasks:
@@ -538,9 +580,7 @@ class _Pass:
             log.warning("panic: %s orders could not be listed; %s", kind.value, panic._blind[kind])
 
     async def finish_bulk(self) -> None:
-        for bucket in self._held.values():
-            if len(bucket) < self._threshold:
-                self._by_id(bucket)
+        self._plan_lanes(final=True)
         if self._bulk_tasks:
             await asyncio.gather(*self._bulk_tasks)
 
@@ -554,23 +594,18 @@ class _Pass:
         if symbols is None:
             return await self._list(kind, lister, None)
         parts = await asyncio.gather(*(self._list(kind, lister, s) for s in sorted(symbols)))
-        merged = Listing()
-        for part in parts:
-            merged.complete &= part.complete
-            merged.final |= part.final
-            merged.open_in_scope += part.open_in_scope
-            merged.problem = merged.problem or part.problem
-        return merged
+        return merge(parts)
 
     async def _list(self, kind: OrderKind, lister: Lister, symbol: str | None) -> Listing:
         panic = self.panic
-        return await list_pages(
+        return await list_sliced(
             self.session,
             lister,
             symbol,
             panic._scope,
             panic._stats,
             lambda rows: self._on_page(kind, rows),
+            self._lanes,
         )
 
     def _on_page(self, kind: OrderKind, rows: list[ListedOrder]) -> int:
@@ -608,6 +643,8 @@ class _Pass:
                     continue
             to_feed.append((entry, target))
         self._by_id(to_feed)
+        if kind is OrderKind.NORMAL and self._held:
+            self._plan_lanes(final=False)
         return count
 
     def _bulk_eligible(self, kind: OrderKind, entry: _Entry) -> bool:
@@ -622,21 +659,58 @@ class _Pass:
     def _by_id(self, pairs: Sequence[tuple[_Entry, CancelTarget]]) -> None:
         run = self.run
         if run.feed_is_open:
+            fed = self.panic._fed
+            normal = 0
             for entry, target in pairs:
-                self.panic._fed[target] = entry
+                fed[target] = entry
+                normal += target.kind is OrderKind.NORMAL
+            if normal:
+                self._batch_lane.add(normal, self.loop.time())
             run.feed([target for _, target in pairs])
 
     # -- bulk cancels ------------------------------------------------------------------------
 
     def _hold_for_symbol_cancel(self, entry: _Entry, target: CancelTarget) -> None:
         symbol = entry.target.symbol
-        bucket = self._held.setdefault(symbol, [])
-        bucket.append((entry, target))
-        if len(bucket) == self._threshold:
+        if symbol in self._symbols_cancelling:
+            entry.bulk_at = entry.bulk_at or self.loop.time()  # its symbol cancel covers it
+            return
+        self._held.setdefault(symbol, []).append((entry, target))
+        self._held_orders += 1
+
+    def _plan_lanes(self, *, final: bool) -> None:
+        """Plan the held symbols over the two lanes of normal orders so that they finish
+        together: the biggest symbols go to the symbol lane (one request each, whatever their
+        size) while it would still be through no later than the batch lane with everything
+        else (``_symbol_lane_first``); a symbol with less than a full batch listed only when
+        the symbol lane is strictly sooner (its cancel must settle and be confirmed by a
+        listing; a batch answers for each order). The others wait for more pages.
+        ``final``: the listing is over, the rest go by id."""
+        held = self._held
+        candidates = sorted(held, key=lambda s: len(held[s]), reverse=True)
+        for symbol in candidates:
+            if not self._symbol_lane_first(full=len(held[symbol]) >= self._threshold):
+                break
+            bucket = held.pop(symbol)
+            self._held_orders -= len(bucket)
+            self._symbols_cancelling.add(symbol)
+            self._symbol_lane.add(1, self.loop.time())
             bulk = self.session.family.bulk[OrderKind.NORMAL]
             self._start_bulk(bulk, [symbol], [e for e, _ in bucket], bucket)
-        elif len(bucket) > self._threshold:
-            entry.bulk_at = entry.bulk_at or self.loop.time()
+        if final:
+            for bucket in held.values():
+                self._by_id(bucket)
+            held.clear()
+            self._held_orders = 0
+
+    def _symbol_lane_first(self, *, full: bool) -> bool:
+        """Whether one more symbol cancel can go sooner than (``full``: no later than) the
+        batch lane's last request would with what it has and every held normal order (the
+        candidate's included)."""
+        now = self.loop.time()
+        symbol_lane = self._symbol_lane.last_send(1, now)
+        batch_lane = self._batch_lane.last_send(self._held_orders, now)
+        return symbol_lane <= batch_lane if full else symbol_lane < batch_lane
 
     def _plan_bulk(self, entry: _Entry) -> None:
         entry.bulk_at = entry.bulk_at or self.loop.time()

@@ -27,11 +27,8 @@ import hashlib
 import itertools
 import logging
 import math
-import os
-import re
 import secrets
 import time
-import urllib.parse
 from collections import deque
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
@@ -40,12 +37,12 @@ from typing import Any
 from . import _redis_lua as lua
 from ._exceptions import InvalidBudgetStore
 from ._limit import RateBudget, capacity_and_period
+from ._redis_url import parse_budget_url
 
 try:
-    import redis.asyncio as aioredis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-    from redis.exceptions import RedisError
+    from redis.exceptions import NoScriptError, RedisError
+
+    from ._redis_store import RedisStore, connect
 except ImportError as exc:  # pragma: no cover - the import error says what to install
     raise ImportError(
         "the Redis budget store needs redis-py: pip install 'bitget-cancel[redis]'"
@@ -56,9 +53,13 @@ log = logging.getLogger("bitget_cancel")
 # What counts as Redis trouble: redis-py's own errors, sockets, and our timeout.
 _TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
 _US = 1_000_000
-_URL = re.compile(r"rediss?://[^/?#]+(?:/\d*)?")
 _WARN_EVERY = 900.0
 _FIRST_LOOK = 0.05  # seconds after joining to count the participants again (then doubling)
+# Slots granted beyond the waiters (a burst is taken whole) wait this long after the last one
+# was taken for the caller's next acquire, then go back: the engine asks for a burst's slots
+# one after the other, a few event-loop turns apart (more on a loaded machine).
+_RESERVE_FOR = 0.02
+_BURST_MAX = 32  # at most this many slots per take: a script's work stays small
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class BudgetKeys:
     window: str
     state: str
     wake: str
+    presence: str  # the account's participants
+    epoch: str  # the account's epoch: its absence means the store lost its keys
 
 
 def account_key(account_id: str) -> str:
@@ -77,22 +80,32 @@ def account_key(account_id: str) -> str:
 
 
 def budget_keys(prefix: str, account_id: str, endpoint: str) -> BudgetKeys:
-    # One hash tag per budget: its keys live in one cluster slot, as a script needs.
-    base = f"{prefix}:{{{account_key(account_id)}:{endpoint}}}"
-    return BudgetKeys(f"{base}:flying", f"{base}:window", f"{base}:state", f"{base}:wake")
+    # One hash tag per account: all its keys live in one cluster slot, as a script needs.
+    account = account_key(account_id)
+    base = f"{prefix}:{{{account}}}:{endpoint}"
+    return BudgetKeys(
+        f"{base}:flying",
+        f"{base}:window",
+        f"{base}:state",
+        f"{base}:wake",
+        _presence_key(prefix, account),
+        f"{prefix}:{{{account}}}:epoch",
+    )
 
 
 def _presence_key(prefix: str, account: str) -> str:
     return f"{prefix}:{{{account}}}:presence"
 
 
-def _redacted(url: str) -> str:
-    """The URL to show: no password, no query (whose options might hold one)."""
-    parts = urllib.parse.urlsplit(url)._replace(query="", fragment="")
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
-    return urllib.parse.urlunsplit(parts)
+@dataclass(frozen=True)
+class _Script:
+    """A Lua script, called by its SHA; sent whole when the server does not know it yet."""
+
+    body: str
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha1(self.body.encode()).hexdigest()  # Redis names scripts by SHA1
 
 
 def _positive(name: str, value: float) -> float:
@@ -136,12 +149,7 @@ class RedisBudgets:
         max_cooldown: float = 30.0,
         prefix: str = "bitget-cancel",
     ) -> None:
-        if not isinstance(url, str) or not _URL.fullmatch(url.split("?", 1)[0]):
-            shown = _redacted(url) if isinstance(url, str) else repr(url)
-            raise InvalidBudgetStore(
-                f"the budget URL must be redis://[:password@]host[:port][/db] or rediss://...; "
-                f"got {shown}"
-            )
+        address = parse_budget_url(url)
         self.lease = _positive("lease", lease)
         self.timeout = _positive("timeout", timeout)
         self.retry_interval = _positive("retry_interval", retry_interval)
@@ -165,27 +173,15 @@ class RedisBudgets:
                 f"prefix must be a non-empty name without braces; got {prefix!r}"
             )
         self.prefix = prefix
-        self._url = _redacted(url)
-        password = None
-        if urllib.parse.urlsplit(url).password is None:
-            password = os.environ.get("REDIS_PASSWORD") or None
-        self._secret = password or urllib.parse.urlsplit(url).password
-        try:
-            self._client: aioredis.Redis = aioredis.Redis.from_url(
-                url,
-                password=password,
-                socket_timeout=self.timeout,
-                socket_connect_timeout=self.timeout,
-                # One immediate retry: a pooled connection to a restarted server fails once.
-                retry=Retry(NoBackoff(), 1),
-            )
-        except ValueError as exc:
-            raise InvalidBudgetStore(f"bad budget URL {self._url}: {self._scrub(exc)}") from None
-        self._take = self._client.register_script(lua.TAKE)
-        self._release = self._client.register_script(lua.RELEASE)
-        self._give_back = self._client.register_script(lua.GIVE_BACK)
-        self._seed = self._client.register_script(lua.SEED)
-        self._presence = self._client.register_script(lua.PRESENCE)
+        self._url = address.shown
+        self._store: RedisStore = connect(address, timeout=self.timeout)
+        self._secret = self._store.secret
+        #: Redis round trips made (scripts and pings; pub/sub messages are not asked for).
+        self.round_trips = 0
+        #: How often the store was found to have lost its keys (a new epoch).
+        self.resets = 0
+        self._epochs: dict[str, str] = {}  # account -> the epoch last seen
+        self._drivers: set[asyncio.Task[None]] = set()
 
         self.participant = secrets.token_hex(8)
         self._me = self.participant.encode()
@@ -204,10 +200,11 @@ class RedisBudgets:
         self.fallbacks = 0
         #: Slots handed out by the in-process fallback.
         self.fallback_grants = 0
-        self._pending: set[asyncio.Task[None]] = set()
+        self._pending: set[asyncio.Future[Any]] = set()
         self._supervisor: asyncio.Task[None] | None = None
         self._listener: asyncio.Future[None] | None = None
         self._presence_task: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._pubsub: Any = None
         self._control = f"{prefix}:control:{self.participant}"
         self._channels: dict[str, RedisBudget] = {}
@@ -258,8 +255,18 @@ class RedisBudgets:
         return None
 
     async def flush(self) -> None:
-        """Wait until every release and give-back sent so far has reached Redis (or failed)."""
-        while self._pending:
+        """Give back the slots kept for a next caller, and wait until every release and
+        give-back so far has reached Redis (or failed)."""
+        while True:
+            # A driver nobody waits for any more ends within its take: its grants go back too.
+            ending = [b._driver for b in self._budgets.values() if b._ending()]
+            if ending:
+                await asyncio.wait([d for d in ending if d is not None])
+                continue
+            for budget in self._budgets.values():
+                budget._return_reserved()
+            if not self._pending:
+                return
             await asyncio.wait(set(self._pending))
 
     async def close(self) -> None:
@@ -269,9 +276,15 @@ class RedisBudgets:
         """
         if self._closed:
             return
+        for driver in list(self._drivers):
+            driver.cancel()  # a take on its way gives back what it gets (flushed below)
+            with contextlib.suppress(asyncio.CancelledError):
+                await driver
+        for budget in self._budgets.values():
+            budget.stop()
         await self.flush()
         self._closed = True
-        for task in (self._presence_task, self._supervisor):
+        for task in (self._presence_task, self._supervisor, self._watcher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -281,7 +294,7 @@ class RedisBudgets:
                 with contextlib.suppress(*_TROUBLE):
                     await self._call(self._presence_script(account, join=False))
         with contextlib.suppress(*_TROUBLE):
-            await asyncio.wait_for(self._client.aclose(), self.timeout)
+            await asyncio.wait_for(self._store.aclose(), self.timeout)
 
     # -- health: one warning per outage, back when Redis answers -----------------------------
 
@@ -333,11 +346,50 @@ class RedisBudgets:
         self._reached = True
         return result
 
+    async def _script(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
+        """One round trip (two the first time a server sees the script)."""
+        client = self._store.client
+        self.round_trips += 1
+        try:
+            return await client.evalsha(script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            self.round_trips += 1
+            return await client.eval(script.body, len(keys), *keys, *args)
+
+    def _saw(self, budget: RedisBudget, epoch: str, present: int) -> None:
+        """What a take answered about the account: its participants and its epoch."""
+        account = budget.account
+        self._accounts[account].append((time.monotonic(), present))
+        known = self._epochs.get(account)
+        self._epochs[account] = epoch
+        if known is None or known == epoch:
+            return
+        self.resets += 1
+        log.warning(
+            "Redis budget store %s lost its keys or is another server (a restart, FLUSHALL, "
+            "eviction or a failover): nobody sends for one window, as after an outage, then "
+            "the budget is shared again",
+            self._url,
+        )
+        for other in self._budgets.values():
+            if other.account == account:
+                other.reseed()
+
+    def _drive(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._drivers.add(task)
+        task.add_done_callback(self._drivers.discard)
+        return task
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._track(task)
         return task
+
+    def _track(self, call: asyncio.Future[Any]) -> None:
+        """``flush()`` waits for it too."""
+        self._pending.add(call)
+        call.add_done_callback(self._pending.discard)
 
     def _start(self) -> None:
         if self._closed:
@@ -346,6 +398,8 @@ class RedisBudgets:
             loop = asyncio.get_running_loop()
             self._supervisor = loop.create_task(self._supervise())
             self._presence_task = loop.create_task(self._keep_presence())
+            if self._store.address.kind == "sentinel":
+                self._watcher = loop.create_task(self._watch_failovers())
 
     def new_token(self) -> str:
         return f"{self.participant}:{next(self._tokens)}"
@@ -365,14 +419,15 @@ class RedisBudgets:
             await asyncio.sleep(self.retry_interval)
 
     async def _listen(self) -> None:
-        pubsub = self._client.pubsub()
+        pubsub = self._store.pubsub()
         try:
             self._confirmed.clear()
             await self._call(pubsub.subscribe(self._control, *self._channels))
             # Healthy again only once Redis has answered both the channel and a command.
             first = await self._call(pubsub.get_message(timeout=None))
             self._on_message(first)
-            await self._call(self._client.ping())
+            self.round_trips += 1
+            await self._call(self._store.client.ping())
             self._pubsub = pubsub
             self._back()
             while True:
@@ -382,6 +437,32 @@ class RedisBudgets:
             self._confirmed.clear()
             with contextlib.suppress(*_TROUBLE):
                 await asyncio.wait_for(_closed(pubsub), self.timeout)
+
+    async def _watch_failovers(self) -> None:
+        """Sentinel: at ``+switch-master`` drop every connection, so that nobody writes to the
+        old master any more (it accepts writes until Sentinel turns it into a replica, and
+        those writes are lost: the new master's epoch then holds everyone one window)."""
+        while not self._closed:
+            pubsub = self._store.failover_watch()
+            assert pubsub is not None  # a Sentinel deployment
+            try:
+                await self._call(pubsub.subscribe("+switch-master"))
+                while True:
+                    message = await pubsub.get_message(timeout=None)
+                    data = message.get("data") if message else None
+                    if message and message["type"] == "message" and isinstance(data, bytes):
+                        master = self._store.address.master or ""
+                        if data.split(b" ", 1)[0].decode(errors="replace") == master:
+                            log.info("Sentinel names a new master: reconnecting")
+                            await self._store.drop_connections()
+                            if self._listener is not None:
+                                self._listener.cancel()
+            except _TROUBLE:
+                pass  # another Sentinel of the list, after the retry interval
+            finally:
+                with contextlib.suppress(*_TROUBLE):
+                    await asyncio.wait_for(_closed(pubsub), self.timeout)
+            await asyncio.sleep(self.retry_interval)
 
     def _on_message(self, message: Any) -> None:
         if not message:
@@ -397,6 +478,9 @@ class RedisBudgets:
             budget = self._channels.get(channel)  # our own ends woke us already
             if budget is not None:
                 budget.wake.set()
+
+    def _listening(self, channel: str) -> bool:
+        return channel in self._confirmed
 
     async def _subscribed(self, channel: str) -> bool:
         """Listening on ``channel``? Subscribes if not; False on Redis trouble."""
@@ -417,9 +501,10 @@ class RedisBudgets:
 
     def _presence_script(self, account: str, *, join: bool) -> Coroutine[Any, Any, Any]:
         ttl_us = int(self.presence_ttl * _US)
-        return self._presence(
-            keys=[_presence_key(self.prefix, account)],
-            args=[self.participant, ttl_us, ttl_us // 1000 + 1000, 1 if join else 0],
+        return self._script(
+            _PRESENCE,
+            [_presence_key(self.prefix, account)],
+            [self.participant, ttl_us, ttl_us // 1000 + 1000, 1 if join else 0],
         )
 
     async def _keep_presence(self) -> None:
@@ -479,8 +564,24 @@ class _Slot:
             )
 
 
+@dataclass
+class _Waiter:
+    """One ``acquire()`` call: its future gets a slot, or None once its deadline has passed
+    after at least one try."""
+
+    future: asyncio.Future[_Slot | None]
+    deadline: float | None
+    tried: bool = False
+
+
 class RedisBudget:
-    """The budget of one (account, endpoint): Redis while it answers, a local share if not."""
+    """The budget of one (account, endpoint): Redis while it answers, a local share if not.
+
+    The ``acquire()`` calls of this process queue up (FIFO) and one driver task asks Redis, in
+    one script call, for as many slots as this participant could use at once (all the
+    capacity it does not hold yet): a burst costs one round trip. The slots nobody waits for
+    yet are kept 20 ms for the next ``acquire()``/``try_acquire()``, then go back.
+    """
 
     def __init__(
         self,
@@ -497,8 +598,14 @@ class RedisBudget:
         self.keys = keys
         self.capacity = capacity
         self.period = period
+        #: The budget's rate in Redis: the lowest any live participant declared.
+        self.shared_rate = capacity / period
         self.wake = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self._waiters: deque[_Waiter] = deque()
+        self._driver: asyncio.Task[None] | None = None
+        self._reserved: deque[_Slot] = deque()  # granted, nobody waiting for them yet
+        self._gave_up = False  # a caller stopped waiting while the driver ran
+        self._reserve_timer: asyncio.TimerHandle | None = None
         # This participant's own use, carried over when switching stores.
         self._live: dict[str, _Slot] = {}
         self._recent: deque[float] = deque()  # loop times own releases leave the window
@@ -506,6 +613,7 @@ class RedisBudget:
         self._held_until = 0.0  # loop time: an exhausted window (fallback side)
         self._fallback: RateBudget | None = None
         self._seeding: asyncio.Task[None] | None = None
+        self._reseeding: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"RedisBudget({self._name!r}, {self.capacity}/{self.period:g}s)"
@@ -520,53 +628,168 @@ class RedisBudget:
         return len(self._live)
 
     def try_acquire(self) -> _Slot | None:
-        return None  # every take asks Redis: that is acquire()'s work
+        """A slot Redis granted to this participant a moment ago and nobody has taken yet;
+        else None (asking Redis is ``acquire()``'s work)."""
+        if self._reserved and not self._pending():
+            self._keep_reserve()
+            return self._reserved.popleft()
+        return None
 
     async def acquire(self, deadline: float | None = None) -> _Slot | None:
         """Wait for a slot (FIFO in this process); None if the loop-time ``deadline`` came first.
 
-        Cancelling the caller takes nothing: a take already on its way to Redis is given back.
+        Cancelling the caller takes nothing: a slot granted meanwhile is given back.
         """
-        provider = self._provider
-        provider._start()
+        self._provider._start()
+        reserved = self.try_acquire()
+        if reserved is not None:
+            return reserved
+        waiter = _Waiter(asyncio.get_running_loop().create_future(), deadline)
+        self._waiters.append(waiter)
+        if self._driver is None or self._driver.done():
+            self._driver = self._provider._drive(self._drive())
+        try:
+            return await waiter.future
+        except asyncio.CancelledError:
+            future = waiter.future
+            if future.done() and not future.cancelled() and future.result() is not None:
+                slot = future.result()
+                assert slot is not None
+                slot.give_back()
+            if not self._pending():
+                self._gave_up = True
+                self.wake.set()  # the driver need not sleep on for nobody
+            raise
+
+    def stop(self) -> None:
+        """The provider closes: whoever still waits gets no slot."""
+        self._return_reserved()
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                waiter.future.set_result(None)
+        self._waiters.clear()
+
+    # -- the driver: one task per budget while anyone waits -----------------------------------
+
+    def _ending(self) -> bool:
+        """The driver runs, and nobody waits for it any more."""
+        return self._driver is not None and not self._driver.done() and not self._pending()
+
+    def _pending(self) -> list[_Waiter]:
+        while self._waiters and self._waiters[0].future.done():
+            self._waiters.popleft()
+        return [waiter for waiter in self._waiters if not waiter.future.done()]
+
+    def _hand_out(self, slots: list[_Slot]) -> None:
+        """Slots to the first waiters; the rest are kept a moment for the next caller."""
+        pending = deque(self._pending())
+        for slot in slots:
+            if pending:
+                pending.popleft().future.set_result(slot)
+            elif slot.shared:
+                self._reserved.append(slot)
+            else:
+                slot.give_back()
+        if self._reserved:
+            self._keep_reserve()
+
+    def _keep_reserve(self) -> None:
+        """The reserve goes back ``_RESERVE_FOR`` after its last use."""
+        if self._reserve_timer is not None:
+            self._reserve_timer.cancel()
         loop = asyncio.get_running_loop()
-        async with self._lock:
-            while True:
-                if provider._healthy and await self._ready():
-                    self.wake.clear()
-                    outcome = await self._take_shared()
-                    if isinstance(outcome, _Slot):
-                        return outcome
-                    if outcome is None:
-                        continue  # Redis trouble: the fallback takes over
-                    wait = outcome
-                else:
-                    fallback = self._fallback or self._enter_fallback(loop.time())
-                    self.wake.clear()
-                    now = loop.time()
-                    wait = max(self._held_until - now, fallback.poll(now))
-                    if wait <= 0.0 and fallback.take(now):
-                        provider.fallback_grants += 1
-                        slot = _Slot(self, provider.new_token(), None, shared=False)
-                        slot.fallbacks.append(fallback)
-                        self._live[slot.token] = slot
-                        return slot
+        self._reserve_timer = loop.call_later(_RESERVE_FOR, self._return_reserved)
+
+    def _return_reserved(self) -> None:
+        """Slots nobody took: back to Redis in one call (they never left)."""
+        self._reserve_timer, timer = None, self._reserve_timer
+        if timer is not None:
+            timer.cancel()
+        if not self._reserved:
+            return
+        tokens = []
+        while self._reserved:
+            slot = self._reserved.popleft()
+            slot.done = True
+            self._live.pop(slot.token, None)
+            tokens.append(slot.token)
+        if not self._provider._closed:
+            self._provider._spawn(self._give_back_shared(tokens))
+
+    def _expire(self, tried: list[_Waiter], now: float, wait: float) -> float:
+        """Waiters tried and past their deadline get None; how long the driver may sleep."""
+        for waiter in tried:
+            waiter.tried = True
+        for waiter in self._pending():
+            if waiter.deadline is None or not waiter.tried:
+                continue
+            if now >= waiter.deadline:
+                waiter.future.set_result(None)
+                self._gave_up = True
+            else:
+                wait = min(wait, waiter.deadline - now)
+        return wait
+
+    async def _drive(self) -> None:
+        try:
+            await self._serve()
+        except Exception as exc:  # never leave a waiter hanging on a driver that died
+            for waiter in self._pending():
+                waiter.future.set_exception(exc)
+
+    async def _serve(self) -> None:
+        provider = self._provider
+        loop = asyncio.get_running_loop()
+        self._gave_up = False
+        while pending := self._pending():
+            # A whole burst at once: what this participant does not hold of the capacity.
+            room = self.capacity - len(self._live)
+            asked = max(1, min(self.capacity, _BURST_MAX, max(len(pending), room)))
+            if provider._healthy and await self._ready():
+                self.wake.clear()
+                outcome = await self._take_shared(asked, min(asked, len(pending)))
+                if outcome is None:
+                    continue  # Redis trouble: the fallback takes over
+                slots, wait = outcome
+                self._hand_out(slots)
+                wait = self._expire(pending, loop.time(), wait)
+                if wait <= 0.0:
+                    continue  # all it asked for: more may be waiting now
+                if not provider._listening(self.keys.wake):
+                    # Refused before listening for releases: listen, then ask again (a release
+                    # may have come in between). Grants never wait for this.
+                    await provider._subscribed(self.keys.wake)
+                    continue
+            else:
+                fallback = self._fallback or self._enter_fallback(loop.time())
+                self.wake.clear()
                 now = loop.time()
-                if deadline is not None:
-                    if now >= deadline:
-                        return None
-                    wait = min(wait, deadline - now)
-                # A release anywhere sets ``wake``: never sleep to a lease's end needlessly.
-                if wait == math.inf:
-                    await self.wake.wait()
-                else:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self.wake.wait(), wait)
+                wait = max(self._held_until - now, fallback.poll(now))
+                if wait <= 0.0 and fallback.take(now):
+                    provider.fallback_grants += 1
+                    slot = _Slot(self, provider.new_token(), None, shared=False)
+                    slot.fallbacks.append(fallback)
+                    self._live[slot.token] = slot
+                    self._hand_out([slot])
+                    continue
+                wait = self._expire(pending, now, wait)
+            if not self._pending():
+                break
+            # A release anywhere sets ``wake``: never sleep to a lease's end needlessly.
+            if wait == math.inf:
+                await self.wake.wait()
+            else:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), wait)
+        if self._gave_up and provider._healthy and not provider._closed:
+            # Callers gave up waiting (deadline, cancelled): Redis stops counting this one as
+            # waiting, and the others' share grows at once.
+            provider._spawn(self._give_back_shared([]))
 
     # -- the shared store --------------------------------------------------------------------
 
     async def _ready(self) -> bool:
-        """Subscribed, and back from any fallback; False on Redis trouble."""
+        """Back from any fallback (what it granted is in Redis); False on Redis trouble."""
         if self._fallback is not None:
             seeding = self._seeding
             if seeding is None:
@@ -574,43 +797,62 @@ class RedisBudget:
             await asyncio.shield(seeding)
             if self._fallback is not None:
                 return False
-        return await self._provider._subscribed(self.keys.wake)
+        return True
 
-    async def _take_shared(self) -> _Slot | float | None:
-        """A slot, or how long until anything can change, or None on Redis trouble."""
+    async def _take_shared(self, asked: int, needed: int) -> tuple[list[_Slot], float] | None:
+        """Up to ``asked`` slots (``needed`` of them for callers waiting) and how long until
+        more can be had (0 if the needed ones were granted), or None on Redis trouble."""
         provider = self._provider
         token = provider.new_token()
         keys = self.keys
-        call = asyncio.ensure_future(
-            provider._call(
-                provider._take(
-                    keys=[keys.flying, keys.window, keys.state],
-                    args=[token, self.capacity, int(provider.lease * _US), self._ttl_ms()],
-                )
-            )
-        )
+        args = [
+            provider.participant,
+            token,
+            asked,
+            self.capacity,
+            int(self.period * _US),
+            int(provider.margin * _US),
+            int(provider.lease * _US),
+            self._ttl_ms(),
+            int(provider.presence_ttl * _US),
+            secrets.token_hex(8),
+            needed,
+            # After a reset, participants in fallback (they could not reach Redis) come back
+            # within a retry interval and a timeout: until then their use is invisible here.
+            int((provider.retry_interval + provider.timeout) * _US),
+        ]
+        names = [keys.flying, keys.window, keys.state, keys.presence, keys.epoch]
+        call = asyncio.ensure_future(provider._call(provider._script(_TAKE, names, args)))
+        provider._track(call)
         try:
-            granted, now_us, wait_us = await asyncio.shield(call)
+            granted, now_us, wait_us, epoch, present, capacity, period_us = await asyncio.shield(
+                call
+            )
         except asyncio.CancelledError:
             # The script runs (or has run) anyway: give back whatever it takes.
-            call.add_done_callback(lambda done: self._abandoned(done, token))
+            call.add_done_callback(lambda done: self._abandoned(done, token, asked))
             raise
         except _TROUBLE as exc:
             provider._trouble(exc)
-            provider._spawn(self._give_back_shared(token))  # it may have run before the timeout
+            # It may have run before the timeout.
+            provider._spawn(self._give_back_shared(_tokens(token, asked)))
             return None
-        if not granted:
-            return int(wait_us) / _US
-        slot = _Slot(self, token, int(now_us) / _US, shared=True)
-        self._live[token] = slot
-        return slot
+        epoch = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
+        self.shared_rate = int(capacity) / (int(period_us) / _US)
+        provider._saw(self, epoch, int(present))
+        slots = []
+        for number in range(1, int(granted) + 1):
+            slot = _Slot(self, f"{token}.{number}", int(now_us) / _US, shared=True)
+            self._live[slot.token] = slot
+            slots.append(slot)
+        return slots, (0.0 if len(slots) >= needed else int(wait_us) / _US)
 
-    def _abandoned(self, call: asyncio.Future[Any], token: str) -> None:
-        """A take whose caller was cancelled has finished: undo it if it took a slot."""
+    def _abandoned(self, call: asyncio.Future[Any], token: str, asked: int) -> None:
+        """A take whose driver was cancelled has finished: undo what it took."""
         if not call.cancelled() and call.exception() is None and not call.result()[0]:
             return  # nothing was taken
         if not self._provider._closed:
-            self._provider._spawn(self._give_back_shared(token))
+            self._provider._spawn(self._give_back_shared(_tokens(token, asked)))
 
     def _ttl_ms(self) -> int:
         p = self._provider
@@ -644,21 +886,28 @@ class RedisBudget:
             if sent:
                 provider._spawn(self._release_shared(slot.token, throttled, exhausted))
             else:
-                provider._spawn(self._give_back_shared(slot.token))
+                provider._spawn(self._give_back_shared([slot.token]))
         else:
             self.wake.set()
+
+    async def _seeded(self) -> None:
+        """Wait for seeds on their way to Redis: they may carry a token about to end."""
+        for seeding in (self._seeding, self._reseeding):
+            if seeding is not None:
+                with contextlib.suppress(*_TROUBLE):
+                    await asyncio.shield(seeding)
 
     async def _release_shared(self, token: str, throttled: bool, exhausted: bool) -> None:
         provider = self._provider
         keys = self.keys
-        if self._seeding is not None:  # the token may be on its way to Redis in the seed
-            with contextlib.suppress(*_TROUBLE):
-                await asyncio.shield(self._seeding)
+        await self._seeded()
+        woke = 1
         try:
-            fresh, pause_us = await provider._call(
-                provider._release(
-                    keys=[keys.flying, keys.window, keys.state, keys.wake],
-                    args=[
+            fresh, pause_us, woke = await provider._call(
+                provider._script(
+                    _RELEASE,
+                    [keys.flying, keys.window, keys.state, keys.wake],
+                    [
                         token,
                         int((self.period + provider.margin) * _US),
                         int(throttled),
@@ -674,7 +923,8 @@ class RedisBudget:
             provider._trouble(exc)  # the slot frees itself at its lease end
             return
         finally:
-            self.wake.set()
+            if woke:
+                self.wake.set()
         if fresh:
             log.warning(
                 "HTTP 429 on %s: every participant pauses %.2fs, then one request at a time",
@@ -682,14 +932,16 @@ class RedisBudget:
                 int(pause_us) / _US,
             )
 
-    async def _give_back_shared(self, token: str) -> None:
+    async def _give_back_shared(self, tokens: list[str]) -> None:
         provider = self._provider
         keys = self.keys
+        await self._seeded()
         try:
             await provider._call(
-                provider._give_back(
-                    keys=[keys.flying, keys.window, keys.state, keys.wake],
-                    args=[token, provider.participant],
+                provider._script(
+                    _GIVE_BACK,
+                    [keys.flying, keys.window, keys.state, keys.wake],
+                    [provider.participant, *tokens],
                 )
             )
         except _TROUBLE as exc:
@@ -697,7 +949,7 @@ class RedisBudget:
         finally:
             self.wake.set()
 
-    # -- the fallback: an in-process share, carrying this participant's use both ways -------
+    # -- carrying this participant's own use: after an outage, after a reset ----------------
 
     def _trim(self, now: float) -> None:
         for recent in (self._recent, self._recent_local):
@@ -708,7 +960,8 @@ class RedisBudget:
         """An in-process share of the rate that already counts this participant's own use."""
         provider = self._provider
         divisor = provider.fallback_participants or provider._participants(self.account)
-        capacity, period = capacity_and_period(self.capacity / self.period / divisor)
+        rate = min(self.capacity / self.period, self.shared_rate)
+        capacity, period = capacity_and_period(rate / divisor)
         fallback = RateBudget(
             capacity,
             period,
@@ -737,31 +990,32 @@ class RedisBudget:
         self._fallback = fallback
         return fallback
 
-    async def _carry_to_redis(self) -> None:
-        """Back from an outage: put this participant's fallback use into the shared budget."""
+    async def _seed(self, carried: list[_Slot], recent: list[float], paused: float) -> None:
+        """Put own slots in flight and own recent releases into Redis (raises on trouble)."""
         provider = self._provider
-        fallback = self._fallback
-        assert fallback is not None
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        self._trim(now)
-        carried = [slot for slot in self._live.values() if not slot.shared]
-        recent = list(self._recent_local)
-        paused = max(0.0, fallback.blocked_until - now)
-        args: list[Any] = [int(provider.lease * _US), self._ttl_ms(), int(paused * _US)]
+        now = asyncio.get_running_loop().time()
+        args: list[Any] = [int(provider.lease * _US), self._ttl_ms(), max(0, int(paused * _US))]
         args += [provider.participant, len(carried)]
         args.extend(slot.token for slot in carried)
         for expiry in recent:
             args.extend((provider.new_token(), max(1, int((expiry - now) * _US))))
+        keys = self.keys
+        names = [keys.flying, keys.window, keys.state, keys.wake]
+        await provider._call(provider._script(_SEED, names, args))
+
+    async def _carry_to_redis(self) -> None:
+        """Back from an outage: put this participant's fallback use into the shared budget."""
+        fallback = self._fallback
+        assert fallback is not None
+        now = asyncio.get_running_loop().time()
+        self._trim(now)
+        carried = [slot for slot in self._live.values() if not slot.shared]
         for slot in carried:
             slot.shared = True  # ends from now on go to Redis, after this seed
-        keys = self.keys
         try:
-            await provider._call(
-                provider._seed(keys=[keys.flying, keys.window, keys.state, keys.wake], args=args)
-            )
+            await self._seed(carried, list(self._recent_local), fallback.blocked_until - now)
         except _TROUBLE as exc:
-            provider._trouble(exc)
+            self._provider._trouble(exc)
             for slot in carried:
                 slot.shared = False
         else:
@@ -769,6 +1023,33 @@ class RedisBudget:
             self._fallback = None
         finally:
             self._seeding = None
+
+    def reseed(self) -> None:
+        """The store lost its keys: what this participant holds and used goes back in."""
+        if self._reseeding is None and not self._provider._closed:
+            self._reseeding = self._provider._spawn(self._carry_after_reset())
+
+    async def _carry_after_reset(self) -> None:
+        now = asyncio.get_running_loop().time()
+        self._trim(now)
+        held = [slot for slot in self._live.values() if slot.shared]
+        try:
+            await self._seed(held, list(self._recent), 0.0)
+        except _TROUBLE as exc:
+            self._provider._trouble(exc)  # back from the outage, the fallback's seed covers it
+        finally:
+            self._reseeding = None
+
+
+def _tokens(base: str, count: int) -> list[str]:
+    return [f"{base}.{number}" for number in range(1, count + 1)]
+
+
+_TAKE = _Script(lua.TAKE)
+_RELEASE = _Script(lua.RELEASE)
+_GIVE_BACK = _Script(lua.GIVE_BACK)
+_SEED = _Script(lua.SEED)
+_PRESENCE = _Script(lua.PRESENCE)
 
 
 def _closed(pubsub: Any) -> Awaitable[None]:

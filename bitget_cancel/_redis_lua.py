@@ -31,50 +31,157 @@ local function keep(ttl)
 end
 """
 
-# KEYS: flying, window, state. ARGV: token, capacity, lease_us, ttl_ms.
-# Returns {granted, now_us, wait_us}: wait_us is the earliest moment anything can change
-# (the pause's end, the next window expiry, or the next lease end); a release publishes on the
-# channel, so a waiter never sleeps to a lease's end when an answer comes sooner.
+# KEYS: flying, window, state, presence, epoch. ARGV: participant, token base, k, capacity,
+# period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id, need, grace_us.
+# Grants up to k slots at once (tokens base.1 .. base.n): a burst costs one round trip. Of the
+# k, ``need`` have callers waiting (the rest is a burst taken whole): only fewer than those
+# marks the participant as waiting.
+# Returns {granted, now_us, wait_us, epoch, participants, capacity, period_us}: wait_us is the
+# earliest moment anything can change (a pause's end, the next window expiry or lease end); a
+# release publishes on the channel, so a waiter never sleeps to a lease's end needlessly.
+#
+# - epoch: created when missing (a new account, or a store that lost its keys: FLUSHALL, a
+#   restart without persistence, eviction) or written by another server process (its run_id:
+#   a replica promoted by a failover, a restart from a snapshot; either may lack the last
+#   writes). What the lost writes counted is unknown, so nobody is granted anything until one
+#   window after the epoch was born, plus ``grace``: the time a participant that fell back
+#   meanwhile takes to come back and put what it sent into the new epoch.
+# - presence: taking counts the taker as a participant at once (newcomers are seen in one
+#   round trip), and answers how many share the account.
+# - state fields ``r:<participant>`` (declared capacity:period) set the budget's rate, the
+#   lowest of the live participants'; ``w:<participant>`` (since:last refusal) marks who
+#   waits: while others wait, nobody holds more than its share of the capacity, and the
+#   longest waiting come back first.
 TAKE = (
     _NOW
     + _KEEP
     + """
+local me = ARGV[1]
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+-- Evictions since the epoch was stamped: under a volatile-* policy the epoch (no expiry) is
+-- never evicted while the budget's keys (with one) are, so the count is what tells.
+local ev = string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)') or '0'
+local ep = redis.call('HMGET', KEYS[5], 'id', 'born', 'run', 'ev')
+if not ep[1] or ep[3] ~= run or (ep[4] and ep[4] ~= ev) then
+  ep = {ARGV[10], now}
+  redis.call('HSET', KEYS[5], 'id', ARGV[10], 'born', now, 'run', run, 'ev', ev)
+elseif not ep[4] then
+  redis.call('HSET', KEYS[5], 'ev', ev)
+end
+local pttl = tonumber(ARGV[9])
+redis.call('ZADD', KEYS[4], now + pttl, me)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+redis.call('PEXPIRE', KEYS[4], math.floor(pttl / 1000) + 1000)
+local present = redis.call('ZCARD', KEYS[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local st = redis.call('HMGET', KEYS[3], 'blocked', 'probing')
-local blocked = tonumber(st[1]) or 0
-if now < blocked then return {0, now, blocked - now} end
+local cap, per = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('HSET', KEYS[3], 'r:' .. me, ARGV[4] .. ':' .. ARGV[5])
+local fields = redis.call('HGETALL', KEYS[3])
+local st, waits, mine_since = {}, {}, nil
+for i = 1, #fields, 2 do
+  local f, v = fields[i], fields[i + 1]
+  local kind, who = string.sub(f, 1, 2), string.sub(f, 3)
+  if kind == 'r:' or kind == 'w:' then
+    if not redis.call('ZSCORE', KEYS[4], who) then
+      redis.call('HDEL', KEYS[3], f)  -- a participant gone: its rate and wait no longer count
+    elseif kind == 'r:' then
+      local c, p = string.match(v, '^(%d+):(%d+)$')
+      c, p = tonumber(c), tonumber(p)
+      if c * per < cap * p then cap, per = c, p end
+    else
+      local since, last = string.match(v, '^(%d+):(%d+)$')
+      if who ~= me then
+        waits[#waits + 1] = {f, tonumber(since), tonumber(last)}
+      else
+        mine_since = tonumber(since)
+      end
+    end
+  else
+    st[f] = v
+  end
+end
+local hold = per + tonumber(ARGV[6])
+redis.call('HSET', KEYS[3], 'hold', hold)
+local result = {0, now, 0, ep[1], present, cap, per}
+local function refuse(wait)
+  redis.call('HSET', KEYS[3], 'w:' .. me, string.format('%.0f:%.0f', mine_since or now, now))
+  keep(ARGV[8])
+  result[3] = math.max(wait, 1)
+  return result
+end
+local reborn = tonumber(ep[2]) + hold + tonumber(ARGV[12])
+if now < reborn then return refuse(reborn - now) end
+local blocked = tonumber(st['blocked']) or 0
+if now < blocked then return refuse(blocked - now) end
 local flying = redis.call('ZCARD', KEYS[1])
 local nextfree = nil
 if flying > 0 then
   nextfree = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-  if st[2] == '1' then return {0, now, nextfree - now} end
 end
 local done = redis.call('ZCARD', KEYS[2])
-if flying + done < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-  keep(ARGV[4])
-  return {1, now, 0}
-end
 if done > 0 then
   local expiry = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
   if nextfree == nil or expiry < nextfree then nextfree = expiry end
 end
-return {0, now, nextfree - now}
+local n = math.min(tonumber(ARGV[3]), cap - flying - done)
+if st['probing'] == '1' then n = math.min(n, 1 - flying) end
+-- Others waiting (refused within two windows): at most a fair share of the capacity each.
+local others, ahead = 0, 0
+for _, w in ipairs(waits) do
+  if w[3] >= now - 2 * hold then
+    others = others + 1
+    if mine_since == nil or w[2] < mine_since then ahead = ahead + 1 end
+  else
+    redis.call('HDEL', KEYS[3], w[1])
+  end
+end
+if others > 0 and n > 0 then
+  local mine, prefix = 0, me .. ':'
+  for _, key in ipairs({KEYS[1], KEYS[2]}) do
+    for _, token in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+      if string.sub(token, 1, #prefix) == prefix then mine = mine + 1 end
+    end
+  end
+  n = math.min(n, math.ceil(cap / (others + 1)) - mine)
+end
+if n <= 0 then
+  -- Those who waited longer take the next slots: come back at the change after theirs, not
+  -- all at once at the first (one take each, all but one refused).
+  local at = nextfree or (now + hold)
+  if ahead > 0 then
+    local got = redis.call('ZRANGE', KEYS[2], ahead, ahead, 'WITHSCORES')
+    if got[2] then at = math.max(at, tonumber(got[2])) end
+  end
+  return refuse(at - now)
+end
+for i = 1, n do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[7]), ARGV[2] .. '.' .. i)
+end
+result[1] = n
+if n < tonumber(ARGV[11]) then return refuse((nextfree or now) - now) end
+redis.call('HDEL', KEYS[3], 'w:' .. me)
+keep(ARGV[8])
+return result
 """
 )
 
-# KEYS: flying, window, state, wake. ARGV: token, hold_us (period + margin), throttled (0/1),
+# KEYS: flying, window, state, wake. ARGV: token, hold_us (period + margin; the budget's own
+# hold when longer: its rate may be a slower participant's), throttled (0/1),
 # exhausted (0/1: x-mbx-used-remain-limit said 0), cooldown_us, max_cooldown_us, ttl_ms,
 # publisher.
-# Returns {fresh_429, pause_us}. The member is counted in the window even if its lease had
-# already run out: the request did arrive.
+# Returns {fresh_429, pause_us, woke}. The member is counted in the window even if its lease
+# had already run out: the request did arrive. It wakes the waiters (publishes) only when
+# they sleep past its expiry: when the window was empty, or a probe ended.
 RELEASE = (
     _NOW
     + _KEEP
     + """
-local hold = tonumber(ARGV[2])
+local hold = math.max(tonumber(ARGV[2]), tonumber(redis.call('HGET', KEYS[3], 'hold')) or 0)
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+-- Waiters sleep until the earliest window expiry: one already there comes before this one.
+local wake = redis.call('ZCARD', KEYS[2]) == 0
 redis.call('ZADD', KEYS[2], now + hold, ARGV[1])
 local st = redis.call('HMGET', KEYS[3], 'blocked', 'probing', 'strikes')
 local blocked = tonumber(st[1]) or 0
@@ -95,18 +202,21 @@ if ARGV[3] == '1' then
   redis.call('HSET', KEYS[3], 'blocked', blocked, 'probing', '1', 'strikes', strikes)
 elseif st[2] == '1' then
   redis.call('HSET', KEYS[3], 'probing', '0', 'strikes', 0)
+  wake = true  -- the probe answered: no longer one at a time
 end
 keep(ARGV[7])
-redis.call('PUBLISH', KEYS[4], ARGV[8])
-return {fresh, pause}
+if wake then redis.call('PUBLISH', KEYS[4], ARGV[8]) end
+return {fresh, pause, wake and 1 or 0}
 """
 )
 
-# KEYS: flying, window, state, wake. ARGV: token, publisher. The request never left: nothing
-# to count.
+# KEYS: flying, window, state, wake. ARGV: publisher (the participant), tokens. The requests
+# never left: nothing to count. The participant no longer waits (it asks again if it does):
+# without tokens, this is how it says it gave up waiting.
 GIVE_BACK = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('PUBLISH', KEYS[4], ARGV[2])
+for i = 2, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
+redis.call('HDEL', KEYS[3], 'w:' .. ARGV[1])
+redis.call('PUBLISH', KEYS[4], ARGV[1])
 return 0
 """
 

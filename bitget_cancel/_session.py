@@ -39,6 +39,10 @@ T = TypeVar("T")
 
 # Added to the request timeout for the session's own guard around a transport that ignores it.
 _TIMEOUT_GRACE = 0.25
+# Seconds between re-warms of the connections ``warm_up()`` opened: under the idle timeouts
+# that close them (aiohttp's own keep-alive of 60 s, load balancers' 60 s, nginx's 75 s).
+# Bitget's own idle timeout is not documented.
+KEEP_WARM = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,7 @@ class ExchangeSession:
         self.family = families["uta" if account == "uta" else "classic"]
         self._rates = dict(rates or {})
         self.loop = asyncio.get_running_loop()
+        self._keeper: asyncio.Task[None] | None = None  # re-warms the connections
         # The calls running on this session, which share requests (see _dispatch).
         self.crew: Crew[Any] = Crew()
         self.metrics = metrics if metrics is not None else Metrics()
@@ -158,6 +163,10 @@ class ExchangeSession:
         self.family = self._families[account]
         return True
 
+    def rate(self, endpoint: Endpoint) -> float:
+        """The endpoint's budget in requests a second (the caller's override, else the docs')."""
+        return self._rates.get(endpoint.name, endpoint.rate)
+
     def _learn_from_success(self, endpoint: Endpoint) -> None:
         """A signed endpoint of one family answered: the account is of that family's type."""
         owners = [name for name, family in self._families.items() if endpoint in _endpoints(family)]
@@ -168,8 +177,7 @@ class ExchangeSession:
             )
 
     def budget(self, endpoint: Endpoint) -> Budget:
-        rate = self._rates.get(endpoint.name, endpoint.rate)
-        return self.budgets.budget(self.account_id, endpoint.name, rate, owner=self)
+        return self.budgets.budget(self.account_id, endpoint.name, self.rate(endpoint), owner=self)
 
     # -- the request path --------------------------------------------------------------------
 
@@ -384,7 +392,28 @@ class ExchangeSession:
         samples = await asyncio.gather(*(self.read_server_time() for _ in range(connections)))
         return self.clock.adopt_best(list(samples))
 
+    def keep_warm(self, connections: int, every: float | None) -> None:
+        """Re-warm ``connections`` every ``every`` seconds until ``close()`` (None: stop): a
+        server closes idle connections, and a panic long after ``warm_up()`` would pay the
+        handshakes again in its first burst. A re-warm is ``warm_up()`` again: that many reads
+        of the exchange's clock at once, within its budget, each on a pooled connection."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+        self._keeper = None
+        if every is not None:
+            self._keeper = self.loop.create_task(self._rewarm(connections, every))
+
+    async def _rewarm(self, connections: int, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            if not await self.warm_up(connections):
+                log.debug("re-warm: no answer")
+
     async def close(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
         self.budgets.forget(self)  # a closed engine's rate no longer binds the others
         await self.transport.close()
 

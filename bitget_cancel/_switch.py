@@ -52,6 +52,10 @@ class Watchdog(Protocol):
     async def disarm(self) -> None:
         """Stop watching, nothing left behind; never raises."""
 
+    async def let_go(self) -> None:
+        """Stop beating without a disarm: the watchdog runs the panic this process could not
+        (and is waited for when it is our child); never raises."""
+
 
 @dataclass(frozen=True, slots=True)
 class SwitchSettings:
@@ -221,6 +225,7 @@ class DeadManSwitch:
         tb: TracebackType | None,
     ) -> None:
         failed = exc_type is not None and not _clean_exit(exc)
+        handed_over = False
         if failed and self.settings.on_error == "panic" and self._state == "armed":
             self._state = "panicked"
             log.warning(
@@ -232,11 +237,21 @@ class DeadManSwitch:
             try:
                 await asyncio.shield(self._start_panic())
             except asyncio.CancelledError:
-                pass  # cancelled again: the panic task carries on, shielded
+                # Cancelled again (a forced shutdown): the panic task carries on, shielded,
+                # and the watchdog stays armed should this process end before it is done.
+                handed_over = True
             except Exception:  # the block's own exception is the one to raise
-                log.exception("dead man's switch %r: the panic failed", self.settings.name)
+                log.exception(
+                    "dead man's switch %r: the panic failed here: left to the watchdog",
+                    self.settings.name,
+                )
+                handed_over = True
         await self._stop_beats()
-        await self._disarm()
+        if handed_over:  # as if this process had died: nothing disarmed
+            if self._watchdog is not None:
+                await self._watchdog.let_go()
+        else:
+            await self._disarm()
         if self._state in ("armed", "arming"):
             self._state = "disarmed"
         log.info("dead man's switch %r: %s", self.settings.name, self.status)

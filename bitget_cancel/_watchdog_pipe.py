@@ -157,6 +157,14 @@ class PipeWatchdog:
         await self._end(process)
         self._problem = "disarmed"
 
+    async def let_go(self) -> None:
+        process = self._process
+        if process is None or process.returncode is not None or process.stdin is None:
+            return
+        process.stdin.close()  # closed without a disarm: the child runs the panic
+        self._problem = "let go: it runs the panic"
+        await process.wait()  # its panic is bounded by its deadline; then it exits
+
     async def _say(self, word: bytes) -> bool:
         process = self._process
         if process is None or process.stdin is None or self.problem is not None:

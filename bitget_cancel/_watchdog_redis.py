@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from ._exceptions import InvalidArgument, WatchdogFailed
+from ._exceptions import InvalidArgument, InvalidBudgetStore, WatchdogFailed
 from ._log import log
 
 PREFIX = "bitget-cancel"
@@ -40,24 +38,25 @@ return 0
 
 
 def redis_client(url: str, timeout: float = STORE_TIMEOUT) -> Any:
-    """A redis-py asyncio client for ``url`` (``REDIS_PASSWORD`` when the URL has none)."""
+    """A redis-py asyncio client for ``url`` (``REDIS_PASSWORD`` when the URL has none).
+
+    The URL is read as the shared budget reads it (``_redis_url``): another reading would
+    take a password with an unencoded ``/`` for a host name, and put it in every error."""
     try:
-        import redis.asyncio as aioredis  # the optional [redis] extra
+        import redis.asyncio  # noqa: F401  (the optional [redis] extra)
     except ImportError:
         raise InvalidArgument(
             "a Redis watchdog needs redis-py: pip install 'bitget-cancel[redis]'"
         ) from None
-    password = None
-    if urllib.parse.urlsplit(url).password is None:
-        password = os.environ.get("REDIS_PASSWORD") or None
-    try:
-        return aioredis.Redis.from_url(
-            url, password=password, socket_timeout=timeout, socket_connect_timeout=timeout
+    from ._redis_store import connect
+    from ._redis_url import parse_budget_url
+
+    address = parse_budget_url(url)
+    if address.kind != "single":
+        raise InvalidBudgetStore(
+            "the watchdog's switch store must be one server: redis://... or rediss://..."
         )
-    except ValueError:
-        raise InvalidArgument(
-            "budget_url must be redis://host[:port][/db] or rediss://..."
-        ) from None
+    return connect(address, timeout=timeout).client
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +100,27 @@ class SwitchBoard:
     def _beat_key(self, name: str) -> str:
         return f"{PREFIX}:switch:{self._account}:{name}"
 
+    async def take(self, name: str, timeout: float) -> str | None:
+        """The switch's first beat, only if no switch of that name beats for the account: two
+        strategies on one beat key would each keep the other's death hidden. None when
+        taken, else why not."""
+        try:
+            taken = await self._client.set(self._beat_key(name), b"1", px=_ms(timeout), nx=True)
+        except Exception as exc:
+            return _describe(exc)
+        if not taken:
+            return (
+                f"a switch named {name!r} already beats for this account (another strategy, "
+                "or one that died less than its timeout ago): give each strategy its own name"
+            )
+        return None
+
     async def beat(self, name: str, timeout: float, scope: dict[str, Any]) -> str | None:
         """One beat (and the entry): None when stored, else what went wrong."""
         entry = json.dumps({"timeout": timeout, "scope": scope}, sort_keys=True)
         try:
             async with self._client.pipeline(transaction=True) as pipe:
-                pipe.set(self._beat_key(name), b"1", px=max(1, int(timeout * 1000)))
+                pipe.set(self._beat_key(name), b"1", px=_ms(timeout))
                 pipe.hset(self._registry, name, entry)
                 await pipe.execute()
         except Exception as exc:  # redis-py's errors, OSError, timeouts: the store is away
@@ -174,6 +188,10 @@ async def _exist(client: Any, keys: list[str]) -> list[bool]:
         return [bool(found) for found in await pipe.execute()]
 
 
+def _ms(timeout: float) -> int:
+    return max(1, int(timeout * 1000))
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return f"no answer within {STORE_TIMEOUT:g} s"
@@ -198,7 +216,10 @@ class RedisBeats:
         return self._problem
 
     async def start(self) -> None:
-        problem = await self._board.beat(self._name, self._timeout, self._scope)
+        problem = await self._board.take(self._name, self._timeout)
+        if problem is None:
+            self._problem = "starting"  # the beat key is ours now: a disarm takes it off
+            problem = await self._board.beat(self._name, self._timeout, self._scope)
         if problem is not None:
             await self._board.close()
             raise WatchdogFailed(f"the switch store did not take the first beat: {problem}")
@@ -208,7 +229,15 @@ class RedisBeats:
         self._problem = await self._board.beat(self._name, self._timeout, self._scope)
         return self._problem is None
 
+    async def let_go(self) -> None:
+        self._problem = "let go: its beat expires, a watchdog runs the panic"
+        await self._board.close()
+
     async def disarm(self) -> None:
+        if self._problem == "not started":  # the beat key is another switch's, or nobody's
+            self._problem = "disarmed"
+            await self._board.close()
+            return
         problem = None
         for attempt in range(_DISARM_ATTEMPTS):  # a clean exit must not look like a silent one
             if attempt:

@@ -12,22 +12,34 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import ccxt.async_support as ccxt
-
 CHUNK = 50  # ccxt never splits; the exchange takes at most 50 ids per request
 PAGE = 100  # unfilled-orders rows per page
 MAX_ROUNDS = 10  # the careful loop gives up after this many cancel passes
-VERSION: str = ccxt.__version__
-# ccxt's throttle for bitget: one queue for every endpoint, ``rateLimit`` ms per unit of cost,
-# batch-cancel-order costs 2 (one request per 100 ms), unfilled-orders 1; no burst.
-RATE_LIMIT_MS: int = ccxt.bitget().rateLimit
+
+
+def _ccxt() -> Any:
+    """ccxt's async package, imported when a workload runs it: the other workloads, and the
+    tests that import the benchmarks, need no ccxt (the lowest-versions CI run has none)."""
+    import ccxt.async_support as ccxt
+
+    return ccxt
+
+
+def version() -> str:
+    return str(_ccxt().__version__)
+
+
+def rate_limit_ms() -> int:
+    """ccxt's throttle for bitget: one queue for every endpoint, ``rateLimit`` ms per unit of
+    cost, batch-cancel-order costs 2 (one request per 100 ms), unfilled-orders 1; no burst."""
+    return int(_ccxt().bitget().rateLimit)
 
 
 def make_client(
     base_url: str, api_key: str, secret: str, passphrase: str, *, rate_limit: bool
 ) -> Any:
     """A ccxt bitget client pointed at the simulator (as tests/e2e/test_ccxt_fidelity.py)."""
-    client = ccxt.bitget(
+    client = _ccxt().bitget(
         {
             "apiKey": api_key,
             "secret": secret,

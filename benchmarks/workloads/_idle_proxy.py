@@ -24,6 +24,7 @@ class IdleClosingProxy:
         self._handlers: set[asyncio.Future[Any]] = set()
         self._stopping = asyncio.Event()
         self.closed_idle = 0  # connections this relay closed for idleness
+        self.opened = 0  # client connections accepted
 
     async def __aenter__(self) -> IdleClosingProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -50,6 +51,7 @@ class IdleClosingProxy:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        self.opened += 1
         self._handlers.add(task)
         try:
             await self._relay(reader, writer)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from bitget_cancel import CancelEngine
+from bitget_cancel._session import KEEP_WARM
 from bitget_cancel.sim import SimExchange
 
 from ._common import (
@@ -55,18 +56,22 @@ async def burst_trial(
     idle: float = PAUSE,
     base_url: str | None = None,
     sim: SimExchange | None = None,
+    keep_warm: float | None = KEEP_WARM,
 ) -> BurstTrial:
-    """One burst from a fresh engine (warmed up or not), against a fresh simulator unless one
-    is given; ``base_url`` points the engine elsewhere (a proxy in front of ``sim``)."""
+    """One burst from a fresh engine (warmed up or not, re-warmed every ``keep_warm`` s),
+    against a fresh simulator unless one is given; ``base_url`` points the engine elsewhere
+    (a proxy in front of ``sim``)."""
     if sim is None:
         async with burst_sim(seed, latency, handshake) as fresh:
-            return await burst_trial(seed, warm=warm, idle=idle, base_url=base_url, sim=fresh)
+            return await burst_trial(
+                seed, warm=warm, idle=idle, base_url=base_url, sim=fresh, keep_warm=keep_warm
+            )
     targets = place_targets(sim, TARGETS, SYMBOLS, seed=seed)
     async with CancelEngine(credentials(sim), base_url=base_url or sim.base_url) as engine:
         warm_up = 0.0
         if warm:
             started = time.perf_counter()
-            await engine.warm_up()
+            await engine.warm_up(keep_warm=keep_warm)
             warm_up = time.perf_counter() - started
             await asyncio.sleep(idle)
         started = time.perf_counter()

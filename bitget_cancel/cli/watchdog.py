@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal, cast
 
 from rich.console import Console
 
@@ -52,10 +53,34 @@ def _report(report: PanicReport, path: str | Path | None, err: Console, account:
         return finish_panic(report, PanicOptions(), err, err, account)
 
 
+class _Unbreakable(io.TextIOBase):
+    """The watchdog's stderr, whose writes never raise: a log reader gone with the strategy
+    (``strategy 2>&1 | tee log``, the pipeline killed) must not end the watch or the panic."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+
+    def write(self, text: str) -> int:
+        try:
+            return self._file.write(text)
+        except (OSError, ValueError):  # a broken pipe, a closed file
+            return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._file.flush()
+
+
+def _unbreakable(err: Console) -> Console:
+    err.file = cast(IO[str], _Unbreakable(err.file))
+    return err
+
+
 # -- the process watchdog --------------------------------------------------------------------
 
 
 async def run_pipe_watchdog(err: Console) -> int:
+    err = _unbreakable(err)
     pipe = await WatchdogPipe.open()
     orders = pipe.orders
     async with CancelEngine(orders.credentials, **orders.engine) as engine:
@@ -152,6 +177,7 @@ class _StoreWatch:
 async def run_store_watchdog(
     credentials: Credentials, options: WatchdogOptions, out: Console, err: Console
 ) -> int:
+    err = _unbreakable(err)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -27,8 +27,10 @@ from benchmarks.workloads import (  # noqa: E402
     confirm,
     cpu,
     empty_account,
+    far,
     kinds_panic,
     planning,
+    redis_deployments,
     redis_processes,
     shared_engine,
     sim_process,
@@ -228,13 +230,37 @@ def test_the_new_workloads_are_registered_in_order() -> None:
         "shared-engine",
         "confirm",
         "deadman",
+        "redis-deployments",
+        "far",
     ]
     assert WORKLOADS["confirm"] is confirm.run
+    assert WORKLOADS["far"] is far.run
     assert WORKLOADS["panic-kinds"] is kinds_panic.run
     assert WORKLOADS["uta"] is uta.run
     assert WORKLOADS["redis-processes"] is redis_processes.run
     assert WORKLOADS["targets-file"] is targets_file.run
     assert WORKLOADS["shared-engine"] is shared_engine.run
+    assert WORKLOADS["redis-deployments"] is redis_deployments.run
+
+
+# -- far from the exchange (issue 23) ------------------------------------------------------
+
+
+def test_the_far_listing_bound_is_the_budget_after_the_first_page() -> None:
+    # 10,000 orders: 101 pages (the last one short or empty), 20 a sliding second.
+    assert far.listing_bound(10_000, 0.3) == pytest.approx(5.0 + 0.3)
+    # 2,000 orders: 21 pages; the 21st a second after the first.
+    assert far.listing_bound(2_000, 0.02) == pytest.approx(1.0 + 0.02)
+    # Fewer pages than a window: the first page's answer, then the rest at once.
+    assert far.listing_bound(500, 0.3) == pytest.approx(0.3 + 0.3)
+
+
+def test_the_far_panic_is_bounded_by_its_slowest_lane() -> None:
+    lanes = far.lane_bounds(far.FULL_MIX, 0.3)
+    # 20 symbol cancels at 5/s: the last 3 s after the first, then d to take effect.
+    assert lanes["normal"] == pytest.approx(0.3 + 3.0 + 0.3 + far.D)
+    assert lanes["tpsl"] == pytest.approx(0.3 + 1.0 + 0.6)
+    assert lanes["plan"] == pytest.approx(0.6)
 
 
 # -- panic over every kind -----------------------------------------------------------------

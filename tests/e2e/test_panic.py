@@ -129,7 +129,9 @@ async def test_a_second_panic_joins_the_running_one() -> None:
         assert peaks.get("/api/v2/spot/trade/batch-cancel-order", 0) <= 10
         assert peaks.get("/api/v2/spot/trade/cancel-symbol-order", 0) <= 5
         assert peaks.get("/api/v2/spot/trade/unfilled-orders", 0) <= 20
-        assert one.symbol_cancels == 6  # one per symbol: the joined call doubled nothing
+        # At most one per symbol (the lanes may send a symbol in batches instead): the joined
+        # call doubled nothing.
+        assert 0 < one.symbol_cancels <= 6
 
 
 async def test_symbols_limit_the_panic_and_targets_never_trigger_a_symbol_cancel() -> None:

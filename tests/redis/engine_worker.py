@@ -8,7 +8,8 @@ Without ``--budget-url`` the budgets are in-process. Each ``--targets`` file is 
 - ``{"ready": true, "participant": ..., "account": ...}`` once the engine exists;
 - then, per phase, it waits for a line on stdin (the go, so that participants start together);
 - ``{"progress": done}`` when the phase's first order reaches its outcome (under way);
-- ``{"report": {...}, "closed": n, "total": n, "started": t, "finished": t, "last": bool}`` at
+- ``{"report": {...}, "closed": n, "total": n, "started": t, "finished": t, "last": bool,
+  "roundTrips": n, "resets": n}`` (the Redis store's counters so far) at
   the phase's end: the report without its outcomes, and ``time.monotonic()`` around the call
   (one clock for every process of the host).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -45,6 +47,7 @@ async def run(args: argparse.Namespace) -> None:
         budget_url=args.budget_url,
         account_id=args.account_id,
         request_timeout=args.request_timeout,
+        rate_limit=args.rate_limit,
     )
     phases = [load_targets(path) for path in args.targets] or [[]]
     # Test-only peeks: which Redis participant this is, and the account its budgets key on.
@@ -76,6 +79,7 @@ async def phase(
     else:
         report = await engine.cancel(targets, deadline=args.deadline, progress=progress)
     finished = time.monotonic()
+    budgets = engine._budgets  # test-only peek: what the Redis store did for this phase
     summary = report.to_dict()
     del summary["outcomes"]
     closed = sum(1 for outcome in report.outcomes if outcome.closed)
@@ -87,11 +91,14 @@ async def phase(
             "started": started,
             "finished": finished,
             "last": last,
+            "roundTrips": getattr(budgets, "round_trips", 0),
+            "resets": getattr(budgets, "resets", 0),
         }
     )
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # the store's warnings
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--api-key", required=True)
@@ -104,6 +111,7 @@ def main() -> None:
     )
     parser.add_argument("--panic", help="panic-cancel these symbols (comma-separated)")
     parser.add_argument("--request-timeout", type=float, default=5.0)
+    parser.add_argument("--rate-limit", type=float, default=10.0)
     parser.add_argument("--deadline", type=float, default=120.0)
     asyncio.run(run(parser.parse_args()))
 

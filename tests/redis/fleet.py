@@ -165,6 +165,7 @@ class Fleet:
         env: dict[str, str] | None = None,
         request_timeout: float = 5.0,
         deadline: float = 120.0,
+        rate_limit: float = 10.0,
     ) -> Participant:
         """Start a participant and wait until it is ready.
 
@@ -187,6 +188,7 @@ class Fleet:
             "--base-url", self.sim.base_url, "--api-key", api_key,
             "--secret-key", secret_key, "--passphrase", passphrase,
             "--request-timeout", str(request_timeout), "--deadline", str(deadline),
+            "--rate-limit", str(rate_limit),
         ]  # fmt: skip
         if panic:
             args += ["--panic", ",".join(names)]

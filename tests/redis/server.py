@@ -23,7 +23,14 @@ def free_port() -> int:
 class RedisServer:
     """``start()`` / ``stop()`` a redis-server; ``start()`` again reuses the same port."""
 
-    def __init__(self, directory: Path | None = None, *, password: str | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        password: str | None = None,
+        extra: list[str] | None = None,
+        tls: bool = False,
+    ) -> None:
         binary = shutil.which("redis-server") or REDIS_SERVER
         if not Path(binary).exists():
             raise RuntimeError(
@@ -33,17 +40,28 @@ class RedisServer:
         self._own_dir = directory is None
         self.directory = Path(tempfile.mkdtemp(prefix="redis-")) if directory is None else directory
         self.password = password
+        self.extra = list(extra or [])
         self.port = free_port()
+        self.tls = tls  # the port then speaks TLS only (with the certificates in ``extra``)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def start(self) -> None:
+        ports = (
+            ["--port", "0", "--tls-port", str(self.port)]
+            if self.tls
+            else ["--port", str(self.port)]
+        )
         args = [
             self.binary,
-            "--port", str(self.port),
+            *ports,
             "--bind", "127.0.0.1",
             "--dir", str(self.directory),
             "--save", "",
@@ -53,16 +71,26 @@ class RedisServer:
         ]  # fmt: skip
         if self.password is not None:
             args += ["--requirepass", self.password]
+        self.launch(args + self.extra)
+
+    def launch(self, args: list[str]) -> None:
         self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        self._wait_ready()
+        if not self.tls:
+            self._wait_ready()
+        else:
+            self._wait_listening()
+
+    def _exited(self) -> None:
+        assert self._process is not None
+        if self._process.poll() is not None:
+            log_file = self.directory / "redis.log"
+            log = log_file.read_text(errors="replace") if log_file.exists() else ""
+            raise RuntimeError(f"redis-server exited at start:\n{log}")
 
     def _wait_ready(self) -> None:
         auth = b"" if self.password is None else f"AUTH {self.password}\r\n".encode()
         for _ in range(500):  # at most ~5 s
-            assert self._process is not None
-            if self._process.poll() is not None:
-                log = (self.directory / "redis.log").read_text(errors="replace")
-                raise RuntimeError(f"redis-server exited at start:\n{log}")
+            self._exited()
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as sock,
@@ -72,6 +100,14 @@ class RedisServer:
                     return
             time.sleep(0.01)
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def _wait_listening(self) -> None:
+        for _ in range(500):  # at most ~5 s
+            self._exited()
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return
+            time.sleep(0.01)
+        raise RuntimeError(f"redis-server did not listen on port {self.port}")
 
     def pause(self) -> None:
         """Freeze the server (SIGSTOP): connections stay open, nothing answers."""

@@ -113,7 +113,8 @@ async def test_a_participant_killed_mid_run(redis_server: RedisServer, tmp_path:
     async with fleet(tmp_path, penalty_s=0) as group, client(redis_server.url) as redis:
         survivors = [await group.add(n, orders=ORDERS, budget_url=redis_server.url) for n in "abc"]
         # Its lease: request_timeout + 2 s. Longer than the answers, short for the test.
-        victim = await group.add("v", orders=ORDERS, budget_url=redis_server.url,
+        # Twice the work: a burst is taken whole, so it must not be done after its first.
+        victim = await group.add("v", orders=2 * ORDERS, budget_url=redis_server.url,
                                  request_timeout=1.0)  # fmt: skip
         flying = budget_keys(PREFIX, victim.hello["account"], "batch-cancel-order").flying
         mine = f"{victim.hello['participant']}:".encode()

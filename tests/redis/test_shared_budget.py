@@ -29,10 +29,13 @@ def test_it_is_a_budget_provider() -> None:
 
 
 async def test_two_providers_share_one_burst_then_wait(redis_server: RedisServer) -> None:
-    async with providers(redis_server.url, 2) as (p, q):
+    async with providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q):
         a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
         loop = asyncio.get_running_loop()
-        slots = [await (a if i % 2 else b).acquire(deadline=loop.time()) for i in range(5)]
+        # One round trip takes the whole burst; what a leaves unused goes back at its flush.
+        slots = [await a.acquire(deadline=loop.time()) for _ in range(3)]
+        await p.flush()
+        slots += [await b.acquire(deadline=loop.time()) for _ in range(2)]
         assert all(slot is not None and slot.shared for slot in slots)
         assert await a.acquire(deadline=loop.time()) is None
         assert await b.acquire(deadline=loop.time()) is None
@@ -51,7 +54,10 @@ async def test_paced_use_never_holds_more_than_capacity(redis_server: RedisServe
     capacity, period = 4, 1.0
     grants: list[tuple[float, float]] = []
     rng = random.Random(5)
-    async with providers(redis_server.url, 2) as (p, q), client(redis_server.url) as redis:
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q),
+        client(redis_server.url) as redis,
+    ):
 
         async def user(budget: RedisBudget, n: int) -> None:
             for _ in range(n):
@@ -73,7 +79,7 @@ async def test_paced_use_never_holds_more_than_capacity(redis_server: RedisServe
 async def test_a_429_seen_by_one_pauses_all_then_one_probe(redis_server: RedisServer) -> None:
     cooldown = 0.4
     async with (
-        providers(redis_server.url, 2, cooldown=cooldown) as (p, q),
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,), cooldown=cooldown) as (p, q),
         client(redis_server.url) as redis,
     ):
         a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
@@ -100,7 +106,10 @@ async def test_a_429_seen_by_one_pauses_all_then_one_probe(redis_server: RedisSe
 
 
 async def test_an_exhausted_window_holds_every_participant(redis_server: RedisServer) -> None:
-    async with providers(redis_server.url, 2) as (p, q), client(redis_server.url) as redis:
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q),
+        client(redis_server.url) as redis,
+    ):
         a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
         loop = asyncio.get_running_loop()
         slot = await a.acquire()
@@ -121,7 +130,7 @@ async def test_an_exhausted_window_holds_every_participant(redis_server: RedisSe
 
 async def test_an_answer_wakes_a_waiter_long_before_the_lease(redis_server: RedisServer) -> None:
     lease = 30.0
-    async with providers(redis_server.url, 2, lease=lease) as (p, q):
+    async with providers(redis_server.url, 2, known_accounts=(ACCOUNT,), lease=lease) as (p, q):
         a, b = p.budget(ACCOUNT, ENDPOINT, 2), q.budget(ACCOUNT, ENDPOINT, 2)
         first, second = await a.acquire(), await a.acquire()
         assert first is not None
@@ -146,7 +155,7 @@ async def test_an_answer_wakes_a_waiter_long_before_the_lease(redis_server: Redi
 async def test_a_stricter_rate_wins_and_budgets_are_per_endpoint(
     redis_server: RedisServer,
 ) -> None:
-    async with providers(redis_server.url, 1) as (p,):
+    async with providers(redis_server.url, 1, known_accounts=(ACCOUNT,)) as (p,):
         loose = p.budget(ACCOUNT, ENDPOINT, 10)
         assert p.budget(ACCOUNT, ENDPOINT, 3) is loose
         loop = asyncio.get_running_loop()
@@ -158,7 +167,10 @@ async def test_a_stricter_rate_wins_and_budgets_are_per_endpoint(
 
 async def test_redis_holds_a_hash_of_the_account_never_the_id(redis_server: RedisServer) -> None:
     account = "api-key-LOOKS-SECRET"
-    async with providers(redis_server.url, 1) as (p,), client(redis_server.url) as redis:
+    async with (
+        providers(redis_server.url, 1, known_accounts=(account,)) as (p,),
+        client(redis_server.url) as redis,
+    ):
         slot = await p.budget(account, ENDPOINT, 5).acquire()
         assert slot is not None
         slot.release()
@@ -179,7 +191,10 @@ async def test_the_password_comes_from_the_url_or_the_env_and_is_never_shown(
     try:
         with_url = f"redis://:s3cret-pass@127.0.0.1:{server.port}/0"
         monkeypatch.setenv("REDIS_PASSWORD", "s3cret-pass")
-        async with providers(with_url, 1) as (p,), providers(server.url, 1) as (q,):
+        async with (
+            providers(with_url, 1, known_accounts=(ACCOUNT,)) as (p,),
+            providers(server.url, 1) as (q,),
+        ):
             assert "s3cret-pass" not in repr(p)
             for provider in (p, q):
                 slot = await provider.budget(ACCOUNT, ENDPOINT, 5).acquire()
@@ -227,3 +242,42 @@ def test_a_bad_url_never_shows_its_password() -> None:
     with pytest.raises(InvalidBudgetStore) as info:
         RedisBudgets("http://user:hunter2@127.0.0.1:6379/0")
     assert "hunter2" not in str(info.value)
+
+
+async def test_keys_evicted_under_a_volatile_policy_hold_everyone_one_window(
+    redis_server: RedisServer,
+) -> None:
+    # volatile-* evicts only keys with an expiry: the budget's, never the epoch. Before, the
+    # loss went unseen and a newcomer took a second full burst inside the window (10 x 429).
+    keys = budget_keys("bitget-cancel", ACCOUNT, ENDPOINT)
+    async with (
+        providers(redis_server.url, 1, known_accounts=(ACCOUNT,)) as (p,),
+        client(redis_server.url) as redis,
+    ):
+        a = p.budget(ACCOUNT, ENDPOINT, 10)
+        burst = [await a.acquire() for _ in range(10)]
+        answered = await redis_now(redis)
+        for slot in burst:
+            assert slot is not None
+            slot.release()
+        await p.flush()
+        assert await redis.zcard(keys.window) == 10
+        used = int((await redis.info("memory"))["used_memory"])
+        await redis.config_set("maxmemory-policy", "volatile-ttl")
+        await redis.config_set("maxmemory", used + 200_000)
+        for number in range(2_000):  # until the window is evicted
+            await redis.set(f"filler:{number}", b"x" * 10_000, px=3_600_000)
+            if not await redis.exists(keys.window):
+                break
+        await redis.config_set("maxmemory", 0)
+        assert not await redis.exists(keys.window)
+        assert await redis.exists(keys.epoch)
+    async with providers(redis_server.url, 1) as (q,):
+        b = q.budget(ACCOUNT, ENDPOINT, 10)
+        loop = asyncio.get_running_loop()
+        assert await b.acquire(deadline=loop.time()) is None
+        held = await b.acquire()
+        assert held is not None
+        assert held.granted_at is not None
+        assert held.granted_at >= answered + 1.0  # not inside the window the burst filled
+        held.give_back()

@@ -1,7 +1,7 @@
 """A strategy with a dead man's switch, in its own process, for the tests and the benchmark.
 
 ``python -m tests.switch.strategy BASE_URL [--timeout S] [--watchdog process|redis|none]
-[--mode forever|block|clean|raise] ...``: prints one JSON line once the switch is armed
+[--mode forever|block|clean|raise|close-raise] ...``: prints one JSON line once the switch is armed
 (``{"armed": ..., "pid": watchdog pid}``), then runs forever, blocks its loop, leaves cleanly or
 by an exception; at the end prints ``{"done": status}``.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from dataclasses import asdict
 from typing import Any
@@ -28,7 +29,10 @@ def _status(switch: DeadManSwitch) -> dict[str, Any]:
     return asdict(switch.status)
 
 
-async def _behave(mode: str, hold: float) -> None:
+async def _behave(mode: str, hold: float, engine: CancelEngine) -> None:
+    if mode == "close-raise":  # its own panic cannot run: the engine is closed
+        await engine.close()
+        raise RuntimeError("the strategy failed after closing its engine")
     if mode == "forever":
         await asyncio.Event().wait()  # runs (and beats) until killed
     if mode == "block":
@@ -61,7 +65,7 @@ async def main(args: argparse.Namespace) -> None:
         try:
             async with switch:
                 _say({"armed": _status(switch), "pid": switch.status.watchdog_pid})
-                await _behave(args.mode, args.hold)
+                await _behave(args.mode, args.hold, engine)
         finally:
             _say({"done": _status(switch)})
 
@@ -87,5 +91,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 if __name__ == "__main__":
     try:
         asyncio.run(main(parse()))
-    except RuntimeError:
+    except RuntimeError as exc:  # "raise" mode's own error, or WatchdogFailed: said, exit 1
+        print(f"strategy: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

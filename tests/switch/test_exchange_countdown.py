@@ -26,13 +26,18 @@ async def test_the_countdown_fires_when_the_beats_stop() -> None:
         assert sim.stats.total_violations == 0  # within 1/s, well-formed
 
 
+async def _leaving_cleanly(sim: SimExchange) -> Strategy:
+    """A strategy with only the exchange's countdown that leaves its switch after 2 s."""
+    return await Strategy.start(
+        sim.base_url, "--timeout", "1", "--watchdog", "none", "--exchange", "auto",
+        "--mode", "clean", "--hold", "2",
+    )  # fmt: skip
+
+
 async def test_a_clean_exit_disarms_the_countdown() -> None:
     async with SimExchange(account="uta") as sim:
         sim.place_orders("BTCUSDT", 50)
-        strategy = await Strategy.start(
-            sim.base_url, "--timeout", "1", "--watchdog", "none", "--exchange", "auto",
-            "--mode", "clean", "--hold", "2",
-        )  # fmt: skip
+        strategy = await _leaving_cleanly(sim)
         code, done, _ = await strategy.finish()
         assert code == 0
         assert done is not None
@@ -67,3 +72,19 @@ async def test_a_classic_account_says_there_is_nothing_to_arm() -> None:
         code, _, _ = await strategy.finish()
         assert code == 0
         assert sim.countdown.requests == 0
+
+
+async def test_a_refusal_after_arming_does_not_hide_the_countdown_still_running() -> None:
+    # The exchange took the countdown, then refuses its refreshes (and so its "0"): what it
+    # armed still runs out and cancels every order. The switch must not say it is unarmed.
+    async with SimExchange(account="uta") as sim:
+        sim.place_orders("BTCUSDT", 50)
+        strategy = await _leaving_cleanly(sim)
+        assert strategy.armed["armed"]["exchange_armed"] is True
+        sim.countdown.refused = True
+        code, done, _ = await strategy.finish()
+        assert code == 0
+        assert done is not None
+        assert sim.countdown.armed_for is not None  # the exchange still counts down
+        assert done["exchange_armed"] is True
+        assert done["exchange"].startswith("refused: code 40014")

@@ -3,6 +3,7 @@ against the simulator on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,7 +14,16 @@ import pytest
 
 from bitget_cancel.sim import SimExchange
 
-from .helpers import Strategy, eventually, gone
+from .helpers import (
+    PATIENCE,
+    ROOT,
+    STARTED,
+    STARTED_PIDS,
+    Strategy,
+    clean_env,
+    eventually,
+    gone,
+)
 
 SYMBOLS = [f"S{i}USDT" for i in range(4)]
 
@@ -76,16 +86,20 @@ async def test_a_clean_exit_cancels_nothing_and_leaves_no_watchdog() -> None:
     assert "verdict" not in stderr  # a disarmed watchdog says nothing in the strategy's log
 
 
-async def test_an_exception_runs_the_panic_in_the_strategy_itself() -> None:
+# "raise": the strategy runs the panic itself; "close-raise": it cannot (its engine is closed),
+# so the watchdog, let go without a disarm, runs it.
+@pytest.mark.parametrize(("mode", "by_the_watchdog"), [("raise", False), ("close-raise", True)])
+async def test_an_exception_runs_the_panic(mode: str, by_the_watchdog: bool) -> None:
     async with SimExchange() as sim:
         _place(sim)
-        strategy = await Strategy.start(sim.base_url, "--timeout", "3", "--mode", "raise")
+        strategy = await Strategy.start(sim.base_url, "--timeout", "3", "--mode", mode)
         code, done, stderr = await strategy.finish()
         assert sim.count_open() == 0
     assert code == 1
     assert done is not None
     assert done["state"] == "panicked"
-    assert "watchdog:" not in stderr  # the strategy's panic, not the watchdog's
+    assert ("pipe closed without a disarm" in stderr) is by_the_watchdog
+    assert ("watchdog:" in stderr) is by_the_watchdog
     assert strategy.watchdog_pid is not None
     assert gone(strategy.watchdog_pid)
 
@@ -162,3 +176,31 @@ async def test_a_watchdog_that_does_not_come_up_is_a_watchdog_failure() -> None:
         await watchdog.start()
     assert watchdog.pid is not None
     assert gone(watchdog.pid)
+
+
+async def test_a_watchdog_whose_log_reader_died_with_the_strategy_still_panics(
+    tmp_path: Path,
+) -> None:
+    # `strategy 2>&1 | tee log`, the whole pipeline killed: the watchdog (its own session)
+    # lives on with a stderr nobody reads; its first word would be a broken pipe.
+    report = tmp_path / "panic.json"
+    async with SimExchange() as sim:
+        _place(sim)
+        reader, writer = os.pipe()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.switch.strategy", sim.base_url,
+            "--timeout", "1", "--report", str(report),
+            stdout=asyncio.subprocess.PIPE, stderr=writer, env=clean_env(), cwd=ROOT,
+        )  # fmt: skip
+        STARTED.append(process)
+        os.close(writer)
+        assert process.stdout is not None
+        armed = json.loads(await asyncio.wait_for(process.stdout.readline(), PATIENCE))
+        watchdog_pid = armed["pid"]
+        STARTED_PIDS.append(watchdog_pid)
+        os.close(reader)  # the log's reader is gone
+        process.kill()
+        await process.wait()
+        assert await eventually(lambda: sim.count_open() == 0)
+        assert await eventually(lambda: gone(watchdog_pid))
+    assert json.loads(report.read_text())["accountEmpty"] is True

@@ -222,3 +222,54 @@ async def test_a_report_that_cannot_be_written_is_bad_input_before_watching() ->
     code, _, err = await run(sys.executable, "-m", "bitget_cancel", *args, env=clean_env(**SIM_ENV))
     assert code == 2
     assert "watching" not in err
+
+
+@pytest.mark.parametrize("userinfo", ["s3cr/et", ":s3cr/et", ":s3cr#et", "default:s3cr?et"])
+async def test_the_watchdog_reads_a_password_as_the_budget_does_and_never_shows_it(
+    tmp_path: Path, userinfo: str
+) -> None:
+    # Before: redis-py's own reading took ``s3cr`` (before the '/') for the host name and
+    # printed it in every problem; with '#' it connected to localhost without the password.
+    password = userinfo.rpartition(":")[2]
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis", password=password)
+    server.start()
+    try:
+        good = SwitchBoard(f"redis://{userinfo}@127.0.0.1:{server.port}/0", "acct")
+        wrong = SwitchBoard(f"redis://{userinfo}x@127.0.0.1:{server.port}/0", "acct")
+        try:
+            assert await good.beat("a", 5.0, {}) is None
+            assert list((await good.read()).switches) == ["a"]
+            problem = (await wrong.read()).problem
+            assert problem is not None
+            assert "s3cr" not in problem
+        finally:
+            await good.close()
+            await wrong.close()
+    finally:
+        server.close()
+
+
+async def test_a_second_strategy_with_the_same_name_cannot_mask_the_firsts_death(
+    watched: tuple[SimExchange, RedisServer],
+) -> None:
+    # One beat key per name: a second strategy beating it would keep a dead first one "alive".
+    sim, server = watched
+    watchdog = await Watchdog.start(sim, server.url)
+    sim.place_orders("AUSDT", 40)
+    sim.place_orders("BUSDT", 40)
+    first = await _strategy(sim, server.url, "a", "--timeout", "1", "--symbols", "AUSDT")
+    code, out, err = await run(
+        sys.executable, "-m", "tests.switch.strategy", sim.base_url, "--watchdog", "redis",
+        "--budget-url", server.url, "--name", "a", "--timeout", "1", "--symbols", "BUSDT",
+        env=clean_env(),
+    )  # fmt: skip
+    assert code == 1
+    assert '"armed"' not in out
+    assert "a switch named 'a' already beats for this account" in err
+    first.process.kill()
+    assert await eventually(lambda: not sim.open_orders("AUSDT"))
+    await first.finish()
+    assert await watchdog.stop() == 0
+    assert len(sim.open_orders("BUSDT")) == 40
+    assert watchdog.count("switch 'a': no beat") == 1

@@ -54,6 +54,9 @@ class FakeWatchdog:
     async def disarm(self) -> None:
         self._note("disarm")
 
+    async def let_go(self) -> None:
+        self._note("let_go")
+
     def times(self, what: str) -> list[float]:
         return [at for name, at in self.events if name == what]
 
@@ -286,4 +289,26 @@ async def test_a_panic_that_cannot_start_leaves_the_blocks_own_exception() -> No
 
     with pytest.raises(KeyError, match="the strategy's"):
         await strategy()
-    assert watchdog.times("disarm")
+    # No panic here: the watchdog is left armed to run it, as if this process had died.
+    assert watchdog.times("disarm") == []
+    assert len(watchdog.times("let_go")) == 1
+
+
+async def test_cancelled_again_during_its_panic_the_switch_leaves_the_watchdog_armed() -> None:
+    # A forced shutdown (Ctrl-C twice) may end the process before the panic here is done.
+    watchdog, panics = FakeWatchdog(), Panics()
+
+    async def strategy() -> None:
+        async with _switch(watchdog, panics):
+            await asyncio.sleep(10)
+
+    task = asyncio.ensure_future(strategy())
+    await asyncio.sleep(1.2)
+    task.cancel()
+    await asyncio.sleep(0.1)  # the panic runs (0.5 s)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(panics.started) == 1
+    assert watchdog.times("disarm") == []
+    assert len(watchdog.times("let_go")) == 1
