@@ -60,21 +60,34 @@ async def confirm_not_open(
 ) -> list[Finding]:
     """One finding per order, in order: open (and how), confirmed not open, or unknown.
     The listings' requests are counted in ``stats``."""
-    family = session.family
-    kinds = tuple(kind for kind in OrderKind if kind in family.listing)
-    listed = await list_open_orders(session, None, kinds, scope, stats=stats)
-    # The account type may have been learnt during the listing.
-    family = session.family
+    listed_kinds: set[OrderKind] = set()
+    orders_open: list[CancelTarget] = []
+    problems: list[str] = []
+    while True:
+        # The account type may be learnt during a listing (which then lists those kinds
+        # again on its API): the kinds only the new type lists are listed too.
+        family = session.family
+        kinds = tuple(k for k in OrderKind if k in family.listing and k not in listed_kinds)
+        if not kinds:
+            break
+        listed = await list_open_orders(session, None, kinds, scope, stats=stats)
+        listed_kinds.update(kinds)
+        orders_open += listed.orders
+        if not listed.complete:
+            problems += listed.problems or ("listing incomplete",)
     # orderIds are the account's (unique across symbols and kinds); a clientOid is taken as
     # unique on one symbol only, so it names an order on the target's own symbol.
     by_order_id: dict[str, CancelTarget] = {}
     by_client_oid: dict[tuple[str, str], CancelTarget] = {}
-    for target in listed.orders:
+    # Where else each clientOid is open: not on the target's symbol is not "open nowhere".
+    elsewhere: dict[str, set[str]] = {}
+    for target in orders_open:
         if target.order_id is not None:
             by_order_id[target.order_id] = target
         if target.client_oid is not None:
             by_client_oid[target.symbol, target.client_oid] = target
-    problem = None if listed.complete else "; ".join(listed.problems) or "listing incomplete"
+            elsewhere.setdefault(target.client_oid, set()).add(target.symbol)
+    problem = "; ".join(problems) or None
     findings: list[Finding] = []
     for order in orders:
         asked = order.target
@@ -83,8 +96,15 @@ async def confirm_not_open(
             found = by_order_id.get(asked.order_id)
         if found is None and asked.client_oid is not None and order.by_client_oid_too:
             found = by_client_oid.get((asked.symbol, asked.client_oid))
+        # Named by its orderId (the account's own id), an order open nowhere is not open.
+        seen_on = elsewhere.get(asked.client_oid or "", ()) if asked.order_id is None else ()
         if found is not None:
             findings.append(Finding(open_as=found))  # seen open: whatever else failed
+        elif seen_on:
+            # Not cancelled there: a clientOid is taken as unique on one symbol only.
+            on = ", ".join(sorted(seen_on))
+            why = f"clientOid {asked.client_oid!r} is open on {on}, not on {asked.symbol}"
+            findings.append(Finding(problem=why))
         elif problem is not None:
             findings.append(Finding(problem=problem))
         elif order.kind not in family.listing:

@@ -358,9 +358,9 @@ class CancelRun:
                     self._tell(self._named.get(order, ()), order)
             return
         same_route = found.kind is order.kind and found.symbol == order.symbol
-        # Its true route: what the listing shows. Asked by it, its answer needs no listing,
-        # unless the listing contradicted that very route (then a second round checks it).
-        order.confirmed = not same_route
+        # Its true route: what the listing shows. A "does not exist" from it contradicts the
+        # listing just read, as on the target's own route: a second round checks it.
+        order.confirmed = False
         if not same_route:
             order.found_as = found
         order.kind, order.symbol = found.kind, found.symbol

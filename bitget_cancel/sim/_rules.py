@@ -198,6 +198,8 @@ def list_page(
     start_ms: int | None,
     end_ms: int | None,
     kind: str = NORMAL,
+    *,
+    cursor_out: bool = True,
 ) -> Page:
     """Open orders newest first below ``below``, with the listing faults applied.
 
@@ -205,7 +207,9 @@ def list_page(
     row of the page and, on a later page, the row at the cursor when it is still open. Neither
     hides an order: the page itself is cut first. ``short_page_cursor`` shows only the first
     half of the page (none of a one-row page) and hands on a cursor to the rest (``resume``):
-    an order is hidden from a client that takes a short page for the last one.
+    an order is hidden from a client that takes a short page for the last one. Not on an
+    answer that has no cursor to hand on (``cursor_out=False``): there it would hide orders
+    no client could ever find, a fault that "means nothing for that endpoint".
     """
     stuck = below is not None and call.take_fault(STUCK_CURSOR)
     if stuck:
@@ -215,7 +219,7 @@ def list_page(
     more = len(orders) > limit
     del orders[limit:]
     resume = None
-    if orders and call.take_fault(SHORT_PAGE_CURSOR):
+    if orders and cursor_out and call.take_fault(SHORT_PAGE_CURSOR):
         shown = orders[: len(orders) // 2]
         if shown:
             resume = shown[-1].order_id

@@ -163,7 +163,10 @@ class Venue:
         id_less_than = opt_int(query, "idLessThan", "id_less_than")
         start_ms = opt_int(query, "startTime", "time_param")
         end_ms = opt_int(query, "endTime", "time_param")
-        page = list_page(self.state, call, symbol, limit, id_less_than, start_ms, end_ms, kind)
+        # A plain array: a short page is the last one (no cursor to say otherwise).
+        page = list_page(
+            self.state, call, symbol, limit, id_less_than, start_ms, end_ms, kind, cursor_out=False
+        )
         return [unfilled_row(order) for order in page.orders]
 
     # -- public endpoints ---------------------------------------------------------------

@@ -206,11 +206,15 @@ class VenueV3:
         if category == SPOT:
             for name, kind in STRATEGY_TYPES.items():
                 if wanted in (None, name):
-                    page = list_page(state, call, symbol, 10**9, None, None, None, kind)
+                    page = list_page(
+                        state, call, symbol, 10**9, None, None, None, kind, cursor_out=False
+                    )
                     rows.extend(v3_strategy_row(o) for o in page.orders)
         ignores = category == SPOT and call.take_fault(STRATEGY_IGNORES_CATEGORY)
         if (category == FUTURES or ignores) and wanted in (None, "tpsl"):
-            page = list_page(state, call, symbol, 10**9, None, None, None, FUTURES_TPSL)
+            page = list_page(
+                state, call, symbol, 10**9, None, None, None, FUTURES_TPSL, cursor_out=False
+            )
             rows.extend(v3_strategy_row(o, FUTURES) for o in page.orders)
         return rows
 
