@@ -216,8 +216,15 @@ async def test_a_hostile_answer_is_classified_and_survived(
     behaviour: Behaviour, performed: bool, says: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bitget_cancel")
+    # A timeout case needs a short timeout; the others a long one, so that a sane answer slowed
+    # by a loaded machine (or by the client inflating a bomb) is not read as lost.
+    timeout = 1.0 if says == "timeout" else 10.0
     # Every one of the first burst's three requests gets the hostile answer, then sanity.
-    async with engine_against([behaviour] * 3) as (engine, server, targets):
+    async with engine_against([behaviour] * 3, request_timeout=timeout) as (
+        engine,
+        server,
+        targets,
+    ):
         report = await engine.cancel(targets)
     assert [o.target for o in report.outcomes] == targets
     assert report.all_closed, report.outcomes[:2]
@@ -227,7 +234,11 @@ async def test_a_hostile_answer_is_classified_and_survived(
     assert {o.attempts for o in report.outcomes} == {2}
     assert "batch-cancel" in caplog.text  # logged
 
-    async with engine_against([behaviour] * 3, max_attempts=1) as (engine, server, targets):
+    async with engine_against([behaviour] * 3, max_attempts=1, request_timeout=timeout) as (
+        engine,
+        server,
+        targets,
+    ):
         report = await engine.cancel(targets)
     assert {o.status for o in report.outcomes} == {CancelStatus.UNRESOLVED}
     assert all(says in (o.error_msg or "") for o in report.outcomes), report.outcomes[0]

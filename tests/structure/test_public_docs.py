@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import pydoc
+import typing
 
 import bitget_cancel
 
@@ -12,6 +13,10 @@ def _public_members() -> list[tuple[str, object]]:
     members: list[tuple[str, object]] = []
     for name in bitget_cancel.__all__:
         obj = getattr(bitget_cancel, name)
+        # A type alias such as ``Callable[[int, int], None]`` is a class to Python 3.10's
+        # ``inspect.isclass`` and cannot carry a docstring of its own.
+        if typing.get_origin(obj) is not None:
+            continue
         if not (inspect.isclass(obj) or inspect.isfunction(obj)):
             continue
         members.append((name, obj))
