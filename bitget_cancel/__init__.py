@@ -1,6 +1,8 @@
 """Cancel Bitget spot orders in bulk: as fast as the exchange allows, nothing lost."""
 
 from ._auth import ENV_API_KEY, ENV_PASSPHRASE, ENV_SECRET_KEY, Credentials
+from ._budget import Budget, BudgetProvider, FirstInLine, Slot
+from ._dicts import CancelReportDict, KindSummaryDict, OutcomeDict, PanicReportDict, TargetDict
 from ._engine import (
     DEFAULT_BASE_URL,
     DEFAULT_PANIC_DEADLINE,
@@ -60,14 +62,18 @@ __all__ = [
     "Batch",
     "BitgetCancelError",
     "BoardReading",
+    "Budget",
+    "BudgetProvider",
     "CancelEngine",
     "CancelOutcome",
     "CancelReport",
+    "CancelReportDict",
     "CancelStatus",
     "CancelTarget",
     "Credentials",
     "DeadManSwitch",
     "EngineClosed",
+    "FirstInLine",
     "HttpRequest",
     "HttpResponse",
     "InvalidArgument",
@@ -80,6 +86,7 @@ __all__ = [
     "InvalidTarget",
     "KindSummaries",
     "KindSummary",
+    "KindSummaryDict",
     "LatencyHistogram",
     "MetricsSnapshot",
     "MockTransport",
@@ -90,12 +97,16 @@ __all__ = [
     "OrderInfo",
     "OrderKind",
     "OrderKindName",
+    "OutcomeDict",
     "PanicReport",
+    "PanicReportDict",
     "Progress",
     "RequestTimeout",
+    "Slot",
     "SwitchBoard",
     "SwitchEntry",
     "SwitchStatus",
+    "TargetDict",
     "Transport",
     "TransportError",
     "UnsupportedPlatform",

@@ -44,7 +44,8 @@ class Budget(Protocol):
     """The budget of one (account, endpoint), shared by every user of that pair."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """What logs and metrics call this budget (its endpoint)."""
 
     async def acquire(self, deadline: float | None = None) -> Slot | None:
         """Wait for a slot (FIFO); ``None`` if the loop-time ``deadline`` came first."""

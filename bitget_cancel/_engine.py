@@ -42,6 +42,7 @@ from ._models import (
     CancelTarget,
     OpenOrders,
     OrderKind,
+    OrderKindName,
     PanicReport,
     check_kind,
     normalize_symbol,
@@ -497,7 +498,7 @@ class CancelEngine:
         self,
         symbols: Iterable[str] | None = None,
         *,
-        kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+        kinds: Iterable[OrderKind | OrderKindName] = ("normal", "tpsl", "plan"),
         deadline: float | None = 30.0,
         client_oid_prefix: ClientOidPrefix = None,
         on_listed: Callable[[int], None] | None = None,
@@ -531,7 +532,7 @@ class CancelEngine:
         targets: Iterable[CancelTarget] = (),
         deadline: float | None = DEFAULT_PANIC_DEADLINE,
         use_symbol_cancel: bool = True,
-        kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+        kinds: Iterable[OrderKind | OrderKindName] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
         client_oid_prefix: ClientOidPrefix = None,
     ) -> PanicReport:
@@ -564,7 +565,7 @@ class CancelEngine:
         targets: Iterable[CancelTarget] = (),
         deadline: float | None = DEFAULT_PANIC_DEADLINE,
         use_symbol_cancel: bool = True,
-        kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+        kinds: Iterable[OrderKind | OrderKindName] = ("normal", "tpsl", "plan"),
         progress: Progress | None = None,
         client_oid_prefix: ClientOidPrefix = None,
     ) -> asyncio.Task[PanicReport]:
@@ -752,7 +753,7 @@ def install_panic_handler(
     targets: Iterable[CancelTarget] = (),
     deadline: float | None = DEFAULT_PANIC_DEADLINE,
     use_symbol_cancel: bool = True,
-    kinds: Iterable[OrderKind | str] = ("normal", "tpsl", "plan"),
+    kinds: Iterable[OrderKind | OrderKindName] = ("normal", "tpsl", "plan"),
     progress: Progress | None = None,
 ) -> Callable[[], None]:
     """On each of ``signals``, start (or join) ``engine.panic_cancel(...)`` with these keywords;

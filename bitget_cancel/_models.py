@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._dicts import CancelReportDict, KindSummaryDict, OutcomeDict, PanicReportDict, TargetDict
 from ._exceptions import InvalidSymbol, InvalidTarget
 
 
@@ -217,7 +218,7 @@ class CancelTarget:
 
     @classmethod
     def from_ccxt(
-        cls, order: Mapping[str, Any], *, kind: OrderKind | str | None = None
+        cls, order: Mapping[str, Any], *, kind: OrderKind | OrderKindName | None = None
     ) -> CancelTarget:
         """A target from a ccxt order dict (``symbol`` "BTC/USDT", ``id``, ``clientOrderId``).
 
@@ -234,7 +235,7 @@ class CancelTarget:
             kind=infer_kind(order) if kind is None else check_kind(kind),
         )
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> TargetDict:
         """``{"symbol", "orderId", "clientOid", "kind"}``, as JSON output shows a target."""
         return {
             "symbol": self.symbol,
@@ -300,7 +301,7 @@ class CancelOutcome:
         """True when nothing of this order is open any more: cancelled or not open."""
         return self.status is CancelStatus.CANCELLED or self.status is CancelStatus.NOT_OPEN
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> OutcomeDict:
         """The target's fields plus ``status``, ``errorCode``, ``errorMsg``, ``attempts``."""
         return {
             **self.target.to_dict(),
@@ -397,7 +398,7 @@ class CancelReport:
         """How many outcomes of each status, by the status' value."""
         return {status.value: len(items) for status, items in self._by_status.items()}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CancelReportDict:
         """The report as JSON-ready data (camelCase keys, every outcome)."""
         return {
             "allClosed": self.all_closed,
@@ -479,7 +480,7 @@ class KindSummary:
     confirmed_empty: bool = False
     problem: str | None = None  # why it is not confirmed (listing refused, broken...)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> KindSummaryDict:
         """The summary as JSON-ready data (camelCase keys)."""
         return {
             "listed": self.listed,
@@ -527,7 +528,7 @@ class PanicReport(CancelReport):
         """Every outcome closed, nothing went wrong, and every kind was confirmed empty."""
         return CancelReport.all_closed.fget(self) and self.account_empty  # type: ignore[attr-defined]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PanicReportDict:
         """The report as JSON-ready data: a CancelReport's plus the panic's own fields."""
         return {
             **CancelReport.to_dict(self),

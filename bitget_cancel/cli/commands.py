@@ -36,6 +36,7 @@ from bitget_cancel import (
     InvalidArgument,
     InvalidCredentials,
     OpenOrders,
+    OrderKindName,
     PanicReport,
     Progress,
 )
@@ -424,7 +425,7 @@ def _silent(listing: OpenOrders) -> bool:
 async def list_open(
     engine: CancelEngine,
     symbols: Sequence[str] | None,
-    kinds: Sequence[str],
+    kinds: Sequence[OrderKindName],
     ends_at: float,
     err: Console,
     prefixes: Sequence[str] | None = None,
@@ -699,7 +700,7 @@ def _panic_progress(
 
 
 def panic_payload(report: PanicReport, options: PanicOptions) -> dict[str, Any]:
-    payload = report.to_dict()
+    payload: dict[str, Any] = {**report.to_dict()}
     payload["scope"] = scope_payload(options.symbols, options.client_oid_prefixes)
     return payload
 

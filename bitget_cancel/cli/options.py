@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, Mode
+from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, Mode, OrderKindName
 
 from .environment import Account
 
-ORDER_KIND_NAMES = ("normal", "tpsl", "plan")  # OrderKind's values, in the order shown
+# OrderKind's values, in the order shown
+ORDER_KIND_NAMES: tuple[OrderKindName, ...] = ("normal", "tpsl", "plan")
 # The UTA pages: at most 400 open orders across spot and margin (the simulator's default too).
 UTA_ORDER_CAP = 400
 # Listing open orders: a page of 100 a round trip, one after the other, so 10,000 orders at
@@ -86,7 +87,7 @@ class CancelOptions:
 class PanicOptions:
     exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
     symbols: tuple[str, ...] | None = None  # None: the whole account
-    kinds: tuple[str, ...] = ORDER_KIND_NAMES
+    kinds: tuple[OrderKindName, ...] = ORDER_KIND_NAMES
     deadline: float = DEFAULT_PANIC_DEADLINE
     use_symbol_cancel: bool = True
     as_json: bool = False
@@ -98,7 +99,7 @@ class PanicOptions:
 class OrdersOptions:
     exchange: ExchangeOptions = field(default_factory=ExchangeOptions)
     symbols: tuple[str, ...] | None = None
-    kinds: tuple[str, ...] = ORDER_KIND_NAMES
+    kinds: tuple[OrderKindName, ...] = ORDER_KIND_NAMES
     deadline: float = ORDERS_DEADLINE
     output: OrdersOutput = "table"
     client_oid_prefixes: tuple[str, ...] | None = None

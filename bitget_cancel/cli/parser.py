@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 import bitget_cancel
-from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, MODES
+from bitget_cancel import DEFAULT_BASE_URL, DEFAULT_PANIC_DEADLINE, MODES, OrderKindName
 
 from .environment import (
     ACCOUNTS,
@@ -118,7 +118,7 @@ def _base_url(text: str) -> str:
     return text.rstrip("/")
 
 
-def _kinds(text: str) -> tuple[str, ...]:
+def _kinds(text: str) -> tuple[OrderKindName, ...]:
     """``normal,tpsl,plan`` (any of them, any order; spaces allowed) -> in the usual order."""
     named = [part.strip().lower() for part in text.split(",") if part.strip()]
     unknown = [name for name in named if name not in ORDER_KIND_NAMES]

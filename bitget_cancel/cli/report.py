@@ -50,7 +50,7 @@ def report_payload(report: CancelReport, *, interrupted: bool = False) -> dict[s
     """``report.to_dict()``; after an interruption, the targets never sent are marked
     ``not_sent`` (no request named them: they are certainly still open if they were)."""
     with collector_paused():  # benchmarks/workloads/targets_file.py
-        payload = report.to_dict()
+        payload: dict[str, Any] = {**report.to_dict()}  # with the CLI's own keys
     if not interrupted:
         return payload
     counts = dict(payload["counts"])

@@ -6,7 +6,7 @@ Imported only by the commands that run the simulator.
 from __future__ import annotations
 
 from bitget_cancel import InvalidArgument
-from bitget_cancel.sim import NORMAL, PLAN, TPSL, SimExchange, SimOrder
+from bitget_cancel.sim import NORMAL, PLAN, TPSL, SimExchange, SimKind, SimOrder
 
 from .names import symbol_names
 from .options import UTA_ORDER_CAP
@@ -30,8 +30,10 @@ def place(
     ``{prefix}-plan-{i}``."""
     names = symbol_names(symbols)
     placed: list[SimOrder] = []
-    for kind, count, stem in ((NORMAL, orders, prefix), (TPSL, tpsl, f"{prefix}-tpsl"),
-                              (PLAN, plan, f"{prefix}-plan")):  # fmt: skip
+    kinds: tuple[tuple[SimKind, int, str], ...] = (
+        (NORMAL, orders, prefix), (TPSL, tpsl, f"{prefix}-tpsl"), (PLAN, plan, f"{prefix}-plan")
+    )  # fmt: skip
+    for kind, count, stem in kinds:
         for index in range(count):
             try:
                 order = sim.place_order(names[index % len(names)], f"{stem}-{index}", kind=kind)

@@ -7,7 +7,7 @@ with a penalty after a 429, and injects seeded faults.
 """
 
 from ._auth import SimKey
-from ._book import FUTURES_TPSL, NORMAL, ORDER_KINDS, PLAN, TPSL, SimOrder
+from ._book import FUTURES_TPSL, NORMAL, ORDER_KINDS, PLAN, TPSL, SimKind, SimOrder
 from ._faults import (
     ALL_FAULT_KINDS,
     DROP_AFTER_CANCEL,
@@ -33,6 +33,7 @@ from ._faults import (
     V2_NAMES_ON_V3,
     Faults,
 )
+from ._pipeline import SimAccount
 from ._server import SimBindError, SimExchange
 from ._stats import EndpointStats, SimStats
 
@@ -66,9 +67,11 @@ __all__ = [
     "V2_NAMES_ON_V3",
     "EndpointStats",
     "Faults",
+    "SimAccount",
     "SimBindError",
     "SimExchange",
     "SimKey",
+    "SimKind",
     "SimOrder",
     "SimStats",
 ]

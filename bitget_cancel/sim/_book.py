@@ -13,18 +13,21 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final, Literal
 
 LIVE = "live"
 CANCELLED = "cancelled"
 
-NORMAL = "normal"
-TPSL = "tpsl"
-PLAN = "plan"
+NORMAL: Final = "normal"
+TPSL: Final = "tpsl"
+PLAN: Final = "plan"
 ORDER_KINDS: tuple[str, ...] = (NORMAL, TPSL, PLAN)
 # A TP/SL order of the same (unified) account's USDT-futures line: no spot endpoint lists it,
 # but cancel-strategy-order (which takes no category) cancels it by id. A spot cancel that
 # touches one touched what it was never asked to.
-FUTURES_TPSL = "futures_tpsl"
+FUTURES_TPSL: Final = "futures_tpsl"
+# The kinds the simulator's public methods take, spelt out for a type checker.
+SimKind = Literal["normal", "tpsl", "plan", "futures_tpsl"]
 BOOK_KINDS: tuple[str, ...] = (*ORDER_KINDS, FUTURES_TPSL)
 
 FIRST_ORDER_ID = 1_200_000_000_000_000_000

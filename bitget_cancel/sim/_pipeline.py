@@ -10,7 +10,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from aiohttp import web
@@ -53,12 +53,16 @@ _AFTER_KINDS = frozenset({DROP_AFTER_CANCEL, SLOW_AFTER_CANCEL, TRUNCATED_JSON})
 _PIPELINE_KINDS = frozenset({HTML_5XX, HTML_CHALLENGE, SPURIOUS_429, *_AFTER_KINDS})
 
 
+# The account types the simulator serves, spelt out for a type checker.
+SimAccount = Literal["classic", "uta"]
+
+
 @dataclass
 class Settings:
     """What a running simulator may be told to change."""
 
     faults: Faults
-    account: str
+    account: SimAccount
     demo_trading: bool | None
     limits_per: str
     latency_ms: tuple[float, float]

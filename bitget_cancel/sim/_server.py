@@ -12,16 +12,17 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import TypeVar
 
 from aiohttp import web
 
 from ._auth import KeyRing, SimKey
-from ._book import BOOK_KINDS, NORMAL, OrderBook, SimOrder, check_kind
+from ._book import BOOK_KINDS, NORMAL, OrderBook, SimKind, SimOrder, check_kind
 from ._countdown import SimCountdown
 from ._faults import Faults
 from ._kinds_v2 import KindsV2
 from ._limits import LIMIT_SCOPES, RateLimits
-from ._pipeline import Pipeline, Settings
+from ._pipeline import Pipeline, Settings, SimAccount
 from ._release import ReleaseWindow
 from ._routes import build_routes
 from ._rules import VenueState
@@ -30,7 +31,7 @@ from ._venue import Venue
 from ._venue_v3 import VenueV3
 from ._wire import USER_ID
 
-ACCOUNT_TYPES = ("classic", "uta")
+ACCOUNT_TYPES: tuple[SimAccount, ...] = ("classic", "uta")
 UTA_ORDER_CAP = 400  # the UTA pages: at most 400 open orders across spot and margin
 PENALTY_S = 300.0  # Bitget's FAQ: a tripped limit "takes 5 minutes to recover"
 
@@ -62,10 +63,14 @@ def _check_range(name: str, pair: tuple[float, float]) -> tuple[float, float]:
     return low, high
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices!r}, got {value!r}")
-    return value
+T = TypeVar("T", bound=str)
+
+
+def _check_choice(name: str, value: str, choices: tuple[T, ...]) -> T:
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise ValueError(f"{name} must be one of {choices!r}, got {value!r}")
 
 
 class SimExchange:
@@ -106,7 +111,7 @@ class SimExchange:
         time_offset_s: float = 0.0,
         handshake_ms: float = 0.0,
         symbol_cancel_delay_ms: tuple[float, float] = (50.0, 200.0),
-        account: str = "classic",
+        account: SimAccount = "classic",
         uta_order_cap: int | None = UTA_ORDER_CAP,
         keys: Sequence[SimKey] = (),
         rsa_public_key: str | bytes | None = None,
@@ -200,12 +205,12 @@ class SimExchange:
         self._state.order_transient = faults.order_transient
 
     @property
-    def account(self) -> str:
+    def account(self) -> SimAccount:
         """``"classic"`` (v2 API) or ``"uta"`` (v3 API)."""
         return self._settings.account
 
     @account.setter
-    def account(self, account: str) -> None:
+    def account(self, account: SimAccount) -> None:
         self._settings.account = _check_choice("account", account, ACCOUNT_TYPES)
         self._book.cap = self._uta_order_cap if account == "uta" else None
 
@@ -346,7 +351,7 @@ class SimExchange:
         side: str | None = None,
         price: str | None = None,
         size: str | None = None,
-        kind: str = NORMAL,
+        kind: SimKind = NORMAL,
         trigger_price: str | None = None,
     ) -> SimOrder:
         """Place one open order (no request involved) of ``kind``: ``"normal"`` (a limit
@@ -364,17 +369,17 @@ class SimExchange:
         )
 
     def place_orders(
-        self, symbol: str, n: int, client_oid_prefix: str | None = None, *, kind: str = NORMAL
+        self, symbol: str, n: int, client_oid_prefix: str | None = None, *, kind: SimKind = NORMAL
     ) -> list[SimOrder]:
         """Place ``n`` open orders of ``kind``; client ids are ``f"{prefix}-{i}"``, or None
         without prefix. All or none: ValueError if they would pass a UTA's cap."""
         return self._book.place_many(symbol, n, client_oid_prefix, kind)
 
-    def open_orders(self, symbol: str | None = None, kind: str | None = None) -> list[SimOrder]:
+    def open_orders(self, symbol: str | None = None, kind: SimKind | None = None) -> list[SimOrder]:
         """Orders still open (all symbols or one; every kind or one), oldest first."""
         return self._book.open_orders(symbol, kind)
 
-    def count_open(self, kind: str | None = None) -> int:
+    def count_open(self, kind: SimKind | None = None) -> int:
         """How many orders are open (of one kind, or of every kind)."""
         if kind is None:
             return sum(self._book.count_open(k) for k in BOOK_KINDS)

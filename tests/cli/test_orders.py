@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bitget_cancel.cli import main
+from bitget_cancel.sim import SimKind
 
 from .helpers import BackgroundSim, run_cli
 
@@ -22,7 +23,8 @@ def _place_every_kind(bg: BackgroundSim) -> dict[str, list[tuple[str, str, str |
 
     def place() -> dict[str, list[tuple[str, str, str | None]]]:
         placed: dict[str, list[tuple[str, str, str | None]]] = {}
-        for kind, per_symbol in (("normal", 12), ("tpsl", 3), ("plan", 4)):
+        layout: tuple[tuple[SimKind, int], ...] = (("normal", 12), ("tpsl", 3), ("plan", 4))
+        for kind, per_symbol in layout:
             for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
                 orders = bg.sim.place_orders(symbol, per_symbol, f"{kind}-{symbol}", kind=kind)
                 placed.setdefault(kind, []).extend(

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials, OrderKind
-from bitget_cancel.sim import SHORT_PAGE_CURSOR, Faults, SimExchange
+from bitget_cancel.sim import SHORT_PAGE_CURSOR, Faults, SimAccount, SimExchange
 
 CREDS = Credentials(api_key="sim-key", secret_key="sim-secret", passphrase="sim-pass")
 
 
 @pytest.mark.parametrize("account", ["classic", "uta"])
 async def test_a_client_oid_open_on_another_symbol_is_never_confirmed_not_open(
-    account: str,
+    account: SimAccount,
 ) -> None:
     """A target naming a clientOid under the wrong symbol heard "does not exist"; the listing
     showed that clientOid open on another symbol, yet the outcome said "confirmed: open nowhere
@@ -32,7 +32,7 @@ async def test_a_client_oid_open_on_another_symbol_is_never_confirmed_not_open(
 
 @pytest.mark.parametrize("account", ["classic", "uta"])
 async def test_a_listing_without_cursors_never_hides_the_order_a_confirmation_looks_for(
-    account: str,
+    account: SimAccount,
 ) -> None:
     """``short_page_cursor`` cut the pages of listings that carry no cursor at all (v2
     unfilled-orders, v3 unfilled-strategy-orders): the hidden TP/SL order, named as a normal

@@ -15,6 +15,7 @@ from bitget_cancel import (
     Credentials,
     OpenOrders,
     OrderKind,
+    OrderKindName,
     PanicReport,
 )
 from bitget_cancel.sim import (
@@ -30,6 +31,7 @@ from bitget_cancel.sim import (
     TRUNCATED_JSON,
     UNKNOWN_ITEM_FIELDS,
     Faults,
+    SimAccount,
     SimExchange,
 )
 
@@ -37,11 +39,11 @@ CREDS = Credentials(api_key="sim-key", secret_key="sim-secret", passphrase="sim-
 CLOSED = (CancelStatus.CANCELLED, CancelStatus.NOT_OPEN)
 
 
-def hostile(kind: str, account: str = "classic", rate: float = 1.0) -> SimExchange:
+def hostile(kind: str, account: SimAccount = "classic", rate: float = 1.0) -> SimExchange:
     return SimExchange(account=account, seed=9, faults=Faults(rate=rate, kinds=(kind,)))
 
 
-def engine_for(sim: SimExchange, account: str = "classic") -> CancelEngine:
+def engine_for(sim: SimExchange, account: SimAccount = "classic") -> CancelEngine:
     assert account in ("classic", "uta")
     return CancelEngine(
         CREDS,
@@ -56,14 +58,14 @@ def open_spot(sim: SimExchange) -> list[str]:
     return [o.order_id for o in sim.open_orders() if o.kind in ORDER_KINDS]
 
 
-def targets_of(sim: SimExchange, kind: str = "normal", n: int = 6) -> list[CancelTarget]:
+def targets_of(sim: SimExchange, kind: OrderKindName = "normal", n: int = 6) -> list[CancelTarget]:
     placed = sim.place_orders("BTCUSDT", n, f"h-{kind}", kind=kind)
     return [
         CancelTarget(symbol=o.symbol, order_id=o.order_id, kind=OrderKind(kind)) for o in placed
     ]
 
 
-async def cancel_all(sim: SimExchange, fault: str, account: str = "classic") -> CancelReport:
+async def cancel_all(sim: SimExchange, fault: str, account: SimAccount = "classic") -> CancelReport:
     """Place a few normal orders and cancel them through the engine; the fault was drawn."""
     targets = targets_of(sim)
     async with engine_for(sim, account=account) as engine:
@@ -110,7 +112,7 @@ async def test_a_lying_v3_batch_cancel_answer_closes_nothing_it_did_not_close(ki
 @pytest.mark.parametrize("kind", [DUPLICATE_ITEMS, TRUNCATED_JSON])
 @pytest.mark.parametrize("account", ["classic", "uta"])
 async def test_answers_repeated_or_cut_after_acting_end_each_order_once(
-    kind: str, account: str
+    kind: str, account: SimAccount
 ) -> None:
     async with hostile(kind, account=account) as sim:
         report = await cancel_all(sim, kind, account)
@@ -121,7 +123,7 @@ async def test_answers_repeated_or_cut_after_acting_end_each_order_once(
 
 @pytest.mark.parametrize("account", ["classic", "uta"])
 async def test_orders_missing_from_an_answer_are_asked_again_until_it_names_them(
-    account: str,
+    account: SimAccount,
 ) -> None:
     async with hostile(MISSING_ITEMS, account=account) as sim:
         report = await cancel_all(sim, MISSING_ITEMS, account)

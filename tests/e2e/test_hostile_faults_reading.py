@@ -13,6 +13,7 @@ from bitget_cancel.sim import (
     SHORT_PAGE_CURSOR,
     UNKNOWN_ITEM_FIELDS,
     V2_NAMES_ON_V3,
+    SimAccount,
 )
 from tests.e2e.test_hostile_faults import (
     assert_listing_truthful,
@@ -39,7 +40,7 @@ async def test_v3_items_of_a_shape_the_page_does_not_have_are_never_a_success(ki
     (OTHER_ID_SUCCESS, "classic"), (OTHER_ID_SUCCESS, "uta"), (MISSING_ITEMS, "classic"),
 ])  # fmt: skip
 async def test_a_one_order_success_that_does_not_name_the_order_closes_nothing(
-    kind: str, account: str
+    kind: str, account: SimAccount
 ) -> None:
     async with hostile(kind, account=account) as sim:
         targets = targets_of(sim, kind="tpsl", n=2)

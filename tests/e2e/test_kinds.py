@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pytest
 
@@ -20,6 +20,7 @@ from bitget_cancel import (
     Credentials,
     InvalidArgument,
     OrderKind,
+    OrderKindName,
     PanicReport,
 )
 from bitget_cancel.sim import (
@@ -58,7 +59,7 @@ OWN_PATHS = {
     "tpsl": (CANCEL_ORDER,),
     "plan": (CURRENT_PLAN, CANCEL_PLAN, BATCH_CANCEL_PLAN),
 }
-KINDS = ("normal", "tpsl", "plan")
+KINDS: tuple[OrderKindName, ...] = ("normal", "tpsl", "plan")
 # Every fault the simulator knows, each where it means something; answers held back longer
 # than the engine waits, so slow and late requests time out and are asked again.
 EVERY_FAULT = ALL_FAULT_KINDS + HARSH_FAULT_KINDS
@@ -66,7 +67,9 @@ EVERY_FAULT = ALL_FAULT_KINDS + HARSH_FAULT_KINDS
 Book = dict[str, list[SimOrder]]  # kind -> orders placed
 
 
-def place(sim: SimExchange, layout: dict[str, dict[str, int]], prefix: str = "o") -> Book:
+def place(
+    sim: SimExchange, layout: Mapping[OrderKindName, dict[str, int]], prefix: str = "o"
+) -> Book:
     """Place ``layout[kind][symbol]`` orders of each kind; client ids ``{prefix}{kind}{symbol}-i``
     (unique per prefix)."""
     book: Book = {kind: [] for kind in KINDS}
@@ -357,7 +360,7 @@ async def test_requests_that_arrive_after_the_engine_gave_up_still_count_in_the_
 
 # -- the panic: every requested kind, nothing else ---------------------------------------------
 
-PANIC_LAYOUT = {
+PANIC_LAYOUT: dict[OrderKindName, dict[str, int]] = {
     "normal": {"AUSDT": 60, "BUSDT": 10, "CUSDT": 5},  # AUSDT: enough for cancel-symbol-order
     "tpsl": {"AUSDT": 4, "BUSDT": 3, "CUSDT": 2},
     "plan": {"AUSDT": 5, "BUSDT": 4, "CUSDT": 3},
@@ -369,7 +372,7 @@ PANIC_LAYOUT = {
     "kinds", [("normal",), ("tpsl",), ("plan",), ("tpsl", "plan"), KINDS], ids="+".join
 )
 async def test_panic_closes_exactly_the_kinds_asked_for(
-    kinds: tuple[str, ...], use_symbol_cancel: bool
+    kinds: tuple[OrderKindName, ...], use_symbol_cancel: bool
 ) -> None:
     async with SimExchange(latency_ms=(1, 5), seed=31, penalty_s=PENALTY_S) as sim:
         book = place(sim, PANIC_LAYOUT)
@@ -491,7 +494,7 @@ async def test_tpsl_and_plan_orders_placed_during_the_panic_are_caught() -> None
 
         async def strategy_still_running() -> None:
             for n in range(20):
-                kind = ("plan", "tpsl")[n % 2]
+                kind: OrderKindName = ("plan", "tpsl")[n % 2]
                 late.append(sim.place_order("BUSDT", kind=kind))
                 await asyncio.sleep(0.05)
 

@@ -25,12 +25,19 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bitget_cancel import CancelEngine, CancelTarget, Credentials, OrderKind, PanicReport
+from bitget_cancel import (
+    CancelEngine,
+    CancelTarget,
+    Credentials,
+    OrderKind,
+    OrderKindName,
+    PanicReport,
+)
 from bitget_cancel.sim import ALL_FAULT_KINDS, HARSH_FAULT_KINDS, Faults, SimExchange, SimOrder
 
 CREDS = Credentials(api_key="sim-key", secret_key="sim-secret", passphrase="sim-pass")
 SYMBOLS = ("AUSDT", "BUSDT", "CUSDT")
-KINDS = ("normal", "tpsl", "plan")
+KINDS: tuple[OrderKindName, ...] = ("normal", "tpsl", "plan")
 CURRENT_PLAN = "/api/v2/spot/trade/current-plan-order"
 # Every fault kind; a late request still arrives within the engine's wait (late_s below the
 # request timeout): one arriving after it gave up is tested on its own in test_kinds.py.
@@ -45,9 +52,9 @@ FAULTS = Faults(
 
 @dataclass(frozen=True)
 class Case:
-    book: tuple[tuple[str, str, int], ...]  # (kind, symbol, how many)
+    book: tuple[tuple[OrderKindName, str, int], ...]  # (kind, symbol, how many)
     symbols: tuple[str, ...] | None  # the panic's scope; None: the whole account
-    kinds: tuple[str, ...]
+    kinds: tuple[OrderKindName, ...]
     named: tuple[int, ...]  # orders also asked for by id (indexes into every placed order)
     use_symbol_cancel: bool
     faults: bool

@@ -120,7 +120,7 @@ async def test_install_panic_handler_checks_its_arguments_when_installed(deadlin
     with pytest.raises(InvalidDeadline):
         install_panic_handler(engine, (signal.SIGUSR1,), deadline=deadline)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="kind must be one of"):
-        install_panic_handler(engine, (signal.SIGUSR1,), kinds=("limit",))
+        install_panic_handler(engine, (signal.SIGUSR1,), kinds=("limit",))  # type: ignore[arg-type]
     await engine.close()
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials, InvalidTarget
-from bitget_cancel.sim import SimExchange
+from bitget_cancel.sim import SimAccount, SimExchange
 
 CREDS = Credentials(api_key="sim-key", secret_key="sim-secret", passphrase="sim-pass")
 
 
 @pytest.mark.parametrize("account", ["classic", "uta"])
-async def test_a_listed_padded_client_oid_is_cancelled_by_order_id(account: str) -> None:
+async def test_a_listed_padded_client_oid_is_cancelled_by_order_id(account: SimAccount) -> None:
     async with SimExchange(account=account, seed=4) as sim:
         padded = sim.place_order("BTCUSDT", "pad-1 ")
         plain = sim.place_order("BTCUSDT", "plain-1")

@@ -80,7 +80,7 @@ async def phase(
         report = await engine.cancel(targets, deadline=args.deadline, progress=progress)
     finished = time.monotonic()
     budgets = engine._budgets  # test-only peek: what the Redis store did for this phase
-    summary = report.to_dict()
+    summary: dict[str, Any] = {**report.to_dict()}
     del summary["outcomes"]
     closed = sum(1 for outcome in report.outcomes if outcome.closed)
     emit(

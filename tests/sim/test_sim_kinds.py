@@ -40,9 +40,9 @@ def test_orders_have_a_kind_and_the_book_answers_per_kind() -> None:
     assert sim.open_orders("BTCUSDT", kind=PLAN) == []
     assert (sim.count_open(), sim.count_open("plan")) == (4, 2)
     with pytest.raises(ValueError, match="kind"):
-        sim.place_order("BTCUSDT", kind="trailing")
+        sim.place_order("BTCUSDT", kind="trailing")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="kind"):
-        sim.open_orders(kind="stop")
+        sim.open_orders(kind="stop")  # type: ignore[arg-type]
 
 
 async def test_default_listing_shows_normal_orders_and_tpsl_type_shows_tpsl_ones(

@@ -321,4 +321,4 @@ def test_a_uta_holds_at_most_400_open_orders_unless_lifted() -> None:
     assert SimExchange(account="uta", uta_order_cap=None).place_orders("BTCUSDT", 500)
     assert SimExchange(account="classic").place_orders("BTCUSDT", 500)  # no cap on classic
     with pytest.raises(ValueError, match="account"):
-        SimExchange(account="unified")
+        SimExchange(account="unified")  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from bitget_cancel import (
@@ -48,7 +48,9 @@ from bitget_cancel import (
     TransportError,
 )
 
-NORMAL, TPSL, PLAN = "normal", "tpsl", "plan"
+NORMAL: Final = "normal"
+TPSL: Final = "tpsl"
+PLAN: Final = "plan"
 KINDS = (NORMAL, TPSL, PLAN)
 
 # Endpoint names (the last part of the path; the server time as the engine names it).

@@ -468,7 +468,7 @@ async def test_an_unknown_kind_is_a_bad_argument_not_a_bad_target() -> None:
     exchange = ScriptedExchange()
     async with engine_for(exchange) as engine:
         with pytest.raises(InvalidArgument, match="kinds") as caught:
-            await engine.open_orders(kinds=["limit"])
+            await engine.open_orders(kinds=["limit"])  # type: ignore[list-item]
     assert not isinstance(caught.value, InvalidTarget)
 
 

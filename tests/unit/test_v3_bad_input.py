@@ -52,5 +52,5 @@ async def test_bad_cancel_arguments_send_nothing_on_a_uta_engine(
         with pytest.raises(InvalidArgument):
             await engine.warm_up(0)
         with pytest.raises(InvalidArgument):
-            await engine.panic_cancel(kinds=("normal", "stop"))
+            await engine.panic_cancel(kinds=("normal", "stop"))  # type: ignore[arg-type]
     assert transport.sent == []

@@ -149,7 +149,7 @@ async def cancel_path(
 
 
 async def panic_path(
-    venue: FakeVenue, targets: list[CancelTarget], endpoint: str, kind: str
+    venue: FakeVenue, targets: list[CancelTarget], endpoint: str, kind: OrderKind
 ) -> tuple[Reaction, CancelReport]:
     async with engine_for(venue) as engine:
         report = await engine.panic_cancel(
@@ -191,7 +191,7 @@ async def test_a_whole_cancel_answer_gets_the_same_verdict_in_cancel_and_in_pani
         if path == "cancel":
             seen, report = await cancel_path(venue, targets, endpoint)
         else:
-            seen, report = await panic_path(venue, targets, endpoint, kind)
+            seen, report = await panic_path(venue, targets, endpoint, OrderKind(kind))
             if group == "credentials":
                 assert any(code in p for p in report.problems), report.problems
         expected(group, orders, code)(seen)
@@ -210,7 +210,7 @@ async def test_a_failure_list_item_gets_the_same_verdict_in_cancel_and_in_panic(
         if path == "cancel":
             seen, _ = await cancel_path(venue, targets, BATCH_CANCEL)
         else:
-            seen, _ = await panic_path(venue, targets, BATCH_CANCEL, NORMAL)
+            seen, _ = await panic_path(venue, targets, BATCH_CANCEL, OrderKind.NORMAL)
         statuses = {status for status, _ in seen.outcomes}
         if group == "not_open":
             assert statuses == {CancelStatus.NOT_OPEN}
@@ -241,7 +241,7 @@ async def test_server_trouble_with_any_code_is_asked_again_in_cancel_and_in_pani
         if path == "cancel":
             seen, _ = await cancel_path(venue, targets, BATCH_CANCEL)
         else:
-            seen, _ = await panic_path(venue, targets, BATCH_CANCEL, NORMAL)
+            seen, _ = await panic_path(venue, targets, BATCH_CANCEL, OrderKind.NORMAL)
         if group in ("credentials", "wrong_account"):
             # The account's refusal is the exchange talking, whatever the status.
             assert set(seen.outcomes) == {(CancelStatus.FAILED, code)}
