@@ -14,7 +14,9 @@ whose "does not exist" would stay as ambiguous as before. A listing costs one re
 open orders of each kind, whatever the number of ambiguous orders: after a cancel little is
 left open, so it is a few requests (measured: ``benchmarks/workloads/confirm.py``).
 
-Costs nothing when no order was answered "does not exist".
+Costs nothing when no order was answered "does not exist". Concurrent calls of one engine
+share their listings (``_shared_listing``): one listing, begun after each call's answers,
+serves them all.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ._listing import list_open_orders
-from ._models import CancelTarget, OrderKind
+from ._models import CancelTarget, OpenOrders, OrderKind
 from ._policy import CallScope
 from ._session import CallStats, ExchangeSession
+from ._shared_listing import confirmation_listings
 
 
 class Ambiguous(Protocol):
@@ -63,6 +66,10 @@ async def confirm_not_open(
     listed_kinds: set[OrderKind] = set()
     orders_open: list[CancelTarget] = []
     problems: list[str] = []
+
+    async def lister(shared: CallScope, counted: CallStats) -> OpenOrders:
+        return await list_open_orders(session, None, kinds, shared, stats=counted)
+
     while True:
         # The account type may be learnt during a listing (which then lists those kinds
         # again on its API): the kinds only the new type lists are listed too.
@@ -70,7 +77,8 @@ async def confirm_not_open(
         kinds = tuple(k for k in OrderKind if k in family.listing and k not in listed_kinds)
         if not kinds:
             break
-        listed = await list_open_orders(session, None, kinds, scope, stats=stats)
+        alone = len(session.crew) <= 1
+        listed = await confirmation_listings(session).read(kinds, lister, scope, stats, alone=alone)
         listed_kinds.update(kinds)
         orders_open += listed.orders
         if not listed.complete:

@@ -42,6 +42,10 @@ class Crew(Generic[M]):
     def leave(self, mode: Mode, member: M) -> None:
         self._members.get(mode, {}).pop(member, None)
 
+    def __len__(self) -> int:
+        """How many calls are running."""
+        return sum(len(members) for members in self._members.values())
+
     def others(self, mode: Mode, member: M) -> list[M]:
         """The other calls of ``mode``, oldest first."""
         return [m for m in self._members.get(mode, ()) if m is not member]
