@@ -23,6 +23,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from ._exceptions import CallStopped
 from ._models import OpenOrders, OrderKind
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession
@@ -85,15 +86,22 @@ class SharedListings(Generic[K, R]):
         listing.waiting += 1
         task = listing.task
         assert task is not None
+        stopped = self._loop.create_task(scope.stopped.wait())
         try:
-            result = await asyncio.shield(task)
+            # The call stops waiting when it is stopped (interrupted, its credentials refused)
+            # or cancelled (its deadline); the listing goes on for the others.
+            await asyncio.wait((task, stopped), return_when=asyncio.FIRST_COMPLETED)
         finally:
+            stopped.cancel()
             listing.waiting -= 1
             if listing.waiting == 0 and not task.done():
                 task.cancel()  # nobody waits for it any more
-        stats.requests.update(listing.stats.requests)
-        stats.throttled += listing.stats.throttled
-        return result
+            # The requests sent for it so far, whether it saw their end or not.
+            stats.requests.update(listing.stats.requests)
+            stats.throttled += listing.stats.throttled
+        if not task.done():
+            raise CallStopped("the call was stopped while its listing was read")
+        return task.result()
 
     async def _run(self, key: K, listing: _Listing[R], lister: Lister[R], gather: float) -> R:
         try:

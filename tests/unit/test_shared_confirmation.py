@@ -66,3 +66,24 @@ async def test_a_call_answered_after_a_listing_began_gets_a_listing_of_its_own()
     assert cancel.answered_at > began
     after = [c for c in venue.calls_to(*LISTINGS) if c.sent_at >= cancel.answered_at]
     assert len(after) == 3  # read after its "does not exist" came back
+
+
+async def test_a_call_stopped_during_a_shared_listing_returns_and_the_others_confirm() -> None:
+    venue = FakeVenue(latency=0.2)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    async with engine_for(venue) as engine:
+        await engine.warm_up()
+        stopped = loop.create_task(engine.cancel(gone(1), stop=stop))
+        patient = loop.create_task(engine.cancel(gone(2)))
+        await asyncio.sleep(0.3)  # both answered "does not exist", their listing under way
+        assert venue.count(*LISTINGS) > 0
+        stop.set()
+        stopped_report = await stopped
+        returned_at = loop.time()
+        patient_report = await patient
+    (listing_end,) = {c.answered_at for c in venue.calls_to(*LISTINGS)}
+    assert listing_end is not None
+    assert returned_at < listing_end  # it did not wait for the listing
+    assert [o.status for o in stopped_report.outcomes] == [CancelStatus.UNRESOLVED] * 2
+    assert patient_report.all_closed, patient_report.problems
