@@ -576,7 +576,7 @@ class CancelRun:
             reply = await self._session.send(
                 route.endpoint,
                 route.codec,
-                self._scope,
+                self._request_scope(parts),
                 self.stats,
                 slot,
                 body=route.encode(batch),
@@ -609,9 +609,29 @@ class CancelRun:
         for (run, part), share in zip(parts, shares, strict=True):
             if run._closed:
                 continue
-            if run is not self and reply.verdict is Verdict.CREDENTIALS and run._scope is not None:
+            if reply.verdict is Verdict.CREDENTIALS and run._scope is not None:
                 run._scope.refuse(reply.code or str(reply.status), reply.msg)
             run._apply(run._lanes[kind], route, part, reply, share)
+
+    def _request_scope(self, parts: Parts) -> CallScope:
+        """Whose deadline bounds a request: the latest of the calls it carries, so that a call
+        with a short deadline does not cut the request short for the others (it stops waiting
+        for the answer at its own deadline). Nothing goes once this call's own deadline is
+        past (its own scope then stops the request)."""
+        own = self._scope
+        assert own is not None
+        if len(parts) == 1 or own.deadline.expired():
+            return own
+        latest = own
+        for run, _ in parts[1:]:
+            scope = run._scope
+            if scope is None or run._closed or scope.over:
+                continue
+            if scope.deadline.at is None:
+                return scope
+            if latest.deadline.at is not None and scope.deadline.at > latest.deadline.at:
+                latest = scope
+        return latest
 
     def _unsend(self, kind: OrderKind, orders: Sequence[_Order]) -> None:
         """Orders of a request that was not sent after all: due again, not an attempt."""
