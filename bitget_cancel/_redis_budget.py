@@ -572,6 +572,7 @@ class _Waiter:
     future: asyncio.Future[_Slot | None]
     deadline: float | None
     tried: bool = False
+    first: bool = False  # a panic's: served ahead of the ordinary waiters of this process
 
 
 class RedisBudget:
@@ -635,8 +636,9 @@ class RedisBudget:
             return self._reserved.popleft()
         return None
 
-    async def acquire(self, deadline: float | None = None) -> _Slot | None:
+    async def acquire(self, deadline: float | None = None, *, first: bool = False) -> _Slot | None:
         """Wait for a slot (FIFO in this process); None if the loop-time ``deadline`` came first.
+        ``first``: ahead of the ordinary waiters (behind earlier ``first`` ones).
 
         Cancelling the caller takes nothing: a slot granted meanwhile is given back.
         """
@@ -644,8 +646,13 @@ class RedisBudget:
         reserved = self.try_acquire()
         if reserved is not None:
             return reserved
-        waiter = _Waiter(asyncio.get_running_loop().create_future(), deadline)
-        self._waiters.append(waiter)
+        waiter = _Waiter(asyncio.get_running_loop().create_future(), deadline, first=first)
+        if first:
+            waiters = self._waiters
+            ahead = next((i for i, w in enumerate(waiters) if not w.first), len(waiters))
+            waiters.insert(ahead, waiter)
+        else:
+            self._waiters.append(waiter)
         if self._driver is None or self._driver.done():
             self._driver = self._provider._drive(self._drive())
         try:
@@ -660,6 +667,11 @@ class RedisBudget:
                 self._gave_up = True
                 self.wake.set()  # the driver need not sleep on for nobody
             raise
+
+    async def acquire_first(self, deadline: float | None = None) -> _Slot | None:
+        """``acquire`` ahead of every ordinary waiter: this process's, and while it waits, every
+        other participant's (Redis grants them nothing until it is served)."""
+        return await self.acquire(deadline, first=True)
 
     def stop(self) -> None:
         """The provider closes: whoever still waits gets no slot."""
@@ -820,6 +832,9 @@ class RedisBudget:
             # After a reset, participants in fallback (they could not reach Redis) come back
             # within a retry interval and a timeout: until then their use is invisible here.
             int((provider.retry_interval + provider.timeout) * _US),
+            # A panic of this process waits: it goes ahead of every participant's waiters.
+            int(any(waiter.first for waiter in self._pending())),
+            keys.wake,
         ]
         names = [keys.flying, keys.window, keys.state, keys.presence, keys.epoch]
         call = asyncio.ensure_future(provider._call(provider._script(_TAKE, names, args)))

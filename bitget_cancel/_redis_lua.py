@@ -32,7 +32,8 @@ end
 """
 
 # KEYS: flying, window, state, presence, epoch. ARGV: participant, token base, k, capacity,
-# period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id, need, grace_us.
+# period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id, need, grace_us,
+# first (1: a panic of this participant waits; absent or 0: not), the wake channel.
 # Grants up to k slots at once (tokens base.1 .. base.n): a burst costs one round trip. Of the
 # k, ``need`` have callers waiting (the rest is a burst taken whole): only fewer than those
 # marks the participant as waiting.
@@ -52,11 +53,17 @@ end
 #   lowest of the live participants'; ``w:<participant>`` (since:last refusal) marks who
 #   waits: while others wait, nobody holds more than its share of the capacity, and the
 #   longest waiting come back first.
+# - ``f:<participant>`` (last refusal) marks a panic waiting there: it goes first. While one
+#   waits elsewhere, nobody else is granted anything (they sleep until the panic's grant
+#   publishes on the wake channel); a panic takes what is free, whatever the shares. The mark
+#   goes when its take is granted or it gives up (GIVE_BACK), and counts only while refreshed
+#   within two windows and while its participant is present.
 TAKE = (
     _NOW
     + _KEEP
     + """
 local me = ARGV[1]
+local first = ARGV[13] == '1'
 local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 -- Evictions since the epoch was stamped: under a volatile-* policy the epoch (no expiry) is
 -- never evicted while the budget's keys (with one) are, so the count is what tells.
@@ -78,17 +85,19 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local cap, per = tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('HSET', KEYS[3], 'r:' .. me, ARGV[4] .. ':' .. ARGV[5])
 local fields = redis.call('HGETALL', KEYS[3])
-local st, waits, mine_since = {}, {}, nil
+local st, waits, mine_since, panics = {}, {}, nil, {}
 for i = 1, #fields, 2 do
   local f, v = fields[i], fields[i + 1]
   local kind, who = string.sub(f, 1, 2), string.sub(f, 3)
-  if kind == 'r:' or kind == 'w:' then
+  if kind == 'r:' or kind == 'w:' or kind == 'f:' then
     if not redis.call('ZSCORE', KEYS[4], who) then
       redis.call('HDEL', KEYS[3], f)  -- a participant gone: its rate and wait no longer count
     elseif kind == 'r:' then
       local c, p = string.match(v, '^(%d+):(%d+)$')
       c, p = tonumber(c), tonumber(p)
       if c * per < cap * p then cap, per = c, p end
+    elseif kind == 'f:' then
+      if who ~= me then panics[#panics + 1] = {f, tonumber(v)} end
     else
       local since, last = string.match(v, '^(%d+):(%d+)$')
       if who ~= me then
@@ -106,6 +115,7 @@ redis.call('HSET', KEYS[3], 'hold', hold)
 local result = {0, now, 0, ep[1], present, cap, per}
 local function refuse(wait)
   redis.call('HSET', KEYS[3], 'w:' .. me, string.format('%.0f:%.0f', mine_since or now, now))
+  if first then redis.call('HSET', KEYS[3], 'f:' .. me, string.format('%.0f', now)) end
   keep(ARGV[8])
   result[3] = math.max(wait, 1)
   return result
@@ -126,6 +136,15 @@ if done > 0 then
 end
 local n = math.min(tonumber(ARGV[3]), cap - flying - done)
 if st['probing'] == '1' then n = math.min(n, 1 - flying) end
+-- A panic waiting elsewhere (refused within two windows) goes first.
+local panicking = false
+for _, p in ipairs(panics) do
+  if p[2] >= now - 2 * hold then
+    panicking = true
+  else
+    redis.call('HDEL', KEYS[3], p[1])
+  end
+end
 -- Others waiting (refused within two windows): at most a fair share of the capacity each.
 local others, ahead = 0, 0
 for _, w in ipairs(waits) do
@@ -136,7 +155,7 @@ for _, w in ipairs(waits) do
     redis.call('HDEL', KEYS[3], w[1])
   end
 end
-if others > 0 and n > 0 then
+if others > 0 and n > 0 and not first then
   local mine, prefix = 0, me .. ':'
   for _, key in ipairs({KEYS[1], KEYS[2]}) do
     for _, token in ipairs(redis.call('ZRANGE', key, 0, -1)) do
@@ -145,11 +164,15 @@ if others > 0 and n > 0 then
   end
   n = math.min(n, math.ceil(cap / (others + 1)) - mine)
 end
+if panicking and not first then
+  -- Woken by the panic's grant; the mark's life bounds the sleep if it never comes.
+  return refuse(2 * hold)
+end
 if n <= 0 then
   -- Those who waited longer take the next slots: come back at the change after theirs, not
   -- all at once at the first (one take each, all but one refused).
   local at = nextfree or (now + hold)
-  if ahead > 0 then
+  if ahead > 0 and not first then
     local got = redis.call('ZRANGE', KEYS[2], ahead, ahead, 'WITHSCORES')
     if got[2] then at = math.max(at, tonumber(got[2])) end
   end
@@ -161,6 +184,9 @@ end
 result[1] = n
 if n < tonumber(ARGV[11]) then return refuse((nextfree or now) - now) end
 redis.call('HDEL', KEYS[3], 'w:' .. me)
+if redis.call('HDEL', KEYS[3], 'f:' .. me) == 1 and ARGV[14] then
+  redis.call('PUBLISH', ARGV[14], me)  -- the others waited for this panic: their turn now
+end
 keep(ARGV[8])
 return result
 """
@@ -215,7 +241,7 @@ return {fresh, pause, wake and 1 or 0}
 # without tokens, this is how it says it gave up waiting.
 GIVE_BACK = """
 for i = 2, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
-redis.call('HDEL', KEYS[3], 'w:' .. ARGV[1])
+redis.call('HDEL', KEYS[3], 'w:' .. ARGV[1], 'f:' .. ARGV[1])
 redis.call('PUBLISH', KEYS[4], ARGV[1])
 return 0
 """

@@ -8,6 +8,9 @@ Prints ``{"port": N}`` once serving, then answers one JSON line per command line
 - ``place SYMBOL COUNT`` -> the ids of COUNT new open orders on SYMBOL;
 - ``open [SYMBOL ...]`` -> how many orders are open (on those symbols, or anywhere);
 - ``stats`` -> the simulator's counters (see :func:`stats`);
+- ``now`` -> the simulator's clock, in ms (the clock of the orders' update times);
+- ``cancelled SYMBOL ...`` -> when each order placed here on those symbols was cancelled (ms,
+  sorted; the open ones left out);
 - ``quit`` (or end of input) stops it.
 """
 
@@ -19,7 +22,7 @@ import json
 import sys
 from typing import Any
 
-from bitget_cancel.sim import SimExchange, SimKey
+from bitget_cancel.sim import SimExchange, SimKey, SimOrder
 
 API_KEY = "redis-procs-key"
 SECRET_KEY = "redis-procs-secret"
@@ -46,9 +49,20 @@ def stats(sim: SimExchange) -> dict[str, Any]:
     }
 
 
-def answer(sim: SimExchange, words: list[str]) -> object:
+def answer(sim: SimExchange, words: list[str], placed: dict[str, list[SimOrder]]) -> object:
     if words[0] == "place":
-        return [order.order_id for order in sim.place_orders(words[1], int(words[2]))]
+        orders = sim.place_orders(words[1], int(words[2]))
+        placed.setdefault(words[1], []).extend(orders)
+        return [order.order_id for order in orders]
+    if words[0] == "now":
+        return sim.server_time_ms()
+    if words[0] == "cancelled":
+        return sorted(
+            order.u_time
+            for symbol in words[1:]
+            for order in placed.get(symbol, ())
+            if not order.is_open
+        )
     if words[0] == "open":
         if len(words) == 1:
             return sim.count_open()
@@ -74,6 +88,7 @@ async def serve(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     loop = asyncio.get_running_loop()
+    placed: dict[str, list[SimOrder]] = {}
     async with sim:
         print(json.dumps({"port": sim.port}), flush=True)
         while True:
@@ -81,7 +96,7 @@ async def serve(args: argparse.Namespace) -> None:
             words = line.split()
             if not words or words == ["quit"]:
                 return
-            print(json.dumps(answer(sim, words)), flush=True)
+            print(json.dumps(answer(sim, words, placed)), flush=True)
 
 
 def main() -> None:
