@@ -42,6 +42,7 @@ from benchmarks.workloads import (  # noqa: E402
     redis_deployments,
     redis_processes,
     shared_engine,
+    strategy_contention,
     targets_file,
     throughput,
     uta,
@@ -73,6 +74,7 @@ WORKLOADS: dict[str, Workload] = {
     "deadman": deadman.run,
     "redis-deployments": redis_deployments.run,
     "far": far.run,
+    "strategy-contention": strategy_contention.run,
 }
 
 

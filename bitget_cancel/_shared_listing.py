@@ -95,7 +95,10 @@ class SharedListings(Generic[K, R]):
             stopped.cancel()
             listing.waiting -= 1
             if listing.waiting == 0 and not task.done():
-                task.cancel()  # nobody waits for it any more
+                # Nobody waits for it any more, and nobody may join it now.
+                if self._pending.get(key) is listing:
+                    del self._pending[key]
+                task.cancel()
             # The requests sent for it so far, whether it saw their end or not.
             stats.requests.update(listing.stats.requests)
             stats.throttled += listing.stats.throttled

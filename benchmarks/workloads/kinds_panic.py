@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from bitget_cancel import CancelEngine
+from bitget_cancel import CancelEngine, OrderKindName
 from bitget_cancel.sim import SimExchange
 
 from ._common import (
@@ -47,7 +47,7 @@ CURRENT_PLAN_PATH = "/api/v2/spot/trade/current-plan-order"
 BATCH_CANCEL_PLAN_PATH = "/api/v2/spot/trade/batch-cancel-plan-order"
 BATCH_CANCEL_PATH = "/api/v2/spot/trade/batch-cancel-order"
 CANCEL_SYMBOL_PATH = "/api/v2/spot/trade/cancel-symbol-order"
-KINDS = ("normal", "plan", "tpsl")
+KINDS: tuple[OrderKindName, ...] = ("normal", "plan", "tpsl")
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def _measured(
 ) -> KindsTrial:
     """What the simulator saw (requests, every 429 it answered, orders left); the client's own
     word on emptiness, or (the reference, which says nothing) what the simulator holds."""
-    left = {kind: sim.count_open(kind) for kind in KINDS}
+    left: dict[str, int] = {kind: sim.count_open(kind) for kind in KINDS}
     if confirmed is None:
         confirmed = {kind: left[kind] == 0 for kind in KINDS}
     if account_empty is None:

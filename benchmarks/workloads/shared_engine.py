@@ -98,15 +98,17 @@ class PanicTrial:
     all_closed: bool
 
 
-async def panic_trial(seed: int, *, behind: int) -> PanicTrial:
+async def panic_trial(seed: int, *, behind: int, budget_url: str | None = None) -> PanicTrial:
     """A panic on one symbol (PANIC_ORDERS orders), alone or ``behind`` a cancel of that many
-    orders that has just sent its first burst."""
+    orders that has just sent its first burst; ``budget_url``: the budget in that Redis."""
     async with _sim(seed) as sim:
         big = place_targets(sim, behind, max(1, behind // 50), seed=seed) if behind else []
         for order in sim.place_orders(PANIC_SYMBOL, PANIC_ORDERS):
             del order  # open: the panic finds them by listing
         recording = Recording(sim.base_url)
-        async with CancelEngine(credentials(sim), transport=recording) as engine:
+        async with CancelEngine(
+            credentials(sim), transport=recording, budget_url=budget_url
+        ) as engine:
             await engine.warm_up()
             burst_out = asyncio.Event()
             long_call = None

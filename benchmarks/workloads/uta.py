@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from bitget_cancel import CancelEngine, CancelTarget
+from bitget_cancel import CancelEngine, CancelTarget, OrderKindName
 from bitget_cancel.sim import SimExchange
 
 from ._common import (
@@ -44,7 +44,8 @@ L = sum(LATENCY_MS) / 2 / 1000  # mean round trip, seconds
 D = sum(SYMBOL_DELAY_MS) / 2 / 1000  # mean delay of a symbol cancel taking effect
 MAX_RATIO = 1.05
 UTA_FULL = 400  # the documented cap on a UTA's open spot + margin orders
-PANIC_KINDS = ("normal", "tpsl")  # no v3 page lists a UTA's spot trigger orders
+# No v3 page lists a UTA's spot trigger orders.
+PANIC_KINDS: tuple[OrderKindName, ...] = ("normal", "tpsl")
 
 FULL_THROUGHPUT = (3_000, 30)  # 150 requests: the first 5 at once, then 5 a second
 QUICK_THROUGHPUT = (300, 30)

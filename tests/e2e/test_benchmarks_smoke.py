@@ -232,6 +232,7 @@ def test_the_new_workloads_are_registered_in_order() -> None:
         "deadman",
         "redis-deployments",
         "far",
+        "strategy-contention",
     ]
     assert WORKLOADS["confirm"] is confirm.run
     assert WORKLOADS["far"] is far.run

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from benchmarks.workloads.shared_engine import panic_trial
 from bitget_cancel import FirstInLine, Slot
 from bitget_cancel._redis_budget import RedisBudget, budget_keys
 
@@ -120,3 +121,13 @@ async def test_a_panic_that_gives_up_waiting_holds_nobody_back(redis_server: Red
             raise AssertionError("the mark of a panic that gave up stayed")
         held.give_back()
         assert await theirs.acquire(deadline=loop.time() + 0.5) is not None
+
+
+async def test_an_engines_panic_behind_its_long_cancel_goes_first_on_redis(
+    redis_server: RedisServer,
+) -> None:
+    # The benchmark's trial (benchmarks/workloads/shared_engine.py): the simulator on
+    # 127.0.0.1, the engine's budgets in this Redis; the long cancel just sent its first burst.
+    found = await panic_trial(1, behind=600, budget_url=redis_server.url)
+    assert found.all_closed
+    assert found.overtaken == 0  # before: 9 (the Redis budget served in arrival order)
