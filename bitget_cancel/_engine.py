@@ -147,9 +147,15 @@ def check_kinds(kinds: object) -> tuple[OrderKind, ...]:
     return checked
 
 
-def check_progress(progress: object) -> None:
+def check_progress(progress: object, name: str = "progress") -> None:
     if progress is not None and not callable(progress):
-        raise InvalidArgument(f"progress must be None or a callable; got {progress!r}")
+        raise InvalidArgument(f"{name} must be None or a callable; got {progress!r}")
+    if inspect.iscoroutinefunction(progress):
+        # Called, it would only make a coroutine that nothing awaits: the callback never runs.
+        raise InvalidArgument(
+            f"{name} must be a plain function, not a coroutine function (it is called, not "
+            f"awaited); start your own task from it if it must await"
+        )
 
 
 def check_flag(name: str, value: object) -> bool:
@@ -440,8 +446,7 @@ class CancelEngine:
         checked_deadline = check_deadline(deadline)
         checked = check_targets(targets)
         check_progress(progress)
-        if on_outcome is not None and not callable(on_outcome):
-            raise InvalidArgument(f"on_outcome must be None or a callable; got {on_outcome!r}")
+        check_progress(on_outcome, "on_outcome")
         checked_confirm = check_flag("confirm", confirm)
         session = self._session_here()
         if stop is not None and not isinstance(stop, asyncio.Event):
@@ -509,8 +514,7 @@ class CancelEngine:
         prefixes = check_prefixes(client_oid_prefix)
         checked_kinds = check_kinds(kinds)
         checked_deadline = check_deadline(deadline)
-        if on_listed is not None and not callable(on_listed):
-            raise InvalidArgument(f"on_listed must be None or a callable; got {on_listed!r}")
+        check_progress(on_listed, "on_listed")
         session = self._session_here()
         with self._running_call():
             scope = CallScope(Deadline(checked_deadline, session.loop))

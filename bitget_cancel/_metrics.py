@@ -9,12 +9,20 @@ shows how to hand it to ``prometheus_client`` as a collector.
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ._exceptions import InvalidArgument
+
 # Upper bounds (seconds) of the latency histogram's buckets; the last bucket is +Inf.
 LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# Prometheus' metric and label names; the labels a sample sets itself.
+_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_OWN_LABELS = frozenset({"endpoint", "verdict", "le"})
 
 # The verdicts of a request that got no answer (the others are the classifier's).
 NO_ANSWER_TIMEOUT = "timeout"
@@ -60,7 +68,7 @@ class MetricsSnapshot:
     ) -> str:
         """The snapshot in Prometheus' text exposition format; ``labels`` go on every sample
         (e.g. ``{"account": "main"}`` to tell two engines apart)."""
-        extra = dict(labels or {})
+        extra = _check_labels(prefix, labels)
         lines: list[str] = []
 
         def family(name: str, kind: str, help_text: str) -> str:
@@ -70,7 +78,7 @@ class MetricsSnapshot:
             return full
 
         def sample(name: str, value: float, **label: str) -> None:
-            lines.append(f"{name}{_labels({**extra, **label})} {value:g}")
+            lines.append(f"{name}{_labels({**extra, **label})} {_number(value)}")
 
         name = family("requests_total", "counter", "Requests sent, by endpoint.")
         for endpoint, count in sorted(self.requests.items()):
@@ -96,10 +104,30 @@ class MetricsSnapshot:
         return "\n".join(lines) + "\n"
 
 
+def _check_labels(prefix: object, labels: Mapping[str, str] | None) -> dict[str, str]:
+    """``labels`` as a dict, or InvalidArgument: text Prometheus would refuse to scrape."""
+    if not isinstance(prefix, str) or not _NAME.fullmatch(prefix):
+        raise InvalidArgument(f"prefix must be a Prometheus metric name; got {prefix!r}")
+    extra = dict(labels or {})
+    for key, value in extra.items():
+        if not isinstance(key, str) or not _LABEL.fullmatch(key) or key.startswith("__"):
+            raise InvalidArgument(f"labels: {key!r} is not a Prometheus label name")
+        if key in _OWN_LABELS:
+            raise InvalidArgument(f"labels: {key!r} is set by the samples themselves")
+        if not isinstance(value, str):
+            raise InvalidArgument(f"labels: the value of {key!r} must be a str; got {value!r}")
+    return extra
+
+
 def _labels(labels: Mapping[str, str]) -> str:
     if not labels:
         return ""
     return "{" + ",".join(f'{key}="{_escape(value)}"' for key, value in labels.items()) + "}"
+
+
+def _number(value: float) -> str:
+    """Every digit: ``:g`` keeps six, and a counter of a long-running bot passes a million."""
+    return str(value) if isinstance(value, int) else repr(float(value))
 
 
 def _escape(value: str) -> str:

@@ -10,6 +10,7 @@ flight, waiting for a retry, or final.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
@@ -151,6 +152,9 @@ class CancelRun:
         self._session = session
         self._confirm = confirm
         self._on_outcome = on_outcome
+        # The callbacks run in the caller's context (its contextvars), also when the answer
+        # came in another call's request, in that call's task (see _dispatch).
+        self._context = contextvars.copy_context()
         # With on_outcome: the targets naming each order, and the targets already told.
         self._named: dict[_Order, list[CancelTarget]] = {}
         self._told: set[CancelTarget] = set()
@@ -170,6 +174,8 @@ class CancelRun:
         self._scope: CallScope | None = None
         self._closed = False  # the report is made: later answers are not this call's business
         self._parts: dict[asyncio.Task[None], Parts] = {}
+        # Requests of other calls carrying orders of this one, and the call that sent each.
+        self._riding_on: dict[asyncio.Task[None], CancelRun] = {}
         # Halves of a refused request, isolating a bad order: they go alone (see _dispatch).
         self._fragments: set[Batch[_Order]] = set()
         self.stats = CallStats()
@@ -286,6 +292,10 @@ class CancelRun:
         finally:
             crew.leave(self._mode, self)
             self._closed = True
+            # A shared request whose calls are all over has nobody to read its answer.
+            for task, owner in list(self._riding_on.items()):
+                if all(run._closed for run, _ in owner._parts.get(task, ())):
+                    task.cancel()
             if watcher is not None:
                 watcher.cancel()
         return self._report(scope)
@@ -318,9 +328,10 @@ class CancelRun:
         an order found open elsewhere is cancelled by its true route. Two rounds at most: the
         second checks what the first sent again."""
         for _ in range(_CONFIRM_ROUNDS):
+            # (an order asked again by clientOid is filed under two keys: checked once)
             doubtful = [
                 o
-                for o in self._orders.values()
+                for o in dict.fromkeys(self._orders.values())
                 if o.status is CancelStatus.NOT_OPEN and not o.confirmed
             ]
             if not doubtful or scope.over:
@@ -514,12 +525,14 @@ class CancelRun:
         lane.ready = deque(left)
         return pack(tuple(picked), self._mode, into.by_order_id)
 
-    def _ride(self, kind: OrderKind, task: asyncio.Task[None]) -> None:
+    def _ride(self, kind: OrderKind, task: asyncio.Task[None], owner: CancelRun) -> None:
         lane = self._lanes[kind]
         lane.riding.add(task)
+        self._riding_on[task] = owner
 
         def landed(task: asyncio.Task[None]) -> None:
             lane.riding.discard(task)
+            self._riding_on.pop(task, None)
             lane.wake.set()
 
         task.add_done_callback(landed)
@@ -530,7 +543,7 @@ class CancelRun:
         if len(parts) > 1:
             self._parts[task] = parts
         for run, _ in parts[1:]:
-            run._ride(lane.kind, task)
+            run._ride(lane.kind, task, self)
 
         def landed(task: asyncio.Task[None]) -> None:
             slot.release()  # a task cancelled before it ran never reached its own finally
@@ -738,7 +751,7 @@ class CancelRun:
             self._told.add(target)
             outcome = self._outcome(target, order)
             try:
-                self._on_outcome(outcome)
+                self._context.run(self._on_outcome, outcome)
             except Exception:  # a bot's bookkeeping bug must never stop a cancel
                 log.exception("on_outcome callback failed; ignoring it from now on")
                 self._on_outcome = None
@@ -747,7 +760,7 @@ class CancelRun:
         if self._progress is None:
             return
         try:
-            self._progress(self._done, self._distinct)
+            self._context.run(self._progress, self._done, self._distinct)
         except Exception:  # a display bug must never stop a cancel
             log.exception("progress callback failed; ignoring it from now on")
             self._progress = None

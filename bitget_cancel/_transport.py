@@ -210,6 +210,14 @@ class AiohttpTransport:
     def _client(self) -> aiohttp.ClientSession:
         given = self._given_session
         if given is not None:
+            # (aiohttp says these with a RuntimeError deep inside: not the engine's fault)
+            if given.closed:
+                raise TransportError("the aiohttp session given as session= is closed")
+            if getattr(given, "_loop", None) not in (None, asyncio.get_running_loop()):
+                raise TransportError(
+                    "the aiohttp session given as session= belongs to another event loop "
+                    "(make it in the loop that runs the engine)"
+                )
             if hasattr(given, "_retry_connection"):
                 given._retry_connection = False  # see below
             return given
