@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from bitget_cancel import CancelReport, CancelStatus, CancelTarget
+from bitget_cancel._policy import CallScope, Deadline
+from bitget_cancel._session import CallStats
+from bitget_cancel._shared_listing import SharedListings
 
 from .fake_venue import BATCH_CANCEL, PLAN_LIST, UNFILLED, FakeVenue, engine_for
 
@@ -87,3 +90,25 @@ async def test_a_call_stopped_during_a_shared_listing_returns_and_the_others_con
     assert returned_at < listing_end  # it did not wait for the listing
     assert [o.status for o in stopped_report.outcomes] == [CancelStatus.UNRESOLVED] * 2
     assert patient_report.all_closed, patient_report.problems
+
+
+async def test_a_listing_nobody_waits_for_any_more_is_never_joined() -> None:
+    listings = SharedListings[str, int](asyncio.get_running_loop())
+    started: list[int] = []
+
+    async def lister(scope: CallScope, stats: CallStats) -> int:
+        started.append(len(started))
+        return len(started)
+
+    def read() -> asyncio.Task[int]:
+        scope = CallScope(Deadline(None, asyncio.get_running_loop()))
+        return asyncio.ensure_future(listings.read("k", lister, scope, CallStats(), alone=True))
+
+    first = read()
+    await asyncio.sleep(0)  # it asked, its listing gathers
+    first.cancel()
+    # It leaves before the second asks, which asks before the listing the first left hears
+    # that it is to stop: that listing is not to be joined.
+    second = read()
+    assert await second == 1
+    assert started == [0]
