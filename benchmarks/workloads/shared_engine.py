@@ -44,11 +44,19 @@ class SharedTrial:
     all_closed: bool
 
 
+def calls_of(
+    sim: SimExchange, seed: int, *, together: bool
+) -> tuple[list[CancelTarget], list[list[CancelTarget]]]:
+    """TASKS * PER_TASK open orders, one per symbol and task; the calls that cancel them:
+    TASKS calls of PER_TASK orders, or one call of all of them."""
+    targets = place_targets(sim, TASKS * PER_TASK, TASKS, seed=seed)
+    return targets, [targets[i::TASKS] for i in range(TASKS)] if together else [targets]
+
+
 async def tasks_trial(seed: int, *, together: bool) -> SharedTrial:
     """TASKS calls of PER_TASK orders at once, or one call of all of them."""
     async with _sim(seed) as sim:
-        targets = place_targets(sim, TASKS * PER_TASK, TASKS, seed=seed)
-        groups = [targets[i::TASKS] for i in range(TASKS)] if together else [targets]
+        _, groups = calls_of(sim, seed, together=together)
         async with CancelEngine(credentials(sim), base_url=sim.base_url) as engine:
             await engine.warm_up()
             sim.reset_stats()

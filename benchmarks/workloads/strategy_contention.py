@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, HttpRequest, HttpResponse
-from bitget_cancel.sim import SimExchange
 from tests.redis.panic_fleet import PanicBeside, panic_beside
 from tests.redis.server import RedisServer
 
@@ -25,25 +24,17 @@ from ._common import (
     Runs,
     Section,
     credentials,
-    fresh_api_key,
     ms,
     place_targets,
     yes_no,
 )
 from .confirm import LISTINGS
-from .shared_engine import PanicTrial, Recording, panic_trial
+from .shared_engine import LATENCY, PER_TASK, TASKS, PanicTrial, Recording, calls_of, panic_trial
+from .shared_engine import _sim as sim_for
 
-LATENCY = 0.020
 DEADLINE = 0.3  # the short call's
 SHORT = 5
-CALLS = 30
-PER_CALL = 2
-
-
-def _sim(seed: int) -> SimExchange:
-    return SimExchange(
-        latency_ms=(LATENCY * 1000, LATENCY * 1000), seed=seed, api_key=fresh_api_key()
-    )
+CALLS, PER_CALL = TASKS, PER_TASK  # a grid bot pulling its levels, as in shared_engine
 
 
 class Timed(Recording):
@@ -73,7 +64,7 @@ class DeadlineTrial:
 async def deadline_trial(seed: int, *, behind: int) -> DeadlineTrial:
     """``cancel(SHORT orders, deadline=DEADLINE)`` right after a ``behind``-order cancel sent
     its first burst (the account's window is full for about a second)."""
-    async with _sim(seed) as sim:
+    async with sim_for(seed) as sim:
         big = place_targets(sim, behind, max(1, behind // 50), seed=seed)
         short = [
             CancelTarget(symbol="SHORTUSDT", order_id=o.order_id)
@@ -106,9 +97,8 @@ class ConfirmTrial:
 
 async def confirm_trial(seed: int, *, together: bool) -> ConfirmTrial:
     """CALLS calls of PER_CALL orders already gone at once, or one call of all of them."""
-    async with _sim(seed) as sim:
-        targets = place_targets(sim, CALLS * PER_CALL, CALLS, seed=seed)
-        groups = [targets[i::CALLS] for i in range(CALLS)] if together else [targets]
+    async with sim_for(seed) as sim:
+        targets, groups = calls_of(sim, seed, together=together)
         async with CancelEngine(credentials(sim), base_url=sim.base_url) as engine:
             await engine.warm_up()
             await engine.cancel(targets)  # now they are gone
