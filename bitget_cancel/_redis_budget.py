@@ -757,9 +757,14 @@ class RedisBudget:
             # A whole burst at once: what this participant does not hold of the capacity.
             room = self.capacity - len(self._live)
             asked = max(1, min(self.capacity, _BURST_MAX, max(len(pending), room)))
+            # A panic waiting here goes ahead of everyone: its slots only, no burst (the
+            # ordinary waiters here get theirs by the usual rules, after it).
+            first = sum(1 for waiter in pending if waiter.first)
+            if first:
+                asked = min(asked, first)
             if provider._healthy and await self._ready():
                 self.wake.clear()
-                outcome = await self._take_shared(asked, min(asked, len(pending)))
+                outcome = await self._take_shared(asked, min(asked, len(pending)), first=first > 0)
                 if outcome is None:
                     continue  # Redis trouble: the fallback takes over
                 slots, wait = outcome
@@ -811,9 +816,12 @@ class RedisBudget:
                 return False
         return True
 
-    async def _take_shared(self, asked: int, needed: int) -> tuple[list[_Slot], float] | None:
+    async def _take_shared(
+        self, asked: int, needed: int, *, first: bool = False
+    ) -> tuple[list[_Slot], float] | None:
         """Up to ``asked`` slots (``needed`` of them for callers waiting) and how long until
-        more can be had (0 if the needed ones were granted), or None on Redis trouble."""
+        more can be had (0 if the needed ones were granted), or None on Redis trouble.
+        ``first``: for a panic, ahead of every other participant's waiters."""
         provider = self._provider
         token = provider.new_token()
         keys = self.keys
@@ -832,8 +840,7 @@ class RedisBudget:
             # After a reset, participants in fallback (they could not reach Redis) come back
             # within a retry interval and a timeout: until then their use is invisible here.
             int((provider.retry_interval + provider.timeout) * _US),
-            # A panic of this process waits: it goes ahead of every participant's waiters.
-            int(any(waiter.first for waiter in self._pending())),
+            int(first),
             keys.wake,
         ]
         names = [keys.flying, keys.window, keys.state, keys.presence, keys.epoch]
