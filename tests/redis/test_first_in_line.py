@@ -131,3 +131,31 @@ async def test_an_engines_panic_behind_its_long_cancel_goes_first_on_redis(
     found = await panic_trial(1, behind=600, budget_url=redis_server.url)
     assert found.all_closed
     assert found.overtaken == 0  # before: 9 (the Redis budget served in arrival order)
+
+
+async def test_a_panics_privilege_takes_its_own_slots_not_its_processs_queue(
+    redis_server: RedisServer,
+) -> None:
+    async with providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q):
+        mine, theirs = p.budget(ACCOUNT, ENDPOINT, 4), q.budget(ACCOUNT, ENDPOINT, 4)
+        held = [*await full(theirs, 2), *await full(mine, 2)]  # the shares: two each
+        loop = asyncio.get_running_loop()
+        served: list[str] = []
+
+        async def wait(budget: RedisBudget, name: str, first: bool) -> None:
+            slot = await (budget.acquire_first() if first else budget.acquire())
+            assert slot is not None
+            served.append(name)
+
+        tasks = [loop.create_task(wait(mine, f"mine-{n}", False)) for n in range(2)]
+        tasks.append(loop.create_task(wait(theirs, "theirs", False)))
+        await asyncio.sleep(0.05)
+        tasks.append(loop.create_task(wait(mine, "panic", True)))
+        await asyncio.sleep(0.05)
+        for slot in held[:2]:
+            slot.release()  # two slots free in a second, while the panic waits
+        await asyncio.wait_for(tasks[-1], 5)
+        await asyncio.wait_for(tasks[2], 5)
+        assert served == ["panic", "theirs"]  # not one of mine: over my share
+        for task in tasks[:2]:
+            task.cancel()
