@@ -17,6 +17,9 @@ window (one period after the outage was noticed), since it cannot see their use.
 
 Waiters do not poll: the head waiter of each budget sleeps until the earliest moment the script
 says anything can change, and a release anywhere wakes it through a pub/sub channel.
+
+A panic goes first (``acquire_first``): ahead of the waiters of its process, and while it
+waits, Redis grants nothing to the other participants (``_redis_lua.TAKE``, its ``f:`` mark).
 """
 
 from __future__ import annotations
