@@ -437,7 +437,8 @@ class CancelEngine:
         (those still open at the end as the report is made): the same outcomes, each once.
 
         ``confirm``: every "does not exist" answer is checked against a listing of the
-        account's open orders of every kind (no cost when there is none): ``not_open`` then
+        account's open orders of every kind (a kind the account cannot list, by a cancel of
+        that kind by the order's id; no cost when there is none): ``not_open`` then
         means open nowhere on the account, and a target that named the wrong symbol or kind is
         cancelled where the order is (``CancelOutcome.found_as``). ``confirm=False`` skips
         it: ``not_open`` then only means that the exchange said so for that symbol and kind.
