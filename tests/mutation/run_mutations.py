@@ -599,6 +599,24 @@ CURATED: list[Mutant] = [
         "a listing that could not be read to its end confirms not_open",
     ),
     _m(
+        "confirm.unlisted_kinds_unchecked",
+        "_confirm.py",
+        "    if unsettled and family.checks:\n",
+        "    if False:\n",
+        "a plan order named as normal on a UTA (no listing shows it) is reported not_open",
+    ),
+    _m(
+        "confirm.failed_check_trusted",
+        "_confirm.py",
+        "        if not transient or failures >= policy.max_attempts or scope.over:\n"
+        '            times = f" ({failures} attempts)" if failures > 1 else ""\n'
+        "            return Finding(",
+        "        if not transient or failures >= policy.max_attempts or scope.over:\n"
+        "            return None\n"
+        "            return Finding(",
+        "a check by id that was refused or never answered confirms not_open",
+    ),
+    _m(
         "confirm.client_oid_on_any_symbol",
         "_confirm.py",
         "by_client_oid.get((asked.symbol, asked.client_oid))",
@@ -697,6 +715,8 @@ def _copy_tree(work: Path) -> None:
         shutil.copytree(
             ROOT / sub, work / "tests" / rel, ignore=shutil.ignore_patterns("__pycache__")
         )
+    # The unit tests read the recorded answers (test_recorded_answers, test_conformance).
+    shutil.copytree(ROOT / "tests" / "fixtures", work / "tests" / "fixtures")
     shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
 
 
