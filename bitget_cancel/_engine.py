@@ -545,7 +545,9 @@ class CancelEngine:
 
         ``client_oid_prefix`` (a str or several) scopes it to one bot's orders: only orders
         whose clientOid starts with a prefix are cancelled, never by a bulk cancel (which
-        would close the others too), and ``account_empty`` means none of them is open.
+        would close the others too), and ``account_empty`` means none of them is open. A
+        listed order without a clientOid may be one of them: it is left open, and its kind is
+        not confirmed empty (``problems`` says how many).
         """
         task = self.start_panic(
             symbols,

@@ -119,6 +119,10 @@ class Panic:
         # Kinds whose listing is refused for good but whose bulk cancel was sent all the same,
         # with what the exchange answered to it.
         self._blind: dict[OrderKind, str] = {}
+        # Scoped by clientOid prefix: listed orders in the symbol scope without a clientOid,
+        # by kind, in the last pass that listed the kind. They cannot be told to be outside
+        # the scope, so that kind is never confirmed empty.
+        self._unattributed: dict[OrderKind, int] = {}
         # Passes that ended waiting for a bulk cancel to show: not counted against MAX_PASSES
         # (each order waits at most BULK_SETTLE, then goes by id).
         self._settle_waits = 0
@@ -170,6 +174,14 @@ class Panic:
         prefixes = self._prefixes
         return prefixes is None or (client_oid is not None and client_oid.startswith(prefixes))
 
+    def unattributed(self, kind: OrderKind, row: ListedOrder) -> bool:
+        """A listed order of the symbol scope that a clientOid-prefix scope can neither take
+        nor leave: it has no clientOid (blank counts as none)."""
+        if self._prefixes is None or (row.client_oid or "").strip():
+            return False
+        found = listed_target(row, kind)
+        return found is not None and self._in_scope(found[0].symbol)
+
     # -- the passes --------------------------------------------------------------------------
 
     async def run(self) -> PanicReport:
@@ -213,6 +225,8 @@ class Panic:
         listing_started = self._loop.time()
         try:
             listings = await pass_.list_all()
+            for kind in listings:
+                self._unattributed[kind] = len(pass_.unattributed.get(kind, ()))
             await pass_.finish_bulk()
             await pass_.bulk_unlisted(listings)
             run.close_feed()
@@ -380,7 +394,9 @@ class Panic:
             if entry is not None:
                 self._by_order[key] = entry
         if entry is None:
-            if not self._in_scope(listed.symbol) or not self._prefixed(listed.client_oid):
+            # A clientOid listed padded is attributed by its text (the order goes by orderId).
+            attributed = (row.client_oid or "").strip() or None
+            if not self._in_scope(listed.symbol) or not self._prefixed(attributed):
                 return None
             entry = self._add(listed, explicit=False) or self._entries[listed]
             self._by_order[key] = entry
@@ -431,6 +447,14 @@ class Panic:
             if not self._paged:  # not one listing page in all that time
                 passed += " and the exchange did not answer any listing"
             problems.setdefault(None, passed)
+        for kind, count in self._unattributed.items():
+            if count and kind not in problems:
+                scope = ", ".join(self._prefixes or ())
+                problems[kind] = (
+                    f"{count} listed orders have no clientOid and could not be attributed: they "
+                    f"may belong to the clientOid prefix scope ({scope}), which is therefore not "
+                    "confirmed empty"
+                )
         for kind in self._kinds:
             if not self._confirmed.get(kind) and kind not in problems and None not in problems:
                 problems[kind] = "not confirmed empty by a complete listing"
@@ -523,6 +547,8 @@ class _Pass:
         self.loop = panic._loop
         self.seen: dict[OrderKind, list[_Entry]] = {}
         self._seen: set[_Entry] = set()
+        # Listed orders a clientOid-prefix scope cannot attribute (Panic.unattributed), by id.
+        self.unattributed: dict[OrderKind, set[str]] = {}
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
@@ -618,6 +644,11 @@ class _Pass:
         for row in rows:
             found = panic.entry_for(kind, row)
             if found is None:
+                if panic.unattributed(kind, row):
+                    # Open, and maybe in scope: never "nothing open in scope".
+                    unattributed = self.unattributed.setdefault(kind, set())
+                    count += str(row.order_id) not in unattributed
+                    unattributed.add(str(row.order_id))
                 continue
             entry, target = found
             if entry in self._seen:
