@@ -560,6 +560,13 @@ class CancelEngine:
         )
         return await asyncio.shield(task)
 
+    def panic_so_far(self) -> PanicReport | None:
+        """The latest panic's report as it stands (None before any panic): every outcome known
+        so far, the rest ``unresolved``. For a program that must quit before the panic ends
+        (a second Ctrl-C): it changes nothing, the panic goes on."""
+        panic = self._panic
+        return None if panic is None else panic.snapshot()
+
     def start_panic(
         self,
         symbols: Iterable[str] | None = None,

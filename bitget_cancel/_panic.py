@@ -310,18 +310,46 @@ class Panic:
 
     def _harvest(self) -> None:
         """Copy final outcomes of the current run into the entries."""
+        for entry, outcome in self._harvested().items():
+            entry.outcome = outcome
+        self._fed = {}
+
+    def _harvested(self) -> dict[_Entry, CancelOutcome]:
+        """The final outcomes of the current run, as the entries would take them."""
         run = self._run
+        found: dict[_Entry, CancelOutcome] = {}
         if run is None:
-            return
+            return found
         for target, entry in self._fed.items():
             outcome = run.outcome_of(target)
             if outcome is None or entry.bulk_at is not None:
                 continue
             attempts = (entry.outcome.attempts if entry.outcome else 0) + outcome.attempts
-            entry.outcome = CancelOutcome(
+            found[entry] = CancelOutcome(
                 entry.target, outcome.status, outcome.error_code, outcome.error_msg, attempts
             )
-        self._fed = {}
+        return found
+
+    def snapshot(self) -> PanicReport:
+        """The report as it stands, for a caller that must quit now: every outcome known so
+        far (the current pass's too), the rest unresolved. Changes nothing: the panic goes on."""
+        harvested = self._harvested()
+        saved = {entry: entry.outcome for entry in harvested}
+        stats = self._stats
+        run = self._run
+        if run is not None:  # the current pass's requests are counted when it ends
+            self._stats = CallStats()
+            self._stats.requests.update(stats.requests)
+            self._stats.requests.update(run.stats.requests)
+            self._stats.throttled = stats.throttled + run.stats.throttled
+        try:
+            for entry, outcome in harvested.items():
+                entry.outcome = outcome
+            return self._report(quiet=True)
+        finally:
+            for entry, earlier in saved.items():
+                entry.outcome = earlier
+            self._stats = stats
 
     def _settle(
         self,
@@ -412,7 +440,8 @@ class Panic:
 
     # -- the report --------------------------------------------------------------------------
 
-    def _report(self) -> PanicReport:
+    def _report(self, *, quiet: bool = False) -> PanicReport:
+        """``quiet``: a snapshot, whose problems are not logged (the panic goes on)."""
         outcomes = []
         expired = self._scope.deadline.expired()
         why = "the deadline passed" if expired else "the panic stopped"
@@ -476,7 +505,7 @@ class Panic:
             )
             for kind in self._kinds
         )
-        for what, problem in problems.items():
+        for what, problem in () if quiet else problems.items():
             if what is not None:
                 log.warning("panic: %s orders: %s", what.value, problem)
         requests = self._stats.requests
