@@ -355,7 +355,7 @@ class CancelRun:
                 self._apply_finding(order, finding)
             await self._run_lanes(scope)
         why = (
-            f"{self._ended(scope)} before a listing was read"
+            f"{self._ended(scope)} before the listings (and checks by id) answered"
             if scope.over
             else "the account's listings still showed it open"
         )
