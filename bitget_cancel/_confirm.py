@@ -157,14 +157,21 @@ async def _check_unlisted(
 ) -> Finding:
     """One order against every kind only a check can see: cancelled as the first kind whose
     check cancels it, confirmed when every check says "does not exist", else unresolved."""
+    target = order.target
+    # By orderId, then by clientOid too (a stale orderId must not hide a live order), as the
+    # cancel itself asks.
+    ways = [target.order_id is not None]
+    if target.order_id is not None and target.client_oid is not None and order.by_client_oid_too:
+        ways.append(False)
     asked: set[Endpoint] = set() if order.answered_by is None else {order.answered_by}
     for kind, route in checks.items():
         if route.endpoint in asked:
-            continue  # the same question, by the same id, was answered "does not exist"
+            continue  # the same question, by the same ids, was answered "does not exist"
         asked.add(route.endpoint)
-        finding = await _check(session, kind, route, order.target, scope, stats)
-        if finding is not None:
-            return finding
+        for by_order_id in ways:
+            finding = await _check(session, kind, route, target, by_order_id, scope, stats)
+            if finding is not None:
+                return finding
     return Finding()
 
 
@@ -173,14 +180,14 @@ async def _check(
     kind: OrderKind,
     route: CancelRoute,
     target: CancelTarget,
+    by_order_id: bool,
     scope: CallScope,
     stats: CallStats,
 ) -> Finding | None:
-    """Asks ``route`` to cancel ``target`` by its orderId (else its clientOid). None: it
+    """Asks ``route`` to cancel ``target`` by its orderId (or its clientOid). None: it
     answered "does not exist"; else what the answer settles: cancelled, or a problem. Answers
     that asking again may change (no answer, 429, a transient code, a garbled or undocumented
     shape) are asked again, within the retry policy's attempts, like a listing's page."""
-    by_order_id = target.order_id is not None
     batch = Batch("single", target.symbol, by_order_id, (target,))
     name = route.endpoint.name
     policy = session.policy

@@ -153,6 +153,26 @@ async def test_an_order_open_nowhere_is_confirmed_once_its_id_is_checked_too() -
     assert report.all_closed
 
 
+async def test_a_stale_orderid_does_not_hide_a_plan_order_its_clientoid_names() -> None:
+    """Both ids: the check asks by orderId, then by clientOid, as the cancel itself does."""
+    exchange = UtaExchange()
+    plan = exchange.place("BTCUSDT", "stop-3", kind="plan")
+    targets = [
+        CancelTarget(symbol="BTCUSDT", order_id="82", client_oid="stop-3"),  # a stale orderId
+        CancelTarget(symbol="BTCUSDT", order_id="83", client_oid="gone-3"),  # neither open
+    ]
+    checked = Checked(exchange, [])
+    outcomes, report = await cancel(checked, targets)
+    assert [o.status for o in outcomes] == [CancelStatus.CANCELLED, CancelStatus.NOT_OPEN]
+    assert not exchange.orders
+    assert exchange.cancelled[plan.order_id] == 1
+    assert sorted(map(str, checked.bodies)) == sorted(
+        map(str, [{"orderId": "82"}, {"clientOid": "stop-3"}, {"orderId": "83"},
+                  {"clientOid": "gone-3"}])
+    )  # fmt: skip
+    assert report.all_closed
+
+
 async def test_a_tpsl_target_needs_no_second_question_its_own_answer_was_the_check() -> None:
     """cancel-strategy-order cancels TP/SL and plan orders alike: its 25204 to a TP/SL target
     already checked the id as a plan order."""
