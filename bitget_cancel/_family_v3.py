@@ -29,8 +29,11 @@ pages as of their changelog of 2025-11-28):
   is open (the outcome is ``cancelled``, found as a plan order), and only its "does not exist"
   confirms one. Uncertain: whether such orders exist on a UTA, whether that endpoint reaches
   them, and the code it answers for an unknown id (25204 is assumed; any other answer leaves
-  the order unresolved). By clientOid (when that is all a target has) it names no symbol:
-  a spot strategy order of that clientOid on another symbol would be the one cancelled.
+  the order unresolved). By clientOid (a target without orderId, or after its orderId's "does
+  not exist") it names no symbol: a spot strategy order of that clientOid on another symbol
+  would be the one cancelled. The simulator takes the strict side: a UTA there holds spot plan
+  orders (which the engine cannot list), cancel-strategy-order cancels them by either id and
+  answers 25204 (HTTP 400) for an id it does not hold.
 - Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
   there); the v2 one is public and serves both account types.
 """
