@@ -30,6 +30,21 @@ async def full(budget: RedisBudget, capacity: int) -> list[Slot]:
     return held
 
 
+class Queue:
+    """Waiters on budgets, and the order in which they were served."""
+
+    def __init__(self) -> None:
+        self.served: list[str] = []
+
+    def wait(self, budget: RedisBudget, name: str, *, first: bool = False) -> asyncio.Task[None]:
+        async def waiter() -> None:
+            slot = await (budget.acquire_first() if first else budget.acquire())
+            assert slot is not None
+            self.served.append(name)
+
+        return asyncio.get_running_loop().create_task(waiter())
+
+
 def test_a_redis_budget_can_serve_a_waiter_first() -> None:
     from bitget_cancel._redis_budget import RedisBudgets
 
@@ -42,20 +57,10 @@ async def test_in_its_process_a_panic_goes_ahead_of_the_waiters_queued_before_it
     async with providers(redis_server.url, 1, known_accounts=(ACCOUNT,)) as (p,):
         budget = p.budget(ACCOUNT, ENDPOINT, 2)
         held = await full(budget, 2)
-        served: list[str] = []
-
-        async def wait(name: str, first: bool) -> None:
-            slot = await (budget.acquire_first() if first else budget.acquire())
-            assert slot is not None
-            served.append(name)
-
-        loop = asyncio.get_running_loop()
-        waiters = [
-            loop.create_task(wait("cancel", False)),
-            loop.create_task(wait("cancel2", False)),
-        ]
+        queue = Queue()
+        waiters = [queue.wait(budget, "cancel"), queue.wait(budget, "cancel2")]
         await asyncio.sleep(0.05)  # both queued
-        panic = loop.create_task(wait("panic", True))
+        panic = queue.wait(budget, "panic", first=True)
         await asyncio.sleep(0.05)
         for slot in held:
             slot.give_back()
@@ -63,7 +68,7 @@ async def test_in_its_process_a_panic_goes_ahead_of_the_waiters_queued_before_it
         await asyncio.wait_for(panic, 5)
         await asyncio.wait_for(waiters[0], 5)
         waiters[1].cancel()
-    assert served[:2] == ["panic", "cancel"]
+    assert queue.served[:2] == ["panic", "cancel"]
 
 
 async def test_a_waiting_panic_goes_ahead_of_every_other_participant(
@@ -77,17 +82,10 @@ async def test_a_waiting_panic_goes_ahead_of_every_other_participant(
         # One slot each: by the shares, the next free one would be the one waiting longest
         # (released, not given back: a give-back says its participant no longer waits).
         held = [*await full(theirs, 1), *await full(mine, 1)]
-        loop = asyncio.get_running_loop()
-        served: list[str] = []
-
-        async def wait(budget: RedisBudget, name: str, first: bool) -> None:
-            slot = await (budget.acquire_first() if first else budget.acquire())
-            assert slot is not None
-            served.append(name)
-
-        waiting = loop.create_task(wait(theirs, "cancel", False))  # waits longest
+        queue = Queue()
+        waiting = queue.wait(theirs, "cancel")  # waits longest
         await asyncio.sleep(0.05)
-        panic = loop.create_task(wait(mine, "panic", True))
+        panic = queue.wait(mine, "panic", first=True)
         state = budget_keys(PREFIX, ACCOUNT, ENDPOINT).state
         for _ in range(200):
             if await redis.hget(state, f"f:{p.participant}") is not None:
@@ -100,7 +98,7 @@ async def test_a_waiting_panic_goes_ahead_of_every_other_participant(
         assert await redis.hget(state, f"f:{p.participant}") is None  # served: the mark goes
         held[1].release()
         await asyncio.wait_for(waiting, 5)
-    assert served == ["panic", "cancel"]
+    assert queue.served == ["panic", "cancel"]
 
 
 async def test_a_panic_that_gives_up_waiting_holds_nobody_back(redis_server: RedisServer) -> None:
@@ -139,23 +137,16 @@ async def test_a_panics_privilege_takes_its_own_slots_not_its_processs_queue(
     async with providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q):
         mine, theirs = p.budget(ACCOUNT, ENDPOINT, 4), q.budget(ACCOUNT, ENDPOINT, 4)
         held = [*await full(theirs, 2), *await full(mine, 2)]  # the shares: two each
-        loop = asyncio.get_running_loop()
-        served: list[str] = []
-
-        async def wait(budget: RedisBudget, name: str, first: bool) -> None:
-            slot = await (budget.acquire_first() if first else budget.acquire())
-            assert slot is not None
-            served.append(name)
-
-        tasks = [loop.create_task(wait(mine, f"mine-{n}", False)) for n in range(2)]
-        tasks.append(loop.create_task(wait(theirs, "theirs", False)))
+        queue = Queue()
+        tasks = [queue.wait(mine, f"mine-{n}") for n in range(2)]
+        tasks.append(queue.wait(theirs, "theirs"))
         await asyncio.sleep(0.05)
-        tasks.append(loop.create_task(wait(mine, "panic", True)))
+        tasks.append(queue.wait(mine, "panic", first=True))
         await asyncio.sleep(0.05)
         for slot in held[:2]:
             slot.release()  # two slots free in a second, while the panic waits
         await asyncio.wait_for(tasks[-1], 5)
         await asyncio.wait_for(tasks[2], 5)
-        assert served == ["panic", "theirs"]  # not one of mine: over my share
+        assert queue.served == ["panic", "theirs"]  # not one of mine: over my share
         for task in tasks[:2]:
             task.cancel()
