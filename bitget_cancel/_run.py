@@ -168,6 +168,9 @@ class CancelRun:
         # Distinct targets in first-seen order, each with the order it names.
         self._order_of: dict[CancelTarget, _Order] = {}
         self._orders: dict[OrderKey, _Order] = {}
+        # Orders answered "does not exist" (some perhaps confirmed or re-opened since): the
+        # only ones confirmation looks at, rather than every order of the call.
+        self._said_not_open: dict[_Order, None] = {}
         self._lanes = {kind: _Lane(kind) for kind in OrderKind}
         self._feed_open = False
         self._started = self._loop.time()
@@ -331,7 +334,7 @@ class CancelRun:
             # (an order asked again by clientOid is filed under two keys: checked once)
             doubtful = [
                 o
-                for o in dict.fromkeys(self._orders.values())
+                for o in self._said_not_open
                 if o.status is CancelStatus.NOT_OPEN and not o.confirmed
             ]
             if not doubtful or scope.over:
@@ -352,7 +355,7 @@ class CancelRun:
             if scope.over
             else "the account's listings still showed it open"
         )
-        for order in self._orders.values():
+        for order in list(self._said_not_open):
             if order.status is CancelStatus.NOT_OPEN and not order.confirmed:
                 self._unconfirmed(order, why)
 
@@ -720,6 +723,7 @@ class CancelRun:
                 order.attempts -= 1  # a new question, not a repeat of the old one
                 self._retry([order], code, msg or "not open by orderId", backoff=False)
                 return
+        self._said_not_open[order] = None
         self._finish(order, CancelStatus.NOT_OPEN, code, msg)
 
     # -- bookkeeping -------------------------------------------------------------------------
