@@ -272,6 +272,10 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
         order = find(item)
         if order is not None:
             said.setdefault(order, None)
+    if len(said) == len(orders) and not results.refused and not results.unrecognised:
+        # Every order of the request named by a success (the usual answer): all succeeded,
+        # in the request's order (benchmark 4).
+        return Matched(list(orders), [], [])
     matched = Matched([], [], [])
     for order in orders:
         verdict = said.get(order)

@@ -267,7 +267,9 @@ class CancelRun:
             order.status,  # type: ignore[arg-type]  # set: only final orders get here
             order.code,
             self._found_message(order) if order.found_as is not None else order.msg,
-            _attempts(order),
+            # A re-ask that is not counted (by clientOid, a split, the other API) still
+            # leaves a sent order at one attempt at least; 0: no request ever named it.
+            order.attempts or int(order.sent),
             order.found_as,
         )
 
@@ -690,9 +692,7 @@ class CancelRun:
 
     def _apply_items(self, batch: Batch[_Order], results: Results) -> None:
         matched = match(batch.targets, batch.by_order_id, results)
-        finish, cancelled = self._finish, CancelStatus.CANCELLED
-        for order in matched.succeeded:
-            finish(order, cancelled, None, None)
+        self._finish_all(matched.succeeded, CancelStatus.CANCELLED, None, None)
         for order, refusal in matched.refused:
             code, msg = refusal.code, refusal.msg
             verdict = classify_item(code, msg)
@@ -731,14 +731,21 @@ class CancelRun:
     def _finish(
         self, order: _Order, status: CancelStatus, code: str | None, msg: str | None
     ) -> None:
-        first = order.status is None
-        if first:
-            self._done += 1
-            if self._progress is not None:
-                self._report_progress()
-        order.status, order.code, order.msg, order.place = status, code, msg, _FINAL
-        if self._on_outcome is not None and not self._provisional(order):
-            self._tell(self._named.get(order, ()), order)
+        self._finish_all((order,), status, code, msg)
+
+    def _finish_all(
+        self, orders: Iterable[_Order], status: CancelStatus, code: str | None, msg: str | None
+    ) -> None:
+        """``_finish`` each of ``orders`` (an answer's successes at once: benchmark 4)."""
+        progress, on_outcome = self._progress, self._on_outcome
+        for order in orders:
+            if order.status is None:
+                self._done += 1
+                if progress is not None:
+                    self._report_progress()
+            order.status, order.code, order.msg, order.place = status, code, msg, _FINAL
+            if on_outcome is not None and not self._provisional(order):
+                self._tell(self._named.get(order, ()), order)
 
     def _provisional(self, order: _Order) -> bool:
         """A "does not exist" that confirmation has yet to check is not final: on_outcome
@@ -882,12 +889,6 @@ class CancelRun:
         if order.sent:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"
-
-
-def _attempts(order: _Order) -> int:
-    """The attempts an outcome shows: a re-ask that is not counted (by clientOid, a split, the
-    other API) still leaves a sent order at one at least; 0 means no request ever named it."""
-    return order.attempts or int(order.sent)
 
 
 async def _interrupt_on(stop: asyncio.Event, scope: CallScope) -> None:
