@@ -141,7 +141,8 @@ class RateBudget:
             raise RuntimeError("release() without a matching take()")
         self._in_flight -= 1
         self._expiries.append(now + self.period + self.margin)  # ``now`` only grows: sorted
-        if remaining is not None and remaining <= 0 and not throttled and self._shared(now):
+        exhausted = remaining is not None and remaining <= 0 and not throttled
+        if exhausted and self._another_client_used(now):
             self._blocked_until = max(self._blocked_until, now + self.period + self.margin)
         if throttled:
             # A 429 landing during a pause answers a request sent before it: the same event
@@ -162,13 +163,15 @@ class RateBudget:
             self._strikes = 0
         self._wake()
 
-    def _shared(self, now: float) -> bool:
+    def _another_client_used(self, now: float) -> bool:
         """Did another client use the window an answer says is full? Ours that may have arrived
         in it are those in flight and those answered less than a period ago (this one among
         them). Fewer than ``capacity``: someone else took the rest, and our count cannot see
         their requests. As many: the window may be all ours, and our count already holds the
         next request until one of them leaves it (far away, holding a whole period from the
-        answer would cost a round trip per window for nothing)."""
+        answer would cost a round trip per window for nothing). A rate set below the
+        exchange's limit cannot tell a window it filled from one others filled past it: a
+        429 that follows is paused and probed like any other."""
         expiries = self._expiries
         while expiries and expiries[0] <= now:
             expiries.popleft()
