@@ -263,7 +263,10 @@ def _write_report(options: CancelOptions | PanicOptions, payload: object, err: C
         return
     write_atomically(options.report, encode(payload))
     if not options.as_json:
-        err.print(f"report written to {options.report}", markup=False, highlight=False)
+        # soft_wrap: a path cut over two lines cannot be copied.
+        err.print(
+            f"report written to {options.report}", markup=False, highlight=False, soft_wrap=True
+        )
 
 
 def write_abandoned(

@@ -49,7 +49,7 @@ def _report(report: PanicReport, path: str | Path | None, err: Console, account:
     try:
         return finish_panic(report, options, err, err, account)
     except OSError as exc:  # the panic is done; a report that cannot be written ends nothing
-        err.print(f"watchdog: report not written to {path}: {exc}", markup=False)
+        err.print(f"watchdog: report not written to {path}: {exc}", markup=False, soft_wrap=True)
         return finish_panic(report, PanicOptions(), err, err, account)
 
 
