@@ -236,3 +236,36 @@ async def test_the_engine_reads_the_remain_header_of_every_answer() -> None:
         await engine.cancel(second)
     assert len(sent) == 2
     assert sent[1] - sent[0] >= 1.0  # held for the window, not sent at once
+
+
+async def test_far_away_the_engine_is_not_held_by_a_window_it_filled_itself() -> None:
+    """300–390 ms round trips; the exchange counts arrivals and says what is left. The tenth
+    answer of the first window says 0, but all ten arrivals were the engine's: the eleventh
+    request goes when the first slot frees (1 s after the first answer), not 1 s after the
+    last answer of the window."""
+    loop = asyncio.get_running_loop()
+    arrivals: list[float] = []
+    sent: list[float] = []
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        index = len(sent)
+        sent.append(loop.time())
+        await asyncio.sleep(0.15)  # on its way
+        now = loop.time()
+        arrivals.append(now)
+        used = sum(1 for t in arrivals if t > now - 1.0)
+        items = [{"orderId": o["orderId"]} for o in json.loads(request.body)["orderList"]]
+        body = json.dumps({"code": "00000", "data": {"successList": items, "failureList": []}})
+        await asyncio.sleep(0.15 + 0.01 * (index % 10))  # back, the answers spread out
+        return HttpResponse(200, body.encode(), {"x-mbx-used-remain-limit": str(10 - used)})
+
+    creds = Credentials(api_key="far-remain", secret_key="s", passphrase="p")
+    engine = CancelEngine(creds, transport=MockTransport(handler), account="classic")
+    targets = [CancelTarget(symbol="BTCUSDT", order_id=str(i)) for i in range(1, 551)]
+    async with engine:
+        report = await engine.cancel(targets)
+    assert len(report.cancelled) == 550
+    assert len(sent) == 11
+    first_answer, last_answer = sent[0] + 0.30, sent[0] + 0.39
+    assert sent[10] == pytest.approx(first_answer + 1.002, abs=0.005)
+    assert sent[10] < last_answer + 1.0  # the old hold: a whole period from the last answer
