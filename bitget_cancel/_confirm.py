@@ -14,19 +14,33 @@ whose "does not exist" would stay as ambiguous as before. A listing costs one re
 open orders of each kind, whatever the number of ambiguous orders: after a cancel little is
 left open, so it is a few requests (measured: ``benchmarks/workloads/confirm.py``).
 
+A kind the account cannot list (plan orders on a unified account) is checked instead, order
+by order, by that kind's check route (``ApiFamily.checks``: a cancel by id that takes no
+symbol), and only for the orders the listings did not settle: an order it cancels was open as
+that kind (the outcome is ``cancelled``); its "does not exist" confirms that kind too; any other
+answer (an error, 429, no answer, a shape not documented) leaves the order unresolved. An order
+whose own "does not exist" came from that very endpoint was asked that question already.
+
 Costs nothing when no order was answered "does not exist".
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from ._answers import match
+from ._classify import Verdict, classify_item
+from ._exceptions import CallStopped, TransportError
+from ._family import CancelRoute
 from ._listing import list_open_orders
 from ._models import CancelTarget, OrderKind
+from ._plan import Batch
 from ._policy import CallScope
-from ._session import CallStats, ExchangeSession
+from ._session import CallStats, ExchangeSession, Reply
+from ._wire import Endpoint
 
 
 class Ambiguous(Protocol):
@@ -42,24 +56,32 @@ class Ambiguous(Protocol):
     def by_client_oid_too(self) -> bool:
         """False when targets naming this order disagree on its clientOid."""
 
+    @property
+    def answered_by(self) -> Endpoint | None:
+        """The endpoint whose "does not exist" made it ambiguous (None: not known)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """What the account's listings say of one ambiguous order.
+    """What the account's listings (and checks by id) say of one ambiguous order.
 
-    ``open_as``: the order is open, as this (its true symbol and kind). Else ``problem``: why
-    it could not be confirmed (None: confirmed not open anywhere on the account).
+    ``open_as``: the order is open, as this (its true symbol and kind). ``cancelled_as``: a
+    check cancelled it, as this kind (the symbol is the target's: the check names none).
+    Else ``problem``: why it could not be confirmed (None: confirmed not open anywhere on the
+    account).
     """
 
     open_as: CancelTarget | None = None
     problem: str | None = None
+    cancelled_as: CancelTarget | None = None
+    checked_by: str | None = None  # the endpoint that cancelled it (with ``cancelled_as``)
 
 
 async def confirm_not_open(
     session: ExchangeSession, orders: Sequence[Ambiguous], scope: CallScope, stats: CallStats
 ) -> list[Finding]:
-    """One finding per order, in order: open (and how), confirmed not open, or unknown.
-    The listings' requests are counted in ``stats``."""
+    """One finding per order, in order: open (and how), cancelled by a check, confirmed not
+    open, or unknown. The listings' and the checks' requests are counted in ``stats``."""
     listed_kinds: set[OrderKind] = set()
     orders_open: list[CancelTarget] = []
     problems: list[str] = []
@@ -88,6 +110,7 @@ async def confirm_not_open(
             by_client_oid[target.symbol, target.client_oid] = target
             elsewhere.setdefault(target.client_oid, set()).add(target.symbol)
     problem = "; ".join(problems) or None
+    unchecked = family.unchecked_kinds()
     findings: list[Finding] = []
     for order in orders:
         asked = order.target
@@ -107,9 +130,117 @@ async def confirm_not_open(
             findings.append(Finding(problem=why))
         elif problem is not None:
             findings.append(Finding(problem=problem))
-        elif order.kind not in family.listing:
-            why = f"{order.kind.value} orders cannot be listed on a {family.name} account"
+        elif unchecked:
+            names = ", ".join(k.value for k in unchecked)
+            why = f"{names} orders can be neither listed nor checked on a {family.name} account"
             findings.append(Finding(problem=why))
         else:
             findings.append(Finding())
+    # What no listing can show: each order the listings left unsettled, asked by its id.
+    settled = [f.open_as is not None or f.problem is not None for f in findings]
+    unsettled = [i for i, done in enumerate(settled) if not done]
+    if unsettled and family.checks:
+        checked = await asyncio.gather(
+            *(_check_unlisted(session, family.checks, orders[i], scope, stats) for i in unsettled)
+        )
+        for i, finding in zip(unsettled, checked, strict=True):
+            findings[i] = finding
     return findings
+
+
+async def _check_unlisted(
+    session: ExchangeSession,
+    checks: Mapping[OrderKind, CancelRoute],
+    order: Ambiguous,
+    scope: CallScope,
+    stats: CallStats,
+) -> Finding:
+    """One order against every kind only a check can see: cancelled as the first kind whose
+    check cancels it, confirmed when every check says "does not exist", else unresolved."""
+    target = order.target
+    # By orderId, then by clientOid too (a stale orderId must not hide a live order), as the
+    # cancel itself asks.
+    ways = [target.order_id is not None]
+    if target.order_id is not None and target.client_oid is not None and order.by_client_oid_too:
+        ways.append(False)
+    asked: set[Endpoint] = set() if order.answered_by is None else {order.answered_by}
+    for kind, route in checks.items():
+        if route.endpoint in asked:
+            continue  # the same question, by the same ids, was answered "does not exist"
+        asked.add(route.endpoint)
+        for by_order_id in ways:
+            finding = await _check(session, kind, route, target, by_order_id, scope, stats)
+            if finding is not None:
+                return finding
+    return Finding()
+
+
+async def _check(
+    session: ExchangeSession,
+    kind: OrderKind,
+    route: CancelRoute,
+    target: CancelTarget,
+    by_order_id: bool,
+    scope: CallScope,
+    stats: CallStats,
+) -> Finding | None:
+    """Asks ``route`` to cancel ``target`` by its orderId (or its clientOid). None: it
+    answered "does not exist"; else what the answer settles: cancelled, or a problem. Answers
+    that asking again may change (no answer, 429, a transient code, a garbled or undocumented
+    shape) are asked again, within the retry policy's attempts, like a listing's page."""
+    batch = Batch("single", target.symbol, by_order_id, (target,))
+    name = route.endpoint.name
+    policy = session.policy
+    failures = 0
+    while True:
+        try:
+            reply = await session.call(
+                route.endpoint, route.codec, scope, stats, body=route.encode(batch), orders=1
+            )
+        except CallStopped as exc:
+            return Finding(problem=f"{kind.value} orders not checked by {name}: {exc.reason}")
+        except TransportError as exc:
+            verdict, said = Verdict.RETRY, f"no answer ({exc})"
+        else:
+            verdict, said = _read_check(reply, route, batch)
+            if verdict is Verdict.NOT_OPEN:
+                return None
+            if verdict is Verdict.OK:
+                found = CancelTarget(
+                    symbol=target.symbol,
+                    order_id=target.order_id,
+                    client_oid=target.client_oid,
+                    kind=kind,
+                )
+                return Finding(cancelled_as=found, checked_by=name)
+        failures += 1
+        transient = verdict in (Verdict.RETRY, Verdict.THROTTLED, Verdict.RESYNC_CLOCK)
+        if not transient or failures >= policy.max_attempts or scope.over:
+            times = f" ({failures} attempts)" if failures > 1 else ""
+            return Finding(problem=f"{name} (checking {kind.value} orders) {said}{times}")
+        if verdict is not Verdict.RESYNC_CLOCK:  # (the session resynced the clock already)
+            delay = policy.delay(failures, session.rng)
+            remaining = scope.deadline.remaining()
+            await asyncio.sleep(delay if remaining is None else min(delay, remaining))
+
+
+def _read_check(reply: Reply[Any], route: CancelRoute, batch: Batch[Any]) -> tuple[Verdict, str]:
+    """What a check's answer says of its one order: OK (cancelled), NOT_OPEN, or another
+    verdict and the words for it. A success that does not name the order is no verdict."""
+    verdict = reply.verdict
+    if verdict is not Verdict.OK:
+        said = f"code {reply.code}: {reply.msg}" if reply.code else reply.msg
+        return verdict, f"answered {said}"
+    results = route.results(reply.data, batch)
+    if results is None:
+        return Verdict.RETRY, "answered in a shape it does not document"
+    matched = match(batch.targets, batch.by_order_id, results)
+    if matched.succeeded:
+        return Verdict.OK, "cancelled it"
+    if matched.refused:
+        ((_, refusal),) = matched.refused
+        verdict = classify_item(refusal.code, refusal.msg)
+        if verdict is Verdict.OK:
+            verdict = Verdict.FAIL  # a refusal is never a cancel, whatever its code says
+        return verdict, f"answered code {refusal.code}: {refusal.msg}"
+    return Verdict.RETRY, "answered without naming the order in a shape that confirms it"

@@ -437,7 +437,8 @@ class CancelEngine:
         (those still open at the end as the report is made): the same outcomes, each once.
 
         ``confirm``: every "does not exist" answer is checked against a listing of the
-        account's open orders of every kind (no cost when there is none): ``not_open`` then
+        account's open orders of every kind (a kind the account cannot list, by a cancel of
+        that kind by the order's id; no cost when there is none): ``not_open`` then
         means open nowhere on the account, and a target that named the wrong symbol or kind is
         cancelled where the order is (``CancelOutcome.found_as``). ``confirm=False`` skips
         it: ``not_open`` then only means that the exchange said so for that symbol and kind.
@@ -544,7 +545,9 @@ class CancelEngine:
 
         ``client_oid_prefix`` (a str or several) scopes it to one bot's orders: only orders
         whose clientOid starts with a prefix are cancelled, never by a bulk cancel (which
-        would close the others too), and ``account_empty`` means none of them is open.
+        would close the others too), and ``account_empty`` means none of them is open. A
+        listed order without a clientOid may be one of them: it is left open, and its kind is
+        not confirmed empty (``problems`` says how many).
         """
         task = self.start_panic(
             symbols,
@@ -556,6 +559,13 @@ class CancelEngine:
             client_oid_prefix=client_oid_prefix,
         )
         return await asyncio.shield(task)
+
+    def panic_so_far(self) -> PanicReport | None:
+        """The latest panic's report as it stands (None before any panic): every outcome known
+        so far, the rest ``unresolved``. For a program that must quit before the panic ends
+        (a second Ctrl-C): it changes nothing, the panic goes on."""
+        panic = self._panic
+        return None if panic is None else panic.snapshot()
 
     def start_panic(
         self,

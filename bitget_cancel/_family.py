@@ -8,7 +8,7 @@ route here, not an ``if`` in the layers above.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -152,6 +152,16 @@ class ApiFamily:
     listing: Mapping[OrderKind, Lister]
     bulk: Mapping[OrderKind, BulkCancel]
     server_time: Endpoint
+    # Kinds the account cannot list, and the route that checks one order of that kind by its
+    # id instead (a cancel that takes no symbol: it cancels the order if it is open, else says
+    # "does not exist"). A "does not exist" is confirmed only once every kind is listed or
+    # checked (``_confirm``).
+    checks: Mapping[OrderKind, CancelRoute] = field(default_factory=dict)
+
+    def unchecked_kinds(self) -> tuple[OrderKind, ...]:
+        """Kinds this account can neither list nor check by id: an order answered "does not
+        exist" may be one of them, so that answer can never be confirmed."""
+        return tuple(k for k in OrderKind if k not in self.listing and k not in self.checks)
 
 
 # -- v2 (classic account) ------------------------------------------------------------------

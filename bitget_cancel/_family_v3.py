@@ -15,6 +15,25 @@ pages as of their changelog of 2025-11-28):
   listing (the panic reports plan orders as not listable on a UTA, never as empty) and no bulk
   cancel. A plan target is asked of ``cancel-strategy-order`` by its id (that endpoint takes no
   category). Uncertain: whether a UTA can hold spot trigger orders at all.
+- Confirming "does not exist" (checked 2026-12-07 against ``api-doc/uta/strategy`` and
+  ``api-doc/uta/trade``): Place-Strategy-Order, Get-Unfilled-Strategy-Orders and
+  History-Strategy-Orders take ``category`` USDT-FUTURES, COIN-FUTURES or USDC-FUTURES only and
+  the ``type`` tpsl only: no page documents a spot strategy, trigger or plan order on a UTA.
+  Cancel-Strategy-Order (10/s) takes only ``orderId`` or ``clientOid`` (orderId wins): no
+  category, no symbol, so nothing says it refuses a spot order; its success is ``data: null``
+  on one copy of the page and ``{orderId, clientOid}`` on another. Get-Order-Details
+  (``trade/order-info``, 20/s, orderId or clientOid) shows the fields of normal orders
+  (``orderType`` limit/market, ``orderStatus``) and says nothing of strategy orders, so a
+  "not found" there would not clear a plan order. So a plan order, which no listing can show,
+  is checked by ``cancel-strategy-order`` by its id (``checks``): it cancels the order if it
+  is open (the outcome is ``cancelled``, found as a plan order), and only its "does not exist"
+  confirms one. Uncertain: whether such orders exist on a UTA, whether that endpoint reaches
+  them, and the code it answers for an unknown id (25204 is assumed; any other answer leaves
+  the order unresolved). By clientOid (a target without orderId, or after its orderId's "does
+  not exist") it names no symbol: a spot strategy order of that clientOid on another symbol
+  would be the one cancelled. The simulator takes the strict side: a UTA there holds spot plan
+  orders (which the engine cannot list), cancel-strategy-order cancels them by either id and
+  answers 25204 (HTTP 400) for an id it does not hold.
 - Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
   there); the v2 one is public and serves both account types.
 """
@@ -179,12 +198,15 @@ class V3SymbolCancel:
 _listed = listed_row
 
 
+# One instance: a "does not exist" it answered is the same question the check would ask.
+_STRATEGY_CANCEL = V3StrategyCancel()
+
 V3 = ApiFamily(
     name="uta",
     cancel={
         OrderKind.NORMAL: V3BatchCancel(),
-        OrderKind.TPSL: V3StrategyCancel(),
-        OrderKind.PLAN: V3StrategyCancel(),
+        OrderKind.TPSL: _STRATEGY_CANCEL,
+        OrderKind.PLAN: _STRATEGY_CANCEL,
     },
     listing={
         OrderKind.NORMAL: V3Unfilled(),
@@ -192,4 +214,7 @@ V3 = ApiFamily(
     },
     bulk={OrderKind.NORMAL: V3SymbolCancel()},
     server_time=SERVER_TIME,
+    # Plan orders cannot be listed on a UTA: each ambiguous order is asked of the strategy
+    # cancel by its id (see the module's docstring).
+    checks={OrderKind.PLAN: _STRATEGY_CANCEL},
 )

@@ -119,6 +119,10 @@ class Panic:
         # Kinds whose listing is refused for good but whose bulk cancel was sent all the same,
         # with what the exchange answered to it.
         self._blind: dict[OrderKind, str] = {}
+        # Scoped by clientOid prefix: listed orders in the symbol scope without a clientOid,
+        # by kind, in the last pass that listed the kind. They cannot be told to be outside
+        # the scope, so that kind is never confirmed empty.
+        self._unattributed: dict[OrderKind, int] = {}
         # Passes that ended waiting for a bulk cancel to show: not counted against MAX_PASSES
         # (each order waits at most BULK_SETTLE, then goes by id).
         self._settle_waits = 0
@@ -170,6 +174,14 @@ class Panic:
         prefixes = self._prefixes
         return prefixes is None or (client_oid is not None and client_oid.startswith(prefixes))
 
+    def unattributed(self, kind: OrderKind, row: ListedOrder) -> bool:
+        """A listed order of the symbol scope that a clientOid-prefix scope can neither take
+        nor leave: it has no clientOid (blank counts as none)."""
+        if self._prefixes is None or (row.client_oid or "").strip():
+            return False
+        found = listed_target(row, kind)
+        return found is not None and self._in_scope(found[0].symbol)
+
     # -- the passes --------------------------------------------------------------------------
 
     async def run(self) -> PanicReport:
@@ -213,6 +225,8 @@ class Panic:
         listing_started = self._loop.time()
         try:
             listings = await pass_.list_all()
+            for kind in listings:
+                self._unattributed[kind] = len(pass_.unattributed.get(kind, ()))
             await pass_.finish_bulk()
             await pass_.bulk_unlisted(listings)
             run.close_feed()
@@ -296,18 +310,46 @@ class Panic:
 
     def _harvest(self) -> None:
         """Copy final outcomes of the current run into the entries."""
+        for entry, outcome in self._harvested().items():
+            entry.outcome = outcome
+        self._fed = {}
+
+    def _harvested(self) -> dict[_Entry, CancelOutcome]:
+        """The final outcomes of the current run, as the entries would take them."""
         run = self._run
+        found: dict[_Entry, CancelOutcome] = {}
         if run is None:
-            return
+            return found
         for target, entry in self._fed.items():
             outcome = run.outcome_of(target)
             if outcome is None or entry.bulk_at is not None:
                 continue
             attempts = (entry.outcome.attempts if entry.outcome else 0) + outcome.attempts
-            entry.outcome = CancelOutcome(
+            found[entry] = CancelOutcome(
                 entry.target, outcome.status, outcome.error_code, outcome.error_msg, attempts
             )
-        self._fed = {}
+        return found
+
+    def snapshot(self) -> PanicReport:
+        """The report as it stands, for a caller that must quit now: every outcome known so
+        far (the current pass's too), the rest unresolved. Changes nothing: the panic goes on."""
+        harvested = self._harvested()
+        saved = {entry: entry.outcome for entry in harvested}
+        stats = self._stats
+        run = self._run
+        if run is not None:  # the current pass's requests are counted when it ends
+            self._stats = CallStats()
+            self._stats.requests.update(stats.requests)
+            self._stats.requests.update(run.stats.requests)
+            self._stats.throttled = stats.throttled + run.stats.throttled
+        try:
+            for entry, outcome in harvested.items():
+                entry.outcome = outcome
+            return self._report(quiet=True)
+        finally:
+            for entry, earlier in saved.items():
+                entry.outcome = earlier
+            self._stats = stats
 
     def _settle(
         self,
@@ -380,7 +422,9 @@ class Panic:
             if entry is not None:
                 self._by_order[key] = entry
         if entry is None:
-            if not self._in_scope(listed.symbol) or not self._prefixed(listed.client_oid):
+            # A clientOid listed padded is attributed by its text (the order goes by orderId).
+            attributed = (row.client_oid or "").strip() or None
+            if not self._in_scope(listed.symbol) or not self._prefixed(attributed):
                 return None
             entry = self._add(listed, explicit=False) or self._entries[listed]
             self._by_order[key] = entry
@@ -396,7 +440,8 @@ class Panic:
 
     # -- the report --------------------------------------------------------------------------
 
-    def _report(self) -> PanicReport:
+    def _report(self, *, quiet: bool = False) -> PanicReport:
+        """``quiet``: a snapshot, whose problems are not logged (the panic goes on)."""
         outcomes = []
         expired = self._scope.deadline.expired()
         why = "the deadline passed" if expired else "the panic stopped"
@@ -431,6 +476,14 @@ class Panic:
             if not self._paged:  # not one listing page in all that time
                 passed += " and the exchange did not answer any listing"
             problems.setdefault(None, passed)
+        for kind, count in self._unattributed.items():
+            if count and kind not in problems:
+                scope = ", ".join(self._prefixes or ())
+                problems[kind] = (
+                    f"{count} listed orders have no clientOid and could not be attributed: they "
+                    f"may belong to the clientOid prefix scope ({scope}), which is therefore not "
+                    "confirmed empty"
+                )
         for kind in self._kinds:
             if not self._confirmed.get(kind) and kind not in problems and None not in problems:
                 problems[kind] = "not confirmed empty by a complete listing"
@@ -452,7 +505,7 @@ class Panic:
             )
             for kind in self._kinds
         )
-        for what, problem in problems.items():
+        for what, problem in () if quiet else problems.items():
             if what is not None:
                 log.warning("panic: %s orders: %s", what.value, problem)
         requests = self._stats.requests
@@ -523,6 +576,8 @@ class _Pass:
         self.loop = panic._loop
         self.seen: dict[OrderKind, list[_Entry]] = {}
         self._seen: set[_Entry] = set()
+        # Listed orders a clientOid-prefix scope cannot attribute (Panic.unattributed), by id.
+        self.unattributed: dict[OrderKind, set[str]] = {}
         self._held: dict[str, list[tuple[_Entry, CancelTarget]]] = {}
         self._bulk_tasks: list[asyncio.Task[None]] = []
         self._plan_bulk_fired = False
@@ -618,6 +673,11 @@ class _Pass:
         for row in rows:
             found = panic.entry_for(kind, row)
             if found is None:
+                if panic.unattributed(kind, row):
+                    # Open, and maybe in scope: never "nothing open in scope".
+                    unattributed = self.unattributed.setdefault(kind, set())
+                    count += str(row.order_id) not in unattributed
+                    unattributed.add(str(row.order_id))
                 continue
             entry, target = found
             if entry in self._seen:

@@ -33,6 +33,7 @@ from ._models import (
 from ._plan import Batch, Mode, plan
 from ._policy import CallScope, Deadline
 from ._session import CallStats, ExchangeSession, Reply
+from ._wire import Endpoint
 
 # progress(done, total): distinct orders with a final outcome, distinct orders known so far.
 Progress = Callable[[int, int], None]
@@ -67,6 +68,7 @@ class _Order:
     """
 
     __slots__ = (
+        "answered_by",
         "attempts",
         "by_client_oid_too",
         "client_oid",
@@ -74,6 +76,7 @@ class _Order:
         "confirmed",
         "due",
         "found_as",
+        "found_by",
         "kind",
         "msg",
         "order_id",
@@ -103,6 +106,10 @@ class _Order:
         # A "does not exist" needs no confirmation (its route is the one a listing showed).
         self.confirmed = False
         self.found_as: CancelTarget | None = None  # open under another symbol or kind
+        # The check that cancelled it (``_confirm``), which names no symbol; None: a listing.
+        self.found_by: str | None = None
+        # The endpoint whose "does not exist" it last heard (a check need not ask it again).
+        self.answered_by: Endpoint | None = None
 
 
 def order_key(target: CancelTarget) -> OrderKey:
@@ -353,7 +360,7 @@ class CancelRun:
                 self._apply_finding(order, finding)
             await self._run_lanes(scope)
         why = (
-            f"{self._ended(scope)} before a listing was read"
+            f"{self._ended(scope)} before the listings (and checks by id) answered"
             if scope.over
             else "the account's listings still showed it open"
         )
@@ -363,6 +370,20 @@ class CancelRun:
 
     def _apply_finding(self, order: _Order, finding: Finding) -> None:
         found = finding.open_as
+        if finding.cancelled_as is not None:
+            # A check by id cancelled it: open after all, as a kind no listing shows.
+            order.attempts += 1
+            order.confirmed = True
+            if finding.cancelled_as.kind is not order.target.kind:
+                order.found_as = finding.cancelled_as
+                order.found_by = finding.checked_by
+            self._finish(order, CancelStatus.CANCELLED, None, None)
+            log.warning(
+                "%s was answered 'does not exist' but was open as a %s order: cancelled by id",
+                order.target,
+                finding.cancelled_as.kind.value,
+            )
+            return
         if found is None:
             if finding.problem is not None:
                 self._unconfirmed(order, finding.problem)
@@ -640,7 +661,7 @@ class CancelRun:
         verdict, code, msg = reply.verdict, reply.code, reply.msg
         if verdict is Verdict.OK:
             if results is not None:
-                self._apply_items(batch, results)
+                self._apply_items(batch, results, route.endpoint)
                 return
             verdict, msg = Verdict.RETRY, "an answer of an unexpected shape"
         log.debug(
@@ -671,7 +692,7 @@ class CancelRun:
             lane.wake.set()
         elif verdict is Verdict.NOT_OPEN:
             (order,) = orders
-            self._not_open(order, code, msg)
+            self._not_open(order, code, msg, route.endpoint)
         elif verdict is Verdict.WRONG_ACCOUNT and self._session.learn_account(code, route.endpoint):
             # The other API family serves this account: re-plan, not an attempt.
             for order in orders:
@@ -690,14 +711,14 @@ class CancelRun:
             for order in orders:
                 self._finish(order, CancelStatus.FAILED, code, note)
 
-    def _apply_items(self, batch: Batch[_Order], results: Results) -> None:
+    def _apply_items(self, batch: Batch[_Order], results: Results, endpoint: Endpoint) -> None:
         matched = match(batch.targets, batch.by_order_id, results)
         self._finish_all(matched.succeeded, CancelStatus.CANCELLED, None, None)
         for order, refusal in matched.refused:
             code, msg = refusal.code, refusal.msg
             verdict = classify_item(code, msg)
             if verdict is Verdict.NOT_OPEN:
-                self._not_open(order, code, msg)
+                self._not_open(order, code, msg, endpoint)
             elif verdict in (Verdict.RETRY, Verdict.THROTTLED, Verdict.RESYNC_CLOCK):
                 self._retry([order], code, msg or "transient error")
             else:
@@ -709,9 +730,12 @@ class CancelRun:
             why = "the answer did not mention this order in a shape that confirms it"
             self._retry(matched.again, None, why)
 
-    def _not_open(self, order: _Order, code: str | None, msg: str | None) -> None:
+    def _not_open(
+        self, order: _Order, code: str | None, msg: str | None, endpoint: Endpoint
+    ) -> None:
         """Not open by its orderId: a target that also has a clientOid is asked by that once
         more before it is called not open (a stale orderId must not hide a live order)."""
+        order.answered_by = endpoint
         route = self._session.family.cancel.get(order.kind)
         askable = route is not None and not route.needs_order_id
         if askable and order.order_id is not None and order.client_oid is not None:
@@ -865,13 +889,19 @@ class CancelRun:
             if differs
         ]
         what = " and ".join(wrong) or "route"
+        # A check by id names no symbol: the order's own is not known.
+        where = (
+            f"on {found.symbol}"
+            if order.found_by is None
+            else f"(found by its id at {order.found_by}, which shows no symbol)"
+        )
         outcome = {
             CancelStatus.CANCELLED: "cancelled there",
             CancelStatus.NOT_OPEN: "not open there any more",
         }.get(order.status, f"{order.status}: {order.msg}")  # type: ignore[arg-type]
         return (
             f"the target named the wrong {what}: the order was open as a {found.kind.value} "
-            f"order on {found.symbol}; {outcome}"
+            f"order {where}; {outcome}"
         )
 
     @staticmethod

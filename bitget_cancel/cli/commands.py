@@ -81,7 +81,15 @@ from .listing import (
 )
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
 from .panic_tally import closed_of, with_prompt_orders
-from .report import NOT_SENT, abandoned_payload, emit, encode, report_payload, write_atomically
+from .report import (
+    NOT_SENT,
+    QUIT_PANIC,
+    abandoned_payload,
+    emit,
+    encode,
+    report_payload,
+    write_atomically,
+)
 from .resume import NothingLeft, report_outcomes, resume_targets
 from .scope import scope_payload, scope_text
 from .sim_watch import log_arrivals, refusal_breakdown
@@ -645,10 +653,21 @@ async def run_panic(
         )
 
     prompt: OpenOrders | None = None
+    running: CancelEngine | None = None  # once the panic may have begun
 
     def last_words() -> None:
-        # What the prompt listed, none claimed closed: cancel --file on this report asks again.
-        _write_report(options, abandoned_payload(() if prompt is None else prompt.orders, 0), err)
+        so_far = None if running is None else running.panic_so_far()
+        if so_far is None:
+            # What the prompt listed, none claimed closed: cancel --file on it asks again.
+            listed = () if prompt is None else prompt.orders
+            _write_report(options, abandoned_payload(listed, 0), err)
+            return
+        # Every outcome known now (the answered requests' too), the rest unresolved.
+        if prompt is not None:
+            so_far = with_prompt_orders(so_far, prompt.orders)
+        payload = panic_payload(so_far, options)
+        payload.update(interrupted=True, message=QUIT_PANIC)
+        _write_report(options, payload, err)
 
     interrupts = Interrupts(err, on_first, last_words)
     async with engine_for(credentials, options.exchange) as engine:
@@ -660,6 +679,7 @@ async def run_panic(
             prompt = answer
         if phase is not None:
             phase.cancelling = True
+        running = engine
         with interrupts.installed(), _panic_progress(err, options, prompt) as progress:
             report = await engine.panic_cancel(
                 options.symbols,

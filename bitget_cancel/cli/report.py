@@ -67,6 +67,8 @@ def report_payload(report: CancelReport, *, interrupted: bool = False) -> dict[s
 
 
 ABANDONED = "quit before its answer was known: it may or may not have been cancelled"
+# A panic quit at once: its report holds what was known then.
+QUIT_PANIC = "quit before the end: the outcomes known then; the others may still be open"
 
 
 def abandoned_payload(

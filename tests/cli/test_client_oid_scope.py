@@ -55,12 +55,17 @@ def test_a_scoped_panic_closes_only_its_bot_and_never_bulk_cancels(
         env=bg_sim.env(),
     )  # fmt: skip
 
-    assert result.returncode == 0, result.stderr
+    # The 7 orders placed by hand have no clientOid: they may be bot A's, so the scope is not
+    # called flat (exit 1, the verdict says why), and they are not cancelled either.
+    assert result.returncode == 1, result.stderr
+    assert "7 listed orders have no clientOid" in result.stderr.splitlines()[-1]
     assert _open_of(bg_sim) == {"bot-b": 63, "by-hand": 7}
     assert sum(bg_sim.requests_sent(path) for path in BULK) == 0
     written = json.loads(report.read_text())
     assert written["scope"] == {"symbols": None, "clientOidPrefixes": ["bot-a"]}
-    assert written["accountEmpty"] is True  # nothing of this scope is open
+    assert written["accountEmpty"] is False
+    assert written["byKind"]["normal"]["confirmedEmpty"] is False
+    assert written["byKind"]["plan"]["confirmedEmpty"] is True  # every plan order attributed
     assert written["counts"]["cancelled"] == 154
     assert {o["clientOid"][:5] for o in written["outcomes"]} == {"bot-a"}
     assert written["symbolCancels"] == 0

@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .helpers import BackgroundSim, command
@@ -24,6 +25,27 @@ def _wait_for_requests(bg: BackgroundSim, count: int, timeout: float = 30.0) -> 
     while bg.requests_sent() < count:
         assert time.monotonic() < give_up, f"the simulator saw {bg.requests_sent()} requests"
         time.sleep(0.02)
+
+
+def _interrupted_panic(
+    bg: BackgroundSim, report: Path, *waits: Callable[[], None]
+) -> tuple[int, str]:
+    """``panic -y`` by id only, writing ``report``, with a SIGINT after each of ``waits``: its
+    exit code and stderr."""
+    proc = subprocess.Popen(
+        command("panic", "-y", "--no-symbol-cancel", "--report", str(report)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bg.env(),
+    )  # fmt: skip
+    try:
+        for wait in waits:
+            wait()
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err
 
 
 def _targets_file(bg: BackgroundSim, path: Path, orders: int) -> list[str]:
@@ -161,22 +183,51 @@ def test_a_first_ctrl_c_during_a_panic_lets_it_finish_and_write_its_report(
 ) -> None:
     bg_sim.call(lambda: [bg_sim.sim.place_orders(f"C{i}USDT", 40) for i in range(30)])
     report = tmp_path / "panic.json"
-    proc = subprocess.Popen(
-        command("panic", "-y", "--no-symbol-cancel", "--report", str(report)),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=bg_sim.env(),
-    )  # fmt: skip
-    try:
-        _wait_for_requests(bg_sim, 3)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    returncode, err = _interrupted_panic(bg_sim, report, lambda: _wait_for_requests(bg_sim, 3))
 
-    assert proc.returncode == 0, err
+    assert returncode == 0, err
     assert "keeps going" in err
     written = json.loads(report.read_text())
     assert written["counts"]["cancelled"] == 1200
     assert written["accountEmpty"] is True
     assert bg_sim.open_orders() == 0
+
+
+def test_a_second_ctrl_c_during_a_panic_writes_every_outcome_known_then(tmp_path: Path) -> None:
+    """It wrote a report of 0 outcomes, though answered cancels had closed orders: a caller
+    reading it would ask for them again, or think nothing was done."""
+    bg = BackgroundSim(latency_ms=(300.0, 300.0), seed=2)
+    try:
+        bg.call(lambda: [bg.sim.place_orders(f"C{i}USDT", 100) for i in range(30)])
+        report = tmp_path / "panic.json"
+
+        def answered() -> None:
+            # 200 orders closed on the simulator, and 10 requests more (a second at 10 a
+            # second) for the answers of those cancels to come back.
+            give_up = time.monotonic() + 60
+            while bg.open_orders() > 3000 - 200:
+                assert time.monotonic() < give_up, "the panic cancelled nothing"
+                time.sleep(0.02)
+            _wait_for_requests(bg, bg.requests_sent() + 10)
+
+        returncode, err = _interrupted_panic(
+            bg, report, lambda: _wait_for_requests(bg, 3), answered
+        )
+        assert returncode == 130, err
+        assert "quitting now" in err
+        written = json.loads(report.read_text())
+        assert (written["interrupted"], written["allClosed"], written["accountEmpty"]) == (
+            True, False, False,
+        )  # fmt: skip
+        outcomes = written["outcomes"]
+        ids = [o["orderId"] for o in outcomes]
+        assert len(ids) == len(set(ids))
+        still_open = {o.order_id for o in bg.call(bg.sim.open_orders)}
+        cancelled = [o["orderId"] for o in outcomes if o["status"] == "cancelled"]
+        assert cancelled, "no answered cancel in the report"
+        assert not still_open & set(cancelled)  # every "cancelled" is closed
+        assert len(cancelled) <= 3000 - len(still_open)
+        assert {o["status"] for o in outcomes} <= {"cancelled", "unresolved"}
+        assert written["counts"]["cancelled"] == len(cancelled)
+    finally:
+        bg.close()

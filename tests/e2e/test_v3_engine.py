@@ -79,10 +79,13 @@ async def test_a_uta_is_cancelled_on_v3_in_batches_of_20_within_5_a_second(
     assert statuses == {(CancelStatus.CANCELLED, None): 300, (CancelStatus.NOT_OPEN, "25204"): 2}
     assert sim.stats.endpoint(V3_BATCH).requests == 16
     assert fewest_requests([*targets, *UNKNOWN]) == 16  # 199/20 + 103/20
-    # and the unknown ones' "does not exist" confirmed: one listing of each kind a UTA lists
+    # and the unknown ones' "does not exist" confirmed: one listing of each kind a UTA lists,
+    # and each asked of cancel-strategy-order by its id (no listing shows plan orders)
     listings = requests_to(sim, "/api/v3/trade/unfilled")
     assert listings == 2
-    assert report.requests == 16 + listings
+    checks = sim.stats.endpoint(V3_STRATEGY_CANCEL).requests
+    assert checks == len(UNKNOWN)
+    assert report.requests == 16 + listings + checks
     assert requests_to(sim, "/api/v2/spot/") == 0
     assert sim.stats.max_in_window[V3_BATCH] == 5
     assert sim.stats.total_violations == 0, sim.stats.violations
@@ -211,3 +214,37 @@ async def test_auto_cancels_tpsl_and_plan_orders_of_a_uta_one_a_request(
     assert sim.stats.endpoint(V3_BATCH).requests == 2
     assert sim.stats.total_violations == 0
     assert sim.stats.wrong_kind == 0
+
+
+async def test_plan_orders_of_a_uta_targeted_as_normal_are_found_by_id_and_cancelled(
+    sim_factory: SimFactory,
+) -> None:
+    """Issue 19's false all-clear on a UTA: plan orders named as normal ones (one under the
+    wrong symbol, one by clientOid alone) heard 25204 from cancel-batch, no v3 listing shows
+    plan orders, and they were reported "confirmed: open nowhere" while they stayed armed."""
+    sim = await sim_factory(account="uta", latency_ms=(1.0, 5.0), seed=4)
+    normal = sim.place_orders("BTCUSDT", 5)
+    plans = sim.place_orders("BTCUSDT", 2, "stop", kind="plan")
+    (elsewhere,) = sim.place_orders("ETHUSDT", 1, kind="plan")
+    targets = [CancelTarget(symbol="BTCUSDT", order_id=o.order_id) for o in normal]
+    targets += [
+        CancelTarget(symbol="BTCUSDT", order_id=plans[0].order_id),
+        CancelTarget(symbol="BTCUSDT", client_oid=plans[1].client_oid),
+        CancelTarget(symbol="BTCUSDT", order_id=elsewhere.order_id),  # filed under BTCUSDT
+        *UNKNOWN,
+    ]
+    async with CancelEngine(creds(sim), base_url=sim.base_url, account="uta") as engine:
+        report = await engine.cancel(targets)
+    assert sim.open_orders() == []
+    assert_one_outcome_each(report.outcomes, targets)
+    statuses = [o.status for o in report.outcomes]
+    assert statuses == [CancelStatus.CANCELLED] * 8 + [CancelStatus.NOT_OPEN] * 2
+    found = [o.found_as.kind if o.found_as else None for o in report.outcomes]
+    assert found == [None] * 5 + [OrderKind.PLAN] * 3 + [None] * 2
+    assert report.all_closed
+    # one check by id for each order the listings left in doubt, none for the others
+    assert sim.stats.endpoint(V3_STRATEGY_CANCEL).requests == 3 + len(UNKNOWN)
+    assert report.requests == sum(sim.stats.requests.values())
+    # the three plan orders the targets sent to cancel-batch; no check asked for a normal one
+    assert sim.stats.wrong_kind == 3
+    assert sim.stats.total_violations == 0

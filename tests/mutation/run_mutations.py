@@ -71,6 +71,13 @@ CURATED: list[Mutant] = [
         "the report says the account is empty whatever happened",
     ),
     _m(
+        "panic.unattributed_rows_ignored",
+        "_panic.py",
+        "                if panic.unattributed(kind, row):\n",
+        "                if False:\n",
+        "a clientOid-prefix panic calls its scope empty while orders without a clientOid are open",
+    ),
+    _m(
         "panic.account_empty_set_true_on_finish",
         "_panic.py",
         "self._account_empty = all(self._confirmed.get(k, False) for k in self._kinds)",
@@ -599,6 +606,24 @@ CURATED: list[Mutant] = [
         "a listing that could not be read to its end confirms not_open",
     ),
     _m(
+        "confirm.unlisted_kinds_unchecked",
+        "_confirm.py",
+        "    if unsettled and family.checks:\n",
+        "    if False:\n",
+        "a plan order named as normal on a UTA (no listing shows it) is reported not_open",
+    ),
+    _m(
+        "confirm.failed_check_trusted",
+        "_confirm.py",
+        "        if not transient or failures >= policy.max_attempts or scope.over:\n"
+        '            times = f" ({failures} attempts)" if failures > 1 else ""\n'
+        "            return Finding(",
+        "        if not transient or failures >= policy.max_attempts or scope.over:\n"
+        "            return None\n"
+        "            return Finding(",
+        "a check by id that was refused or never answered confirms not_open",
+    ),
+    _m(
         "confirm.client_oid_on_any_symbol",
         "_confirm.py",
         "by_client_oid.get((asked.symbol, asked.client_oid))",
@@ -697,12 +722,15 @@ def _copy_tree(work: Path) -> None:
         shutil.copytree(
             ROOT / sub, work / "tests" / rel, ignore=shutil.ignore_patterns("__pycache__")
         )
+    # The unit tests read the recorded answers (test_recorded_answers, test_conformance).
+    shutil.copytree(ROOT / "tests" / "fixtures", work / "tests" / "fixtures")
     shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
 
 
 def _run_tests(work: Path, tests: list[str]) -> tuple[str, float, str]:
     env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    # In one process (-n 0): under pytest-xdist, -x stops the run as "interrupted" (exit 2).
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "no:cacheprovider", *tests]
     started = time.monotonic()
     try:
         done = subprocess.run(

@@ -212,8 +212,18 @@ def _cases(table: list[tuple[Any, OrderKind, str, dict[str, Body]]]) -> list[Cas
     ]
 
 
+# -- checks by id: what stands in for a listing the account does not have ----------------------
+
+# A normal target answered "does not exist" by its own route, with every listing empty: the
+# order may still be a plan order, which only the check by id can see.
+CHECKS = [("uta", OrderKind.PLAN, V3 + "cancel-strategy-order", v3_strategy)]
+NOT_EXIST_ON_V3 = ok(
+    [{"orderId": ID, "clientOid": OID, "code": "25204", "msg": "Order does not exist"}]
+)
+
 CANCEL_CASES = _cases(CANCELS)
 LISTING_CASES = _cases(LISTINGS)
+CHECK_CASES = _cases(CHECKS)
 
 
 def exchange(case: Case) -> tuple[MockTransport, list[str]]:
@@ -266,16 +276,39 @@ async def test_no_listing_answer_of_a_hostile_shape_is_complete(case: Case) -> N
     assert seen.count(case.path) >= 1
 
 
+@pytest.mark.parametrize("case", CHECK_CASES, ids=str)
+async def test_no_check_answer_of_a_hostile_shape_confirms_or_cancels_a_target(case: Case) -> None:
+    transport, seen = exchange(case)
+    hostile = transport.handler
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        if request.path == V3 + "cancel-batch":
+            return HttpResponse(*NOT_EXIST_ON_V3)
+        return await hostile(request)
+
+    target = CancelTarget(symbol="BTCUSDT", order_id=ID, client_oid=OID)
+    async with engine(case, MockTransport(handle)) as e:
+        report = await e.cancel([target])
+    (outcome,) = report.outcomes
+    assert outcome.status is CancelStatus.UNRESOLVED, outcome
+    assert "could not be confirmed" in (outcome.error_msg or "")
+    assert not report.all_closed
+    assert seen.count(case.path) >= 1
+
+
 def test_the_matrix_covers_every_endpoint_the_engine_calls_on_both_account_types() -> None:
-    """Every cancel route and lister of both API families is a row of the matrix."""
+    """Every cancel route, lister and check of both API families is a row of the matrix."""
     from bitget_cancel._family import V2 as V2_FAMILY
     from bitget_cancel._family_v3 import V3 as V3_FAMILY
 
     covered = {(c.account, c.kind, c.path) for c in CANCEL_CASES} | {
         (c.account, c.kind, c.path) for c in LISTING_CASES
     }
+    checked = {(c.account, c.kind, c.path) for c in CHECK_CASES}
     for family in (V2_FAMILY, V3_FAMILY):
         for kind, route in family.cancel.items():
             assert (family.name, kind, route.endpoint.path) in covered, (family.name, kind)
         for kind, lister in family.listing.items():
             assert (family.name, kind, lister.endpoint.path) in covered, (family.name, kind)
+        for kind, route in family.checks.items():
+            assert (family.name, kind, route.endpoint.path) in checked, (family.name, kind)

@@ -40,10 +40,30 @@ async def test_a_scoped_panic_closes_its_bot_only_and_never_bulk_cancels() -> No
     assert _open_by_owner(venue) == {"b": 73, "hand": 4}
     assert venue.count(SYMBOL_CANCEL, BATCH_CANCEL_PLAN) == 0
     assert report.symbol_cancels == 0
-    assert report.account_empty is True
-    assert report.all_closed is True
     assert len(report.cancelled) == 125
     assert {o.target.client_oid[:2] for o in report.outcomes if o.target.client_oid} == {"a-"}
+    # The 4 orders placed by hand have no clientOid: nothing says they are not the bot's, so
+    # the scope is not called empty (they are not cancelled either: they may be someone's).
+    assert report.account_empty is False
+    assert report.all_closed is False
+    assert not report.by_kind["normal"].confirmed_empty
+    assert report.by_kind["plan"].confirmed_empty
+    (problem,) = report.problems
+    assert problem.startswith("normal orders: 4 listed orders have no clientOid"), problem
+    assert "(a-)" in problem
+
+
+async def test_a_scoped_panic_whose_listings_attribute_every_order_says_empty() -> None:
+    venue = FakeVenue()
+    venue.place_many("BTCUSDT", 30, client_prefix="a")
+    venue.place_many("BTCUSDT", 20, client_prefix="b")
+    venue.place_many("ETHUSDT", 4)  # no clientOid, but outside the symbol scope
+    async with engine_for(venue) as engine:
+        report = await engine.panic_cancel(symbols=["BTCUSDT"], client_oid_prefix="a-")
+    assert _open_by_owner(venue) == {"b": 20, "hand": 4}
+    assert report.account_empty is True
+    assert report.all_closed is True
+    assert report.problems == ()
 
 
 async def test_a_second_scoped_call_joins_and_widens_the_scope() -> None:
@@ -105,3 +125,17 @@ async def test_on_listed_counts_the_orders_as_pages_arrive_and_a_broken_one_is_i
     assert seen[-1] == len(listing.orders) == 250
     assert again.complete is True
     assert len(again.orders) == 250
+
+
+async def test_a_scoped_panic_attributes_a_clientoid_the_exchange_lists_padded() -> None:
+    """Listed as " a-7 ", the order is the bot's: cancelled by its orderId, never left open
+    behind an "empty" scope."""
+    venue = FakeVenue()
+    venue.place_many("BTCUSDT", 3, client_prefix="a")
+    padded = venue.place("BTCUSDT", NORMAL, " a-7 ")
+    other = venue.place("BTCUSDT", NORMAL, " b-7 ")
+    async with engine_for(venue) as engine:
+        report = await engine.panic_cancel(client_oid_prefix="a-")
+    assert [o.order_id for o in venue.open_orders()] == [other.order_id]
+    assert padded.order_id in {o.target.order_id for o in report.cancelled}
+    assert report.account_empty is True

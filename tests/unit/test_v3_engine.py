@@ -26,6 +26,7 @@ from .uta_exchange import (
     V2_BATCH,
     V2_UNFILLED,
     V3_BATCH,
+    V3_STRATEGY,
     V3_STRATEGY_CANCEL,
     V3_SYMBOL,
     V3_UNFILLED,
@@ -221,18 +222,20 @@ async def test_auto_switches_every_kind_tpsl_and_plan_go_to_cancel_strategy_orde
         report = await engine.cancel(targets)
     assert not exchange.orders
     statuses = [(o.target.kind, o.status, o.attempts) for o in report.outcomes]
-    # Issue 19, repro 7: 25204 for a plan order on a UTA cannot be confirmed (no v3 listing
-    # shows spot plan orders): never an all-clear, and the outcome says why.
+    # Issue 19, repro 7: no v3 listing shows spot plan orders. The 25204 of a plan target
+    # comes from cancel-strategy-order by its id, the very check that stands in for that
+    # listing; with normal and TP/SL orders listed, every kind it could be is checked.
     assert statuses == [(OrderKind.NORMAL, CancelStatus.CANCELLED, 1)] * 3 + [
         (OrderKind.TPSL, CancelStatus.CANCELLED, 1)
     ] * 4 + [(OrderKind.PLAN, CancelStatus.CANCELLED, 1)] * 2 + [
-        (OrderKind.PLAN, CancelStatus.UNRESOLVED, 1)
+        (OrderKind.PLAN, CancelStatus.NOT_OPEN, 1)
     ]
-    unconfirmed = report.outcomes[-1].error_msg or ""
-    assert "could not be confirmed" in unconfirmed
-    assert "plan orders cannot be listed on a uta account" in unconfirmed
-    assert not report.all_closed
+    confirmed = report.outcomes[-1].error_msg or ""
+    assert "confirmed: open nowhere on the account" in confirmed
+    assert report.all_closed
+    # the check is not asked twice: the plan target's own answer was that question
     assert exchange.requests[V3_STRATEGY_CANCEL] == 4 + 2 + 1
+    assert (exchange.requests[V3_UNFILLED], exchange.requests[V3_STRATEGY]) == (1 + 1, 1)  # probe
 
 
 async def test_account_classic_on_a_uta_fails_with_a_hint_to_use_uta_or_auto() -> None:
