@@ -18,7 +18,8 @@ The contract every store keeps, whatever happens around it:
   second call is ignored.
 - ``release(throttled=True)`` reports an HTTP 429: every user of the budget pauses, then one
   probe at a time. ``release(remaining=0)`` reports the exchange's ``x-mbx-used-remain-limit``
-  header saying nothing is left: the budget holds until the window rolls.
+  header saying nothing is left: the budget holds until the window rolls (the in-process
+  budget only when its own count of the window is below capacity: another client used it).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from ._wire import (
     Endpoint,
     OpenOrderRow,
     PlanPage,
+    UsualCancelData,
     encode_batch_v2,
     encode_json,
     text,
@@ -179,6 +180,11 @@ class V2BatchCancel:
         return encode_batch_v2(batch.batch_mode, batch.symbol, batch.by_order_id, batch.targets)
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
+        if isinstance(data, UsualCancelData):
+            # Each success item already checked to be of the documented shape: a success.
+            failed = read_items(data.failure_list or (), V2_ITEM, success=False)
+            succeeded: list[OrderIds] = [*(data.success_list or ()), *failed.succeeded]
+            return Results(succeeded, failed.refused, failed.unrecognised)
         if not isinstance(data, CancelData):
             return None
         ok = read_items(data.success_list or (), V2_ITEM, success=True)

@@ -135,13 +135,14 @@ class RateBudget:
         """A request taken earlier is over (answered, failed or abandoned) at ``now``.
 
         ``remaining``: what the exchange says is left of this window (x-mbx-used-remain-limit);
-        at 0 nothing more goes until the window has rolled.
+        at 0, when another client used part of it, nothing more goes until it has rolled.
         """
         if self._in_flight <= 0:
             raise RuntimeError("release() without a matching take()")
         self._in_flight -= 1
         self._expiries.append(now + self.period + self.margin)  # ``now`` only grows: sorted
-        if remaining is not None and remaining <= 0 and not throttled:
+        exhausted = remaining is not None and remaining <= 0 and not throttled
+        if exhausted and self._another_client_used(now):
             self._blocked_until = max(self._blocked_until, now + self.period + self.margin)
         if throttled:
             # A 429 landing during a pause answers a request sent before it: the same event
@@ -161,6 +162,20 @@ class RateBudget:
             self._probing = False
             self._strikes = 0
         self._wake()
+
+    def _another_client_used(self, now: float) -> bool:
+        """Did another client use the window an answer says is full? Ours that may have arrived
+        in it are those in flight and those answered less than a period ago (this one among
+        them). Fewer than ``capacity``: someone else took the rest, and our count cannot see
+        their requests. As many: the window may be all ours, and our count already holds the
+        next request until one of them leaves it (far away, holding a whole period from the
+        answer would cost a round trip per window for nothing). A rate set below the
+        exchange's limit cannot tell a window it filled from one others filled past it: a
+        429 that follows is paused and probed like any other."""
+        expiries = self._expiries
+        while expiries and expiries[0] <= now:
+            expiries.popleft()
+        return self._in_flight + len(expiries) < self.capacity
 
     def retune(self, rate: float) -> None:
         """Requests per second from now on (engines sharing this budget changed)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -90,7 +91,16 @@ def _price(value: object) -> bool:
 
 
 _NORMAL = OrderKind.NORMAL
-_set = object.__setattr__  # sets a field of a frozen dataclass
+
+
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
+    """The setters of the slots ``names`` of a frozen slots dataclass, for its hand-written
+    ``__init__``: each sets its one field as ``object.__setattr__`` would, without looking the
+    field up by name first (a third of the cost: benchmark 4, one target and one outcome per
+    order)."""
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
 # Spellings of symbols already checked, and the exchange's name for each (bounded).
 _SYMBOLS: dict[str, str] = {}
 _SYMBOLS_KEPT = 4096
@@ -198,11 +208,12 @@ class CancelTarget:
             client_oid = _normalise_id("client_oid", client_oid)
         if order_id is None and client_oid is None:
             raise InvalidTarget(f"target on {name} needs an order_id or a client_oid")
-        _set(self, "symbol", name)
-        _set(self, "order_id", order_id)
-        _set(self, "client_oid", client_oid)
-        _set(self, "kind", checked)
-        _set(self, "_hash", hash((name, order_id, client_oid, checked)))
+        set_symbol, set_order_id, set_client_oid, set_kind, set_hash = _TARGET_SETTERS
+        set_symbol(self, name)
+        set_order_id(self, order_id)
+        set_client_oid(self, client_oid)
+        set_kind(self, checked)
+        set_hash(self, hash((name, order_id, client_oid, checked)))
 
     @property
     def by_order_id(self) -> bool:
@@ -243,6 +254,9 @@ class CancelTarget:
             "clientOid": self.client_oid,
             "kind": self.kind.value,
         }
+
+
+_TARGET_SETTERS = _slot_setters(CancelTarget, "symbol", "order_id", "client_oid", "kind", "_hash")
 
 
 def _rebuild_target(
@@ -289,12 +303,13 @@ class CancelOutcome:
         attempts: int = 0,
         found_as: CancelTarget | None = None,
     ) -> None:
-        _set(self, "target", target)
-        _set(self, "status", status)
-        _set(self, "error_code", error_code)
-        _set(self, "error_msg", error_msg)
-        _set(self, "attempts", attempts)
-        _set(self, "found_as", found_as)
+        set_target, set_status, set_code, set_msg, set_attempts, set_found_as = _OUTCOME_SETTERS
+        set_target(self, target)
+        set_status(self, status)
+        set_code(self, error_code)
+        set_msg(self, error_msg)
+        set_attempts(self, attempts)
+        set_found_as(self, found_as)
 
     @property
     def closed(self) -> bool:
@@ -313,15 +328,18 @@ class CancelOutcome:
         }
 
 
+_OUTCOME_SETTERS = _slot_setters(
+    CancelOutcome, "target", "status", "error_code", "error_msg", "attempts", "found_as"
+)
+
+
 def outcome_problems(outcomes: Iterable[CancelOutcome]) -> tuple[str, ...]:
     """What the outcomes themselves keep from an all-clear, in ``report.problems`` words:
     how many targets failed and how many are unresolved (may still be open)."""
-    failed = unresolved = 0
-    for outcome in outcomes:
-        if outcome.status is CancelStatus.FAILED:
-            failed += 1
-        elif outcome.status is CancelStatus.UNRESOLVED:
-            unresolved += 1
+    # Counted in C: one comparison with an enum member per outcome is a slow class lookup
+    # on Python 3.11 (EnumType.__getattr__), and reports hold one outcome per order.
+    by_status = Counter(outcome.status for outcome in outcomes)
+    failed, unresolved = by_status[CancelStatus.FAILED], by_status[CancelStatus.UNRESOLVED]
     problems = []
     if failed:
         problems.append(f"{failed} {_orders(failed)} failed (not cancelled; see their outcomes)")

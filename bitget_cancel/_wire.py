@@ -108,16 +108,23 @@ class Decoded(Generic[T]):
 
 
 class AnswerCodec(Generic[T]):
-    """Decodes one endpoint's answers; built once per endpoint, reused."""
+    """Decodes one endpoint's answers; built once per endpoint, reused.
 
-    __slots__ = ("_decoder",)
+    ``usual_type``: the usual answer's data in a stricter shape, tried first (decoded and
+    checked in C); an answer it does not fit is decoded as ``data_type``.
+    """
 
-    def __init__(self, data_type: Any) -> None:
+    __slots__ = ("_decoder", "_usual")
+
+    def __init__(self, data_type: Any, usual_type: Any = None) -> None:
         self._decoder: msgspec.json.Decoder[Answer[Any]] = msgspec.json.Decoder(Answer[data_type])
+        self._usual: msgspec.json.Decoder[Answer[Any]] | None = (
+            None if usual_type is None else msgspec.json.Decoder(Answer[usual_type])
+        )
 
     def decode(self, body: bytes) -> Decoded[T]:
         try:
-            answer = self._decoder.decode(body)
+            answer = self._usual_or_full(body)
         except (msgspec.DecodeError, msgspec.ValidationError):
             try:
                 envelope = _envelope_decoder.decode(body)
@@ -126,6 +133,14 @@ class AnswerCodec(Generic[T]):
             return Decoded(text(envelope.code), text(envelope.msg), None, False)
         data: T | None = answer.data
         return Decoded(text(answer.code), text(answer.msg), data, data is not None)
+
+    def _usual_or_full(self, body: bytes) -> Answer[Any]:
+        if self._usual is not None:
+            try:
+                return self._usual.decode(body)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                pass  # not the usual shape: decoded as data_type
+        return self._decoder.decode(body)
 
 
 # -- batch-cancel-order and the other cancels -----------------------------------------------
@@ -180,7 +195,26 @@ class CancelData(msgspec.Struct, rename="camel"):
     failure_list: list[dict[str, Any]] | None = None
 
 
-BATCH_CANCEL_CODEC: AnswerCodec[CancelData] = AnswerCodec(CancelData)
+class SuccessItem(msgspec.Struct, rename="camel", forbid_unknown_fields=True, gc=False):
+    """A successList item of exactly the documented shape: its ids (scalars), nothing else.
+    An item with any other field, or not an object, does not decode: the answer is then read
+    as ``CancelData``, item by item (``_answers.read_items``)."""
+
+    order_id: Scalar = None
+    client_oid: Scalar = None
+
+
+class UsualCancelData(msgspec.Struct, rename="camel"):
+    """batch-cancel-order's data when every success item has the documented shape (nearly
+    always): the successes decoded in C, one object per order, not tracked by the collector."""
+
+    success_list: list[SuccessItem] | None = None
+    failure_list: list[dict[str, Any]] | None = None
+
+
+BATCH_CANCEL_CODEC: AnswerCodec[CancelData | UsualCancelData] = AnswerCodec(
+    CancelData, UsualCancelData
+)
 # cancel-order: data {orderId, clientOid}; cancel-plan-order: data {"result": "success"}.
 ONE_ORDER_CODEC: AnswerCodec[dict[str, Any]] = AnswerCodec(dict[str, Any])
 # cancel-symbol-order: data {"symbol": ...}; read only for its code.

@@ -173,6 +173,48 @@ def test_an_answer_saying_nothing_is_left_holds_the_endpoint_until_the_window_ro
     assert budget.take(1.060)
 
 
+def test_a_window_another_client_shared_holds_even_with_some_of_ours_in_it() -> None:
+    """Three of ours in the window and the exchange says it is full: another client sent the
+    other seven, which our count cannot see, so nothing goes until the window rolls."""
+    budget = RateBudget(10, 1.0, margin=0.002)
+    assert all(budget.take(0.0) for _ in range(3))
+    budget.release(0.300)
+    budget.release(0.310)
+    budget.release(0.320, remaining=0)
+    assert budget.poll(0.320) == pytest.approx(1.002)
+    assert not budget.take(1.321)
+    assert budget.take(1.322)
+
+
+def test_a_window_only_we_filled_is_not_held_past_our_own_count() -> None:
+    """Far away (300 ms round trips) the tenth answer of a burst of ten says 0 left: all ten
+    arrivals were ours, which our count already holds until each one's slot frees. Holding the
+    whole budget a period from that last answer would lose a round trip per window."""
+    budget = RateBudget(10, 1.0, margin=0.002)
+    assert all(budget.take(0.0) for _ in range(10))
+    for i in range(9):
+        budget.release(0.300 + i * 0.010, remaining=9 - i)
+    budget.release(0.400, remaining=0)
+    # The first slot frees a period after its answer, not a period after the last answer.
+    assert budget.poll(0.400) == pytest.approx(0.902)
+    assert budget.take(1.302)
+    assert not budget.take(1.302)  # the others free one by one, as counted
+    assert budget.take(1.312)
+
+
+def test_a_full_window_of_ours_counts_answers_still_in_flight() -> None:
+    """Some of our requests of that window are still unanswered when the answer saying 0
+    comes: they count as ours too (they may have arrived in it), so no hold either."""
+    budget = RateBudget(4, 1.0, margin=0.0)
+    assert all(budget.take(0.0) for _ in range(4))
+    budget.release(0.300, remaining=0)  # three still in flight: 1 + 3 = the capacity
+    assert budget.blocked_until == 0.0
+    budget.release(0.310)
+    budget.release(0.320)
+    budget.release(0.330)
+    assert budget.take(1.300)
+
+
 async def test_the_engine_reads_the_remain_header_of_every_answer() -> None:
     """The session passes the header of each answer to the budget: after an answer saying 0 is
     left, the next request of that endpoint waits for the window."""
@@ -194,3 +236,36 @@ async def test_the_engine_reads_the_remain_header_of_every_answer() -> None:
         await engine.cancel(second)
     assert len(sent) == 2
     assert sent[1] - sent[0] >= 1.0  # held for the window, not sent at once
+
+
+async def test_far_away_the_engine_is_not_held_by_a_window_it_filled_itself() -> None:
+    """300–390 ms round trips; the exchange counts arrivals and says what is left. The tenth
+    answer of the first window says 0, but all ten arrivals were the engine's: the eleventh
+    request goes when the first slot frees (1 s after the first answer), not 1 s after the
+    last answer of the window."""
+    loop = asyncio.get_running_loop()
+    arrivals: list[float] = []
+    sent: list[float] = []
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        index = len(sent)
+        sent.append(loop.time())
+        await asyncio.sleep(0.15)  # on its way
+        now = loop.time()
+        arrivals.append(now)
+        used = sum(1 for t in arrivals if t > now - 1.0)
+        items = [{"orderId": o["orderId"]} for o in json.loads(request.body)["orderList"]]
+        body = json.dumps({"code": "00000", "data": {"successList": items, "failureList": []}})
+        await asyncio.sleep(0.15 + 0.01 * (index % 10))  # back, the answers spread out
+        return HttpResponse(200, body.encode(), {"x-mbx-used-remain-limit": str(10 - used)})
+
+    creds = Credentials(api_key="far-remain", secret_key="s", passphrase="p")
+    engine = CancelEngine(creds, transport=MockTransport(handler), account="classic")
+    targets = [CancelTarget(symbol="BTCUSDT", order_id=str(i)) for i in range(1, 551)]
+    async with engine:
+        report = await engine.cancel(targets)
+    assert len(report.cancelled) == 550
+    assert len(sent) == 11
+    first_answer, last_answer = sent[0] + 0.30, sent[0] + 0.39
+    assert sent[10] == pytest.approx(first_answer + 1.002, abs=0.005)
+    assert sent[10] < last_answer + 1.0  # the old hold: a whole period from the last answer
