@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from ._classify import SUCCESS_CODE
+from ._classify import SUCCESS_CODE, Verdict, classify_item
 from ._log import log
 from ._wire import Scalar, text
 
@@ -253,8 +253,10 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
             )
         return found
 
-    # The first verdict on an order stands (successes are read first: a success and a
-    # refusal of one order both came from the exchange; the success says it is gone).
+    # The first verdict on an order stands, but an answer that says both "cancelled" and
+    # something else of one order (successList and failureList naming it) is no verdict: it
+    # is asked again, never taken as a cancel while it may be open. A success and a "does not
+    # exist" agree that it is gone: the success stands.
     said: dict[A, object] = {}  # order -> True (success), a Refusal, or None (no verdict)
     for item in results.succeeded:
         raw = item.order_id
@@ -267,11 +269,11 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
     for refusal in results.refused:
         order = find(refusal)
         if order is not None:
-            said.setdefault(order, refusal)
+            _say(said, order, refusal)
     for item in results.unrecognised:
         order = find(item)
         if order is not None:
-            said.setdefault(order, None)
+            _say(said, order, None)
     if len(said) == len(orders) and not results.refused and not results.unrecognised:
         # Every order of the request named by a success (the usual answer): all succeeded,
         # in the request's order (benchmark 4).
@@ -286,3 +288,13 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
         else:
             matched.again.append(order)
     return matched
+
+
+def _say(said: dict[A, object], order: A, verdict: Refusal | None) -> None:
+    """A refusal or no verdict on ``order``: it stands unless one came first; over a success,
+    anything but "does not exist" contradicts it (no verdict)."""
+    first = said.setdefault(order, verdict)
+    if first is True and (
+        verdict is None or classify_item(verdict.code, verdict.msg) is not Verdict.NOT_OPEN
+    ):
+        said[order] = None

@@ -55,3 +55,25 @@ def test_a_code_on_a_v2_success_item_contradicts_it() -> None:
     results = read_items([{"orderId": "1", "errorCode": "43001"}], fields, success=True)
     assert results.succeeded == []
     assert [n.order_id for n in results.unrecognised] == ["1"]
+
+
+def test_a_success_and_a_refusal_of_one_order_are_no_verdict() -> None:
+    """successList and failureList naming the same order (or a success and an item of a shape
+    not known) contradict each other: the order is asked again, never taken as cancelled."""
+    a, b, c = Asked("1", None), Asked("2", None), Asked("3", None)
+    results = Results(
+        [Named("1", None), Named("2", None), Named("3", None)],
+        [Refusal("1", None, "40015", "System is abnormal")],
+        [Named("2", None)],
+    )
+    matched = match([a, b, c], True, results)
+    assert matched.succeeded == [c]
+    assert matched.refused == []
+    assert matched.again == [a, b]
+    # A success and a "does not exist" agree that it is gone: the success stands.
+    gone = Refusal("1", None, "43001", "The order does not exist")
+    assert match([a], True, Results([Named("1", None)], [gone])).succeeded == [a]
+    # Two refusals: the first stands.
+    first = Refusal("1", None, "43001", "does not exist")
+    later = Refusal("1", None, "40015", "System is abnormal")
+    assert match([a], True, Results([], [first, later])).refused == [(a, first)]

@@ -191,9 +191,15 @@ def _duplicated(data: dict[str, Any]) -> bytes:
 
 
 async def test_duplicated_items_count_once() -> None:
-    report, exchange = await run([performed(_duplicated)], orders(3))
-    assert [o.status for o in report.outcomes] == [CancelStatus.CANCELLED] * 3
-    assert len(exchange.bodies) == 1
+    """Every item twice: each order counts once. The order also in the failure list (40725)
+    is contradicted (success and "retry me"): asked again, its "does not exist" confirmed."""
+    targets = orders(3)
+    report, exchange = await run([performed(_duplicated)], targets)
+    statuses = [o.status for o in report.outcomes]
+    assert statuses == [CancelStatus.CANCELLED] * 2 + [CancelStatus.NOT_OPEN]
+    assert [o["orderId"] for o in exchange.bodies[1]["orderList"]] == [targets[2].order_id]
+    assert len(exchange.bodies) == 2
+    assert not exchange.open_orders
 
 
 async def test_success_list_null_asks_again_for_what_it_did_not_say() -> None:
