@@ -60,6 +60,10 @@ class Ambiguous(Protocol):
         """False when targets naming this order disagree on its clientOid."""
 
     @property
+    def other_client_oids(self) -> tuple[str, ...]:
+        """Where targets disagree: the clientOids of the targets but the first."""
+
+    @property
     def answered_by(self) -> Endpoint | None:
         """The endpoint whose "does not exist" made it ambiguous (None: not known)."""
 
@@ -129,8 +133,20 @@ async def confirm_not_open(
             found = by_client_oid.get((asked.symbol, asked.client_oid))
         # Named by its orderId (the account's own id), an order open nowhere is not open.
         seen_on = elsewhere.get(asked.client_oid or "", ()) if asked.order_id is None else ()
+        # Targets that share its orderId but not its clientOid: its clientOid is not asked
+        # (it would answer for an order the others never named), yet open it is no all-clear.
+        disowned = None
+        if found is None and not order.by_client_oid_too:
+            disowned = _open_by_client_oid(by_client_oid, asked.symbol, _client_oids(order))
         if found is not None:
             findings.append(Finding(open_as=found))  # seen open: whatever else failed
+        elif disowned is not None:
+            why = (
+                f"clientOid {disowned.client_oid!r} is open on {asked.symbol} as orderId "
+                f"{disowned.order_id}, and the targets naming orderId {asked.order_id} "
+                "disagree on its clientOid"
+            )
+            findings.append(Finding(problem=why))
         elif seen_on:
             # Not cancelled there: a clientOid is taken as unique on one symbol only.
             on = ", ".join(sorted(seen_on))
@@ -173,14 +189,35 @@ async def _check_unlisted(
         ways.append(False)
     asked: set[Endpoint] = set() if order.answered_by is None else {order.answered_by}
     for kind, route in checks.items():
-        if route.endpoint in asked:
-            continue  # the same question, by the same ids, was answered "does not exist"
-        asked.add(route.endpoint)
-        for by_order_id in ways:
-            finding = await _check(session, kind, route, target, by_order_id, scope, stats)
-            if finding is not None:
-                return finding
+        # (An endpoint in ``asked`` answered "does not exist" to the same ids already.)
+        if route.endpoint not in asked:
+            asked.add(route.endpoint)
+            for by_order_id in ways:
+                finding = await _check(session, kind, route, target, by_order_id, scope, stats)
+                if finding is not None:
+                    return finding
+        if not order.by_client_oid_too and _client_oids(order):
+            # Its clientOids not asked (targets sharing its orderId disagree on them): no
+            # check has said that they are not open as this kind.
+            why = (
+                f"clientOids {', '.join(map(repr, _client_oids(order)))} not checked as "
+                f"{kind.value} orders: the targets naming orderId {target.order_id} disagree"
+            )
+            return Finding(problem=why)
     return Finding()
+
+
+def _client_oids(order: Ambiguous) -> tuple[str, ...]:
+    """Every clientOid the targets naming ``order`` gave."""
+    first = order.target.client_oid
+    return order.other_client_oids if first is None else (first, *order.other_client_oids)
+
+
+def _open_by_client_oid(
+    listed: Mapping[tuple[str, str], CancelTarget], symbol: str, client_oids: Sequence[str]
+) -> CancelTarget | None:
+    """The first order the listings show open on ``symbol`` under one of ``client_oids``."""
+    return next((listed[symbol, c] for c in client_oids if (symbol, c) in listed), None)
 
 
 async def _check(

@@ -80,6 +80,7 @@ class _Order:
         "kind",
         "msg",
         "order_id",
+        "other_client_oids",
         "place",
         "retried_by_client_oid",
         "sent",
@@ -103,6 +104,7 @@ class _Order:
         self.due = 0.0
         self.retried_by_client_oid = False
         self.by_client_oid_too = True  # False: its targets disagree on its clientOid
+        self.other_client_oids: tuple[str, ...] = ()  # then: the others' clientOids
         # A "does not exist" needs no confirmation (its route is the one a listing showed).
         self.confirmed = False
         self.found_as: CancelTarget | None = None  # open under another symbol or kind
@@ -251,6 +253,8 @@ class CancelRun:
                 # clientOids would answer for an order the others never named.
                 known.retried_by_client_oid = True
                 known.by_client_oid_too = False
+                if target.client_oid is not None:
+                    known.other_client_oids += (target.client_oid,)
         self._distinct += len(fresh)
         for target in added or ():
             self._named.setdefault(order_of[target], []).append(target)

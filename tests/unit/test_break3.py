@@ -10,6 +10,7 @@ from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
 from .exchange_book import envelope
 from .fake_exchange import FakeExchange
+from .uta_exchange import V3_STRATEGY_CANCEL, UtaExchange
 
 CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
 BATCH = "/api/v2/spot/trade/batch-cancel-order"
@@ -49,3 +50,51 @@ async def test_an_order_in_both_the_success_and_the_failure_list_is_asked_again(
     assert not exchange.open_orders
     assert outcome.status is CancelStatus.CANCELLED, outcome
     assert report.all_closed
+
+
+async def test_targets_disagreeing_on_a_stale_orderids_clientoid_are_never_confirmed() -> None:
+    """Two targets name orderId 105 (filled) with clientOids "gone" and "y"; "y" is open as
+    order 108. Neither clientOid is asked (it would answer for an order the other target never
+    named), and both were "confirmed: open nowhere on the account" (not_open, all_closed)."""
+    exchange = FakeExchange()
+    exchange.place("BTCUSDT", "108", "y")
+    targets = [
+        CancelTarget(symbol="BTCUSDT", order_id="105", client_oid="gone"),
+        CancelTarget(symbol="BTCUSDT", order_id="105", client_oid="y"),
+    ]
+    async with CancelEngine(
+        CREDS,
+        transport=exchange.transport(),
+        account="classic",
+        rng=random.Random(1),
+        wall_clock=exchange.wall_clock,
+    ) as engine:
+        report = await engine.cancel(targets)
+    assert [o.status for o in report.outcomes] == [CancelStatus.UNRESOLVED] * 2
+    for outcome in report.outcomes:
+        assert "clientOid 'y' is open on BTCUSDT as orderId 108" in (outcome.error_msg or "")
+    assert ("BTCUSDT", "108") in exchange.open_orders
+    assert not report.all_closed
+    assert [[o["orderId"] for o in b["orderList"]] for b in exchange.bodies] == [["105"]]
+
+
+async def test_on_a_uta_disagreeing_clientoids_no_check_asked_are_never_confirmed() -> None:
+    """The same on a unified account, where plan orders cannot be listed: the check asked
+    cancel-strategy-order by orderId only, heard 25204, and confirmed both targets while the
+    plan order of clientOid "stop-y" stayed armed."""
+    exchange = UtaExchange()
+    plan = exchange.place("BTCUSDT", "stop-y", kind="plan")
+    targets = [
+        CancelTarget(symbol="BTCUSDT", order_id="77", client_oid="gone"),
+        CancelTarget(symbol="BTCUSDT", order_id="77", client_oid="stop-y"),
+    ]
+    async with CancelEngine(
+        CREDS, transport=exchange.transport(), account="uta", rng=random.Random(1)
+    ) as engine:
+        report = await engine.cancel(targets)
+    assert [o.status for o in report.outcomes] == [CancelStatus.UNRESOLVED] * 2
+    message = report.outcomes[0].error_msg or ""
+    assert "clientOids 'gone', 'stop-y' not checked as plan orders" in message, message
+    assert plan.order_id in exchange.orders
+    assert exchange.requests[V3_STRATEGY_CANCEL] == 1  # by orderId 77 only
+    assert not report.all_closed

@@ -109,8 +109,9 @@ async def test_targets_sharing_an_order_id_are_never_asked_by_one_of_their_clien
     """Kills ``run.client_oid_fallback_repeats``.
 
     Two targets name one orderId with different clientOids: asking by either clientOid would
-    answer for an order the other target never named. The orderId is unknown: both are not
-    open, and no request names a clientOid."""
+    answer for an order the other target never named. The orderId is unknown and no request
+    names a clientOid; both clientOids are listed open, so neither target is confirmed not
+    open (both were "not_open" before: a false all-clear)."""
     venue = FakeVenue()
     venue.place("BTCUSDT", client_oid="a")
     venue.place("BTCUSDT", client_oid="b")
@@ -118,7 +119,8 @@ async def test_targets_sharing_an_order_id_are_never_asked_by_one_of_their_clien
     targets = [by_id("BTCUSDT", stale, "a"), by_id("BTCUSDT", stale, "b")]
     async with engine_for(venue) as engine:
         report = await engine.cancel(targets)
-    assert [o.status for o in report.outcomes] == [CancelStatus.NOT_OPEN] * 2
+    assert [o.status for o in report.outcomes] == [CancelStatus.UNRESOLVED] * 2
+    assert "disagree on its clientOid" in (report.outcomes[0].error_msg or "")
     assert len(venue.open_orders()) == 2
     assert all(c.ids() == [stale] for c in venue.calls_to(BATCH_CANCEL))
 
