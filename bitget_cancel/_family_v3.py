@@ -53,6 +53,7 @@ from ._wire import ANY_CODEC, SERVER_TIME, AnswerCodec, Endpoint, OpenOrderRow, 
 from ._wire_v3 import (
     CATEGORY,
     NULL_DATA_CODEC,
+    NULL_SUCCESS,
     V3_CANCEL_BATCH,
     V3_CANCEL_BATCH_CODEC,
     V3_CANCEL_STRATEGY,
@@ -115,8 +116,10 @@ class V3StrategyCancel:
 
     def results(self, data: Any, batch: Batch[Any]) -> Results | None:
         (order,) = batch.targets
-        # Its page's success is ``data: null`` (read as ``{}``): nameless.
-        return read_single(data, Named(order.order_id, order.client_oid), V3_ITEM, nameless=True)
+        # Its page's success is ``data: null`` (read as ``NULL_SUCCESS``): nameless. Data the
+        # exchange sent names the order or is no success (``{"orderId": null}`` names none).
+        sent = Named(order.order_id, order.client_oid)
+        return read_single(data, sent, V3_ITEM, nameless=data is NULL_SUCCESS)
 
 
 @dataclass(frozen=True, slots=True)

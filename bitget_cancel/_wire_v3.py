@@ -106,11 +106,17 @@ class _NullData(msgspec.Struct):
 _null_data_decoder = msgspec.json.Decoder(_NullData)
 
 
+# The data of a success answered ``data: null`` (or without data): this one object, told
+# apart by identity from an object the exchange sent (``{}``, ``{"orderId": null}``), which
+# names no order. Never mutated.
+NULL_SUCCESS: dict[str, Any] = {}
+
+
 class NullDataCodec(AnswerCodec[dict[str, Any]]):
     """cancel-strategy-order answers ``{"code": "00000", "data": null}`` (its page's example);
     some clients see ``{orderId, clientOid}``. A success code with null data is readable here
-    (as ``{}``): the request named one order and the exchange said success. Data of any other
-    shape still is not."""
+    (as ``NULL_SUCCESS``): the request named one order and the exchange said success. Data of
+    any other shape still is not."""
 
     __slots__ = ()
 
@@ -124,7 +130,7 @@ class NullDataCodec(AnswerCodec[dict[str, Any]]):
                 _null_data_decoder.decode(body)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 return decoded  # data present but not an object: not a shape we know
-            return Decoded(decoded.code, decoded.msg, {}, True)
+            return Decoded(decoded.code, decoded.msg, NULL_SUCCESS, True)
         return decoded
 
 

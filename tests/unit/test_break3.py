@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
+
+import pytest
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, Credentials
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
@@ -97,4 +100,36 @@ async def test_on_a_uta_disagreeing_clientoids_no_check_asked_are_never_confirme
     assert "clientOids 'gone', 'stop-y' not checked as plan orders" in message, message
     assert plan.order_id in exchange.orders
     assert exchange.requests[V3_STRATEGY_CANCEL] == 1  # by orderId 77 only
+    assert not report.all_closed
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"orderId": None, "clientOid": None}, {"orderId": "", "clientOid": ""}]
+)
+async def test_a_strategy_cancel_success_whose_data_names_no_order_cancels_nothing(
+    data: dict[str, Any],
+) -> None:
+    """Only ``data: null`` is cancel-strategy-order's nameless success. Data it sent that names
+    no order (``{}``, null or empty ids) was read as that same null: the plan order, named as
+    a normal one and checked by its id, was reported cancelled (all_closed) and stayed armed."""
+    exchange = UtaExchange()
+    plan = exchange.place("BTCUSDT", "stop-1", kind="plan")
+    checks = 0
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        nonlocal checks
+        if request.path == V3_STRATEGY_CANCEL:
+            checks += 1
+            return HttpResponse(200, envelope(data))  # nothing cancelled
+        return await exchange.handle(request)
+
+    async with CancelEngine(
+        CREDS, transport=MockTransport(handle), account="uta", max_attempts=3, rng=random.Random(1)
+    ) as engine:
+        report = await engine.cancel([CancelTarget(symbol="BTCUSDT", order_id=plan.order_id)])
+    (outcome,) = report.outcomes
+    assert outcome.status is CancelStatus.UNRESOLVED, outcome
+    assert "could not be confirmed" in (outcome.error_msg or "")
+    assert checks == 3  # asked again within the attempts, as a garbled answer is
+    assert plan.order_id in exchange.orders
     assert not report.all_closed
