@@ -105,6 +105,14 @@ def _scalar(value: Any) -> Scalar:
     return value if isinstance(value, int | float | bool) else None
 
 
+def _garbled(*values: Any) -> bool:
+    """A code or message that is neither absent, null, text nor a number (an object, a list,
+    a bool): an outcome we cannot read, so never a success."""
+    return any(
+        v is not None and (type(v) is bool or not isinstance(v, str | int | float)) for v in values
+    )
+
+
 def read_items(items: Sequence[Any], fields: ItemFields, *, success: bool | None) -> Results:
     """Per-order results of a list of items.
 
@@ -134,12 +142,16 @@ def read_items(items: Sequence[Any], fields: ItemFields, *, success: bool | None
                 unrecognised.append(ids)
                 continue
         raw_code = item.get(code_field) if code_field else None
-        code = None if raw_code is None else text(_scalar(raw_code))
+        raw_msg = item.get(msg_field) if msg_field else None
+        if (raw_code is not None or raw_msg is not None) and _garbled(raw_code, raw_msg):
+            log.warning("answer item with a code or message of no known shape: not a verdict")
+            unrecognised.append(ids)
+            continue
+        code = None if raw_code is None else text(raw_code)
         if success is True and code is None:
             succeeded.append(ids)  # the usual successList item (benchmark 4)
             continue
-        raw_msg = item.get(msg_field) if msg_field else None
-        msg = None if raw_msg is None else text(_scalar(raw_msg))
+        msg = None if raw_msg is None else text(raw_msg)
         if success is None:
             quiet = code is None and (msg is None or msg.lower() == "success")
             ok = code == SUCCESS_CODE or quiet
@@ -183,14 +195,18 @@ def read_single(
         data = {k: v for k, v in data.items() if k != result_field}
     if fields.foreign(data) is not None:
         return None
+    raw_code = data.get(fields.code) if fields.code else None
+    raw_msg = data.get(fields.msg) if fields.msg else None
+    if _garbled(raw_code, raw_msg):
+        return None
     named = Named(_scalar(data.get(fields.order_id)), _scalar(data.get(fields.client_oid)))
     if text(named.order_id) is None and text(named.client_oid) is None:
         if not confirmed:
             return None  # a success that names no order, where the endpoint names it
         named = sent
-    code = text(_scalar(data.get(fields.code))) if fields.code else None
+    code = text(raw_code)
     if code is not None and code != SUCCESS_CODE:
-        msg = text(_scalar(data.get(fields.msg))) if fields.msg else None
+        msg = text(raw_msg)
         return Results([], [Refusal(named.order_id, named.client_oid, code, msg)])
     return Results([named], ())
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bitget_cancel._answers import ItemFields, Named, Refusal, Results, match, read_items
+import pytest
+
+from bitget_cancel._answers import (
+    ItemFields,
+    Named,
+    Refusal,
+    Results,
+    match,
+    read_items,
+    read_single,
+)
 
 
 @dataclass(frozen=True)
@@ -77,3 +87,19 @@ def test_a_success_and_a_refusal_of_one_order_are_no_verdict() -> None:
     first = Refusal("1", None, "43001", "does not exist")
     later = Refusal("1", None, "40015", "System is abnormal")
     assert match([a], True, Results([], [first, later])).refused == [(a, first)]
+
+
+@pytest.mark.parametrize("value", [{"code": "43001"}, ["40015"], True, False])
+def test_a_code_or_message_of_no_known_shape_is_no_verdict(value: object) -> None:
+    """An object, a list or a bool where a code or message goes was read as no code at all:
+    a success (v2 successList, v3 items, one-order answers) for an order left open."""
+    v2 = ItemFields(code="errorCode", msg="errorMsg")
+    v3 = ItemFields(code="code", msg="msg")
+    for fields, success in ((v2, True), (v3, None)):
+        for name in (fields.code, fields.msg):
+            assert name is not None
+            item = {"orderId": "1", name: value}
+            results = read_items([item], fields, success=success)
+            assert results.succeeded == [], item
+            assert [n.order_id for n in results.unrecognised] == ["1"], item
+            assert read_single(item, Named("1", None), fields, nameless=True) is None, item

@@ -13,7 +13,7 @@ from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
 from .exchange_book import envelope
 from .fake_exchange import FakeExchange
-from .uta_exchange import V3_STRATEGY_CANCEL, UtaExchange
+from .uta_exchange import V3_BATCH, V3_STRATEGY_CANCEL, UtaExchange
 
 CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
 BATCH = "/api/v2/spot/trade/batch-cancel-order"
@@ -133,3 +133,58 @@ async def test_a_strategy_cancel_success_whose_data_names_no_order_cancels_nothi
     assert checks == 3  # asked again within the attempts, as a garbled answer is
     assert plan.order_id in exchange.orders
     assert not report.all_closed
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"orderId": "101", "errorCode": {"code": "43001"}},
+        {"orderId": "101", "errorCode": ["40015"]},
+        {"orderId": "101", "errorMsg": {"m": "failed"}},
+    ],
+)
+async def test_a_success_item_with_a_garbled_code_is_asked_again_on_v2(
+    item: dict[str, Any],
+) -> None:
+    """successList naming the order with an errorCode (or errorMsg) that is an object or a
+    list, nothing cancelled: read as a success (cancelled, all_closed) while it stayed open."""
+    exchange = FakeExchange()
+    exchange.place("BTCUSDT", "101", "a")
+    answers = [HttpResponse(200, envelope({"successList": [item], "failureList": []}))]
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        if request.path == BATCH and answers:
+            return answers.pop()
+        return await exchange.handle(request)
+
+    async with CancelEngine(
+        CREDS,
+        transport=MockTransport(handle),
+        account="classic",
+        rng=random.Random(1),
+        wall_clock=exchange.wall_clock,
+    ) as engine:
+        report = await engine.cancel([CancelTarget(symbol="BTCUSDT", order_id="101")])
+    assert report.outcomes[0].status is CancelStatus.CANCELLED
+    assert not exchange.open_orders  # asked again: cancelled for real
+    assert len(exchange.bodies) == 1
+
+
+@pytest.mark.parametrize("fields", [{"code": {"c": "25204"}}, {"msg": ["failed"]}, {"code": False}])
+async def test_a_v3_item_with_a_garbled_code_is_asked_again(fields: dict[str, Any]) -> None:
+    exchange = UtaExchange()
+    order = exchange.place("BTCUSDT", "a")
+    answers = [HttpResponse(200, envelope([{"orderId": order.order_id, **fields}]))]
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        if request.path == V3_BATCH and answers:
+            return answers.pop()
+        return await exchange.handle(request)
+
+    async with CancelEngine(
+        CREDS, transport=MockTransport(handle), account="uta", rng=random.Random(1)
+    ) as engine:
+        report = await engine.cancel([CancelTarget(symbol="BTCUSDT", order_id=order.order_id)])
+    assert report.outcomes[0].status is CancelStatus.CANCELLED
+    assert not exchange.orders  # asked again: cancelled for real
+    assert len(exchange.bodies) == 1
