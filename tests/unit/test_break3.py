@@ -19,6 +19,16 @@ CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="un
 BATCH = "/api/v2/spot/trade/batch-cancel-order"
 
 
+def classic_engine(exchange: FakeExchange, transport: MockTransport) -> CancelEngine:
+    return CancelEngine(
+        CREDS,
+        transport=transport,
+        account="classic",
+        rng=random.Random(1),
+        wall_clock=exchange.wall_clock,
+    )
+
+
 async def test_an_order_in_both_the_success_and_the_failure_list_is_asked_again() -> None:
     """The first answer names order 101 in successList and in failureList (40015) and cancels
     nothing: it was reported cancelled (all_closed) while it stayed open."""
@@ -40,13 +50,7 @@ async def test_an_order_in_both_the_success_and_the_failure_list_is_asked_again(
         return await exchange.handle(request)
 
     target = CancelTarget(symbol="BTCUSDT", order_id="101", client_oid="a")
-    async with CancelEngine(
-        CREDS,
-        transport=MockTransport(handle),
-        account="classic",
-        rng=random.Random(1),
-        wall_clock=exchange.wall_clock,
-    ) as engine:
+    async with classic_engine(exchange, MockTransport(handle)) as engine:
         report = await engine.cancel([target])
     (outcome,) = report.outcomes
     assert len(batches) == 2  # asked again, and the exchange cancelled it then
@@ -65,13 +69,7 @@ async def test_targets_disagreeing_on_a_stale_orderids_clientoid_are_never_confi
         CancelTarget(symbol="BTCUSDT", order_id="105", client_oid="gone"),
         CancelTarget(symbol="BTCUSDT", order_id="105", client_oid="y"),
     ]
-    async with CancelEngine(
-        CREDS,
-        transport=exchange.transport(),
-        account="classic",
-        rng=random.Random(1),
-        wall_clock=exchange.wall_clock,
-    ) as engine:
+    async with classic_engine(exchange, exchange.transport()) as engine:
         report = await engine.cancel(targets)
     assert [o.status for o in report.outcomes] == [CancelStatus.UNRESOLVED] * 2
     for outcome in report.outcomes:
@@ -157,13 +155,7 @@ async def test_a_success_item_with_a_garbled_code_is_asked_again_on_v2(
             return answers.pop()
         return await exchange.handle(request)
 
-    async with CancelEngine(
-        CREDS,
-        transport=MockTransport(handle),
-        account="classic",
-        rng=random.Random(1),
-        wall_clock=exchange.wall_clock,
-    ) as engine:
+    async with classic_engine(exchange, MockTransport(handle)) as engine:
         report = await engine.cancel([CancelTarget(symbol="BTCUSDT", order_id="101")])
     assert report.outcomes[0].status is CancelStatus.CANCELLED
     assert not exchange.open_orders  # asked again: cancelled for real
