@@ -150,6 +150,8 @@ class V3Unfilled:
     def page(self, data: Any) -> Page | None:
         if not isinstance(data, V3OrderPage) or data.rows is None:
             return None  # no list: not a page we can trust, never "nothing open"
+        if isinstance(data.cursor, bool):
+            return None  # a cursor that is no cursor: never read as "no more pages"
         # A cursor is followed until the exchange hands back none (empty or absent), whatever
         # the page's length: a short page with a cursor is not taken for the last one.
         return Page([_listed(row) for row in data.rows], text(data.cursor))

@@ -169,7 +169,17 @@ def test_a_page_with_a_cursor_hands_it_on_whatever_its_length_none_ends_the_list
 
 
 @pytest.mark.parametrize(
-    "data", [None, {"cursor": "5"}, {"list": None, "cursor": ""}, [], {"list": "x"}]
+    "data",
+    [
+        None,
+        {"cursor": "5"},
+        {"list": None, "cursor": ""},
+        [],
+        {"list": "x"},
+        # a bool where the cursor goes was read as no cursor: the last page (third breaker)
+        {"list": [], "cursor": True},
+        {"list": [], "cursor": False},
+    ],
 )
 def test_a_listing_without_its_list_is_never_read_as_nothing_open(data: Any) -> None:
     decoded = UNFILLED.codec.decode(answer(data))
