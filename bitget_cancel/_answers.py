@@ -250,6 +250,8 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
         if oid is not None:
             by_client_oid[oid] = None if oid in by_client_oid else member
 
+    strays: list[tuple[str | None, str | None]] = []  # items naming no order: logged once
+
     def find(item: OrderIds) -> A | None:
         raw = item.order_id
         if by_order_id and type(raw) is str:
@@ -262,11 +264,7 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
         else:
             found = None if client_oid is None else by_client_oid.get(client_oid)
         if found is None:
-            log.warning(
-                "answer item matches no order of this request (orderId=%r clientOid=%r); ignored",
-                order_id,
-                client_oid,
-            )
+            strays.append((order_id, client_oid))
         return found
 
     # The first verdict on an order stands, but an answer that says both "cancelled" and
@@ -290,6 +288,14 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
         order = find(item)
         if order is not None:
             _say(said, order, None)
+    if strays:
+        # One line per answer: an answer of 100,000 foreign items is not 100,000 log lines.
+        log.warning(
+            "answer item matches no order of this request (orderId=%r clientOid=%r); ignored"
+            " (%d such items in this answer)",
+            *strays[0],
+            len(strays),
+        )
     if len(said) == len(orders) and not results.refused and not results.unrecognised:
         # Every order of the request named by a success (the usual answer): all succeeded,
         # in the request's order (benchmark 4).

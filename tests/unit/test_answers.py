@@ -103,3 +103,20 @@ def test_a_code_or_message_of_no_known_shape_is_no_verdict(value: object) -> Non
             assert results.succeeded == [], item
             assert [n.order_id for n in results.unrecognised] == ["1"], item
             assert read_single(item, Named("1", None), fields, nameless=True) is None, item
+
+
+def test_an_answer_of_many_items_naming_no_order_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hostile answer of 100,000 items for orders never asked was one log line (and a few
+    microseconds of formatting) each: a log flood from one answer."""
+    a = Asked("1", None)
+    strays = [Named(str(1000 + i), None) for i in range(1000)]
+    with caplog.at_level("WARNING", logger="bitget_cancel"):
+        matched = match([a], True, Results([*strays, Named("1", None)], []))
+    assert matched.succeeded == [a]
+    lines = [r.getMessage() for r in caplog.records if "matches no order" in r.getMessage()]
+    assert lines == [
+        "answer item matches no order of this request (orderId='1000' clientOid=None); "
+        "ignored (1000 such items in this answer)"
+    ]
