@@ -125,9 +125,10 @@ def read_items(items: Sequence[Any], fields: ItemFields, *, success: bool | None
     unrecognised: list[Named] = []
     code_field, msg_field = fields.code, fields.msg
     id_field, client_oid_field, known = fields.order_id, fields.client_oid, fields.known
+    odd: list[str] = []  # what was wrong with each item of no known shape: logged once
     for item in items:
         if type(item) is not dict:
-            log.warning("answer item of an unknown shape ignored: %.80r", item)
+            odd.append(f"not an object: {item!r:.80}")
             continue
         order_id, client_oid = item.get(id_field), item.get(client_oid_field)
         if type(order_id) is not str:  # a string (nearly always): as it is (benchmark 4)
@@ -138,13 +139,13 @@ def read_items(items: Sequence[Any], fields: ItemFields, *, success: bool | None
         if not item.keys() <= known:
             stranger = fields.foreign(item)
             if stranger is not None:
-                log.warning("answer item with an undocumented field %r: not a verdict", stranger)
+                odd.append(f"an undocumented field {stranger!r}")
                 unrecognised.append(ids)
                 continue
         raw_code = item.get(code_field) if code_field else None
         raw_msg = item.get(msg_field) if msg_field else None
         if (raw_code is not None or raw_msg is not None) and _garbled(raw_code, raw_msg):
-            log.warning("answer item with a code or message of no known shape: not a verdict")
+            odd.append("a code or message that is neither text nor a number")
             unrecognised.append(ids)
             continue
         code = None if raw_code is None else text(raw_code)
@@ -166,6 +167,9 @@ def read_items(items: Sequence[Any], fields: ItemFields, *, success: bool | None
             succeeded.append(ids)
         else:
             refused.append(Refusal(ids.order_id, ids.client_oid, code, msg))
+    if odd:
+        # One line per answer, however many items it has.
+        log.warning("%d answer items of no known shape, not a verdict (%s)", len(odd), odd[0])
     return Results(succeeded, refused, unrecognised)
 
 

@@ -120,3 +120,16 @@ def test_an_answer_of_many_items_naming_no_order_is_logged_once(
         "answer item matches no order of this request (orderId='1000' clientOid=None); "
         "ignored (1000 such items in this answer)"
     ]
+
+
+def test_an_answer_of_many_items_of_no_known_shape_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fields = ItemFields(code="code", msg="msg")
+    items = ["x"] * 500 + [{"orderId": "1", "status": "failed"}] * 500
+    with caplog.at_level("WARNING", logger="bitget_cancel"):
+        results = read_items(items, fields, success=None)
+    assert len(results.unrecognised) == 500
+    assert [r.getMessage() for r in caplog.records] == [
+        "1000 answer items of no known shape, not a verdict (not an object: 'x')"
+    ]
