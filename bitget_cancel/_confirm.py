@@ -196,14 +196,16 @@ async def _check_unlisted(
                 finding = await _check(session, kind, route, target, by_order_id, scope, stats)
                 if finding is not None:
                     return finding
-        if not order.by_client_oid_too and _client_oids(order):
-            # Its clientOids not asked (targets sharing its orderId disagree on them): no
-            # check has said that they are not open as this kind.
-            why = (
-                f"clientOids {', '.join(map(repr, _client_oids(order)))} not checked as "
-                f"{kind.value} orders: the targets naming orderId {target.order_id} disagree"
-            )
-            return Finding(problem=why)
+    unasked = _client_oids(order) if not order.by_client_oid_too else ()
+    if unasked:
+        # Its clientOids not asked (targets sharing its orderId disagree on them): no check
+        # has said that they are not open as these kinds.
+        kinds = "/".join(kind.value for kind in checks)
+        why = (
+            f"clientOids {', '.join(map(repr, unasked))} not checked as {kinds} orders: "
+            f"the targets naming orderId {target.order_id} disagree"
+        )
+        return Finding(problem=why)
     return Finding()
 
 
