@@ -147,6 +147,9 @@ async def test_a_panics_privilege_takes_its_own_slots_not_its_processs_queue(
             slot.release()  # two slots free in a second, while the panic waits
         await asyncio.wait_for(tasks[-1], 5)
         await asyncio.wait_for(tasks[2], 5)
-        assert queue.served == ["panic", "theirs"]  # not one of mine: over my share
+        # The two slots free together: the panic's and theirs are granted in one instant, and
+        # which task resumes first is the machine's. What counts: not one of mine (over my
+        # share) went with the panic's privilege.
+        assert sorted(queue.served) == ["panic", "theirs"]
         for task in tasks[:2]:
             task.cancel()
