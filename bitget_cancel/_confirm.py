@@ -64,6 +64,10 @@ class Ambiguous(Protocol):
         """Where targets disagree: the clientOids of the targets but the first."""
 
     @property
+    def order_id(self) -> str | None:
+        """The orderId it is asked by now (None once it was asked by its clientOid)."""
+
+    @property
     def answered_by(self) -> Endpoint | None:
         """The endpoint whose "does not exist" made it ambiguous (None: not known)."""
 
@@ -187,12 +191,16 @@ async def _check_unlisted(
     ways = [target.order_id is not None]
     if target.order_id is not None and target.client_oid is not None and order.by_client_oid_too:
         ways.append(False)
-    asked: set[Endpoint] = set() if order.answered_by is None else {order.answered_by}
+    asked: set[Endpoint] = set()
     for kind, route in checks.items():
-        # (An endpoint in ``asked`` answered "does not exist" to the same ids already.)
         if route.endpoint not in asked:
             asked.add(route.endpoint)
-            for by_order_id in ways:
+            todo = ways
+            if route.endpoint == order.answered_by:
+                # Its own "does not exist" came from there: by orderId, and by clientOid too
+                # once it was asked so (another target of the call may have held that back).
+                todo = [w for w in ways if not w] if order.order_id is not None else []
+            for by_order_id in todo:
                 finding = await _check(session, kind, route, target, by_order_id, scope, stats)
                 if finding is not None:
                     return finding

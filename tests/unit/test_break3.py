@@ -180,3 +180,33 @@ async def test_a_v3_item_with_a_garbled_code_is_asked_again(fields: dict[str, An
     assert report.outcomes[0].status is CancelStatus.CANCELLED
     assert not exchange.orders  # asked again: cancelled for real
     assert len(exchange.bodies) == 1
+
+
+async def test_a_stale_orderid_whose_clientoid_another_target_asks_is_checked_by_it() -> None:
+    """Two plan targets on a UTA: one by a stale orderId with clientOid "c", one by "c" alone.
+    The first is not asked again by "c" (the second asks it), and the second is throttled to
+    unresolved; the check then skipped cancel-strategy-order for the first as "already asked"
+    though it had asked by orderId only: "confirmed: open nowhere on the account" while the
+    plan order "c" stayed armed."""
+    exchange = UtaExchange()
+    plan = exchange.place("BTCUSDT", "c", kind="plan")
+    by_client_oid: list[HttpRequest] = []
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        if request.path == V3_STRATEGY_CANCEL and json.loads(request.body) == {"clientOid": "c"}:
+            by_client_oid.append(request)
+            return HttpResponse(429, envelope(None, "429", "Too Many Requests"))
+        return await exchange.handle(request)
+
+    targets = [
+        CancelTarget(symbol="BTCUSDT", order_id="55", client_oid="c", kind="plan"),
+        CancelTarget(symbol="BTCUSDT", client_oid="c", kind="plan"),
+    ]
+    async with CancelEngine(
+        CREDS, transport=MockTransport(handle), account="uta", max_attempts=3, rng=random.Random(1)
+    ) as engine:
+        report = await engine.cancel(targets)
+    assert [o.status for o in report.outcomes] == [CancelStatus.UNRESOLVED] * 2
+    assert "checking plan orders" in (report.outcomes[0].error_msg or "")
+    assert len(by_client_oid) == 6  # the second target's 3 attempts, and the check's 3
+    assert plan.order_id in exchange.orders
