@@ -7,9 +7,14 @@ answer. However the network jitters, the server can then never see more than ``c
 arrivals in one window, and the only cost is one round trip per slot cycle. The first
 ``capacity`` requests go out at once.
 
+Far away that round trip is most of a cycle (1 s + 0.3 s at 300 ms), so a request answered with
+the exchange's ``requestTime`` (its clock when the request arrived) may count from an earlier,
+still safe moment: see ``ArrivalEstimate`` (the early reuse of a slot, issue 23).
+
 A 429 means the exchange's count and ours disagree (another client on the account, a different
 window): the budget then pauses (1 s, doubling on repeated 429s) and lets one probe request
-through at a time until one succeeds, so that a 429 never turns into a burst of 429s.
+through at a time until one succeeds, so that a 429 never turns into a burst of 429s. A 429 also
+ends the early reuse of that budget's slots for good: its assumption may be what failed.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import heapq
 import itertools
 import math
 import weakref
-from collections import deque
 from dataclasses import dataclass, field
 
+from ._arrival import ArrivalEstimate
 from ._budget import Slot
 from ._exceptions import InvalidRate
 from ._log import log
@@ -45,6 +50,7 @@ class RateBudget:
 
     __slots__ = (
         "__weakref__",
+        "_arrivals",
         "_blocked_until",
         "_expiries",
         "_in_flight",
@@ -69,6 +75,7 @@ class RateBudget:
         cooldown: float = 1.0,
         max_cooldown: float = 30.0,
         name: str = "",
+        early_reuse: bool = True,
     ) -> None:
         if capacity < 1 or period <= 0:
             raise InvalidRate(f"need capacity >= 1 and period > 0; got {capacity}, {period}")
@@ -78,7 +85,11 @@ class RateBudget:
         self.cooldown = cooldown
         self.max_cooldown = max_cooldown
         self.name = name
-        self._expiries: deque[float] = deque()  # when finished requests leave the window, sorted
+        # When finished requests leave the window: a heap (an early reuse may count a later
+        # answer from before an earlier one).
+        self._expiries: list[float] = []
+        # The early reuse of slots (``_arrival``); None: each slot counts from its answer.
+        self._arrivals: ArrivalEstimate | None = ArrivalEstimate() if early_reuse else None
         self._in_flight = 0
         self._blocked_until = 0.0
         self._probing = False
@@ -104,11 +115,17 @@ class RateBudget:
     def blocked_until(self) -> float:
         return self._blocked_until
 
+    @property
+    def early_reuse(self) -> bool:
+        """Whether answers' ``requestTime`` may free slots before their answers (off for good
+        after a 429, or when built with ``early_reuse=False``)."""
+        return self._arrivals is not None
+
     def poll(self, now: float) -> float:
         """0.0 if a request may go now; else how long to wait (INFINITE: until a release)."""
         expiries = self._expiries
         while expiries and expiries[0] <= now:
-            expiries.popleft()
+            heapq.heappop(expiries)
         if now < self._blocked_until:
             return self._blocked_until - now
         if self._probing and self._in_flight:
@@ -131,16 +148,32 @@ class RateBudget:
         self._in_flight -= 1
         self._wake()
 
-    def release(self, now: float, *, throttled: bool = False, remaining: int | None = None) -> None:
+    def release(
+        self,
+        now: float,
+        *,
+        throttled: bool = False,
+        remaining: int | None = None,
+        sent: float | None = None,
+        request_time: object = None,
+    ) -> None:
         """A request taken earlier is over (answered, failed or abandoned) at ``now``.
 
         ``remaining``: what the exchange says is left of this window (x-mbx-used-remain-limit);
         at 0, when another client used part of it, nothing more goes until it has rolled.
+        ``sent`` (loop time, just before the request left) and ``request_time`` (its answer's
+        ``requestTime``): the request may count from its estimated arrival instead of ``now``
+        (``_arrival``); without them, or without a usable stamp, it counts from ``now``.
         """
         if self._in_flight <= 0:
             raise RuntimeError("release() without a matching take()")
         self._in_flight -= 1
-        self._expiries.append(now + self.period + self.margin)  # ``now`` only grows: sorted
+        if throttled:
+            self._arrivals = None  # for good: a 429 in a panic costs more than the gain
+        arrived = now
+        if sent is not None and self._arrivals is not None:
+            arrived = self._arrivals.arrived(sent, now, request_time)
+        heapq.heappush(self._expiries, arrived + self.period + self.margin)
         exhausted = remaining is not None and remaining <= 0 and not throttled
         if exhausted and self._another_client_used(now):
             self._blocked_until = max(self._blocked_until, now + self.period + self.margin)
@@ -174,7 +207,7 @@ class RateBudget:
         429 that follows is paused and probed like any other."""
         expiries = self._expiries
         while expiries and expiries[0] <= now:
-            expiries.popleft()
+            heapq.heappop(expiries)
         return self._in_flight + len(expiries) < self.capacity
 
     def retune(self, rate: float) -> None:
@@ -274,10 +307,23 @@ class LocalSlot:
         self._loop = loop
         self.done = False
 
-    def release(self, *, throttled: bool = False, remaining: int | None = None) -> None:
+    def release(
+        self,
+        *,
+        throttled: bool = False,
+        remaining: int | None = None,
+        sent: float | None = None,
+        request_time: object = None,
+    ) -> None:
         if not self.done:
             self.done = True
-            self._budget.release(self._loop.time(), throttled=throttled, remaining=remaining)
+            self._budget.release(
+                self._loop.time(),
+                throttled=throttled,
+                remaining=remaining,
+                sent=sent,
+                request_time=request_time,
+            )
 
     def give_back(self) -> None:
         if not self.done:
