@@ -20,10 +20,12 @@ ends the early reuse of that budget's slots for good: its assumption may be what
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import itertools
 import math
 import weakref
+from collections import deque
 from dataclasses import dataclass, field
 
 from ._arrival import ArrivalEstimate
@@ -55,6 +57,7 @@ class RateBudget:
         "_expiries",
         "_in_flight",
         "_probing",
+        "_recent",
         "_strikes",
         "_timer",
         "_waiters",
@@ -88,6 +91,9 @@ class RateBudget:
         # When finished requests leave the window: a heap (an early reuse may count a later
         # answer from before an earlier one).
         self._expiries: list[float] = []
+        # When each answer of the last two periods came, in order: ours that may have arrived
+        # in the window an answer speaks of (``_another_client_used``).
+        self._recent: deque[float] = deque()
         # The early reuse of slots (``_arrival``); None: each slot counts from its answer.
         self._arrivals: ArrivalEstimate | None = ArrivalEstimate() if early_reuse else None
         self._in_flight = 0
@@ -174,8 +180,12 @@ class RateBudget:
         if sent is not None and self._arrivals is not None:
             arrived = self._arrivals.arrived(sent, now, request_time)
         heapq.heappush(self._expiries, arrived + self.period + self.margin)
+        recent = self._recent
+        while recent and recent[0] <= now - 2 * self.period:
+            recent.popleft()
+        recent.append(now)  # ``now`` only grows: sorted
         exhausted = remaining is not None and remaining <= 0 and not throttled
-        if exhausted and self._another_client_used(now):
+        if exhausted and self._another_client_used(now if sent is None else sent):
             self._blocked_until = max(self._blocked_until, now + self.period + self.margin)
         if throttled:
             # A 429 landing during a pause answers a request sent before it: the same event
@@ -196,19 +206,20 @@ class RateBudget:
             self._strikes = 0
         self._wake()
 
-    def _another_client_used(self, now: float) -> bool:
+    def _another_client_used(self, sent: float) -> bool:
         """Did another client use the window an answer says is full? Ours that may have arrived
-        in it are those in flight and those answered less than a period ago (this one among
-        them). Fewer than ``capacity``: someone else took the rest, and our count cannot see
-        their requests. As many: the window may be all ours, and our count already holds the
-        next request until one of them leaves it (far away, holding a whole period from the
+        in it are those in flight and those answered less than a period before this request
+        was sent (``sent``; ``now`` when unknown), this one among them: any of them may have
+        arrived less than a period before it did, however early their slots were reused.
+        Fewer than ``capacity``: someone else took the rest, and our count cannot see their
+        requests. As many: the window may be all ours, and our count already holds the next
+        request until one of them leaves it (far away, holding a whole period from the
         answer would cost a round trip per window for nothing). A rate set below the
         exchange's limit cannot tell a window it filled from one others filled past it: a
         429 that follows is paused and probed like any other."""
-        expiries = self._expiries
-        while expiries and expiries[0] <= now:
-            heapq.heappop(expiries)
-        return self._in_flight + len(expiries) < self.capacity
+        recent = self._recent
+        older = bisect.bisect_right(recent, sent - self.period - self.margin)
+        return self._in_flight + len(recent) - older < self.capacity
 
     def retune(self, rate: float) -> None:
         """Requests per second from now on (engines sharing this budget changed)."""

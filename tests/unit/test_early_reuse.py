@@ -19,6 +19,7 @@ from bitget_cancel import (
 )
 from bitget_cancel._arrival import ArrivalEstimate
 from bitget_cancel._limit import RateBudget
+from bitget_cancel._transport import REMAINING_HEADER
 from bitget_cancel._wire import BATCH_CANCEL
 
 OFFSET = 1_765_000_000.0  # the exchange's clock (Unix time) minus the loop's: it cancels out
@@ -165,8 +166,9 @@ def test_answers_counted_out_of_order_keep_the_window_exact() -> None:
 async def _far_exchange(
     early_reuse: bool, n_targets: int = 3_000
 ) -> tuple[list[float], list[int], int]:
-    """An exchange 200-400 ms away (half each way) that counts arrivals in a sliding second
-    and stamps requestTime on them: (send times, window counts seen, 429s)."""
+    """An exchange 200-400 ms away (half each way) that counts arrivals in a sliding second,
+    stamps requestTime on them and says what is left of the window: (send times, window
+    counts seen, 429s)."""
     loop = asyncio.get_running_loop()
     rng = random.Random(11)
     arrivals: list[float] = []
@@ -192,7 +194,7 @@ async def _far_exchange(
         data = {"successList": items, "failureList": []}
         body: dict[str, object] = {"code": "00000", "requestTime": stamp(now), "data": data}
         await asyncio.sleep(leg)
-        return HttpResponse(200, json.dumps(body).encode())
+        return HttpResponse(200, json.dumps(body).encode(), {REMAINING_HEADER: str(10 - used)})
 
     creds = Credentials(api_key=f"far-early-{early_reuse}", secret_key="s", passphrase="p")
     engine = CancelEngine(
@@ -242,3 +244,18 @@ async def test_a_cancelled_request_gives_its_slot_back_counted_from_the_cancella
             await call
         assert budget.in_flight == 0
         assert budget._expiries == [pytest.approx(cancelled_at + 1.0 + budget.margin)]
+
+
+def test_a_full_window_of_ours_is_not_held_when_an_early_reuse_filled_it() -> None:
+    """A (sent 100.0, arrived 100.1, answered 100.2) and B (sent at 101.0 on A's early-freed
+    slot, arrived 101.05: A is still in its window) fill a window of 2 between them. B's
+    answer says 0 left at 101.3, when A's answer is more than a period old: A is still ours,
+    nobody else used the window, and nothing is held beyond our own count."""
+    budget = RateBudget(2, 1.0, margin=0.0)
+    budget._arrivals = ArrivalEstimate(margin=0.0, min_samples=1)
+    assert budget.take(100.0)
+    budget.release(100.2, sent=100.0, request_time=stamp(100.1), remaining=1)
+    assert budget.take(101.0)
+    budget.release(101.3, sent=101.0, request_time=stamp(101.05), remaining=0)
+    assert budget.blocked_until < 101.3
+    assert budget.take(101.3)
