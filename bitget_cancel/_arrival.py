@@ -68,13 +68,24 @@ class ArrivalEstimate:
         self._least: deque[tuple[float, float]] = deque()
         self._latest: deque[tuple[float, float]] = deque()
 
+    @property
+    def trusted(self) -> bool:
+        """Enough recent samples to place an arrival before its answer."""
+        return len(self._times) >= self.min_samples
+
     def arrived(self, sent: float, answered: float, request_time: object) -> float:
         """By when (local loop time) the request sent at ``sent`` and answered at ``answered``
         reached the exchange, as far as the window's count may rely on: ``answered`` unless
         its ``request_time`` (the answer's ``requestTime``) is usable and enough agree."""
+        stamp = self.learn(sent, answered, request_time)
+        return answered if stamp is None else self.place(sent, answered, stamp)
+
+    def learn(self, sent: float, answered: float, request_time: object) -> float | None:
+        """Learn from one answer; its stamp in seconds, or None if it is not usable (missing,
+        garbled, or disagreeing with the recent ones)."""
         stamp = _stamp_seconds(request_time)
         if stamp is None or not sent <= answered:
-            return answered
+            return None
         self._forget(answered - self.horizon)
         up, down = stamp - sent, stamp - answered  # offset + up-leg; offset - down-leg
         if self._times and (
@@ -82,9 +93,14 @@ class ArrivalEstimate:
         ):
             # Disagrees with the recent stamps (a stamp before its send or after its answer
             # on their offset): a stepped clock or a garbled stamp. Not learnt from, not used.
-            return answered
+            return None
         self._learn(answered, up, down)
-        if len(self._times) < self.min_samples:
+        return stamp
+
+    def place(self, sent: float, answered: float, stamp: float) -> float:
+        """The arrival of a request whose usable ``stamp`` was learnt, on what is known now:
+        its answer while too few samples agree, never before its send."""
+        if not self.trusted:
             return answered
         arrived = stamp - self._least[0][1] + self.margin
         return min(answered, max(sent, arrived))

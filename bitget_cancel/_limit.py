@@ -57,6 +57,7 @@ class RateBudget:
         "_expiries",
         "_in_flight",
         "_probing",
+        "_provisional",
         "_recent",
         "_strikes",
         "_timer",
@@ -96,6 +97,9 @@ class RateBudget:
         self._recent: deque[float] = deque()
         # The early reuse of slots (``_arrival``); None: each slot counts from its answer.
         self._arrivals: ArrivalEstimate | None = ArrivalEstimate() if early_reuse else None
+        # Slots counted from their answers only because too few samples were in yet: (expiry,
+        # sent, stamp), placed again once the estimate is trusted.
+        self._provisional: deque[tuple[float, float, float]] = deque()
         self._in_flight = 0
         self._blocked_until = 0.0
         self._probing = False
@@ -176,9 +180,19 @@ class RateBudget:
         self._in_flight -= 1
         if throttled:
             self._arrivals = None  # for good: a 429 in a panic costs more than the gain
-        arrived = now
-        if sent is not None and self._arrivals is not None:
-            arrived = self._arrivals.arrived(sent, now, request_time)
+            self._provisional.clear()
+        arrived, arrivals = now, self._arrivals
+        if sent is not None and arrivals is not None:
+            stamp = arrivals.learn(sent, now, request_time)
+            if stamp is not None:
+                arrived = arrivals.place(sent, now, stamp)
+                if not arrivals.trusted:
+                    provisional = self._provisional
+                    while provisional and provisional[0][0] <= now:
+                        provisional.popleft()  # left the window already: nothing to place
+                    provisional.append((now + self.period + self.margin, sent, stamp))
+                elif self._provisional:
+                    self._place_again(now, arrivals)
         heapq.heappush(self._expiries, arrived + self.period + self.margin)
         recent = self._recent
         while recent and recent[0] <= now - 2 * self.period:
@@ -205,6 +219,20 @@ class RateBudget:
             self._probing = False
             self._strikes = 0
         self._wake()
+
+    def _place_again(self, now: float, arrivals: ArrivalEstimate) -> None:
+        """The estimate is trusted now: the slots counted from their answers while it was not
+        count from their arrivals, placed as any answer from now on (never later than before)."""
+        expiries = self._expiries
+        for expiry, sent, stamp in self._provisional:
+            if expiry > now and expiry in expiries:
+                expiries[expiries.index(expiry)] = (
+                    arrivals.place(sent, expiry - self.period - self.margin, stamp)
+                    + self.period
+                    + self.margin
+                )
+        self._provisional.clear()
+        heapq.heapify(expiries)
 
     def _another_client_used(self, sent: float) -> bool:
         """Did another client use the window an answer says is full? Ours that may have arrived

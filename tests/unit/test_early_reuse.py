@@ -259,3 +259,32 @@ def test_a_full_window_of_ours_is_not_held_when_an_early_reuse_filled_it() -> No
     budget.release(101.3, sent=101.0, request_time=stamp(101.05), remaining=0)
     assert budget.blocked_until < 101.3
     assert budget.take(101.3)
+
+
+def test_slots_answered_before_the_estimate_was_trusted_count_from_their_arrival_once_it_is() -> (
+    None
+):
+    budget = RateBudget(3, 1.0, margin=0.0)
+    budget._arrivals = ArrivalEstimate(margin=0.0, min_samples=3)
+    for _ in range(3):
+        assert budget.take(100.0)
+    budget.release(100.2, sent=100.0, request_time=stamp(100.1))
+    budget.release(100.3, sent=100.0, request_time=stamp(100.15))
+    assert sorted(budget._expiries) == pytest.approx([101.2, 101.3])  # too few samples yet
+    budget.release(100.4, sent=100.0, request_time=stamp(100.2))  # the third: trusted
+    # Each now counts from its stamp on the fastest up-leg (100 ms): 100.0, 100.05, 100.1.
+    assert sorted(budget._expiries) == pytest.approx([101.0, 101.05, 101.1], abs=0.0011)
+    assert budget.take(101.001)
+
+
+def test_slots_waiting_for_a_trusted_estimate_are_forgotten_once_out_of_the_window() -> None:
+    """A budget too little used to ever trust the estimate keeps no more than a window's worth
+    of slots to place again (a long-lived engine does not grow)."""
+    budget = RateBudget(1, 1.0, margin=0.0)
+    budget._arrivals = ArrivalEstimate(margin=0.0, min_samples=1_000)
+    now = 100.0
+    for _ in range(50):
+        assert budget.take(now)
+        budget.release(now + 0.2, sent=now, request_time=stamp(now + 0.1))
+        now += 1.5
+    assert len(budget._provisional) == 1
