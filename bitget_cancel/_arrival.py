@@ -49,7 +49,7 @@ _PLAUSIBLE_MS = (1_000_000_000_000, 9_999_999_999_999)
 class ArrivalEstimate:
     """The local time by which a request arrived at the exchange, from its answer's stamp."""
 
-    __slots__ = ("_latest", "_least", "_times", "horizon", "margin", "min_samples")
+    __slots__ = ("_latest", "_least", "_times", "horizon", "margin", "min_samples", "stopped")
 
     def __init__(
         self,
@@ -61,6 +61,7 @@ class ArrivalEstimate:
         self.margin = margin
         self.horizon = horizon
         self.min_samples = min_samples
+        self.stopped = False  # set for good by a 429 on a budget using it (``RateBudget``)
         self._times: deque[float] = deque()  # when each sample in the horizon was taken
         # Sliding-window extremes (monotonic deques of (taken, value)): the least of
         # requestTime - sent (offset + fastest up-leg), and the greatest of requestTime -

@@ -80,6 +80,7 @@ class RateBudget:
         max_cooldown: float = 30.0,
         name: str = "",
         early_reuse: bool = True,
+        arrivals: ArrivalEstimate | None = None,
     ) -> None:
         if capacity < 1 or period <= 0:
             raise InvalidRate(f"need capacity >= 1 and period > 0; got {capacity}, {period}")
@@ -96,7 +97,11 @@ class RateBudget:
         # in the window an answer speaks of (``_another_client_used``).
         self._recent: deque[float] = deque()
         # The early reuse of slots (``_arrival``); None: each slot counts from its answer.
-        self._arrivals: ArrivalEstimate | None = ArrivalEstimate() if early_reuse else None
+        # ``arrivals``: an estimate shared with the account's other budgets (one network path,
+        # one exchange clock: their samples agree, and a 429 on one stops them all).
+        self._arrivals: ArrivalEstimate | None = (
+            (arrivals or ArrivalEstimate()) if early_reuse else None
+        )
         # Slots counted from their answers only because too few samples were in yet: (expiry,
         # sent, stamp), placed again once the estimate is trusted.
         self._provisional: deque[tuple[float, float, float]] = deque()
@@ -129,7 +134,7 @@ class RateBudget:
     def early_reuse(self) -> bool:
         """Whether answers' ``requestTime`` may free slots before their answers (off for good
         after a 429, or when built with ``early_reuse=False``)."""
-        return self._arrivals is not None
+        return self._arrivals is not None and not self._arrivals.stopped
 
     def poll(self, now: float) -> float:
         """0.0 if a request may go now; else how long to wait (INFINITE: until a release)."""
@@ -178,10 +183,14 @@ class RateBudget:
         if self._in_flight <= 0:
             raise RuntimeError("release() without a matching take()")
         self._in_flight -= 1
-        if throttled:
-            self._arrivals = None  # for good: a 429 in a panic costs more than the gain
-            self._provisional.clear()
+        if throttled and self._arrivals is not None:
+            # For good, on every budget sharing the estimate: a 429 in a panic costs more
+            # than the early reuse saves.
+            self._arrivals.stopped = True
         arrived, arrivals = now, self._arrivals
+        if arrivals is not None and arrivals.stopped:
+            arrivals = None  # after a 429 here or on another budget of the account
+            self._provisional.clear()
         if sent is not None and arrivals is not None:
             stamp = arrivals.learn(sent, now, request_time)
             if stamp is not None:
@@ -414,8 +423,12 @@ class InProcessBudgets:
         entry = budgets.get((account_id, endpoint))
         if entry is None:
             capacity, period = capacity_and_period(rate)
+            # One estimate per account: the first budget's, also when a 429 stopped it.
+            arrivals = next(
+                (b._arrivals for (a, _), (b, _) in budgets.items() if a == account_id), None
+            )
             entry = budgets[(account_id, endpoint)] = (
-                RateBudget(capacity, period, name=endpoint),
+                RateBudget(capacity, period, name=endpoint, arrivals=arrivals),
                 _Claims(),
             )
         budget, claims = entry

@@ -18,7 +18,7 @@ from bitget_cancel import (
     MockTransport,
 )
 from bitget_cancel._arrival import ArrivalEstimate
-from bitget_cancel._limit import RateBudget
+from bitget_cancel._limit import InProcessBudgets, RateBudget
 from bitget_cancel._transport import REMAINING_HEADER
 from bitget_cancel._wire import BATCH_CANCEL
 
@@ -288,3 +288,27 @@ def test_slots_waiting_for_a_trusted_estimate_are_forgotten_once_out_of_the_wind
         budget.release(now + 0.2, sent=now, request_time=stamp(now + 0.1))
         now += 1.5
     assert len(budget._provisional) == 1
+
+
+async def test_the_budgets_of_one_account_share_one_estimate_and_a_429_stops_them_all() -> None:
+    """One network path and one exchange clock per account: the listing's samples place the
+    cancels' arrivals too; a 429 on any of its budgets ends the early reuse on all of them,
+    also on a budget made after it. Another account is not touched."""
+    budgets = InProcessBudgets()
+    listing = budgets.budget("acct", "unfilled-orders", 20)
+    cancels = budgets.budget("acct", "cancel-symbol-order", 5)
+    other = budgets.budget("other", "unfilled-orders", 20)
+    assert listing._arrivals is cancels._arrivals
+    assert other._arrivals is not listing._arrivals
+    assert listing.early_reuse
+    assert cancels.early_reuse
+    assert cancels.take(100.0)
+    cancels.release(100.2, throttled=True, sent=100.0, request_time=stamp(100.1))
+    later = budgets.budget("acct", "batch-cancel-order", 10)
+    assert not listing.early_reuse
+    assert not cancels.early_reuse
+    assert not later.early_reuse
+    assert other.early_reuse
+    assert listing.take(101.0)
+    listing.release(101.2, sent=101.0, request_time=stamp(101.1))
+    assert listing._expiries == [pytest.approx(102.2 + listing.margin)]  # from its answer
