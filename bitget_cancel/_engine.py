@@ -199,8 +199,8 @@ class CancelEngine:
       ``engine-N``.
     - ``early_reuse``: let a slot of the in-process budget count from the request's arrival
       as the answer's ``requestTime`` places it (far away a round trip sooner than from the
-      answer), under the assumption and safeguards of ``_arrival``; off for good on a budget
-      after a 429 there. Default True. False: every slot counts from its answer (no
+      answer), under the assumption and safeguards of ``_arrival``; off for good on the
+      account's budgets after a 429. Default True. False: every slot counts from its answer (no
       assumption on the network). A Redis budget always counts from the answer.
     """
 

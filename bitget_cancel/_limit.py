@@ -14,7 +14,7 @@ still safe moment: see ``ArrivalEstimate`` (the early reuse of a slot, issue 23)
 A 429 means the exchange's count and ours disagree (another client on the account, a different
 window): the budget then pauses (1 s, doubling on repeated 429s) and lets one probe request
 through at a time until one succeeds, so that a 429 never turns into a burst of 429s. A 429 also
-ends the early reuse of that budget's slots for good: its assumption may be what failed.
+ends the early reuse on the account's budgets for good: its assumption may be what failed.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ class RateBudget:
             (arrivals or ArrivalEstimate()) if early_reuse else None
         )
         # Slots counted from their answers only because too few samples were in yet: (expiry,
-        # sent, stamp), placed again once the estimate is trusted.
-        self._provisional: deque[tuple[float, float, float]] = deque()
+        # answered, sent, stamp), placed again once the estimate is trusted.
+        self._provisional: deque[tuple[float, float, float, float]] = deque()
         self._in_flight = 0
         self._blocked_until = 0.0
         self._probing = False
@@ -199,7 +199,7 @@ class RateBudget:
                     provisional = self._provisional
                     while provisional and provisional[0][0] <= now:
                         provisional.popleft()  # left the window already: nothing to place
-                    provisional.append((now + self.period + self.margin, sent, stamp))
+                    provisional.append((now + self.period + self.margin, now, sent, stamp))
                 elif self._provisional:
                     self._place_again(now, arrivals)
         heapq.heappush(self._expiries, arrived + self.period + self.margin)
@@ -233,13 +233,10 @@ class RateBudget:
         """The estimate is trusted now: the slots counted from their answers while it was not
         count from their arrivals, placed as any answer from now on (never later than before)."""
         expiries = self._expiries
-        for expiry, sent, stamp in self._provisional:
+        for expiry, answered, sent, stamp in self._provisional:
             if expiry > now and expiry in expiries:
-                expiries[expiries.index(expiry)] = (
-                    arrivals.place(sent, expiry - self.period - self.margin, stamp)
-                    + self.period
-                    + self.margin
-                )
+                placed = arrivals.place(sent, answered, stamp) + self.period + self.margin
+                expiries[expiries.index(expiry)] = min(expiry, placed)
         self._provisional.clear()
         heapq.heapify(expiries)
 
