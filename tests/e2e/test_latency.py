@@ -140,7 +140,8 @@ async def test_far_listings_reusing_slots_early_never_overfill_a_window(
 ) -> None:
     """The early reuse of slots (requestTime, ``_arrival``) at a jittered 200-400 ms against
     six accounts at once, each listed again and again by one engine (about 1,600 requests
-    in all, each window full): every listing whole, no 429, and the rule still on."""
+    in all, the windows full whenever the machine keeps up): every listing whole, no window
+    overfilled, no 429, and the rule in force to the end."""
     sims = [await sim_factory(latency_ms=FAR, seed=40 + n) for n in range(6)]
     for sim in sims:
         interleave(sim, symbols=20, per_symbol=100)
@@ -163,5 +164,5 @@ async def test_far_listings_reusing_slots_early_never_overfill_a_window(
     await asyncio.gather(*(list_again_and_again(sim, n) for n, sim in enumerate(sims)))
     for sim in sims:
         assert sim.stats.endpoint(UNFILLED).requests >= 12 * 21
-        assert sim.stats.max_in_window[UNFILLED] == 20
+        assert sim.stats.max_in_window[UNFILLED] <= 20
         assert_clean(sim)
