@@ -46,7 +46,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ._answers import ItemFields, Named, Results, read_items, read_single
-from ._family import ApiFamily, Page, listed_row
+from ._family import ApiFamily, CheckGuard, Page, listed_row
 from ._models import OrderKind
 from ._plan import Batch
 from ._wire import ANY_CODEC, SERVER_TIME, AnswerCodec, Endpoint, OpenOrderRow, encode_json, text
@@ -169,9 +169,10 @@ class V3StrategyList:
     endpoint: Endpoint = V3_UNFILLED_STRATEGY
     codec: AnswerCodec[list[OpenOrderRow]] = V3_STRATEGY_CODEC
     id_paged: bool = False  # one page
+    category: str = CATEGORY  # the spot one; the check guards list the futures ones
 
     def query(self, symbol: str | None, cursor: str | None) -> str:
-        return urlencode([("category", CATEGORY), ("type", self.strategy_type)])
+        return urlencode([("category", self.category), ("type", self.strategy_type)])
 
     def advances(self, previous: str | None, cursor: str) -> bool:
         return False  # one page, never a cursor
@@ -206,6 +207,10 @@ _listed = listed_row
 # One instance: a "does not exist" it answered is the same question the check would ask.
 _STRATEGY_CANCEL = V3StrategyCancel()
 
+# The categories of the strategy orders cancel-strategy-order reaches besides spot ones (the
+# strategy pages' ``category`` values): each is listed before a check by id is sent.
+FUTURES_CATEGORIES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
+
 V3 = ApiFamily(
     name="uta",
     cancel={
@@ -222,4 +227,10 @@ V3 = ApiFamily(
     # Plan orders cannot be listed on a UTA: each ambiguous order is asked of the strategy
     # cancel by its id (see the module's docstring).
     checks={OrderKind.PLAN: _STRATEGY_CANCEL},
+    # That cancel takes no category: it reaches the account's futures TP/SL orders too. An id
+    # one of these listings shows is never asked (``_check_guard``).
+    check_guards=tuple(
+        CheckGuard(f"a futures TP/SL order on {c}", V3StrategyList("tpsl", category=c))
+        for c in FUTURES_CATEGORIES
+    ),
 )
