@@ -19,7 +19,10 @@ by order, by that kind's check route (``ApiFamily.checks``: a cancel by id that 
 symbol), and only for the orders the listings did not settle: an order it cancels was open as
 that kind (the outcome is ``cancelled``); its "does not exist" confirms that kind too; any other
 answer (an error, 429, no answer, a shape not documented) leaves the order unresolved. An order
-whose own "does not exist" came from that very endpoint was asked that question already.
+whose own "does not exist" came from that very endpoint was asked that question already. Such a
+check reaches orders that are not ours too (a UTA's futures TP/SL orders): those are listed
+first (``ApiFamily.check_guards``, ``_check_guard``), once per call and only when a check is
+due, and no id they show is asked.
 
 Costs nothing when no order was answered "does not exist". Concurrent calls of one engine
 share their listings (``_shared_listing``): one listing, begun after each call's answers,
