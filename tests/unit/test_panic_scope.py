@@ -93,6 +93,26 @@ async def test_open_orders_lists_only_the_scope() -> None:
 
     assert listing.complete is True
     assert sorted(o.client_oid or "" for o in listing.orders) == sorted(f"b-{i}" for i in range(30))
+    # The 2 placed by hand have no clientOid: they may be the scope's (the panic's rule), so
+    # they are counted, not listed.
+    assert listing.unattributed == 2
+
+
+async def test_open_orders_counts_the_unattributed_of_its_symbol_scope_only() -> None:
+    venue = FakeVenue()
+    venue.place_many("BTCUSDT", 5, client_prefix="a")
+    venue.place_many("BTCUSDT", 3)  # by hand, in the symbol scope
+    venue.place_many("ETHUSDT", 4)  # by hand, outside it
+    venue.place_many("BTCUSDT", 2, kind=PLAN)  # by hand, plan orders
+    async with engine_for(venue) as engine:
+        scoped = await engine.open_orders(["BTCUSDT"], client_oid_prefix="a-")
+        unscoped = await engine.open_orders(["BTCUSDT"])
+        whole = await engine.open_orders(client_oid_prefix="a-")
+    assert len(scoped.orders) == 5
+    assert scoped.unattributed == 3 + 2
+    assert unscoped.unattributed == 0  # no prefix: every order is listed
+    assert len(unscoped.orders) == 10
+    assert whole.unattributed == 3 + 4 + 2
 
 
 @pytest.mark.parametrize("prefix", ["", "  a", ("a", ""), (), 7, [None]])
