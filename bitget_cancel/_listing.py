@@ -391,16 +391,14 @@ async def list_open_orders(
                 target = found[0]
                 key = (kind, target.symbol, row.order_id)
                 in_scope = symbols is None or target.symbol in symbols
-                if (
-                    client_oid_prefix is not None
-                    and in_scope
-                    and not (row.client_oid or "").strip()
-                ):
-                    unattributed.add(key)  # the panic's rule: no clientOid, no attribution
-                if client_oid_prefix is not None and not (
-                    row.client_oid is not None and row.client_oid.startswith(client_oid_prefix)
-                ):
-                    continue
+                if client_oid_prefix is not None:
+                    # The panic's rules: a clientOid listed padded is attributed by its text
+                    # (the order goes by orderId); without one, an order is not attributed.
+                    attributed = (row.client_oid or "").strip()
+                    if in_scope and not attributed:
+                        unattributed.add(key)
+                    if not attributed.startswith(client_oid_prefix):
+                        continue
                 if in_scope and orders.setdefault(key, target) is target:
                     info[target] = _info(row)
             _tell(on_listed, len(orders))

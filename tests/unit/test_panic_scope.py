@@ -159,3 +159,17 @@ async def test_a_scoped_panic_attributes_a_clientoid_the_exchange_lists_padded()
     assert [o.order_id for o in venue.open_orders()] == [other.order_id]
     assert padded.order_id in {o.target.order_id for o in report.cancelled}
     assert report.account_empty is True
+
+
+async def test_open_orders_attributes_a_clientoid_the_exchange_lists_padded_as_the_panic() -> None:
+    """What the scoped panic would cancel, the scoped listing shows (by orderId)."""
+    venue = FakeVenue()
+    mine = venue.place_many("BTCUSDT", 2, client_prefix="a")
+    padded = venue.place("BTCUSDT", NORMAL, " a-7 ")
+    venue.place("BTCUSDT", NORMAL, " b-7 ")
+    venue.place("BTCUSDT", NORMAL, "   ")  # blank: no clientOid
+    async with engine_for(venue) as engine:
+        listing = await engine.open_orders(client_oid_prefix="a-")
+    listed = {o.order_id: o.client_oid for o in listing.orders}
+    assert listed == {mine[0].order_id: "a-0", mine[1].order_id: "a-1", padded.order_id: None}
+    assert listing.unattributed == 1
