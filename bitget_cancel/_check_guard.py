@@ -2,11 +2,11 @@
 
 A check asks a cancel that takes no category and no symbol (v3 ``cancel-strategy-order``) to
 cancel an order by its orderId or clientOid. That cancel also reaches orders this package must
-never cancel: the account's futures TP/SL orders. So before the first check of a call, the
-family's ``check_guards`` are listed (every futures category, read to its last page by
-``_listing.list_pages``), and no id they show is asked. A guard listing that cannot be read
-to its end (refused, garbled, a stuck cursor, the deadline, a row without orderId) lets no
-check go: the orders stay unresolved, saying why, never guessed.
+never cancel: the account's futures TP/SL orders. So before the checks of a call (one read
+for all its orders), the family's ``check_guards`` are listed (every futures category, read to
+its last page by ``_listing.list_pages``), and no id they show is asked. A guard listing that
+cannot be read to its end (refused, garbled, a stuck cursor, the deadline, a row without
+orderId) lets no check go: the orders stay unresolved, saying why, never guessed.
 
 What stays open: an order placed between this listing and the check is not seen.
 """

@@ -21,8 +21,8 @@ that kind (the outcome is ``cancelled``); its "does not exist" confirms that kin
 answer (an error, 429, no answer, a shape not documented) leaves the order unresolved. An order
 whose own "does not exist" came from that very endpoint was asked that question already. Such a
 check reaches orders that are not ours too (a UTA's futures TP/SL orders): those are listed
-first (``ApiFamily.check_guards``, ``_check_guard``), once per call and only when a check is
-due, and no id they show is asked.
+first (``ApiFamily.check_guards``, ``_check_guard``), once for all the orders checked together
+and only when a check is due, and no id they show is asked.
 
 Costs nothing when no order was answered "does not exist". Concurrent calls of one engine
 share their listings (``_shared_listing``): one listing, begun after each call's answers,
@@ -175,7 +175,7 @@ async def confirm_not_open(
         questions = [_questions(family.checks, orders[i]) for i in unsettled]
         guarded = Guarded()
         if any(questions) and family.check_guards:
-            # What the checks could cancel that is not ours: listed first, once for the call.
+            # What the checks could cancel that is not ours: listed first, once for all.
             guarded = await read_guards(session, family.check_guards, scope, stats)
         checked = await asyncio.gather(
             *(

@@ -166,8 +166,8 @@ class ApiFamily:
     # "does not exist"). A "does not exist" is confirmed only once every kind is listed or
     # checked (``_confirm``).
     checks: Mapping[OrderKind, CancelRoute] = field(default_factory=dict)
-    # What the checks can reach beyond spot orders: listed (once per call, and only when a
-    # check is due) before any check is sent (``_check_guard``).
+    # What the checks can reach beyond spot orders: listed (once for all the orders checked
+    # together, only when a check is due) before any check is sent (``_check_guard``).
     check_guards: Sequence[CheckGuard] = ()
 
     def unchecked_kinds(self) -> tuple[OrderKind, ...]:

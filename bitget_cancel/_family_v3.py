@@ -37,11 +37,11 @@ pages as of their changelog of 2025-11-28):
   them by either id and answers 25204 (HTTP 400) for an id it does not hold.
 - What the check must not cancel (issue 19, "D7"): taking no category, cancel-strategy-order
   also reaches the account's futures TP/SL orders, of the categories the strategy pages name
-  (``FUTURES_CATEGORIES``). So before the first check of a call, each of those categories is
-  listed (``check_guards``: unfilled-strategy-orders, type tpsl; one request each, no paging)
-  and no orderId or clientOid they show is asked; a listing that cannot be read to its end
-  lets no check go (``_check_guard``). No check due, no listing. Not covered: a futures order
-  placed between that listing and the check. Uncertain: whether a UTA's futures strategy
+  (``FUTURES_CATEGORIES``). So before the checks of a call (one read for all its orders), each
+  category is listed (``check_guards``: unfilled-strategy-orders, type tpsl; one request each,
+  no paging) and no orderId or clientOid they show is asked; a listing that cannot be read to
+  its end lets no check go (``_check_guard``). No check due, no listing. Not covered: a futures
+  order placed between that listing and the check. Uncertain: whether a UTA's futures strategy
   orders include types other than tpsl (the pages list only tpsl); any other would need its
   own guard here.
 - Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
