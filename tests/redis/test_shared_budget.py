@@ -115,7 +115,9 @@ async def test_an_exhausted_window_holds_every_participant(redis_server: RedisSe
         slot = await a.acquire()
         assert slot is not None
         answered = await redis_now(redis)
-        slot.release(remaining=0)  # x-mbx-used-remain-limit: 0
+        # x-mbx-used-remain-limit: 0 while a's burst of five is still taken (one sent, four
+        # kept for its next caller): the count reaches the capacity until those go back.
+        slot.release(remaining=0)
         await p.flush()
         assert await b.acquire(deadline=loop.time()) is None  # four free, yet held
         held = await b.acquire()
@@ -126,6 +128,104 @@ async def test_an_exhausted_window_holds_every_participant(redis_server: RedisSe
         held.release(remaining=3)
         await q.flush()
         assert await a.acquire(deadline=loop.time()) is not None
+
+
+async def test_a_full_window_used_by_another_client_holds_the_account(
+    redis_server: RedisServer,
+) -> None:
+    # Four of five slots taken in the store (two participants), the exchange says none left:
+    # someone outside the store took the fifth. Everyone waits for the window to roll.
+    keys = budget_keys("bitget-cancel", ACCOUNT, ENDPOINT)
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q),
+        client(redis_server.url) as redis,
+    ):
+        a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
+        loop = asyncio.get_running_loop()
+        mine = [await a.acquire(deadline=loop.time()) for _ in range(2)]
+        await p.flush()
+        theirs = [await b.acquire(deadline=loop.time()) for _ in range(2)]
+        await q.flush()  # b's burst: its unused slot goes back before the answers
+        slots = [slot for slot in mine + theirs if slot is not None]
+        assert len(slots) == 4
+        for slot in slots[:-1]:
+            slot.release(remaining=2)
+        answered = await redis_now(redis)
+        slots[-1].release(remaining=0)
+        await p.flush()
+        await q.flush()
+        blocked = await redis.hget(keys.state, "blocked")
+        assert blocked is not None
+        assert int(blocked) / 1_000_000 >= answered + 1.0
+        assert await a.acquire(deadline=loop.time()) is None  # one free in the store, yet held
+        held = await b.acquire()
+        assert held is not None
+        assert held.granted_at is not None
+        assert held.granted_at >= answered + 1.0
+
+
+async def test_a_window_the_account_filled_itself_is_not_held_past_its_own_count(
+    redis_server: RedisServer,
+) -> None:
+    # All five slots of the window are the account's (two participants, one still in flight):
+    # the store's count already holds the next request until the first of them leaves the
+    # window. No hold from the last answer on top: far away it costs a round trip a window.
+    keys = budget_keys("bitget-cancel", ACCOUNT, ENDPOINT)
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,)) as (p, q),
+        client(redis_server.url) as redis,
+    ):
+        a, b = p.budget(ACCOUNT, ENDPOINT, 5), q.budget(ACCOUNT, ENDPOINT, 5)
+        loop = asyncio.get_running_loop()
+        mine = [await a.acquire(deadline=loop.time()) for _ in range(3)]
+        await p.flush()
+        theirs = [await b.acquire(deadline=loop.time()) for _ in range(2)]
+        slots = [slot for slot in mine + theirs if slot is not None]
+        assert len(slots) == 5
+        first_answered = await redis_now(redis)
+        for slot in slots[1:4]:
+            slot.release(remaining=2)
+        await asyncio.sleep(0.2)
+        slots[4].release(remaining=0)  # slots[0] still in flight: 1 + 4 = the capacity
+        await p.flush()
+        await q.flush()
+        assert await redis.hget(keys.state, "blocked") is None
+        # The count itself still refuses a sixth in this window...
+        assert await a.acquire(deadline=loop.time()) is None
+        slots[0].release(remaining=0)  # in the window now: still 5, still no hold
+        await p.flush()
+        assert await redis.hget(keys.state, "blocked") is None
+        # ...until the first answered leaves it, a period after its answer.
+        after = await b.acquire()
+        assert after is not None
+        assert after.granted_at is not None
+        assert after.granted_at >= first_answered + 1.0
+
+
+async def test_a_full_window_holds_once_a_lease_it_counted_runs_out(
+    redis_server: RedisServer,
+) -> None:
+    # The window's count reached the capacity with a slot whose holder died: when its lease
+    # runs out the count falls short, so others must have filled the window: it holds after all.
+    keys = budget_keys("bitget-cancel", ACCOUNT, ENDPOINT)
+    lease = 0.3
+    async with (
+        providers(redis_server.url, 2, known_accounts=(ACCOUNT,), lease=lease) as (p, q),
+        client(redis_server.url) as redis,
+    ):
+        a, b = p.budget(ACCOUNT, ENDPOINT, 3), q.budget(ACCOUNT, ENDPOINT, 3)
+        loop = asyncio.get_running_loop()
+        slots = [await a.acquire(deadline=loop.time()) for _ in range(3)]
+        assert all(slot is not None for slot in slots)
+        slots[0].release(remaining=1)  # type: ignore[union-attr]
+        answered = await redis_now(redis)
+        slots[1].release(remaining=0)  # type: ignore[union-attr]
+        await p.flush()  # slots[2] never ends: its holder "died"
+        assert await redis.hget(keys.state, "blocked") is None
+        held = await b.acquire()
+        assert held is not None
+        assert held.granted_at is not None
+        assert held.granted_at >= answered + 1.0  # not at the lease's end
 
 
 async def test_an_answer_wakes_a_waiter_long_before_the_lease(redis_server: RedisServer) -> None:
