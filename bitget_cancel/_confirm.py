@@ -19,7 +19,10 @@ by order, by that kind's check route (``ApiFamily.checks``: a cancel by id that 
 symbol), and only for the orders the listings did not settle: an order it cancels was open as
 that kind (the outcome is ``cancelled``); its "does not exist" confirms that kind too; any other
 answer (an error, 429, no answer, a shape not documented) leaves the order unresolved. An order
-whose own "does not exist" came from that very endpoint was asked that question already.
+whose own "does not exist" came from that very endpoint was asked that question already. Such a
+check reaches orders that are not ours too (a UTA's futures TP/SL orders): those are listed
+first (``ApiFamily.check_guards``, ``_check_guard``), once for all the orders checked together
+and only when a check is due, and no id they show is asked.
 
 Costs nothing when no order was answered "does not exist". Concurrent calls of one engine
 share their listings (``_shared_listing``): one listing, begun after each call's answers,
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._answers import match
+from ._check_guard import Guarded, read_guards
 from ._classify import Verdict, classify_item
 from ._exceptions import CallStopped, TransportError
 from ._family import CancelRoute
@@ -168,30 +172,36 @@ async def confirm_not_open(
     settled = [f.open_as is not None or f.problem is not None for f in findings]
     unsettled = [i for i, done in enumerate(settled) if not done]
     if unsettled and family.checks:
+        questions = [_questions(family.checks, orders[i]) for i in unsettled]
+        guarded = Guarded()
+        if any(questions) and family.check_guards:
+            # What the checks could cancel that is not ours: listed first, once for all.
+            guarded = await read_guards(session, family.check_guards, scope, stats)
         checked = await asyncio.gather(
-            *(_check_unlisted(session, family.checks, orders[i], scope, stats) for i in unsettled)
+            *(
+                _check_unlisted(session, family.checks, orders[i], asks, guarded, scope, stats)
+                for i, asks in zip(unsettled, questions, strict=True)
+            )
         )
         for i, finding in zip(unsettled, checked, strict=True):
             findings[i] = finding
     return findings
 
 
-async def _check_unlisted(
-    session: ExchangeSession,
-    checks: Mapping[OrderKind, CancelRoute],
-    order: Ambiguous,
-    scope: CallScope,
-    stats: CallStats,
-) -> Finding:
-    """One order against every kind only a check can see: cancelled as the first kind whose
-    check cancels it, confirmed when every check says "does not exist", else unresolved."""
+# A check: the kind it checks, its route, and whether it asks by orderId (else by clientOid).
+Question = tuple[OrderKind, CancelRoute, bool]
+
+
+def _questions(checks: Mapping[OrderKind, CancelRoute], order: Ambiguous) -> list[Question]:
+    """The checks ``order`` needs, in the order they are asked: each check's endpoint by
+    orderId, then by clientOid too (a stale orderId must not hide a live order), as the cancel
+    itself asks; not what its own "does not exist" already answered."""
     target = order.target
-    # By orderId, then by clientOid too (a stale orderId must not hide a live order), as the
-    # cancel itself asks.
     ways = [target.order_id is not None]
     if target.order_id is not None and target.client_oid is not None and order.by_client_oid_too:
         ways.append(False)
     asked: set[Endpoint] = set()
+    questions: list[Question] = []
     for kind, route in checks.items():
         if route.endpoint not in asked:
             asked.add(route.endpoint)
@@ -200,10 +210,37 @@ async def _check_unlisted(
                 # Its own "does not exist" came from there: by orderId, and by clientOid too
                 # once it was asked so (another target of the call may have held that back).
                 todo = [w for w in ways if not w] if order.order_id is not None else []
-            for by_order_id in todo:
-                finding = await _check(session, kind, route, target, by_order_id, scope, stats)
-                if finding is not None:
-                    return finding
+            questions += [(kind, route, by_order_id) for by_order_id in todo]
+    return questions
+
+
+async def _check_unlisted(
+    session: ExchangeSession,
+    checks: Mapping[OrderKind, CancelRoute],
+    order: Ambiguous,
+    questions: Sequence[Question],
+    guarded: Guarded,
+    scope: CallScope,
+    stats: CallStats,
+) -> Finding:
+    """One order against every kind only a check can see: cancelled as the first kind whose
+    check cancels it, confirmed when every check says "does not exist", else unresolved. No
+    check is sent by an id the guard listings show, nor when they could not be read."""
+    target = order.target
+    for kind, route, by_order_id in questions:
+        name = route.endpoint.name
+        if guarded.problem is not None:
+            why = f"{kind.value} orders not checked by {name}: it reaches orders not ours too"
+            return Finding(problem=f"{why}, and those could not be listed ({guarded.problem})")
+        value = target.order_id if by_order_id else target.client_oid
+        holder = guarded.holder(by_order_id, value)
+        if holder is not None:
+            id_name = "orderId" if by_order_id else "clientOid"
+            why = f"{id_name} {value!r} names {holder} (listed open)"
+            return Finding(problem=f"{why}: not asked of {name}, so as not to cancel it")
+        finding = await _check(session, kind, route, target, by_order_id, scope, stats)
+        if finding is not None:
+            return finding
     unasked = _client_oids(order) if not order.by_client_oid_too else ()
     if unasked:
         # Its clientOids not asked (targets sharing its orderId disagree on them): no check

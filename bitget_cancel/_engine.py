@@ -510,7 +510,9 @@ class CancelEngine:
         far (the total is not known before the last page).
 
         ``complete`` is false (and ``problems`` says why) when a listing could not be read to
-        its end: then the list is not "everything that is open".
+        its end: then the list is not "everything that is open". With ``client_oid_prefix``,
+        ``unattributed`` counts the orders listed in the symbol scope without a clientOid: they
+        may be the prefix's too (the panic reports them the same way).
         """
         scope_symbols = check_symbols(symbols)
         prefixes = check_prefixes(client_oid_prefix)

@@ -146,6 +146,15 @@ class BulkCancel(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckGuard:
+    """Orders a check by id can reach that are not this package's to cancel (a UTA's futures
+    TP/SL orders), and the listing that shows them: an id it shows is never asked by a check."""
+
+    what: str  # how a problem names them: "a futures TP/SL order on USDT-FUTURES"
+    lister: Lister
+
+
+@dataclass(frozen=True, slots=True)
 class ApiFamily:
     name: str  # the account type it serves: "classic" or "uta"
     cancel: Mapping[OrderKind, CancelRoute]
@@ -157,6 +166,9 @@ class ApiFamily:
     # "does not exist"). A "does not exist" is confirmed only once every kind is listed or
     # checked (``_confirm``).
     checks: Mapping[OrderKind, CancelRoute] = field(default_factory=dict)
+    # What the checks can reach beyond spot orders: listed (once for all the orders checked
+    # together, only when a check is due) before any check is sent (``_check_guard``).
+    check_guards: Sequence[CheckGuard] = ()
 
     def unchecked_kinds(self) -> tuple[OrderKind, ...]:
         """Kinds this account can neither list nor check by id: an order answered "does not

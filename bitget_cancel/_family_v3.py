@@ -31,9 +31,19 @@ pages as of their changelog of 2025-11-28):
   them, and the code it answers for an unknown id (25204 is assumed; any other answer leaves
   the order unresolved). By clientOid (a target without orderId, or after its orderId's "does
   not exist") it names no symbol: a spot strategy order of that clientOid on another symbol
-  would be the one cancelled. The simulator takes the strict side: a UTA there holds spot plan
-  orders (which the engine cannot list), cancel-strategy-order cancels them by either id and
-  answers 25204 (HTTP 400) for an id it does not hold.
+  would be the one cancelled (its answer, ``data: null``, names none, and no listing shows
+  spot plan orders: documented, not avoidable). The simulator takes the strict side: a UTA
+  there holds spot plan orders (which the engine cannot list), cancel-strategy-order cancels
+  them by either id and answers 25204 (HTTP 400) for an id it does not hold.
+- What the check must not cancel (issue 19, "D7"): taking no category, cancel-strategy-order
+  also reaches the account's futures TP/SL orders, of the categories the strategy pages name
+  (``FUTURES_CATEGORIES``). So before the checks of a call (one read for all its orders), each
+  category is listed (``check_guards``: unfilled-strategy-orders, type tpsl; one request each,
+  no paging) and no orderId or clientOid they show is asked; a listing that cannot be read to
+  its end lets no check go (``_check_guard``). No check due, no listing. Not covered: a futures
+  order placed between that listing and the check. Uncertain: whether a UTA's futures strategy
+  orders include types other than tpsl (the pages list only tpsl); any other would need its
+  own guard here.
 - Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
   there); the v2 one is public and serves both account types.
 """
@@ -46,7 +56,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ._answers import ItemFields, Named, Results, read_items, read_single
-from ._family import ApiFamily, Page, listed_row
+from ._family import ApiFamily, CheckGuard, Page, listed_row
 from ._models import OrderKind
 from ._plan import Batch
 from ._wire import ANY_CODEC, SERVER_TIME, AnswerCodec, Endpoint, OpenOrderRow, encode_json, text
@@ -169,9 +179,10 @@ class V3StrategyList:
     endpoint: Endpoint = V3_UNFILLED_STRATEGY
     codec: AnswerCodec[list[OpenOrderRow]] = V3_STRATEGY_CODEC
     id_paged: bool = False  # one page
+    category: str = CATEGORY  # the spot one; the check guards list the futures ones
 
     def query(self, symbol: str | None, cursor: str | None) -> str:
-        return urlencode([("category", CATEGORY), ("type", self.strategy_type)])
+        return urlencode([("category", self.category), ("type", self.strategy_type)])
 
     def advances(self, previous: str | None, cursor: str) -> bool:
         return False  # one page, never a cursor
@@ -206,6 +217,10 @@ _listed = listed_row
 # One instance: a "does not exist" it answered is the same question the check would ask.
 _STRATEGY_CANCEL = V3StrategyCancel()
 
+# The categories of the strategy orders cancel-strategy-order reaches besides spot ones (the
+# strategy pages' ``category`` values): each is listed before a check by id is sent.
+FUTURES_CATEGORIES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
+
 V3 = ApiFamily(
     name="uta",
     cancel={
@@ -222,4 +237,10 @@ V3 = ApiFamily(
     # Plan orders cannot be listed on a UTA: each ambiguous order is asked of the strategy
     # cancel by its id (see the module's docstring).
     checks={OrderKind.PLAN: _STRATEGY_CANCEL},
+    # That cancel takes no category: it reaches the account's futures TP/SL orders too. An id
+    # one of these listings shows is never asked (``_check_guard``).
+    check_guards=tuple(
+        CheckGuard(f"a futures TP/SL order on {c}", V3StrategyList("tpsl", category=c))
+        for c in FUTURES_CATEGORIES
+    ),
 )

@@ -375,6 +375,7 @@ async def list_open_orders(
     orders: dict[tuple[OrderKind, str, str], CancelTarget] = {}
     info: dict[CancelTarget, OrderInfo] = {}
     problems: list[str] = []
+    unattributed: set[tuple[OrderKind, str, str]] = set()
 
     async def one(kind: OrderKind, symbol: str | None) -> None:
         lister = session.family.listing.get(kind)
@@ -388,12 +389,16 @@ async def list_open_orders(
                 if found is None or row.order_id is None:
                     continue
                 target = found[0]
-                if client_oid_prefix is not None and not (
-                    row.client_oid is not None and row.client_oid.startswith(client_oid_prefix)
-                ):
-                    continue
                 key = (kind, target.symbol, row.order_id)
                 in_scope = symbols is None or target.symbol in symbols
+                if client_oid_prefix is not None:
+                    # The panic's rules: a clientOid listed padded is attributed by its text
+                    # (the order goes by orderId); without one, an order is not attributed.
+                    attributed = (row.client_oid or "").strip()
+                    if in_scope and not attributed:
+                        unattributed.add(key)
+                    if not attributed.startswith(client_oid_prefix):
+                        continue
                 if in_scope and orders.setdefault(key, target) is target:
                     info[target] = _info(row)
             _tell(on_listed, len(orders))
@@ -412,6 +417,7 @@ async def list_open_orders(
         problems.clear()
         orders.clear()
         info.clear()
+        unattributed.clear()
         await asyncio.gather(*(one(kind, symbol) for kind, symbol in parts))
     refusal = scope.refusal
     return OpenOrders(
@@ -421,6 +427,7 @@ async def list_open_orders(
         requests=stats.total - before,
         refused_code=None if refusal is None else refusal[0],
         info=info,
+        unattributed=len(unattributed),
     )
 
 

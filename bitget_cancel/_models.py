@@ -475,6 +475,10 @@ class OpenOrders:
     requests: int = 0
     refused_code: str | None = None  # the exchange refused the credentials with this code
     info: dict[CancelTarget, OrderInfo] = field(default_factory=dict)
+    # With a clientOid prefix: orders listed open in the symbol scope without a clientOid
+    # (blank counts as none). The prefix can neither take nor leave them, so they are not in
+    # ``orders``, and ``orders`` may not be all that the prefix's owner has open.
+    unattributed: int = 0
 
     def by_symbol(self) -> dict[str, int]:
         """How many open orders on each symbol."""

@@ -78,6 +78,7 @@ from .listing import (
     sorted_orders,
     summary,
     totals_table,
+    unattributed_warning,
     unlisted_kinds,
 )
 from .options import CancelOptions, DemoSettings, OrdersOptions, PanicOptions, SimOptions
@@ -504,9 +505,10 @@ def show_listing(
         if options.client_oid_prefixes is not None:
             where += f" (clientOid {' or '.join(options.client_oid_prefixes)}...)"
         head = f"Open{where}" if listing.complete else f"INCOMPLETE listing, seen open{where}"
+        unnamed = f", {listing.unattributed:,} without clientOid" if listing.unattributed else ""
         out.print(
-            f"{head}: {summary(orders, options.kinds, unknown)} ({listing.requests} listing "
-            f"requests{'' if account is None else ', ' + account + ' account'})",
+            f"{head}: {summary(orders, options.kinds, unknown)}{unnamed} ({listing.requests} "
+            f"listing requests{'' if account is None else ', ' + account + ' account'})",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -515,6 +517,9 @@ def show_listing(
         err.print(no_answer(options.exchange.base_url, options.deadline), soft_wrap=True)
     if not listing.complete:
         err.print(incomplete_warning(listing.problems), soft_wrap=True)
+    if listing.unattributed and options.client_oid_prefixes is not None:
+        warning = unattributed_warning(listing.unattributed, options.client_oid_prefixes)
+        err.print(warning, markup=False, highlight=False, soft_wrap=True)
     if listing_refused(listing):
         err.print(REFUSED_HINT, markup=False, highlight=False, soft_wrap=True)
     if "plan" in unlisted_kinds(listing.problems, options.kinds):

@@ -132,6 +132,7 @@ def listing_payload(
         "symbols": None if symbols is None else list(symbols),
         "requests": listing.requests,
         "count": len(orders),
+        "unattributed": listing.unattributed,
         "byKind": by_kind(orders, kinds),
         "bySymbol": totals(orders),
         "orders": [
@@ -230,6 +231,15 @@ def totals_table(
         f"[bold]{len(orders):,}[/]",
     )
     return table
+
+
+def unattributed_warning(count: int, prefixes: Sequence[str]) -> str:
+    """What ``orders --client-oid-prefix`` says of the listed orders without a clientOid."""
+    return (
+        f"{_plural(count, 'listed order')} in scope {'has' if count == 1 else 'have'} no "
+        f"clientOid and could not be attributed: {'it' if count == 1 else 'they'} may belong "
+        f"to the clientOid prefix scope ({', '.join(prefixes)}), not shown above"
+    )
 
 
 def incomplete_warning(problems: Sequence[str]) -> Text:

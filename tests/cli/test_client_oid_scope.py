@@ -89,6 +89,14 @@ def test_orders_shows_only_the_scope_and_cancel_keeps_only_its_targets(
     assert oids == sorted(oid for oid in on_sim if oid.startswith(scoped))
     assert 63 < len(oids) < len(on_sim)
     assert payload["scope"]["clientOidPrefixes"] == ["bot-b", "bot-a-1"]
+    # The 7 placed by hand have no clientOid: counted and said, as the panic does.
+    assert payload["unattributed"] == 7
+    said = " ".join(listed.stderr.split())
+    assert "7 listed orders in scope have no clientOid and could not be attributed" in said
+    assert "(bot-b, bot-a-1)" in said
+    text = run_cli("orders", "--client-oid-prefix", "bot-b", env=bg_sim.env())
+    assert text.returncode == 0, text.stderr
+    assert ", 7 without clientOid (" in " ".join(text.stdout.split())
 
     # cancel --file of the whole listing, scoped: bot B's targets only.
     (tmp_path / "all.csv").write_text(everything.stdout)

@@ -80,9 +80,10 @@ async def test_a_uta_is_cancelled_on_v3_in_batches_of_20_within_5_a_second(
     assert sim.stats.endpoint(V3_BATCH).requests == 16
     assert fewest_requests([*targets, *UNKNOWN]) == 16  # 199/20 + 103/20
     # and the unknown ones' "does not exist" confirmed: one listing of each kind a UTA lists,
-    # and each asked of cancel-strategy-order by its id (no listing shows plan orders)
+    # one of each futures category (what the checks must not cancel, D7), and each asked of
+    # cancel-strategy-order by its id (no listing shows plan orders)
     listings = requests_to(sim, "/api/v3/trade/unfilled")
-    assert listings == 2
+    assert listings == 2 + 3
     checks = sim.stats.endpoint(V3_STRATEGY_CANCEL).requests
     assert checks == len(UNKNOWN)
     assert report.requests == 16 + listings + checks

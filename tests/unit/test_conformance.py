@@ -19,6 +19,8 @@ import pytest
 
 from bitget_cancel import (
     CancelEngine,
+    CancelOutcome,
+    CancelReport,
     CancelStatus,
     CancelTarget,
     Credentials,
@@ -221,9 +223,26 @@ NOT_EXIST_ON_V3 = ok(
     [{"orderId": ID, "clientOid": OID, "code": "25204", "msg": "Order does not exist"}]
 )
 
+# -- what a check must not cancel (D7): the futures TP/SL listings read before any check -------
+
+# Listed for every futures category; a futures row that names no orderId is hostile too (any
+# orderId asked might be its own).
+GUARDS = [
+    (
+        "uta",
+        OrderKind.PLAN,
+        V3 + "unfilled-strategy-orders",
+        {
+            **v3_strategy_list,
+            "row without orderId": ok([{"clientOid": OID, "category": "USDT-FUTURES"}]),
+        },
+    )
+]
+
 CANCEL_CASES = _cases(CANCELS)
 LISTING_CASES = _cases(LISTINGS)
 CHECK_CASES = _cases(CHECKS)
+GUARD_CASES = _cases(GUARDS)
 
 
 def exchange(case: Case) -> tuple[MockTransport, list[str]]:
@@ -239,6 +258,10 @@ def exchange(case: Case) -> tuple[MockTransport, list[str]]:
         if hostile and request.path == V2 + "unfilled-orders":
             # v2 lists normal and TP/SL orders on one path: only the kind under test is.
             hostile = (query.get("tpslType") == "tpsl") == (case.kind is OrderKind.TPSL)
+        if hostile and request.path == V3 + "unfilled-strategy-orders":
+            # v3 lists spot TP/SL orders and (for a plan order's check) futures ones on one
+            # path: only the category under test is.
+            hostile = (query.get("category") == "SPOT") == (case.kind is OrderKind.TPSL)
         if hostile:
             return HttpResponse(*case.answer)
         if request.path in BENIGN:
@@ -276,8 +299,9 @@ async def test_no_listing_answer_of_a_hostile_shape_is_complete(case: Case) -> N
     assert seen.count(case.path) >= 1
 
 
-@pytest.mark.parametrize("case", CHECK_CASES, ids=str)
-async def test_no_check_answer_of_a_hostile_shape_confirms_or_cancels_a_target(case: Case) -> None:
+async def cancel_one_not_existing(case: Case) -> tuple[CancelOutcome, CancelReport, list[str]]:
+    """A normal target cancel-batch answers "does not exist", the endpoint under test hostile:
+    the target's outcome, the report, and every path asked."""
     transport, seen = exchange(case)
     hostile = transport.handler
 
@@ -291,9 +315,26 @@ async def test_no_check_answer_of_a_hostile_shape_confirms_or_cancels_a_target(c
         report = await e.cancel([target])
     (outcome,) = report.outcomes
     assert outcome.status is CancelStatus.UNRESOLVED, outcome
-    assert "could not be confirmed" in (outcome.error_msg or "")
     assert not report.all_closed
+    return outcome, report, seen
+
+
+@pytest.mark.parametrize("case", CHECK_CASES, ids=str)
+async def test_no_check_answer_of_a_hostile_shape_confirms_or_cancels_a_target(case: Case) -> None:
+    outcome, _, seen = await cancel_one_not_existing(case)
+    assert "could not be confirmed" in (outcome.error_msg or "")
     assert seen.count(case.path) >= 1
+
+
+@pytest.mark.parametrize("case", GUARD_CASES, ids=str)
+async def test_no_guard_listing_of_a_hostile_shape_lets_a_check_go(case: Case) -> None:
+    """The spot listings answer empty, the futures ones the hostile shape: no check by id may
+    go (it could cancel a futures order the listing could not show)."""
+    outcome, report, seen = await cancel_one_not_existing(case)
+    assert "could not be listed" in (outcome.error_msg or "")
+    assert report.problems
+    assert V3 + "cancel-strategy-order" not in seen
+    assert seen.count(case.path) >= 1 + 3  # the spot TP/SL listing, then the futures ones
 
 
 def test_the_matrix_covers_every_endpoint_the_engine_calls_on_both_account_types() -> None:
@@ -305,6 +346,7 @@ def test_the_matrix_covers_every_endpoint_the_engine_calls_on_both_account_types
         (c.account, c.kind, c.path) for c in LISTING_CASES
     }
     checked = {(c.account, c.kind, c.path) for c in CHECK_CASES}
+    guarded = {(c.account, c.path) for c in GUARD_CASES}
     for family in (V2_FAMILY, V3_FAMILY):
         for kind, route in family.cancel.items():
             assert (family.name, kind, route.endpoint.path) in covered, (family.name, kind)
@@ -312,3 +354,5 @@ def test_the_matrix_covers_every_endpoint_the_engine_calls_on_both_account_types
             assert (family.name, kind, lister.endpoint.path) in covered, (family.name, kind)
         for kind, route in family.checks.items():
             assert (family.name, kind, route.endpoint.path) in checked, (family.name, kind)
+        for guard in family.check_guards:
+            assert (family.name, guard.lister.endpoint.path) in guarded, (family.name, guard)

@@ -93,6 +93,26 @@ async def test_open_orders_lists_only_the_scope() -> None:
 
     assert listing.complete is True
     assert sorted(o.client_oid or "" for o in listing.orders) == sorted(f"b-{i}" for i in range(30))
+    # The 2 placed by hand have no clientOid: they may be the scope's (the panic's rule), so
+    # they are counted, not listed.
+    assert listing.unattributed == 2
+
+
+async def test_open_orders_counts_the_unattributed_of_its_symbol_scope_only() -> None:
+    venue = FakeVenue()
+    venue.place_many("BTCUSDT", 5, client_prefix="a")
+    venue.place_many("BTCUSDT", 3)  # by hand, in the symbol scope
+    venue.place_many("ETHUSDT", 4)  # by hand, outside it
+    venue.place_many("BTCUSDT", 2, kind=PLAN)  # by hand, plan orders
+    async with engine_for(venue) as engine:
+        scoped = await engine.open_orders(["BTCUSDT"], client_oid_prefix="a-")
+        unscoped = await engine.open_orders(["BTCUSDT"])
+        whole = await engine.open_orders(client_oid_prefix="a-")
+    assert len(scoped.orders) == 5
+    assert scoped.unattributed == 3 + 2
+    assert unscoped.unattributed == 0  # no prefix: every order is listed
+    assert len(unscoped.orders) == 10
+    assert whole.unattributed == 3 + 4 + 2
 
 
 @pytest.mark.parametrize("prefix", ["", "  a", ("a", ""), (), 7, [None]])
@@ -139,3 +159,17 @@ async def test_a_scoped_panic_attributes_a_clientoid_the_exchange_lists_padded()
     assert [o.order_id for o in venue.open_orders()] == [other.order_id]
     assert padded.order_id in {o.target.order_id for o in report.cancelled}
     assert report.account_empty is True
+
+
+async def test_open_orders_attributes_a_clientoid_the_exchange_lists_padded_as_the_panic() -> None:
+    """What the scoped panic would cancel, the scoped listing shows (by orderId)."""
+    venue = FakeVenue()
+    mine = venue.place_many("BTCUSDT", 2, client_prefix="a")
+    padded = venue.place("BTCUSDT", NORMAL, " a-7 ")
+    venue.place("BTCUSDT", NORMAL, " b-7 ")
+    venue.place("BTCUSDT", NORMAL, "   ")  # blank: no clientOid
+    async with engine_for(venue) as engine:
+        listing = await engine.open_orders(client_oid_prefix="a-")
+    listed = {o.order_id: o.client_oid for o in listing.orders}
+    assert listed == {mine[0].order_id: "a-0", mine[1].order_id: "a-1", padded.order_id: None}
+    assert listing.unattributed == 1

@@ -25,6 +25,7 @@ from bitget_cancel._exceptions import RequestTimeout
 from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
 from .uta_exchange import (
+    FUTURES_CATEGORIES,
     V3_BATCH,
     V3_STRATEGY,
     V3_STRATEGY_CANCEL,
@@ -35,6 +36,7 @@ from .uta_exchange import (
 
 CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
 MAX_ATTEMPTS = 3
+GUARDS = len(FUTURES_CATEGORIES)  # before a check, the futures TP/SL listings (D7)
 
 # What the check (cancel-strategy-order) hears instead of the exchange's own answer.
 Answer = Callable[[HttpRequest], HttpResponse]
@@ -117,9 +119,14 @@ async def test_a_plan_order_targeted_as_normal_is_found_by_its_id_and_cancelled(
     assert exchange.cancelled[plan.order_id] == 1
     assert report.all_closed
     assert checked.bodies == [{"orderId": plan.order_id}]
-    # one cancel, one listing of each kind a UTA lists, one check: all in the report
-    assert [exchange.requests[p] for p in (V3_BATCH, V3_UNFILLED, V3_STRATEGY)] == [1, 1, 1]
-    assert report.requests == 4
+    # one cancel, one listing of each kind a UTA lists, one of each futures category (what
+    # the check must not cancel, D7), one check: all in the report
+    assert [exchange.requests[p] for p in (V3_BATCH, V3_UNFILLED, V3_STRATEGY)] == [
+        1,
+        1,
+        1 + GUARDS,
+    ]
+    assert report.requests == 4 + GUARDS
 
 
 async def test_a_plan_order_under_another_symbol_or_by_clientoid_alone_is_cancelled() -> None:
@@ -149,7 +156,7 @@ async def test_an_order_open_nowhere_is_confirmed_once_its_id_is_checked_too() -
     assert "confirmed: open nowhere on the account" in (outcome.error_msg or "")
     assert outcome.found_as is None
     assert checked.bodies == [{"orderId": "77"}]
-    assert report.requests == 1 + 2 + 1
+    assert report.requests == 1 + 2 + GUARDS + 1
     assert report.all_closed
 
 
@@ -240,7 +247,7 @@ async def test_a_check_that_keeps_failing_leaves_the_order_unresolved(
     assert words in message, message
     assert f"({MAX_ATTEMPTS} attempts)" in message
     assert checks == MAX_ATTEMPTS
-    assert report.requests == 1 + 2 + MAX_ATTEMPTS
+    assert report.requests == 1 + 2 + GUARDS + MAX_ATTEMPTS
     if answer is THROTTLED:
         assert report.throttled == MAX_ATTEMPTS
 
@@ -288,7 +295,8 @@ async def test_checks_go_by_the_strategy_cancel_budget_and_are_counted() -> None
     assert not exchange.orders
     assert exchange.requests[V3_STRATEGY_CANCEL] == 25
     assert exchange.max_in_window(V3_STRATEGY_CANCEL) <= 10
-    assert report.requests == 2 + 2 + 25  # 25 targets in 2 batches, 2 listings, 25 checks
+    # 25 targets in 2 batches, 2 listings, the futures listings (once), 25 checks
+    assert report.requests == 2 + 2 + GUARDS + 25
 
 
 async def test_on_outcome_hears_the_cancel_a_check_made_once() -> None:

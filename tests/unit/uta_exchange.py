@@ -30,6 +30,8 @@ V3_SYMBOL = "/api/v3/trade/cancel-symbol-order"
 V3_UNFILLED = "/api/v3/trade/unfilled-orders"
 V3_STRATEGY = "/api/v3/trade/unfilled-strategy-orders"
 V3_STRATEGY_CANCEL = "/api/v3/trade/cancel-strategy-order"
+# The strategy listing's futures categories: cancel-strategy-order reaches their orders too.
+FUTURES_CATEGORIES = ("USDT-FUTURES", "COIN-FUTURES", "USDC-FUTURES")
 
 UTA_ON_V2 = (
     "40085",
@@ -63,7 +65,7 @@ class Order:
     symbol: str
     order_id: str
     client_oid: str | None
-    kind: str  # "normal", "tpsl" or "plan"
+    kind: str  # "normal", "tpsl" or "plan"; or "futures_tpsl" (USDT-FUTURES, not spot)
 
 
 @dataclass
@@ -202,8 +204,14 @@ class UtaExchange:
             return self._unfilled(dict(parse_qsl(request.query)))
         if path == V3_STRATEGY:
             query = dict(parse_qsl(request.query))
-            assert query == {"category": "SPOT", "type": "tpsl"}, query
-            return [self._row(o) for o in reversed(self.open_of("tpsl"))]
+            assert set(query) == {"category", "type"}, query
+            assert query["type"] == "tpsl", query
+            category = query["category"]
+            assert category in ("SPOT", *FUTURES_CATEGORIES), query
+            if category == "SPOT":
+                return [self._row(o) for o in reversed(self.open_of("tpsl"))]
+            futures = self.open_of("futures_tpsl") if category == "USDT-FUTURES" else []
+            return [self._row(o, category) for o in reversed(futures)]
         if path == V3_STRATEGY_CANCEL:
             body = json.loads(request.body)
             assert set(body) in ({"orderId"}, {"clientOid"}), body
@@ -282,8 +290,8 @@ class UtaExchange:
         return {"list": [self._row(o) for o in page], "cursor": page[-1].order_id if page else ""}
 
     @staticmethod
-    def _row(order: Order) -> dict[str, Any]:
-        return {"orderId": order.order_id, "clientOid": order.client_oid, "category": "SPOT",
+    def _row(order: Order, category: str = "SPOT") -> dict[str, Any]:
+        return {"orderId": order.order_id, "clientOid": order.client_oid, "category": category,
                 "symbol": order.symbol, "orderStatus": "live"}  # fmt: skip
 
 

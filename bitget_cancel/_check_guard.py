@@ -1,0 +1,72 @@
+"""What a check by id must not touch (issue 19, "D7").
+
+A check asks a cancel that takes no category and no symbol (v3 ``cancel-strategy-order``) to
+cancel an order by its orderId or clientOid. That cancel also reaches orders this package must
+never cancel: the account's futures TP/SL orders. So before the checks of a call (one read
+for all its orders), the family's ``check_guards`` are listed (every futures category, read to
+its last page by ``_listing.list_pages``), and no id they show is asked. A guard listing that
+cannot be read to its end (refused, garbled, a stuck cursor, the deadline, a row without
+orderId) lets no check go: the orders stay unresolved, saying why, never guessed.
+
+What stays open: an order placed between this listing and the check is not seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ._family import CheckGuard, ListedOrder
+from ._listing import list_pages
+from ._policy import CallScope
+from ._session import CallStats, ExchangeSession
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded:
+    """The ids the guard listings show open, each with what holds it; or why they could not
+    all be read (``problem``: then no check may be sent)."""
+
+    order_ids: dict[str, str] = field(default_factory=dict)
+    client_oids: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
+
+    def holder(self, by_order_id: bool, value: str | None) -> str | None:
+        """What holds the orderId (or clientOid) ``value``, if a guard listing shows it."""
+        if value is None:
+            return None
+        return (self.order_ids if by_order_id else self.client_oids).get(value)
+
+
+async def read_guards(
+    session: ExchangeSession, guards: Sequence[CheckGuard], scope: CallScope, stats: CallStats
+) -> Guarded:
+    """Every guard's listing, read at once; its requests are counted in ``stats``."""
+    guarded = Guarded()
+    problems: list[str] = []
+
+    async def read(guard: CheckGuard) -> None:
+        nameless = 0
+
+        def on_page(rows: list[ListedOrder]) -> int:
+            nonlocal nameless
+            for row in rows:
+                if row.order_id is None:
+                    nameless += 1  # any orderId asked might be its own
+                else:
+                    guarded.order_ids[row.order_id] = guard.what
+                if row.client_oid is not None:
+                    guarded.client_oids[row.client_oid] = guard.what
+            return len(rows)
+
+        listing = await list_pages(session, guard.lister, None, scope, stats, on_page)
+        if not listing.complete:
+            problems.append(f"{guard.what}: {listing.problem}")
+        elif nameless:
+            problems.append(f"{guard.what}: {nameless} listed without an orderId")
+
+    await asyncio.gather(*(read(guard) for guard in guards))
+    if problems:
+        return Guarded(problem="; ".join(problems))
+    return guarded
