@@ -8,7 +8,6 @@ no cancel is sent by an id they show. On virtual time."""
 from __future__ import annotations
 
 import asyncio
-import random
 
 import pytest
 
@@ -19,14 +18,10 @@ from . import uta_exchange as uta
 from .test_check_guard import (
     CREDS,
     GUARDS,
-    MAX_ATTEMPTS,
+    UNREADABLE,
     Answer,
     Watched,
     cancel,
-    cut,
-    nameless_row,
-    no_answer,
-    refused,
 )
 from .uta_exchange import UtaExchange
 
@@ -96,16 +91,7 @@ async def test_a_stale_orderid_goes_and_then_its_futures_clientoid_does_not() ->
     assert report.requests == GUARDS + 1 == sent_requests(exchange)
 
 
-@pytest.mark.parametrize(
-    ("answer", "words"),
-    [
-        (refused, "listing refused, code 40034"),
-        (cut, "unusable JSON body"),
-        (no_answer, "no answer"),
-        (nameless_row, "1 listed without an orderId"),
-    ],
-    ids=["refused", "garbled", "timeout", "row-without-orderId"],
-)
+@UNREADABLE
 async def test_a_futures_listing_that_cannot_be_read_lets_no_cancel_go(
     answer: Answer, words: str
 ) -> None:
@@ -194,13 +180,7 @@ async def test_concurrent_calls_share_one_read_of_the_futures_listings() -> None
     exchange = UtaExchange()
     tpsl = exchange.place_many("BTCUSDT", 6, "tp", kind="tpsl")
     watched = Watched(exchange)
-    engine = CancelEngine(
-        CREDS,
-        transport=MockTransport(watched.handle),
-        account="uta",
-        max_attempts=MAX_ATTEMPTS,
-        rng=random.Random(5),
-    )
+    engine = CancelEngine(CREDS, transport=MockTransport(watched.handle), account="uta")
     async with engine:
         reports = await asyncio.gather(
             *(

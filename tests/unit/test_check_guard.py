@@ -147,7 +147,8 @@ def nameless_row(request: HttpRequest) -> HttpResponse:
     return HttpResponse(200, envelope([row]))
 
 
-@pytest.mark.parametrize(
+# A futures listing that cannot be read, and the words its problem says it with.
+UNREADABLE = pytest.mark.parametrize(
     ("answer", "words"),
     [
         (refused, "listing refused, code 40034"),
@@ -157,6 +158,9 @@ def nameless_row(request: HttpRequest) -> HttpResponse:
     ],
     ids=["refused", "garbled", "timeout", "row-without-orderId"],
 )
+
+
+@UNREADABLE
 async def test_a_futures_listing_that_cannot_be_read_lets_no_check_go(
     answer: Answer, words: str
 ) -> None:
