@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from bitget_cancel import CancelEngine, CancelStatus, CancelTarget, OrderKind
-from bitget_cancel._transport import MockTransport
+from bitget_cancel._transport import HttpRequest, HttpResponse, MockTransport
 
 from . import uta_exchange as uta
 from .test_check_guard import (
@@ -163,6 +163,7 @@ async def test_empty_futures_listings_cost_three_requests_and_change_nothing_els
     assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
     assert len(watched.checks) == 4
     assert report.requests == 4 + GUARDS == sent_requests(exchange)
+    assert len(set(exchange.arrivals[uta.V3_STRATEGY])) == 1  # sent together: one round trip
 
 
 async def test_normal_targets_alone_list_no_futures_orders() -> None:
@@ -231,3 +232,31 @@ async def test_a_tpsl_target_the_confirmation_found_listed_needs_no_guard() -> N
     assert watched.futures_listings == []
     assert watched.checks == [{"orderId": tpsl.order_id}]
     assert report.requests == sent_requests(exchange)
+
+
+async def test_a_listed_order_asked_again_by_clientoid_is_guarded() -> None:
+    """The spot listing proves the orderId it showed, not the clientOid: the order filled
+    before its cancel ("does not exist"), asked again by its clientOid, which a futures TP/SL
+    order shares, is not sent."""
+    exchange = UtaExchange()
+    spot = exchange.place("BTCUSDT", "hedge-5", kind="tpsl")
+    futures = exchange.place("BTCUSDT", "hedge-5", kind="futures_tpsl")
+
+    class FilledFirst(Watched):
+        async def handle(self, request: HttpRequest) -> HttpResponse:
+            if request.path == uta.V3_STRATEGY_CANCEL:
+                exchange.orders.pop(spot.order_id, None)  # filled just before the cancel
+            return await super().handle(request)
+
+    watched = FilledFirst(exchange)
+    engine = CancelEngine(CREDS, transport=MockTransport(watched.handle), account="uta")
+    async with engine:
+        report = await engine.panic_cancel(kinds=(TPSL,))
+    assert watched.checks == [{"orderId": spot.order_id}]  # not {"clientOid": "hedge-5"}
+    assert futures.order_id in exchange.orders
+    assert exchange.cancelled[futures.order_id] == 0
+    assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
+    assert report.requests == sent_requests(exchange)
+    # the next pass's listing no longer shows it: not open (and the account empty of spot ones)
+    assert [o.status for o in report.outcomes] == [CancelStatus.NOT_OPEN]
+    assert report.account_empty
