@@ -232,12 +232,10 @@ async def _check_unlisted(
         if guarded.problem is not None:
             why = f"{kind.value} orders not checked by {name}: it reaches orders not ours too"
             return Finding(problem=f"{why}, and those could not be listed ({guarded.problem})")
-        value = target.order_id if by_order_id else target.client_oid
-        holder = guarded.holder(by_order_id, value)
-        if holder is not None:
-            id_name = "orderId" if by_order_id else "clientOid"
-            why = f"{id_name} {value!r} names {holder} (listed open)"
-            return Finding(problem=f"{why}: not asked of {name}, so as not to cancel it")
+        named = guarded.named(by_order_id, target.order_id if by_order_id else target.client_oid)
+        if named is not None:
+            why = f"{named} (listed open): not asked of {name}, so as not to cancel it"
+            return Finding(problem=why)
         finding = await _check(session, kind, route, target, by_order_id, scope, stats)
         if finding is not None:
             return finding
