@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._answers import match
-from ._check_guard import Guarded, read_guards
+from ._check_guard import Guarded, read_shared_guards
 from ._classify import Verdict, classify_item
 from ._exceptions import CallStopped, TransportError
 from ._family import CancelRoute
@@ -176,7 +176,7 @@ async def confirm_not_open(
         guarded = Guarded()
         if any(questions) and family.check_guards:
             # What the checks could cancel that is not ours: listed first, once for all.
-            guarded = await read_guards(session, family.check_guards, scope, stats)
+            guarded = await read_shared_guards(session, family.check_guards, scope, stats)
         checked = await asyncio.gather(
             *(
                 _check_unlisted(session, family.checks, orders[i], asks, guarded, scope, stats)

@@ -5,6 +5,7 @@ show is asked; a futures listing that cannot be read lets no check go. On virtua
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import Callable
@@ -203,6 +204,26 @@ async def test_a_deadline_during_the_futures_listing_lets_no_check_go() -> None:
     assert {o.status for o in outcomes} == {CancelStatus.UNRESOLVED}
     assert watched.checks == []
     assert not report.all_closed
+
+
+async def test_concurrent_confirmations_share_one_read_of_the_futures_listings() -> None:
+    """Six calls on one engine, each confirming a gone order by a check: one read of the
+    futures listings serves them all (each call counts it), as their spot listings are."""
+    exchange = UtaExchange()
+    watched = Watched(exchange)
+    engine = CancelEngine(CREDS, transport=MockTransport(watched.handle), account="uta")
+    async with engine:
+        reports = await asyncio.gather(
+            *(
+                engine.cancel([CancelTarget(symbol="BTCUSDT", client_oid=f"gone-{i}")])
+                for i in range(6)
+            )
+        )
+    assert all(r.all_closed for r in reports)
+    assert all(o.status is CancelStatus.NOT_OPEN for r in reports for o in r.outcomes)
+    assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
+    assert len(watched.checks) == 6
+    assert all(r.requests >= 1 + GUARDS for r in reports)
 
 
 async def test_no_check_due_no_futures_listing() -> None:
