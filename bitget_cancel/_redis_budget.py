@@ -288,11 +288,9 @@ class RedisBudgets:
             budget.stop()
         await self.flush()
         self._closed = True
-        for task in (self._presence_task, self._supervisor, self._watcher):
+        for task in (self._presence_task, self._supervisor, self._watcher, self._listener):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await _stop(task, self.timeout)
         if self._healthy:
             for account in self._accounts:
                 with contextlib.suppress(*_TROUBLE):
@@ -1086,6 +1084,20 @@ _RELEASE = _Script(lua.RELEASE)
 _GIVE_BACK = _Script(lua.GIVE_BACK)
 _SEED = _Script(lua.SEED)
 _PRESENCE = _Script(lua.PRESENCE)
+
+
+async def _stop(task: asyncio.Future[Any], timeout: float) -> None:
+    """Cancel ``task`` and wait for it, at most ``timeout``; then cancel it once more and wait
+    as long again, and go on: a Redis client that does not let go of a read must not hang the
+    engine's close."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        log.warning("a Redis reader did not stop within %.1f s of its cancel", timeout)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    if done and not task.cancelled() and task.exception() is not None:
+        log.debug("a Redis task ended with %r", task.exception())
 
 
 def _closed(pubsub: Any) -> Awaitable[None]:
