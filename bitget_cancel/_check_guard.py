@@ -38,6 +38,14 @@ class Guarded:
             return None
         return (self.order_ids if by_order_id else self.client_oids).get(value)
 
+    def joined(self, other: Guarded) -> Guarded:
+        """What either shows (``other``'s problem, if any, stands)."""
+        return Guarded(
+            {**self.order_ids, **other.order_ids},
+            {**self.client_oids, **other.client_oids},
+            other.problem or self.problem,
+        )
+
 
 async def read_guards(
     session: ExchangeSession, guards: Sequence[CheckGuard], scope: CallScope, stats: CallStats

@@ -1,0 +1,58 @@
+"""Fourth breaker (issue 19): what the UTA check by id may ask, given what the listings of
+the same confirmation showed. On virtual time."""
+
+from __future__ import annotations
+
+import random
+
+from bitget_cancel import CancelEngine, CancelReport, CancelStatus, CancelTarget, Credentials
+
+from .uta_exchange import V3_STRATEGY_CANCEL, UtaExchange
+
+CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
+
+
+async def cancel(exchange: UtaExchange, targets: list[CancelTarget]) -> CancelReport:
+    engine = CancelEngine(
+        CREDS, transport=exchange.transport(), account="uta", rng=random.Random(5)
+    )
+    async with engine:
+        return await engine.cancel(targets)
+
+
+async def test_a_stale_orderids_clientoid_listed_as_tpsl_on_another_symbol_is_not_asked() -> None:
+    """The defect: the target (BTCUSDT, a stale orderId, clientOid X) was checked by clientOid
+    X at cancel-strategy-order, which names no symbol: it cancelled the TP/SL order X on
+    ETHUSDT that the confirmation's own listing had just shown, and the target was reported
+    cancelled "as a plan order" on BTCUSDT."""
+    exchange = UtaExchange()
+    other = exchange.place("ETHUSDT", "shared-1", kind="tpsl")
+    report = await cancel(
+        exchange, [CancelTarget(symbol="BTCUSDT", order_id="91", client_oid="shared-1")]
+    )
+    (outcome,) = report.outcomes
+    assert other.order_id in exchange.orders  # not ours: left open
+    assert exchange.cancelled[other.order_id] == 0
+    assert outcome.status is CancelStatus.UNRESOLVED, outcome
+    assert outcome.found_as is None
+    assert "clientOid 'shared-1' names a tpsl order on ETHUSDT (listed open)" in (
+        outcome.error_msg or ""
+    )
+    assert not report.all_closed
+    # asked by its orderId only (the plan check), never by the listed clientOid
+    assert exchange.requests[V3_STRATEGY_CANCEL] == 1
+
+
+async def test_a_stale_orderids_clientoid_listed_as_normal_elsewhere_is_still_checked() -> None:
+    """A normal order is not cancel-strategy-order's to reach: the check by clientOid goes,
+    and finds the plan order of the target's own symbol."""
+    exchange = UtaExchange()
+    normal = exchange.place("ETHUSDT", "shared-2")
+    report = await cancel(
+        exchange, [CancelTarget(symbol="BTCUSDT", order_id="92", client_oid="shared-2")]
+    )
+    (outcome,) = report.outcomes
+    assert outcome.status is CancelStatus.NOT_OPEN, outcome
+    assert normal.order_id in exchange.orders
+    assert exchange.requests[V3_STRATEGY_CANCEL] == 2  # by orderId, then by clientOid
+    assert report.all_closed
