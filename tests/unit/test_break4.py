@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import random
 
-from bitget_cancel import CancelEngine, CancelReport, CancelStatus, CancelTarget, Credentials
+from bitget_cancel import (
+    CancelEngine,
+    CancelReport,
+    CancelStatus,
+    CancelTarget,
+    Credentials,
+    OrderKind,
+)
 
 from .uta_exchange import V3_STRATEGY_CANCEL, UtaExchange
 
@@ -55,4 +62,44 @@ async def test_a_stale_orderids_clientoid_listed_as_normal_elsewhere_is_still_ch
     assert outcome.status is CancelStatus.NOT_OPEN, outcome
     assert normal.order_id in exchange.orders
     assert exchange.requests[V3_STRATEGY_CANCEL] == 2  # by orderId, then by clientOid
+    assert report.all_closed
+
+
+async def test_targets_found_as_one_order_are_each_answered() -> None:
+    """The defect: three targets naming one orderId under three wrong symbols were all found
+    open on its true symbol and queued there under one wire key; the planner sends a key once
+    and dropped the other two, never sent again: 'unresolved: the call stopped before a retry
+    could be sent' (no deadline, nothing stopped), not all_closed, on a flat account."""
+    exchange = UtaExchange()
+    order = exchange.place("SOLUSDT", "c-1")
+    targets = [
+        CancelTarget(symbol=symbol, order_id=order.order_id)
+        for symbol in ("BTCUSDT", "ETHUSDT", "XRPUSDT")
+    ]
+    report = await cancel(exchange, targets)
+    assert order.order_id not in exchange.orders
+    assert exchange.violations == []  # never one id twice in a request
+    statuses = sorted(o.status.value for o in report.outcomes)
+    assert statuses == ["cancelled", "not_open", "not_open"], report.outcomes
+    for outcome in report.outcomes:
+        assert outcome.found_as is not None
+        assert outcome.found_as.symbol == "SOLUSDT"
+        assert "stopped" not in (outcome.error_msg or ""), outcome
+    assert report.problems == ()
+    assert report.all_closed
+
+
+async def test_targets_of_two_wrong_kinds_found_as_one_normal_order_are_each_answered() -> None:
+    """The same, on one symbol: a user unsure of the kind names one normal order as TP/SL and
+    as plan; both are found as the normal order."""
+    exchange = UtaExchange()
+    order = exchange.place("BTCUSDT")
+    targets = [
+        CancelTarget(symbol="BTCUSDT", order_id=order.order_id, kind=kind)
+        for kind in (OrderKind.TPSL, OrderKind.PLAN)
+    ]
+    report = await cancel(exchange, targets)
+    assert order.order_id not in exchange.orders
+    assert {o.status for o in report.outcomes} <= {CancelStatus.CANCELLED, CancelStatus.NOT_OPEN}
+    assert all("stopped" not in (o.error_msg or "") for o in report.outcomes), report.outcomes
     assert report.all_closed
