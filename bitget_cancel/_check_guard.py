@@ -60,12 +60,16 @@ async def read_guards(
         def on_page(rows: list[ListedOrder]) -> int:
             nonlocal nameless
             for row in rows:
-                if row.order_id is None:
+                # An id listed padded with whitespace is the id it pads (a check sends none
+                # padded): kept as listed, it would not hold the id the check asks by.
+                order_id = (row.order_id or "").strip()
+                if not order_id:
                     nameless += 1  # any orderId asked might be its own
                 else:
-                    guarded.order_ids[row.order_id] = guard.what
-                if row.client_oid is not None:
-                    guarded.client_oids[row.client_oid] = guard.what
+                    guarded.order_ids[order_id] = guard.what
+                client_oid = (row.client_oid or "").strip()
+                if client_oid:
+                    guarded.client_oids[client_oid] = guard.what
             return len(rows)
 
         listing = await list_pages(session, guard.lister, None, scope, stats, on_page)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from bitget_cancel import (
     CancelEngine,
     CancelReport,
@@ -13,8 +15,11 @@ from bitget_cancel import (
     Credentials,
     OrderKind,
 )
+from bitget_cancel._transport import HttpRequest, HttpResponse
 
-from .uta_exchange import V3_STRATEGY_CANCEL, UtaExchange
+from .test_check_guard import Watched
+from .test_check_guard import cancel as guarded_cancel
+from .uta_exchange import V3_STRATEGY_CANCEL, UtaExchange, envelope
 
 CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
 
@@ -103,3 +108,28 @@ async def test_targets_of_two_wrong_kinds_found_as_one_normal_order_are_each_ans
     assert {o.status for o in report.outcomes} <= {CancelStatus.CANCELLED, CancelStatus.NOT_OPEN}
     assert all("stopped" not in (o.error_msg or "") for o in report.outcomes), report.outcomes
     assert report.all_closed
+
+
+@pytest.mark.parametrize("pad", [" {} ", "{}\t"])
+async def test_a_futures_listing_padding_an_id_still_guards_it(pad: str) -> None:
+    """The defect: the futures TP/SL listing showed the order's orderId (or clientOid) padded
+    with whitespace; the guard kept it as listed, so the target's own id was not found there,
+    the check asked cancel-strategy-order by it and cancelled the futures order."""
+    exchange = UtaExchange()
+    futures = exchange.place("BTCUSDT", "hedge-9", kind="futures_tpsl")
+
+    def padded(request: HttpRequest) -> HttpResponse:
+        row = {"orderId": pad.format(futures.order_id), "clientOid": pad.format("hedge-9"),
+               "category": "USDT-FUTURES", "symbol": "BTCUSDT"}  # fmt: skip
+        return HttpResponse(200, envelope([row]))
+
+    watched = Watched(exchange, futures=padded)
+    targets = [
+        CancelTarget(symbol="BTCUSDT", order_id=futures.order_id),
+        CancelTarget(symbol="BTCUSDT", client_oid="hedge-9"),
+    ]
+    outcomes, report = await guarded_cancel(watched, targets)
+    assert futures.order_id in exchange.orders  # not ours: left open
+    assert watched.checks == []
+    assert [o.status for o in outcomes] == [CancelStatus.UNRESOLVED] * 2, outcomes
+    assert not report.all_closed
