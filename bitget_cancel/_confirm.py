@@ -23,8 +23,8 @@ whose own "does not exist" came from that very endpoint was asked that question 
 check reaches orders that are not ours too (a UTA's futures TP/SL orders): those are listed
 first (``ApiFamily.check_guards``, ``_check_guard``), once for all the orders checked together
 and only when a check is due, and no id they show is asked; nor is an id of an order the
-listings just showed whose own cancel is the check's endpoint (a TP/SL order of the clientOid
-on another symbol: the check names no symbol, it would cancel that one).
+listings just showed (its clientOid on another symbol: the check names no symbol, so it may
+cancel that order, or say "does not exist" of it and nothing of the target's).
 
 Costs nothing when no order was answered "does not exist". Concurrent calls of one engine
 share their listings (``_shared_listing``): one listing, begun after each call's answers,
@@ -175,9 +175,8 @@ async def confirm_not_open(
     unsettled = [i for i, done in enumerate(settled) if not done]
     if unsettled and family.checks:
         questions = [_questions(family.checks, orders[i]) for i in unsettled]
-        # Orders the listings just showed that a check's endpoint cancels too (a TP/SL order
-        # of the clientOid on another symbol): asked by that id, the check would cancel them.
-        guarded = _listed_guard(family.cancel, family.checks, orders_open)
+        # The orders the listings just showed: a check by one of their ids would speak of them.
+        guarded = _listed_guard(orders_open)
         if any(questions) and family.check_guards:
             # What the checks could cancel that is not ours: listed first, once for all.
             guarded = guarded.joined(await read_guards(session, family.check_guards, scope, stats))
@@ -192,20 +191,14 @@ async def confirm_not_open(
     return findings
 
 
-def _listed_guard(
-    cancel: Mapping[OrderKind, CancelRoute],
-    checks: Mapping[OrderKind, CancelRoute],
-    listed: Sequence[CancelTarget],
-) -> Guarded:
-    """The listed orders whose own cancel is a check's endpoint, by their ids: a check by
-    clientOid names no symbol, so it would cancel such an order on another symbol."""
-    endpoints = {route.endpoint for route in checks.values()}
+def _listed_guard(listed: Sequence[CancelTarget]) -> Guarded:
+    """The orders the listings just showed, by their ids. A check by clientOid names no
+    symbol: asked by the clientOid of one of them (on another symbol than the target's), it
+    may cancel that order (a TP/SL one), or answer "does not exist" of it (a normal one),
+    which says nothing of the target's."""
     order_ids: dict[str, str] = {}
     client_oids: dict[str, str] = {}
     for target in listed:
-        route = cancel.get(target.kind)
-        if route is None or route.endpoint not in endpoints:
-            continue
         what = f"a {target.kind.value} order on {target.symbol}"
         if target.order_id is not None:
             order_ids[target.order_id] = what

@@ -55,19 +55,26 @@ async def test_a_stale_orderids_clientoid_listed_as_tpsl_on_another_symbol_is_no
     assert exchange.requests[V3_STRATEGY_CANCEL] == 1
 
 
-async def test_a_stale_orderids_clientoid_listed_as_normal_elsewhere_is_still_checked() -> None:
-    """A normal order is not cancel-strategy-order's to reach: the check by clientOid goes,
-    and finds the plan order of the target's own symbol."""
+async def test_a_stale_orderids_clientoid_listed_as_normal_elsewhere_confirms_nothing() -> None:
+    """The defect: the plan order 'shared-2' of the target's symbol stayed armed, 'not_open,
+    confirmed: open nowhere': the check by clientOid (no symbol) was answered for the normal
+    order 'shared-2' on ETHUSDT the listing had shown, whose "does not exist" says nothing of
+    the target's."""
     exchange = UtaExchange()
     normal = exchange.place("ETHUSDT", "shared-2")
+    plan = exchange.place("BTCUSDT", "shared-2", kind="plan")
     report = await cancel(
         exchange, [CancelTarget(symbol="BTCUSDT", order_id="92", client_oid="shared-2")]
     )
     (outcome,) = report.outcomes
-    assert outcome.status is CancelStatus.NOT_OPEN, outcome
+    assert outcome.status is CancelStatus.UNRESOLVED, outcome
+    assert "clientOid 'shared-2' names a normal order on ETHUSDT (listed open)" in (
+        outcome.error_msg or ""
+    )
     assert normal.order_id in exchange.orders
-    assert exchange.requests[V3_STRATEGY_CANCEL] == 2  # by orderId, then by clientOid
-    assert report.all_closed
+    assert plan.order_id in exchange.orders
+    assert exchange.requests[V3_STRATEGY_CANCEL] == 1  # by its orderId only
+    assert not report.all_closed
 
 
 async def test_targets_found_as_one_order_are_each_answered() -> None:
