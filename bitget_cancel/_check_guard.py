@@ -8,19 +8,27 @@ its last page by ``_listing.list_pages``), and no id they show is asked. A guard
 cannot be read to its end (refused, garbled, a stuck cursor, the deadline, a row without
 orderId) lets no check go: the orders stay unresolved, saying why, never guessed.
 
+The same cancel is how a UTA cancels its TP/SL and plan *targets* (``_run``): before the first
+such request of a call, for orders no spot listing has proven, the same listings are read
+(``read_shared_guards``: once for the call, shared with the concurrent calls of the engine
+that ask before it begins), and no request names an id they show.
+
 What stays open: an order placed between this listing and the check is not seen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ._exceptions import CallStopped
 from ._family import CheckGuard, ListedOrder
 from ._listing import list_pages
 from ._policy import CallScope
 from ._session import CallStats, ExchangeSession
+from ._shared_listing import SharedListings, per_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,14 @@ class Guarded:
             {**self.client_oids, **other.client_oids},
             other.problem or self.problem,
         )
+
+    def named(self, by_order_id: bool, value: str | None) -> str | None:
+        """What a guard listing shows under that id ("orderId '1' names a futures TP/SL order
+        on USDT-FUTURES"): no request may name it. None if none shows it."""
+        holder = self.holder(by_order_id, value)
+        if holder is None:
+            return None
+        return f"{'orderId' if by_order_id else 'clientOid'} {value!r} names {holder}"
 
 
 async def read_guards(
@@ -82,3 +98,25 @@ async def read_guards(
     if problems:
         return Guarded(problem="; ".join(problems))
     return guarded
+
+
+GuardListings = SharedListings[tuple[str, ...], Guarded]
+_BY_SESSION: weakref.WeakKeyDictionary[ExchangeSession, GuardListings] = weakref.WeakKeyDictionary()
+
+
+async def read_shared_guards(
+    session: ExchangeSession, guards: Sequence[CheckGuard], scope: CallScope, stats: CallStats
+) -> Guarded:
+    """``read_guards``, one read serving every call of ``session`` that asks before it begins
+    (``_shared_listing``: begun after each of them asked, so it is as fresh for each as its
+    own); its requests are counted in the stats of each call it served."""
+
+    async def lister(shared: CallScope, counted: CallStats) -> Guarded:
+        return await read_guards(session, guards, shared, counted)
+
+    listings = per_session(_BY_SESSION, session)
+    key = tuple(guard.what for guard in guards)
+    try:
+        return await listings.read(key, lister, scope, stats, alone=len(session.crew) <= 1)
+    except CallStopped as exc:
+        return Guarded(problem=f"listing stopped: {exc.reason}")

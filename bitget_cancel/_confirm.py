@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._answers import match
-from ._check_guard import Guarded, read_guards
+from ._check_guard import Guarded, read_shared_guards
 from ._classify import Verdict, classify_item
 from ._exceptions import CallStopped, TransportError
 from ._family import CancelRoute
@@ -179,7 +179,9 @@ async def confirm_not_open(
         guarded = _listed_guard(orders_open)
         if any(questions) and family.check_guards:
             # What the checks could cancel that is not ours: listed first, once for all.
-            guarded = guarded.joined(await read_guards(session, family.check_guards, scope, stats))
+            guarded = guarded.joined(
+                await read_shared_guards(session, family.check_guards, scope, stats)
+            )
         checked = await asyncio.gather(
             *(
                 _check_unlisted(session, family.checks, orders[i], asks, guarded, scope, stats)
@@ -251,12 +253,10 @@ async def _check_unlisted(
         if guarded.problem is not None:
             why = f"{kind.value} orders not checked by {name}: it reaches orders not ours too"
             return Finding(problem=f"{why}, and those could not be listed ({guarded.problem})")
-        value = target.order_id if by_order_id else target.client_oid
-        holder = guarded.holder(by_order_id, value)
-        if holder is not None:
-            id_name = "orderId" if by_order_id else "clientOid"
-            why = f"{id_name} {value!r} names {holder} (listed open)"
-            return Finding(problem=f"{why}: not asked of {name}, so as not to cancel it")
+        named = guarded.named(by_order_id, target.order_id if by_order_id else target.client_oid)
+        if named is not None:
+            why = f"{named} (listed open): not asked of {name}, so as not to cancel it"
+            return Finding(problem=why)
         finding = await _check(session, kind, route, target, by_order_id, scope, stats)
         if finding is not None:
             return finding

@@ -170,6 +170,14 @@ class ApiFamily:
     # together, only when a check is due) before any check is sent (``_check_guard``).
     check_guards: Sequence[CheckGuard] = ()
 
+    def guards_for(self, route: CancelRoute) -> Sequence[CheckGuard]:
+        """The guards a request of ``route`` needs: the check guards when it is a checks'
+        endpoint (a cancel of a TP/SL or plan order on a UTA is one: it reaches what the checks
+        reach), else none."""
+        if any(route.endpoint == check.endpoint for check in self.checks.values()):
+            return self.check_guards
+        return ()
+
     def unchecked_kinds(self) -> tuple[OrderKind, ...]:
         """Kinds this account can neither list nor check by id: an order answered "does not
         exist" may be one of them, so that answer can never be confirmed."""

@@ -40,10 +40,12 @@ pages as of their changelog of 2025-11-28):
   (``FUTURES_CATEGORIES``). So before the checks of a call (one read for all its orders), each
   category is listed (``check_guards``: unfilled-strategy-orders, type tpsl; one request each,
   no paging) and no orderId or clientOid they show is asked; a listing that cannot be read to
-  its end lets no check go (``_check_guard``). No check due, no listing. Not covered: a futures
-  order placed between that listing and the check. Uncertain: whether a UTA's futures strategy
-  orders include types other than tpsl (the pages list only tpsl); any other would need its
-  own guard here.
+  its end lets no check go (``_check_guard``). No check due, no listing. The same holds for the
+  cancel of a TP/SL or plan *target* (D7b, ``ApiFamily.guards_for``): read once for the call
+  before its first such request, unless a spot listing showed the orderId it goes by (the
+  panic's). Not covered: a futures order placed between that listing and the check.
+  Uncertain: whether a UTA's futures strategy orders include types other than tpsl (the pages
+  list only tpsl); any other would need its own guard here.
 - Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
   there); the v2 one is public and serves both account types.
 """

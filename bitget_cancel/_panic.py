@@ -726,7 +726,7 @@ class _Pass:
                 normal += target.kind is OrderKind.NORMAL
             if normal:
                 self._batch_lane.add(normal, self.loop.time())
-            run.feed([target for _, target in pairs])
+            run.feed([target for _, target in pairs], listed=True)  # as listed: proven spot
 
     # -- bulk cancels ------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 The guarantee is the in-process one (``_limit.RateBudget``) for the union of all participants:
 a slot is held from the send until ``period + margin`` after the answer, the first ``capacity``
 go at once, a 429 seen by anyone pauses everyone and then lets one probe through at a time, and
-an exhausted window (``x-mbx-used-remain-limit: 0``) holds the endpoint until it rolls. Every
+an exhausted window (``x-mbx-used-remain-limit: 0``) that another client used (the store counts
+fewer than the capacity in it) holds the endpoint until it rolls. Every
 check-and-take is one Lua script (``_redis_lua``) on Redis's own clock; a slot taken by a
 participant that died frees itself when its lease runs out.
 
@@ -941,6 +942,7 @@ class RedisBudget:
                         int(provider.max_cooldown * _US),
                         self._ttl_ms(),
                         provider.participant,
+                        self.capacity,  # an exhausted window holds only below it
                     ],
                 )
             )

@@ -31,6 +31,41 @@ local function keep(ttl)
 end
 """
 
+# An answer saying the window is full (``x-mbx-used-remain-limit: 0``) holds the budget only
+# when another client used the window: the rule of ``_limit.RateBudget._another_client_used``,
+# with the store's count for "ours": every slot in flight or answered within a hold, whichever
+# participant of the account took it (the store sees them all). Fewer than the capacity:
+# someone outside the store took the rest, so ``blocked`` holds everyone until the window
+# rolls. As many: TAKE already grants nothing until one of them leaves the window, a hold after
+# its answer (so after it left the exchange's window, counted from its arrival); holding a
+# whole window from this answer as well would cost, far from the exchange, a round trip per
+# window for every process of the account. That count must stay: RELEASE leaves a ``full``
+# mark (until:capacity), and a slot leaving it early (given back unsent: a burst's unused
+# part; a lease run out) re-checks it, holding after all if it no longer reaches the capacity.
+# A capacity below the exchange's limit cannot tell a window the account filled from one others
+# filled past it: a 429 that follows is paused and probed like any other.
+# KEYS[1..3] are flying, window, state in every script that uses it.
+_FULL = """
+local function counted()
+  local after = string.format('(%.0f', now)
+  local flying = redis.call('ZCOUNT', KEYS[1], after, '+inf')
+  return flying + redis.call('ZCOUNT', KEYS[2], after, '+inf')
+end
+local function recount()
+  local mark = redis.call('HGET', KEYS[3], 'full')
+  if not mark then return end
+  local till, cap = string.match(mark, '^(%d+):(%d+)$')
+  till, cap = tonumber(till), tonumber(cap)
+  if now < till then
+    if counted() >= cap then return end  -- still covered by the count
+    if till > (tonumber(redis.call('HGET', KEYS[3], 'blocked')) or 0) then
+      redis.call('HSET', KEYS[3], 'blocked', till)
+    end
+  end
+  redis.call('HDEL', KEYS[3], 'full')
+end
+"""
+
 # KEYS: flying, window, state, presence, epoch. ARGV: participant, token base, k, capacity,
 # period_us, margin_us, lease_us, ttl_ms, presence_ttl_us, a fresh epoch id, need, grace_us,
 # first (1: a panic of this participant waits; absent or 0: not), the wake channel.
@@ -61,6 +96,7 @@ end
 TAKE = (
     _NOW
     + _KEEP
+    + _FULL
     + """
 local me = ARGV[1]
 local first = ARGV[13] == '1'
@@ -80,7 +116,7 @@ redis.call('ZADD', KEYS[4], now + pttl, me)
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 redis.call('PEXPIRE', KEYS[4], math.floor(pttl / 1000) + 1000)
 local present = redis.call('ZCARD', KEYS[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) > 0 then recount() end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local cap, per = tonumber(ARGV[4]), tonumber(ARGV[5])
 redis.call('HSET', KEYS[3], 'r:' .. me, ARGV[4] .. ':' .. ARGV[5])
@@ -195,13 +231,15 @@ return result
 # KEYS: flying, window, state, wake. ARGV: token, hold_us (period + margin; the budget's own
 # hold when longer: its rate may be a slower participant's), throttled (0/1),
 # exhausted (0/1: x-mbx-used-remain-limit said 0), cooldown_us, max_cooldown_us, ttl_ms,
-# publisher.
+# publisher, capacity (the releaser's: slots per period).
 # Returns {fresh_429, pause_us, woke}. The member is counted in the window even if its lease
 # had already run out: the request did arrive. It wakes the waiters (publishes) only when
-# they sleep past its expiry: when the window was empty, or a probe ended.
+# they sleep past its expiry: when the window was empty, or a probe ended. An exhausted window
+# holds everyone only when another client used it (see _FULL).
 RELEASE = (
     _NOW
     + _KEEP
+    + _FULL
     + """
 local hold = math.max(tonumber(ARGV[2]), tonumber(redis.call('HGET', KEYS[3], 'hold')) or 0)
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -214,8 +252,12 @@ local blocked = tonumber(st[1]) or 0
 local strikes = tonumber(st[3]) or 0
 local fresh, pause = 0, 0
 if ARGV[4] == '1' and ARGV[3] ~= '1' and now + hold > blocked then
-  blocked = now + hold
-  redis.call('HSET', KEYS[3], 'blocked', blocked)
+  if counted() < tonumber(ARGV[9]) then
+    blocked = now + hold
+    redis.call('HSET', KEYS[3], 'blocked', blocked)
+  else  -- the account's own count holds it, while that count stays
+    redis.call('HSET', KEYS[3], 'full', string.format('%.0f:%d', now + hold, ARGV[9]))
+  end
 end
 if ARGV[3] == '1' then
   -- A 429 landing during a pause answers a request sent before it: the same strike.
@@ -237,14 +279,21 @@ return {fresh, pause, wake and 1 or 0}
 )
 
 # KEYS: flying, window, state, wake. ARGV: publisher (the participant), tokens. The requests
-# never left: nothing to count. The participant no longer waits (it asks again if it does):
-# without tokens, this is how it says it gave up waiting.
-GIVE_BACK = """
-for i = 2, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
+# never left: nothing to count (a full window their count covered may hold now: _FULL). The
+# participant no longer waits (it asks again if it does): without tokens, this is how it says
+# it gave up waiting.
+GIVE_BACK = (
+    _NOW
+    + _FULL
+    + """
+local gone = 0
+for i = 2, #ARGV do gone = gone + redis.call('ZREM', KEYS[1], ARGV[i]) end
+if gone > 0 then recount() end
 redis.call('HDEL', KEYS[3], 'w:' .. ARGV[1], 'f:' .. ARGV[1])
 redis.call('PUBLISH', KEYS[4], ARGV[1])
 return 0
 """
+)
 
 # After an outage, what this participant used on its own goes into the shared budget.
 # KEYS: flying, window, state, wake. ARGV: lease_us, ttl_ms, paused_us, publisher, n, then n

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ._answers import Results, match
 from ._budget import Slot
+from ._check_guard import Guarded, read_shared_guards
 from ._classify import CODE_HINTS, Verdict, classify_item
 from ._confirm import Finding, confirm_not_open
 from ._dispatch import merged, pack, split_results, take_fitting, taken_keys
 from ._exceptions import CallStopped, RequestTimeout, TransportError
-from ._family import CancelRoute
+from ._family import CancelRoute, CheckGuard
 from ._log import log
 from ._models import (
     CancelOutcome,
@@ -82,6 +83,7 @@ class _Order:
         "order_id",
         "other_client_oids",
         "place",
+        "proven",
         "retried_by_client_oid",
         "sent",
         "status",
@@ -112,6 +114,8 @@ class _Order:
         self.found_by: str | None = None
         # The endpoint whose "does not exist" it last heard (a check need not ask it again).
         self.answered_by: Endpoint | None = None
+        # A spot listing showed its orderId: a cancel by that id needs no guard listing.
+        self.proven = False
 
 
 def order_key(target: CancelTarget) -> OrderKey:
@@ -191,6 +195,10 @@ class CancelRun:
         # Halves of a refused request, isolating a bad order: they go alone (see _dispatch).
         self._fragments: set[Batch[_Order]] = set()
         self.stats = CallStats()
+        # What a cancel by id that takes no category must not touch (``_check_guard``): read
+        # once for the call, before its first such request of an unproven order.
+        self._guarding: asyncio.Task[Guarded] | None = None
+        self._guarded: Guarded | None = None
         # The retry backoff drawn at one moment, by attempts (``_retry_at``).
         self._retry_moment = -1.0
         self._retry_dues: dict[int, float] = {}
@@ -210,10 +218,11 @@ class CancelRun:
     def feed_is_open(self) -> bool:
         return self._feed_open
 
-    def feed(self, targets: Iterable[CancelTarget]) -> None:
-        """Add targets to a running call; they are planned with whatever is due next."""
+    def feed(self, targets: Iterable[CancelTarget], *, listed: bool = False) -> None:
+        """Add targets to a running call; they are planned with whatever is due next.
+        ``listed``: a spot listing of their kind showed their orderIds (the panic's)."""
         now = self._loop.time()
-        for order in self._index(targets):
+        for order in self._index(targets, listed):
             order.place, order.due = _WAITING, now
             lane = self._lanes[order.kind]
             lane.waiting.append(order)
@@ -225,7 +234,7 @@ class CancelRun:
         for lane in self._lanes.values():
             lane.wake.set()
 
-    def _index(self, targets: Iterable[CancelTarget]) -> list[_Order]:
+    def _index(self, targets: Iterable[CancelTarget], listed: bool = False) -> list[_Order]:
         """Record distinct targets; the orders new to the run.
 
         Each target and each key is hashed once (setdefault): a new order is made before it
@@ -236,8 +245,11 @@ class CancelRun:
         added: list[CancelTarget] | None = [] if self._on_outcome is not None else None
         for target in targets:
             order = _Order(target)
-            if order_of.setdefault(target, order) is not order:
+            known = order_of.setdefault(target, order)
+            if known is not order:
+                known.proven = known.proven or listed
                 continue  # the same target again
+            order.proven = listed
             if added is not None:
                 added.append(target)
             order_id = target.order_id
@@ -248,6 +260,7 @@ class CancelRun:
                 fresh.append(order)
                 continue
             order_of[target] = known  # another target names the same order
+            known.proven = known.proven or listed
             if target.client_oid != known.client_oid:
                 # Targets that share an orderId but not a clientOid: asking by one of the
                 # clientOids would answer for an order the others never named.
@@ -308,6 +321,8 @@ class CancelRun:
         finally:
             crew.leave(self._mode, self)
             self._closed = True
+            if self._guarding is not None:
+                self._guarding.cancel()  # (done by now, unless the call was cancelled)
             # A shared request whose calls are all over has nobody to read its answer.
             for task, owner in list(self._riding_on.items()):
                 if all(run._closed for run, _ in owner._parts.get(task, ())):
@@ -406,6 +421,7 @@ class CancelRun:
             order.found_as = found
         order.kind, order.symbol = found.kind, found.symbol
         order.order_id = found.order_id
+        order.proven = True  # its orderId, as a spot listing shows it
         order.retried_by_client_oid = True
         self._done -= 1
         order.status = None
@@ -441,6 +457,10 @@ class CancelRun:
             route = session.family.cancel.get(lane.kind)
             if route is None:
                 self._unroutable(lane, session.family.name)
+                continue
+            guards = session.family.guards_for(route)
+            if guards and self._guarded is None and self._unguarded_due(lane, now):
+                await self._read_guards(guards, scope)
                 continue
             try:
                 slot = await session.slot(route.endpoint, scope)
@@ -492,6 +512,8 @@ class CancelRun:
         if not due:
             return []
         lane.waiting = later
+        if self._session.family.guards_for(route):
+            due = [o for o in due if self._may_send(o, route, lane)]
         if route.needs_order_id:
             # Never a request the endpoint's rules refuse. (With account="auto" and the type
             # not learnt yet, that is the classic API's rule: warm_up() learns it first.)
@@ -510,6 +532,70 @@ class CancelRun:
                     order.place = _WAITING
                     lane.waiting.append(order)
         return batches
+
+    # -- what a cancel by id that takes no category must not touch (``_check_guard``) --------
+
+    def _unguarded_due(self, lane: _Lane, now: float) -> bool:
+        """Whether an order due now would go without a guard listing to prove it ours."""
+        horizon = now + self._policy.coalesce
+        return any(o.due <= horizon and not _proven(o) for o in lane.waiting)
+
+    async def _read_guards(self, guards: Sequence[CheckGuard], scope: CallScope) -> None:
+        """The guard listings, read once for the call (its lanes wait for the same read); then
+        every waiting order they stop ends, before anything else (the deadline included)."""
+        task = self._guarding
+        if task is None:
+            read = read_shared_guards(self._session, guards, scope, self.stats)
+            task = self._guarding = self._loop.create_task(read)
+        await asyncio.wait((task,), timeout=scope.deadline.remaining())
+        if not task.done():
+            # In flight at the deadline: abandoned like a cancel's answer, once it has counted
+            # the requests it sent in the call's stats.
+            task.cancel()
+            await asyncio.wait((task,))
+        if task.cancelled():
+            guarded = Guarded(problem=f"{self._ended(scope)} before they were read")
+        else:
+            guarded = task.result()
+        if self._guarded is not None:
+            return  # another lane applied it
+        self._guarded = guarded
+        if guarded.problem is not None:
+            log.warning("no TP/SL or plan order cancelled by id: %s", guarded.problem)
+        family = self._session.family
+        for lane in self._lanes.values():
+            route = family.cancel.get(lane.kind)
+            if route is not None and family.guards_for(route):
+                lane.waiting = [o for o in lane.waiting if self._may_send(o, route, lane)]
+
+    def _may_send(self, order: _Order, route: CancelRoute, lane: _Lane) -> bool:
+        """Whether a request of ``route`` (one the guards cover) may name ``order``. If not,
+        the order ends unresolved, saying why; or waits, while the guards are not read."""
+        if _proven(order):
+            return True
+        guarded = self._guarded
+        if guarded is None:
+            order.place = _WAITING
+            lane.waiting.append(order)
+            return False
+        name = route.endpoint.name
+        if guarded.problem is not None:
+            why = (
+                f"not cancelled by {name}: it reaches orders not ours too, and those could "
+                f"not be listed ({guarded.problem})"
+            )
+        else:
+            by_order_id = order.order_id is not None
+            named = guarded.named(by_order_id, order.order_id or order.client_oid)
+            if named is None:
+                return True
+            why = (
+                f"{named}: not cancelled, so as not to touch it ({name} takes no category: "
+                "it would cancel that order)"
+            )
+            log.warning("%s: %s", order.target, why)
+        self._finish(order, CancelStatus.UNRESOLVED, None, why)
+        return False
 
     async def _sleep_until_something(self, lane: _Lane, scope: CallScope, now: float) -> None:
         wake_at = min((o.due for o in lane.waiting), default=None)
@@ -953,6 +1039,11 @@ class CancelRun:
         if order.sent:
             return f"{why} before a retry could be sent{last}"
         return f"{why} before it could be sent"
+
+
+def _proven(order: _Order) -> bool:
+    """A request by its orderId, which a spot listing showed: nothing else answers to it."""
+    return order.proven and order.order_id is not None
 
 
 async def _interrupt_on(stop: asyncio.Event, scope: CallScope) -> None:

@@ -128,9 +128,17 @@ Confirmations = SharedListings[tuple[OrderKind, ...], OpenOrders]
 _BY_SESSION: weakref.WeakKeyDictionary[ExchangeSession, Confirmations] = weakref.WeakKeyDictionary()
 
 
+def per_session(
+    registry: weakref.WeakKeyDictionary[ExchangeSession, SharedListings[K, R]],
+    session: ExchangeSession,
+) -> SharedListings[K, R]:
+    """The shared listings of ``session`` in ``registry`` (made on first use, gone with it)."""
+    found = registry.get(session)
+    if found is None:
+        found = registry[session] = SharedListings(session.loop)
+    return found
+
+
 def confirmation_listings(session: ExchangeSession) -> Confirmations:
     """The shared confirmation listings of ``session`` (made on first use, gone with it)."""
-    found = _BY_SESSION.get(session)
-    if found is None:
-        found = _BY_SESSION[session] = SharedListings(session.loop)
-    return found
+    return per_session(_BY_SESSION, session)

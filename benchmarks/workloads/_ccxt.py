@@ -71,22 +71,26 @@ def ids_by_market(rows: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
 class CcxtResult:
     cancelled: int  # ids ccxt returned as cancelled
     failed_chunks: int  # cancel_orders calls that raised (429 and the like)
+    first_error: str = ""  # what the first of them raised
 
 
 async def cancel_all(client: Any, ids: Mapping[str, Sequence[str]]) -> CcxtResult:
     """``cancel_orders`` per symbol in chunks of 50, all gathered; each chunk's error caught."""
+    errors: list[str] = []
 
     async def chunk(symbol: str, part: Sequence[str]) -> int | None:
         try:
             result = await client.cancel_orders(list(part), symbol)
-        except Exception:  # ccxt raises on 429 (RateLimitExceeded) and other errors
+        except Exception as exc:  # ccxt raises on 429 (RateLimitExceeded) and other errors
+            errors.append(f"{type(exc).__name__}: {exc}")
             return None
         return len(result)
 
     results = await asyncio.gather(*(chunk(symbol, part) for symbol, part in chunks(ids)))
     return CcxtResult(
         cancelled=sum(r for r in results if r is not None),
-        failed_chunks=sum(1 for r in results if r is None),
+        failed_chunks=len(errors),
+        first_error=errors[0] if errors else "",
     )
 
 

@@ -45,7 +45,15 @@ T = TypeVar("T")
 class RawClient:
     """Signs and sends Bitget v2 requests with a bare aiohttp session."""
 
-    def __init__(self, base_url: str, api_key: str, secret_key: str, passphrase: str) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        secret_key: str,
+        passphrase: str,
+        clock: Callable[[], float] = time.time,  # what the timestamps say: seconds
+    ) -> None:
+        self._clock = clock
         self._session = aiohttp.ClientSession(
             base_url, connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout()
         )
@@ -61,7 +69,7 @@ class RawClient:
         """The answer's ``data``; None for an answer that is not a success."""
         target = f"{path}?{query}" if query else path
         raw = json.dumps(body).encode() if body is not None else b""
-        stamp = str(int(time.time() * 1000))
+        stamp = str(int(self._clock() * 1000))
         mac = hmac.new(self._secret, stamp.encode() + method.encode() + target.encode() + raw,
                        hashlib.sha256)  # fmt: skip
         headers = {

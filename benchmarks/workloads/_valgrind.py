@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 TOGGLE = "closure_fcn"
 _COLLECTED = re.compile(r"==\d+== Collected : (\d+)")
+_VALGRIND_LINE = re.compile(r"==\d+==")
 
 
 def valgrind() -> str | None:
@@ -47,6 +48,7 @@ def inside_callback(stretch: Callable[[], None]) -> None:
 class Counted:
     instructions: int  # executed inside the callback
     stdout: str  # what the program printed
+    stderr: str  # what it printed to stderr (valgrind's own lines left out)
 
 
 def count(
@@ -73,4 +75,5 @@ def count(
         raise RuntimeError(
             f"callgrind counted nothing inside {TOGGLE}: is this Python's _ctypes stripped?"
         )
-    return Counted(int(found[-1]), done.stdout)
+    own = [line for line in done.stderr.splitlines() if not _VALGRIND_LINE.match(line)]
+    return Counted(int(found[-1]), done.stdout, "\n".join(own))

@@ -152,7 +152,9 @@ async def instructions_per_order(
         os.unlink(handle.name)
     cancelled = int(json.loads(counted.stdout.strip().splitlines()[-1])["cancelled"])
     if cancelled != len(measured):
-        raise RuntimeError(f"{kind} cancelled {cancelled} of {len(measured)} under valgrind")
+        raise RuntimeError(
+            f"{kind} cancelled {cancelled} of {len(measured)} under valgrind: {counted.stderr}"
+        )
     return counted.instructions / cancelled
 
 

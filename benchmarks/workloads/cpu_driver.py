@@ -34,7 +34,11 @@ async def engine_cancel(engine: CancelEngine, rows: Rows) -> int:
 async def ccxt_cancel(client: Any, rows: Rows) -> int:
     from . import _ccxt  # imported only where ccxt runs: it is slow to import under valgrind
 
-    return (await _ccxt.cancel_all(client, _ccxt.ids_by_market(rows))).cancelled
+    result = await _ccxt.cancel_all(client, _ccxt.ids_by_market(rows))
+    if result.failed_chunks:  # the workload's error shows this
+        print(f"{result.failed_chunks} cancel_orders calls failed; the first: "
+              f"{result.first_error}", file=sys.stderr)  # fmt: skip
+    return result.cancelled
 
 
 async def raw_cancel(client: RawClient, rows: Rows) -> int:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,7 @@ from benchmarks.workloads._common import (  # noqa: E402
     spread,
 )
 from benchmarks.workloads._idle_proxy import IdleClosingProxy  # noqa: E402
+from benchmarks.workloads._reference import RawClient  # noqa: E402
 from bitget_cancel import CancelEngine  # noqa: E402
 from bitget_cancel.sim import SPURIOUS_429, Faults, SimExchange  # noqa: E402
 
@@ -153,6 +155,23 @@ async def test_the_cpu_driver_cancels_every_order_of_its_measured_round(tmp_path
             assert json.loads(out)["cancelled"] == len(measured) == 120
             assert await sim.ask("open") == 0  # the warm-up round closed too
     finally:
+        await sim.stop()
+
+
+async def test_the_cpu_simulator_takes_requests_signed_minutes_before_they_arrive() -> None:
+    # Under valgrind ccxt's requests queue for a pooled connection minutes after it signed
+    # them: the CPU workload's simulator must not refuse them (40008), the exchange's 30 s
+    # check is not what it measures.
+    sim = await cpu.SimProcess.start()
+    late = RawClient(sim.base_url, sim_process.API_KEY, sim_process.SECRET_KEY,
+                     sim_process.PASSPHRASE, clock=lambda: time.time() - 300)  # fmt: skip
+    try:
+        await sim.place(1, 3)
+        page = await late.open_page(None)
+        assert page is not None  # None: the answer was an error (40008 before)
+        assert len(page) == 3
+    finally:
+        await late.close()
         await sim.stop()
 
 

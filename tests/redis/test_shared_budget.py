@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from bitget_cancel import InvalidBudgetStore
 from bitget_cancel._budget import BudgetProvider
 from bitget_cancel._redis_budget import (
     RedisBudget,
     RedisBudgets,
+    _Slot,
     account_key,
     budget_keys,
 )
@@ -115,7 +121,9 @@ async def test_an_exhausted_window_holds_every_participant(redis_server: RedisSe
         slot = await a.acquire()
         assert slot is not None
         answered = await redis_now(redis)
-        slot.release(remaining=0)  # x-mbx-used-remain-limit: 0
+        # x-mbx-used-remain-limit: 0 while a's burst of five is still taken (one sent, four
+        # kept for its next caller): the count reaches the capacity until those go back.
+        slot.release(remaining=0)
         await p.flush()
         assert await b.acquire(deadline=loop.time()) is None  # four free, yet held
         held = await b.acquire()
@@ -126,6 +134,121 @@ async def test_an_exhausted_window_holds_every_participant(redis_server: RedisSe
         held.release(remaining=3)
         await q.flush()
         assert await a.acquire(deadline=loop.time()) is not None
+
+
+async def taken_by(
+    *takers: tuple[RedisBudgets, RedisBudget, int],
+) -> list[_Slot]:
+    """Slots taken by each participant in turn, the unused rest of its burst given back."""
+    loop = asyncio.get_running_loop()
+    slots = []
+    for provider, budget, count in takers:
+        for _ in range(count):
+            slot = await budget.acquire(deadline=loop.time())
+            assert slot is not None
+            slots.append(slot)
+        await provider.flush()
+    return slots
+
+
+async def next_grant_at(budget: RedisBudget) -> float:
+    """When Redis grants the next slot (its clock); the slot goes back unsent."""
+    slot = await budget.acquire()
+    assert slot is not None
+    assert slot.granted_at is not None
+    slot.give_back()
+    return slot.granted_at
+
+
+@dataclass
+class TwoSharing:
+    """Two participants sharing one budget, and a client to read Redis."""
+
+    p: RedisBudgets
+    q: RedisBudgets
+    a: RedisBudget  # p's budget
+    b: RedisBudget  # q's budget
+    redis: aioredis.Redis
+
+    async def flush(self) -> None:
+        await self.p.flush()
+        await self.q.flush()
+
+    async def blocked_until(self) -> float | None:
+        """The budget's hold in Redis (its clock), None if none was ever set."""
+        blocked = await self.redis.hget(budget_keys("bitget-cancel", ACCOUNT, ENDPOINT).state,
+                                        "blocked")  # fmt: skip
+        return None if blocked is None else int(blocked) / 1_000_000
+
+
+@asynccontextmanager
+async def two_sharing(url: str, capacity: int, **options: Any) -> AsyncIterator[TwoSharing]:
+    async with (
+        providers(url, 2, known_accounts=(ACCOUNT,), **options) as (p, q),
+        client(url) as redis,
+    ):
+        a, b = p.budget(ACCOUNT, ENDPOINT, capacity), q.budget(ACCOUNT, ENDPOINT, capacity)
+        yield TwoSharing(p, q, a, b, redis)
+
+
+async def test_a_full_window_used_by_another_client_holds_the_account(
+    redis_server: RedisServer,
+) -> None:
+    # Four of five slots taken in the store (two participants), the exchange says none left:
+    # someone outside the store took the fifth. Everyone waits for the window to roll.
+    async with two_sharing(redis_server.url, 5) as two:
+        slots = await taken_by((two.p, two.a, 2), (two.q, two.b, 2))
+        for slot in slots[:-1]:
+            slot.release(remaining=2)
+        answered = await redis_now(two.redis)
+        slots[-1].release(remaining=0)
+        await two.flush()
+        blocked = await two.blocked_until()
+        assert blocked is not None
+        assert blocked >= answered + 1.0
+        loop = asyncio.get_running_loop()
+        assert await two.a.acquire(deadline=loop.time()) is None  # one free, yet held
+        assert await next_grant_at(two.b) >= answered + 1.0
+
+
+async def test_a_window_the_account_filled_itself_is_not_held_past_its_own_count(
+    redis_server: RedisServer,
+) -> None:
+    # All five slots of the window are the account's (two participants, one still in flight):
+    # the store's count already holds the next request until the first of them leaves the
+    # window. No hold from the last answer on top: far away it costs a round trip a window.
+    async with two_sharing(redis_server.url, 5) as two:
+        slots = await taken_by((two.p, two.a, 3), (two.q, two.b, 2))
+        first_answered = await redis_now(two.redis)
+        for slot in slots[1:4]:
+            slot.release(remaining=2)
+        await asyncio.sleep(0.2)
+        slots[4].release(remaining=0)  # slots[0] still in flight: 1 + 4 = the capacity
+        await two.flush()
+        assert await two.blocked_until() is None
+        # The count itself still refuses a sixth in this window...
+        loop = asyncio.get_running_loop()
+        assert await two.a.acquire(deadline=loop.time()) is None
+        slots[0].release(remaining=0)  # in the window now: still 5, still no hold
+        await two.flush()
+        assert await two.blocked_until() is None
+        # ...until the first answered leaves it, a period after its answer.
+        assert await next_grant_at(two.b) >= first_answered + 1.0
+
+
+async def test_a_full_window_holds_once_a_lease_it_counted_runs_out(
+    redis_server: RedisServer,
+) -> None:
+    # The window's count reached the capacity with a slot whose holder died: when its lease
+    # runs out the count falls short, so others must have filled the window: it holds after all.
+    async with two_sharing(redis_server.url, 3, lease=0.3) as two:
+        slots = await taken_by((two.p, two.a, 3))
+        slots[0].release(remaining=1)
+        answered = await redis_now(two.redis)
+        slots[1].release(remaining=0)
+        await two.flush()  # slots[2] never ends: its holder "died"
+        assert await two.blocked_until() is None
+        assert await next_grant_at(two.b) >= answered + 1.0  # not at the lease's end
 
 
 async def test_an_answer_wakes_a_waiter_long_before_the_lease(redis_server: RedisServer) -> None:

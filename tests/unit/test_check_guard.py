@@ -5,6 +5,7 @@ show is asked; a futures listing that cannot be read lets no check go. On virtua
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import Callable
@@ -147,7 +148,8 @@ def nameless_row(request: HttpRequest) -> HttpResponse:
     return HttpResponse(200, envelope([row]))
 
 
-@pytest.mark.parametrize(
+# A futures listing that cannot be read, and the words its problem says it with.
+UNREADABLE = pytest.mark.parametrize(
     ("answer", "words"),
     [
         (refused, "listing refused, code 40034"),
@@ -157,6 +159,9 @@ def nameless_row(request: HttpRequest) -> HttpResponse:
     ],
     ids=["refused", "garbled", "timeout", "row-without-orderId"],
 )
+
+
+@UNREADABLE
 async def test_a_futures_listing_that_cannot_be_read_lets_no_check_go(
     answer: Answer, words: str
 ) -> None:
@@ -201,10 +206,31 @@ async def test_a_deadline_during_the_futures_listing_lets_no_check_go() -> None:
     assert not report.all_closed
 
 
+async def test_concurrent_confirmations_share_one_read_of_the_futures_listings() -> None:
+    """Six calls on one engine, each confirming a gone order by a check: one read of the
+    futures listings serves them all (each call counts it), as their spot listings are."""
+    exchange = UtaExchange()
+    watched = Watched(exchange)
+    engine = CancelEngine(CREDS, transport=MockTransport(watched.handle), account="uta")
+    async with engine:
+        reports = await asyncio.gather(
+            *(
+                engine.cancel([CancelTarget(symbol="BTCUSDT", client_oid=f"gone-{i}")])
+                for i in range(6)
+            )
+        )
+    assert all(r.all_closed for r in reports)
+    assert all(o.status is CancelStatus.NOT_OPEN for r in reports for o in r.outcomes)
+    assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
+    assert len(watched.checks) == 6
+    assert all(r.requests >= 1 + GUARDS for r in reports)
+
+
 async def test_no_check_due_no_futures_listing() -> None:
     """Cost: every order cancelled; or the only "does not exist" settled by a listing (open
     under another symbol); or a TP/SL target whose own 25204 came from the check's endpoint.
-    None of these sends a check, so none lists the futures orders."""
+    None of these sends a check, so none lists the futures orders for a check (the TP/SL
+    target's own cancel lists them, once: D7b)."""
     exchange = UtaExchange()
     normal = exchange.place_many("BTCUSDT", 3)
     moved = exchange.place("ETHUSDT", "moved-1")
@@ -215,7 +241,8 @@ async def test_no_check_due_no_futures_listing() -> None:
     outcomes, report = await cancel(watched, targets)
     statuses = [o.status for o in outcomes]
     assert statuses == [CancelStatus.CANCELLED] * 4 + [CancelStatus.NOT_OPEN], outcomes
-    assert watched.futures_listings == []
+    # read before the TP/SL target's own cancel (D7b), not again for a check
+    assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
     assert watched.checks == [{"orderId": "97"}]  # the TP/SL target's own cancel
     assert report.all_closed
 

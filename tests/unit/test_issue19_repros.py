@@ -45,10 +45,14 @@ async def test_repro3_a_one_order_success_naming_another_order_is_not_a_cancel(
     """A TP/SL cancel whose success names a different orderId was reported cancelled (the batch
     path checked ids, this one did not): 3 of 3 stayed open."""
     sent: list[str] = []
+    guards: list[str] = []
 
     async def handle(request: HttpRequest) -> HttpResponse:
         if request.path == TIME:
             return ok({"serverTime": "1700000000000"})
+        if request.path == "/api/v3/trade/unfilled-strategy-orders":
+            guards.append(request.query)  # the futures TP/SL listings (D7b): none open
+            return ok([])
         assert request.path == path, request.path
         sent.append(json.loads(request.body)["orderId"])
         return ok({"orderId": "1199999999999999999", "clientOid": None})
@@ -61,6 +65,7 @@ async def test_repro3_a_one_order_success_naming_another_order_is_not_a_cancel(
     assert [o.status for o in report.outcomes] == [CancelStatus.UNRESOLVED] * 3
     assert not report.all_closed
     assert sorted(sent) == sorted(ids(3) * 2)  # each asked again, never taken as cancelled
+    assert len(guards) == (3 if account == "uta" else 0)  # once, before the first cancel
 
 
 @pytest.mark.parametrize(

@@ -235,7 +235,9 @@ async def test_auto_switches_every_kind_tpsl_and_plan_go_to_cancel_strategy_orde
     assert report.all_closed
     # the check is not asked twice: the plan target's own answer was that question
     assert exchange.requests[V3_STRATEGY_CANCEL] == 4 + 2 + 1
-    assert (exchange.requests[V3_UNFILLED], exchange.requests[V3_STRATEGY]) == (1 + 1, 1)  # probe
+    # the probe's unfilled-orders and the confirmation's; the spot TP/SL listing and, read once
+    # before the first TP/SL or plan cancel, the three futures ones (D7b)
+    assert (exchange.requests[V3_UNFILLED], exchange.requests[V3_STRATEGY]) == (1 + 1, 1 + 3)
 
 
 async def test_account_classic_on_a_uta_fails_with_a_hint_to_use_uta_or_auto() -> None:
