@@ -30,8 +30,17 @@ from typing import Protocol, runtime_checkable
 class Slot(Protocol):
     """The right to send one request; end it exactly once."""
 
-    def release(self, *, throttled: bool = False, remaining: int | None = None) -> None:
-        """The request is over (answered, failed or abandoned): count it from now."""
+    def release(
+        self,
+        *,
+        throttled: bool = False,
+        remaining: int | None = None,
+        sent: float | None = None,
+        request_time: object = None,
+    ) -> None:
+        """The request is over (answered, failed or abandoned): count it from now, or, given
+        ``sent`` (loop time it left) and its answer's ``requestTime``, from its estimated
+        arrival if the store can tell it (the in-process one: ``_arrival``)."""
 
     def give_back(self) -> None:
         """The request was never sent: nothing to count."""

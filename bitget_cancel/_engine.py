@@ -197,6 +197,11 @@ class CancelEngine:
     - ``name``: this engine's label in log records (``record.engine``; ``record.account`` is
       the account's hashed id, ``record.endpoint`` the request's endpoint). Default
       ``engine-N``.
+    - ``early_reuse``: let a slot of the in-process budget count from the request's arrival
+      as the answer's ``requestTime`` places it (far away a round trip sooner than from the
+      answer), under the assumption and safeguards of ``_arrival``; off for good on the
+      account's budgets after a 429. Default True. False: every slot counts from its answer (no
+      assumption on the network). A Redis budget always counts from the answer.
     """
 
     def __init__(
@@ -222,6 +227,7 @@ class CancelEngine:
         connector_options: Mapping[str, Any] | None = None,
         session: aiohttp.ClientSession | None = None,
         name: str | None = None,
+        early_reuse: bool = True,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise InvalidArgument("credentials must be a Credentials instance")
@@ -292,6 +298,7 @@ class CancelEngine:
         self._panic_task: asyncio.Task[PanicReport] | None = None
         self._panic_listeners: list[Callable[[asyncio.Task[PanicReport]], None]] = []
         self._metrics = Metrics()
+        self.early_reuse = bool(early_reuse)
 
     def _budget_store(self, url: str | None) -> BudgetProvider:
         if not url:
@@ -375,6 +382,7 @@ class CancelEngine:
             families=self._families,
             account=account,
             metrics=self._metrics,
+            early_reuse=self.early_reuse,
             # rate_limit caps the cancel lane of either API (v3's own limit is 5/s).
             rates={
                 BATCH_CANCEL.name: self.rate_limit,

@@ -7,14 +7,20 @@ answer. However the network jitters, the server can then never see more than ``c
 arrivals in one window, and the only cost is one round trip per slot cycle. The first
 ``capacity`` requests go out at once.
 
+Far away that round trip is most of a cycle (1 s + 0.3 s at 300 ms), so a request answered with
+the exchange's ``requestTime`` (its clock when the request arrived) may count from an earlier,
+still safe moment: see ``ArrivalEstimate`` (the early reuse of a slot, issue 23).
+
 A 429 means the exchange's count and ours disagree (another client on the account, a different
 window): the budget then pauses (1 s, doubling on repeated 429s) and lets one probe request
-through at a time until one succeeds, so that a 429 never turns into a burst of 429s.
+through at a time until one succeeds, so that a 429 never turns into a burst of 429s. A 429 also
+ends the early reuse on the account's budgets for good: its assumption may be what failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import itertools
 import math
@@ -22,6 +28,7 @@ import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
+from ._arrival import ArrivalEstimate
 from ._budget import Slot
 from ._exceptions import InvalidRate
 from ._log import log
@@ -45,10 +52,13 @@ class RateBudget:
 
     __slots__ = (
         "__weakref__",
+        "_arrivals",
         "_blocked_until",
         "_expiries",
         "_in_flight",
         "_probing",
+        "_provisional",
+        "_recent",
         "_strikes",
         "_timer",
         "_waiters",
@@ -69,6 +79,8 @@ class RateBudget:
         cooldown: float = 1.0,
         max_cooldown: float = 30.0,
         name: str = "",
+        early_reuse: bool = True,
+        arrivals: ArrivalEstimate | None = None,
     ) -> None:
         if capacity < 1 or period <= 0:
             raise InvalidRate(f"need capacity >= 1 and period > 0; got {capacity}, {period}")
@@ -78,7 +90,21 @@ class RateBudget:
         self.cooldown = cooldown
         self.max_cooldown = max_cooldown
         self.name = name
-        self._expiries: deque[float] = deque()  # when finished requests leave the window, sorted
+        # When finished requests leave the window: a heap (an early reuse may count a later
+        # answer from before an earlier one).
+        self._expiries: list[float] = []
+        # When each answer of the last two periods came, in order: ours that may have arrived
+        # in the window an answer speaks of (``_another_client_used``).
+        self._recent: deque[float] = deque()
+        # The early reuse of slots (``_arrival``); None: each slot counts from its answer.
+        # ``arrivals``: an estimate shared with the account's other budgets (one network path,
+        # one exchange clock: their samples agree, and a 429 on one stops them all).
+        self._arrivals: ArrivalEstimate | None = (
+            (arrivals or ArrivalEstimate()) if early_reuse else None
+        )
+        # Slots counted from their answers only because too few samples were in yet: (expiry,
+        # answered, sent, stamp), placed again once the estimate is trusted.
+        self._provisional: deque[tuple[float, float, float, float]] = deque()
         self._in_flight = 0
         self._blocked_until = 0.0
         self._probing = False
@@ -104,11 +130,17 @@ class RateBudget:
     def blocked_until(self) -> float:
         return self._blocked_until
 
+    @property
+    def early_reuse(self) -> bool:
+        """Whether answers' ``requestTime`` may free slots before their answers (off for good
+        after a 429, or when built with ``early_reuse=False``)."""
+        return self._arrivals is not None and not self._arrivals.stopped
+
     def poll(self, now: float) -> float:
         """0.0 if a request may go now; else how long to wait (INFINITE: until a release)."""
         expiries = self._expiries
         while expiries and expiries[0] <= now:
-            expiries.popleft()
+            heapq.heappop(expiries)
         if now < self._blocked_until:
             return self._blocked_until - now
         if self._probing and self._in_flight:
@@ -131,18 +163,52 @@ class RateBudget:
         self._in_flight -= 1
         self._wake()
 
-    def release(self, now: float, *, throttled: bool = False, remaining: int | None = None) -> None:
+    def release(
+        self,
+        now: float,
+        *,
+        throttled: bool = False,
+        remaining: int | None = None,
+        sent: float | None = None,
+        request_time: object = None,
+    ) -> None:
         """A request taken earlier is over (answered, failed or abandoned) at ``now``.
 
         ``remaining``: what the exchange says is left of this window (x-mbx-used-remain-limit);
         at 0, when another client used part of it, nothing more goes until it has rolled.
+        ``sent`` (loop time, just before the request left) and ``request_time`` (its answer's
+        ``requestTime``): the request may count from its estimated arrival instead of ``now``
+        (``_arrival``); without them, or without a usable stamp, it counts from ``now``.
         """
         if self._in_flight <= 0:
             raise RuntimeError("release() without a matching take()")
         self._in_flight -= 1
-        self._expiries.append(now + self.period + self.margin)  # ``now`` only grows: sorted
+        if throttled and self._arrivals is not None:
+            # For good, on every budget sharing the estimate: a 429 in a panic costs more
+            # than the early reuse saves.
+            self._arrivals.stopped = True
+        arrived, arrivals = now, self._arrivals
+        if arrivals is not None and arrivals.stopped:
+            arrivals = None  # after a 429 here or on another budget of the account
+            self._provisional.clear()
+        if sent is not None and arrivals is not None:
+            stamp = arrivals.learn(sent, now, request_time)
+            if stamp is not None:
+                arrived = arrivals.place(sent, now, stamp)
+                if not arrivals.trusted:
+                    provisional = self._provisional
+                    while provisional and provisional[0][0] <= now:
+                        provisional.popleft()  # left the window already: nothing to place
+                    provisional.append((now + self.period + self.margin, now, sent, stamp))
+                elif self._provisional:
+                    self._place_again(now, arrivals)
+        heapq.heappush(self._expiries, arrived + self.period + self.margin)
+        recent = self._recent
+        while recent and recent[0] <= now - 2 * self.period:
+            recent.popleft()
+        recent.append(now)  # ``now`` only grows: sorted
         exhausted = remaining is not None and remaining <= 0 and not throttled
-        if exhausted and self._another_client_used(now):
+        if exhausted and self._another_client_used(now if sent is None else sent):
             self._blocked_until = max(self._blocked_until, now + self.period + self.margin)
         if throttled:
             # A 429 landing during a pause answers a request sent before it: the same event
@@ -163,19 +229,31 @@ class RateBudget:
             self._strikes = 0
         self._wake()
 
-    def _another_client_used(self, now: float) -> bool:
+    def _place_again(self, now: float, arrivals: ArrivalEstimate) -> None:
+        """The estimate is trusted now: the slots counted from their answers while it was not
+        count from their arrivals, placed as any answer from now on (never later than before)."""
+        expiries = self._expiries
+        for expiry, answered, sent, stamp in self._provisional:
+            if expiry > now and expiry in expiries:
+                placed = arrivals.place(sent, answered, stamp) + self.period + self.margin
+                expiries[expiries.index(expiry)] = min(expiry, placed)
+        self._provisional.clear()
+        heapq.heapify(expiries)
+
+    def _another_client_used(self, sent: float) -> bool:
         """Did another client use the window an answer says is full? Ours that may have arrived
-        in it are those in flight and those answered less than a period ago (this one among
-        them). Fewer than ``capacity``: someone else took the rest, and our count cannot see
-        their requests. As many: the window may be all ours, and our count already holds the
-        next request until one of them leaves it (far away, holding a whole period from the
+        in it are those in flight and those answered less than a period before this request
+        was sent (``sent``; ``now`` when unknown), this one among them: any of them may have
+        arrived less than a period before it did, however early their slots were reused.
+        Fewer than ``capacity``: someone else took the rest, and our count cannot see their
+        requests. As many: the window may be all ours, and our count already holds the next
+        request until one of them leaves it (far away, holding a whole period from the
         answer would cost a round trip per window for nothing). A rate set below the
         exchange's limit cannot tell a window it filled from one others filled past it: a
         429 that follows is paused and probed like any other."""
-        expiries = self._expiries
-        while expiries and expiries[0] <= now:
-            expiries.popleft()
-        return self._in_flight + len(expiries) < self.capacity
+        recent = self._recent
+        older = bisect.bisect_right(recent, sent - self.period - self.margin)
+        return self._in_flight + len(recent) - older < self.capacity
 
     def retune(self, rate: float) -> None:
         """Requests per second from now on (engines sharing this budget changed)."""
@@ -274,10 +352,23 @@ class LocalSlot:
         self._loop = loop
         self.done = False
 
-    def release(self, *, throttled: bool = False, remaining: int | None = None) -> None:
+    def release(
+        self,
+        *,
+        throttled: bool = False,
+        remaining: int | None = None,
+        sent: float | None = None,
+        request_time: object = None,
+    ) -> None:
         if not self.done:
             self.done = True
-            self._budget.release(self._loop.time(), throttled=throttled, remaining=remaining)
+            self._budget.release(
+                self._loop.time(),
+                throttled=throttled,
+                remaining=remaining,
+                sent=sent,
+                request_time=request_time,
+            )
 
     def give_back(self) -> None:
         if not self.done:
@@ -329,8 +420,12 @@ class InProcessBudgets:
         entry = budgets.get((account_id, endpoint))
         if entry is None:
             capacity, period = capacity_and_period(rate)
+            # One estimate per account: the first budget's, also when a 429 stopped it.
+            arrivals = next(
+                (b._arrivals for (a, _), (b, _) in budgets.items() if a == account_id), None
+            )
             entry = budgets[(account_id, endpoint)] = (
-                RateBudget(capacity, period, name=endpoint),
+                RateBudget(capacity, period, name=endpoint, arrivals=arrivals),
                 _Claims(),
             )
         budget, claims = entry

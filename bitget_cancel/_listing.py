@@ -26,9 +26,15 @@ from ._session import CallStats, ExchangeSession
 MAX_PAGES = 2_000
 # The one product line this package cancels (v3 rows name theirs).
 SPOT_CATEGORY = "SPOT"
-# Slices of an id-paged listing start this fraction of one page's id span apart: an overlap
-# costs a few rows listed twice, a gap a whole page (and a round trip) more.
-SLICE_SPACING = 0.9
+# Slices of an id-paged listing start SLICE_SPACING of SLICE_PAGES pages' mean id span apart.
+# Each slice boundary costs the part of a page that overlaps the slice below (or, when the
+# slice's pages span less than that, a whole page more): 4 pages a slice pay it a quarter as
+# often as 1, and the sum of 4 pages' spans varies half as much as one's (the simulator's ids
+# step by 1-4,096: one page's span varies by about 6 %, four pages' by 3 %), so 0.95 of them
+# rarely leaves a gap. Against 10,000 orders 200-400 ms away: about 111 pages where 1 page a
+# slice at 0.9 read about 121 (the floor is 101).
+SLICE_SPACING = 0.95
+SLICE_PAGES = 4
 
 
 @dataclass
@@ -203,9 +209,9 @@ class _SlicedListing:
 
     The top slice starts alone. Its first page tells how far apart one page's ids lie and how
     long a round trip takes; from then on, while fewer listing requests are in flight than keep
-    the budget busy (``lanes_for``), a new slice starts one page's mean span
-    (``SLICE_SPACING``) below the lowest one, which now only has to reach it; none once a
-    slice has run to the end. Each slice follows its cursor by
+    the budget busy (``lanes_for``), a new slice starts a few pages' mean span
+    (``SLICE_PAGES``, ``SLICE_SPACING``) below the lowest one, which now only has to reach it;
+    none once a slice has run to the end. Each slice follows its cursor by
     ``list_pages``' rules. The listing is complete when every slice is, down to one that ran
     to the end of the listing (the ones below it can only have found that end again).
     """
@@ -282,26 +288,26 @@ class _SlicedListing:
         return self._on_page(rows)
 
     def _met(self, piece: _Slice, cursor: str, round_trip: float) -> bool:
-        """A page of ``piece`` ended at ``cursor`` after ``round_trip`` seconds: start slices
-        below if there is room; whether ``piece`` now reaches the slice below it."""
+        """A page of ``piece`` ended at ``cursor`` after ``round_trip`` seconds: whether
+        ``piece`` now reaches the slice below it; start slices if there is room."""
         if not cursor.isdigit():
             return False  # not an id: this listing is not sliced further
         piece.reached = int(cursor)
         if not self._width:
             self._width = lanes_for(self._session.rate(self._lister.endpoint), round_trip)
-        self._widen()
         below = piece.below
         piece.met = below is not None and below.hi is not None and piece.reached <= below.hi
+        self._widen(1 if piece.met else 0)  # a slice that is met leaves its lane now
         return piece.met
 
-    def _widen(self) -> None:
+    def _widen(self, leaving: int) -> None:
         spans = self._spans
-        if not spans or self._ended:
+        if not spans:
             return
         # The mean over the pages so far: one page's span varies more than their mean.
-        step = max(1, int(sum(spans) / len(spans) * SLICE_SPACING))
+        step = max(1, int(sum(spans) / len(spans) * SLICE_PAGES * SLICE_SPACING))
         lowest = self._slices[-1]
-        while lowest.result is None and self._lanes.live(self._name) < self._width:
+        while not self._ended and lowest.result is None and self._room(leaving):
             point = lowest.reached if lowest.reached is not None else lowest.hi
             if point is None or point - step <= 0:
                 return
@@ -309,6 +315,9 @@ class _SlicedListing:
             lowest.below = lower
             self._start(lower)
             lowest = lower
+
+    def _room(self, leaving: int) -> bool:
+        return self._lanes.live(self._name) - leaving < self._width
 
 
 def _usable(row: ListedOrder) -> bool:

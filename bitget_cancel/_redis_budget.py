@@ -549,7 +549,16 @@ class _Slot:
     def __repr__(self) -> str:
         return f"_Slot({self.token!r}, shared={self.shared}, done={self.done})"
 
-    def release(self, *, throttled: bool = False, remaining: int | None = None) -> None:
+    def release(
+        self,
+        *,
+        throttled: bool = False,
+        remaining: int | None = None,
+        sent: float | None = None,
+        request_time: object = None,
+    ) -> None:
+        # ``sent`` / ``request_time`` are not used: a shared slot counts from its answer (the
+        # early reuse is the in-process budget's, ``_arrival``).
         if not self.done:
             self.done = True
             self._budget.ended(self, sent=True, throttled=throttled, remaining=remaining)

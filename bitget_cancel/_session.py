@@ -91,6 +91,7 @@ class ExchangeSession:
         account: str,
         rates: Mapping[str, float] | None = None,
         metrics: Metrics | None = None,
+        early_reuse: bool = True,
     ) -> None:
         self.signer = signer
         self.transport = transport
@@ -115,6 +116,8 @@ class ExchangeSession:
         self.crew: Crew[Any] = Crew()
         self.metrics = metrics if metrics is not None else Metrics()
         self._guard: AsyncGenerator[None, None] | None = None  # see close_with_loop()
+        # Whether an answer's requestTime may free its slot before the answer (``_arrival``).
+        self.early_reuse = early_reuse
 
     @property
     def families(self) -> Mapping[str, ApiFamily]:
@@ -277,7 +280,12 @@ class ExchangeSession:
                     and response.body[:1] in (b"{", b"["),
                 )
                 metrics.answered(name, verdict.value, self.loop.time() - started)
-                slot.release(throttled=verdict is Verdict.THROTTLED, remaining=_remaining(response))
+                slot.release(
+                    throttled=verdict is Verdict.THROTTLED,
+                    remaining=_remaining(response),
+                    sent=started if self.early_reuse else None,
+                    request_time=decoded.request_time,
+                )
             finally:
                 slot.release()  # no answer, or cancelled: it may still have arrived (no-op if done)
             code, msg = decoded.code, decoded.msg or _describe(response)

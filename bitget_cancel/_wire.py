@@ -86,11 +86,13 @@ class Answer(msgspec.Struct, Generic[T]):
     code: Scalar = None
     msg: Scalar = None
     data: T | None = None
+    requestTime: Any = None  # any type: an odd one never makes the answer unreadable
 
 
 class _Envelope(msgspec.Struct):
     code: Scalar = None
     msg: Scalar = None
+    requestTime: Any = None  # any type: an odd one never makes the answer unreadable
 
 
 _envelope_decoder = msgspec.json.Decoder(_Envelope)
@@ -105,6 +107,8 @@ class Decoded(Generic[T]):
     msg: str | None
     data: T | None
     readable: bool
+    # The exchange's clock (ms) when it took the request, as sent (the budget's early reuse).
+    request_time: Any = None
 
 
 class AnswerCodec(Generic[T]):
@@ -130,9 +134,13 @@ class AnswerCodec(Generic[T]):
                 envelope = _envelope_decoder.decode(body)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 return Decoded(None, None, None, False)
-            return Decoded(text(envelope.code), text(envelope.msg), None, False)
+            return Decoded(
+                text(envelope.code), text(envelope.msg), None, False, envelope.requestTime
+            )
         data: T | None = answer.data
-        return Decoded(text(answer.code), text(answer.msg), data, data is not None)
+        return Decoded(
+            text(answer.code), text(answer.msg), data, data is not None, answer.requestTime
+        )
 
     def _usual_or_full(self, body: bytes) -> Answer[Any]:
         if self._usual is not None:

@@ -130,7 +130,7 @@ class NullDataCodec(AnswerCodec[dict[str, Any]]):
                 _null_data_decoder.decode(body)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 return decoded  # data present but not an object: not a shape we know
-            return Decoded(decoded.code, decoded.msg, NULL_SUCCESS, True)
+            return Decoded(decoded.code, decoded.msg, NULL_SUCCESS, True, decoded.request_time)
         return decoded
 
 

@@ -254,7 +254,9 @@ symbols.
   answer, which tells where the others start; it is answered L later). For n = 10,000 at
   L = 300 ms: 5.3 s. The reference client reads every order id from the simulator and asks
   all P pages at once, each where it starts, paced perfectly (it reuses a slot 1 s − 200 ms
-  after its answer, knowing the least latency; the engine waits 1 s).
+  after its answer, knowing the least latency; the engine reuses it 1 s + 25 ms after the
+  request's arrival as the answer's `requestTime` places it on the fastest recent up-leg,
+  `_arrival`).
 - panic: `await engine.panic_cancel()` (every kind, the whole account). **Bound**: the
   slowest lane of `kinds_panic`'s bounds at this L (normal orders: the faster of symbol
   cancels `L + ⌊(S − 1)/5⌋ s + d + L` and batches; TP/SL `L + ⌊(T − 1)/10⌋ s + 2L`; plan
@@ -264,12 +266,13 @@ Targets (issue 23): listing ≤ {LISTING_TARGET} × bound; panic ≤ {PANIC_TARG
 {PANIC_REF_TARGET} × the reference; 0 × 429.
 """
     notes = [
-        "Where the time above the bound goes far away: the engine cannot know when a request "
-        "arrived, so it counts each slot of a window from the answer (1 s + one round trip a "
-        "cycle, 1.3 s at L = 300 ms), where the reference, knowing the least latency, reuses it "
-        "0.2 s sooner; and the sliced listing asks some pages more than the floor (slices "
-        "start 0.9 of a page's mean id span apart, so that they overlap rather than leave "
-        "gaps, and a few start below the end before a page shows it)."
+        "Where the time above the bound goes far away: the engine reuses each slot of a window "
+        "25 ms + (its request's up-leg − the fastest recent one) after that request's arrival "
+        "+ 1 s (about 1.075 s a cycle at 200–400 ms; the exchange's cycle is 1 s); the sliced "
+        "listing asks some pages more than the floor (slices of four pages start 0.95 of their "
+        "mean id span apart, so that they rarely leave gaps, and a few start below the end "
+        "before a page shows it); and its last pages go one after another once the budget no "
+        "longer binds."
     ]
     return Section(
         "Far from the exchange: listings and panics at 20 ms and 200–400 ms",

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bitget_cancel import CancelEngine, CancelTarget, Credentials
+from bitget_cancel._limit import RateBudget
+from bitget_cancel._wire import UNFILLED_ORDERS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.workloads._idle_proxy import IdleClosingProxy
@@ -131,3 +133,36 @@ async def test_kept_warm_connections_outlive_the_servers_idle_close(
             assert (closed, opened) == (4, 4)  # all four closed for idleness
         else:
             assert (closed, opened) == (0, 4)  # the same four, re-warmed, still open
+
+
+async def test_far_listings_reusing_slots_early_never_overfill_a_window(
+    sim_factory: SimFactory,
+) -> None:
+    """The early reuse of slots (requestTime, ``_arrival``) at a jittered 200-400 ms against
+    six accounts at once, each listed again and again by one engine (about 1,600 requests
+    in all, the windows full whenever the machine keeps up): every listing whole, no window
+    overfilled, no 429, and the rule in force to the end."""
+    sims = [await sim_factory(latency_ms=FAR, seed=40 + n) for n in range(6)]
+    for sim in sims:
+        interleave(sim, symbols=20, per_symbol=100)
+
+    async def list_again_and_again(sim: SimExchange, n: int) -> None:
+        placed = {o.order_id for o in sim.open_orders()}
+        async with CancelEngine(
+            creds(sim), base_url=sim.base_url, account="classic", account_id=f"early-{n}"
+        ) as engine:
+            for _ in range(12):
+                listed = await engine.open_orders(kinds=["normal"])
+                assert listed.complete, listed.problems
+                assert {t.order_id for t in listed.orders} == placed
+            budget = engine._session_here().budget(UNFILLED_ORDERS)
+            assert isinstance(budget, RateBudget)
+            assert budget.early_reuse
+            assert budget._arrivals is not None
+            assert len(budget._arrivals._times) >= budget._arrivals.min_samples
+
+    await asyncio.gather(*(list_again_and_again(sim, n) for n, sim in enumerate(sims)))
+    for sim in sims:
+        assert sim.stats.endpoint(UNFILLED).requests >= 12 * 21
+        assert sim.stats.max_in_window[UNFILLED] <= 20
+        assert_clean(sim)

@@ -146,3 +146,21 @@ async def test_a_far_panic_over_the_whole_account_lists_in_slices_and_ends_empty
 )
 def test_lanes_keep_the_budget_busy_and_no_more(rate: float, round_trip: float, lanes: int) -> None:
     assert lanes_for(rate, round_trip) == lanes
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+async def test_a_far_listing_of_ten_thousand_orders_reads_few_pages_past_the_floor(
+    seed: int,
+) -> None:
+    """Slices of a few pages each: few boundaries to overlap at, and none leaves a gap. The
+    floor is 101 pages (the end shows as a short page); one page a slice read about 121."""
+    venue = FakeVenue(latency=FAR, seed=seed)
+    for _ in range(500):
+        for s in range(20):
+            venue.place_many(f"S{s}USDT", 1)
+    async with engine_for(venue) as engine:
+        listed = await engine.open_orders(kinds=["normal"])
+    assert listed.complete, listed.problems
+    assert len({t.order_id for t in listed.orders}) == 10_000
+    assert venue.over_limit == 0
+    assert 101 <= venue.count(UNFILLED) <= 117
