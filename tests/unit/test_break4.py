@@ -7,21 +7,12 @@ import random
 
 import pytest
 
-from bitget_cancel import (
-    CancelEngine,
-    CancelReport,
-    CancelStatus,
-    CancelTarget,
-    Credentials,
-    OrderKind,
-)
+from bitget_cancel import CancelEngine, CancelReport, CancelStatus, CancelTarget, OrderKind
 from bitget_cancel._transport import HttpRequest, HttpResponse
 
-from .test_check_guard import Watched
+from .test_check_guard import CREDS, Watched
 from .test_check_guard import cancel as guarded_cancel
 from .uta_exchange import V3_STRATEGY_CANCEL, UtaExchange, envelope
-
-CREDS = Credentials(api_key="unit-key", secret_key="unit-secret", passphrase="unit-pass")
 
 
 async def cancel(exchange: UtaExchange, targets: list[CancelTarget]) -> CancelReport:
