@@ -46,6 +46,14 @@ class Guarded:
             return None
         return (self.order_ids if by_order_id else self.client_oids).get(value)
 
+    def joined(self, other: Guarded) -> Guarded:
+        """What either shows (``other``'s problem, if any, stands)."""
+        return Guarded(
+            {**self.order_ids, **other.order_ids},
+            {**self.client_oids, **other.client_oids},
+            other.problem or self.problem,
+        )
+
     def named(self, by_order_id: bool, value: str | None) -> str | None:
         """What a guard listing shows under that id ("orderId '1' names a futures TP/SL order
         on USDT-FUTURES"): no request may name it. None if none shows it."""
@@ -68,12 +76,16 @@ async def read_guards(
         def on_page(rows: list[ListedOrder]) -> int:
             nonlocal nameless
             for row in rows:
-                if row.order_id is None:
+                # An id listed padded with whitespace is the id it pads (a check sends none
+                # padded): kept as listed, it would not hold the id the check asks by.
+                order_id = (row.order_id or "").strip()
+                if not order_id:
                     nameless += 1  # any orderId asked might be its own
                 else:
-                    guarded.order_ids[row.order_id] = guard.what
-                if row.client_oid is not None:
-                    guarded.client_oids[row.client_oid] = guard.what
+                    guarded.order_ids[order_id] = guard.what
+                client_oid = (row.client_oid or "").strip()
+                if client_oid:
+                    guarded.client_oids[client_oid] = guard.what
             return len(rows)
 
         listing = await list_pages(session, guard.lister, None, scope, stats, on_page)

@@ -22,7 +22,9 @@ answer (an error, 429, no answer, a shape not documented) leaves the order unres
 whose own "does not exist" came from that very endpoint was asked that question already. Such a
 check reaches orders that are not ours too (a UTA's futures TP/SL orders): those are listed
 first (``ApiFamily.check_guards``, ``_check_guard``), once for all the orders checked together
-and only when a check is due, and no id they show is asked.
+and only when a check is due, and no id they show is asked; nor is an id of an order the
+listings just showed (its clientOid on another symbol: the check names no symbol, so it may
+cancel that order, or say "does not exist" of it and nothing of the target's).
 
 Costs nothing when no order was answered "does not exist". Concurrent calls of one engine
 share their listings (``_shared_listing``): one listing, begun after each call's answers,
@@ -173,10 +175,13 @@ async def confirm_not_open(
     unsettled = [i for i, done in enumerate(settled) if not done]
     if unsettled and family.checks:
         questions = [_questions(family.checks, orders[i]) for i in unsettled]
-        guarded = Guarded()
+        # The orders the listings just showed: a check by one of their ids would speak of them.
+        guarded = _listed_guard(orders_open)
         if any(questions) and family.check_guards:
             # What the checks could cancel that is not ours: listed first, once for all.
-            guarded = await read_shared_guards(session, family.check_guards, scope, stats)
+            guarded = guarded.joined(
+                await read_shared_guards(session, family.check_guards, scope, stats)
+            )
         checked = await asyncio.gather(
             *(
                 _check_unlisted(session, family.checks, orders[i], asks, guarded, scope, stats)
@@ -186,6 +191,22 @@ async def confirm_not_open(
         for i, finding in zip(unsettled, checked, strict=True):
             findings[i] = finding
     return findings
+
+
+def _listed_guard(listed: Sequence[CancelTarget]) -> Guarded:
+    """The orders the listings just showed, by their ids. A check by clientOid names no
+    symbol: asked by the clientOid of one of them (on another symbol than the target's), it
+    may cancel that order (a TP/SL one), or answer "does not exist" of it (a normal one),
+    which says nothing of the target's."""
+    order_ids: dict[str, str] = {}
+    client_oids: dict[str, str] = {}
+    for target in listed:
+        what = f"a {target.kind.value} order on {target.symbol}"
+        if target.order_id is not None:
+            order_ids[target.order_id] = what
+        if target.client_oid is not None:
+            client_oids[target.client_oid] = what
+    return Guarded(order_ids, client_oids)
 
 
 # A check: the kind it checks, its route, and whether it asks by orderId (else by clientOid).

@@ -521,7 +521,17 @@ class CancelRun:
                 msg = f"{route.endpoint.name} cancels a {order.kind.value} order by orderId only"
                 self._finish(order, CancelStatus.FAILED, None, msg)
             due = [o for o in due if o.order_id is not None]
-        return plan(due, self._mode, route.max_batch)
+        batches = plan(due, self._mode, route.max_batch)
+        if sum(len(b.targets) for b in batches) < len(due):
+            # The planner sends a wire key once; distinct orders share one only once they were
+            # re-routed to where a listing found them (targets naming one order under several
+            # wrong symbols or kinds). The others go in a later request: never dropped.
+            planned = {id(o) for b in batches for o in b.targets}
+            for order in due:
+                if id(order) not in planned:
+                    order.place = _WAITING
+                    lane.waiting.append(order)
+        return batches
 
     # -- what a cancel by id that takes no category must not touch (``_check_guard``) --------
 
