@@ -332,8 +332,14 @@ _listed = listed_row
 
 
 def id_order(order_id: str) -> tuple[int, int, str]:
-    """Exchange ids are decimal; compare them as numbers, anything else as text after them."""
-    return (0, int(order_id), "") if order_id.isdigit() else (1, 0, order_id)
+    """Exchange ids are decimal; compare them as numbers, anything else as text after them
+    (also other scripts' digits: "²".isdigit() holds, but int() refuses it)."""
+    return (0, int(order_id), "") if is_decimal(order_id) else (1, 0, order_id)
+
+
+def is_decimal(value: str) -> bool:
+    """ASCII digits only: what ``int()`` reads as an exchange id or a cursor."""
+    return value.isascii() and value.isdigit()
 
 
 V2 = ApiFamily(
