@@ -75,7 +75,10 @@ class Transport(Protocol):
     The built-in one is ``AiohttpTransport``; wrap it to add your own behaviour. A transport
     must never re-send a request on its own (the rate budget counts every request that can
     reach the exchange), must honour ``request.timeout``, and raises ``TransportError`` (or
-    ``RequestTimeout``) when no answer came.
+    ``RequestTimeout``) when no answer came. Its answers should say when each request left and
+    whether it opened a connection (``HttpResponse.sent`` / ``fresh``): without them, the early
+    reuse of slots learns the way up from when the engine handed the request over, and a
+    first burst on new connections (their handshakes) can make it reuse slots too early.
     """
 
     async def send(self, request: HttpRequest) -> HttpResponse:
