@@ -338,8 +338,12 @@ def id_order(order_id: str) -> tuple[int, int, str]:
 
 
 def is_decimal(value: str) -> bool:
-    """ASCII digits only: what ``int()`` reads as an exchange id or a cursor."""
-    return value.isascii() and value.isdigit()
+    """ASCII digits only, and not thousands of them (``int()`` raises a ValueError past 4,300):
+    what ``int()`` reads as an exchange id or a cursor (Bitget's ids have about 19)."""
+    return len(value) <= _MAX_ID_DIGITS and value.isascii() and value.isdigit()
+
+
+_MAX_ID_DIGITS = 64
 
 
 V2 = ApiFamily(

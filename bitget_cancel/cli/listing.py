@@ -89,7 +89,9 @@ def created_iso(created_ms: str | None) -> str:
 
 
 def _is_decimal(value: str) -> bool:
-    return value.isascii() and value.isdigit()  # "²".isdigit() holds, but int() refuses it
+    # "²".isdigit() holds, but int() refuses it, and more than 4,300 digits too (a ms time
+    # has 13).
+    return len(value) <= 20 and value.isascii() and value.isdigit()
 
 
 def age_text(created_ms: str | None, now_ms: float) -> str:

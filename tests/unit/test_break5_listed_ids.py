@@ -61,3 +61,11 @@ def test_a_creation_time_no_calendar_can_show_is_left_blank(created: str) -> Non
 def test_a_redis_database_in_superscript_digits_is_refused_by_name() -> None:
     with pytest.raises(InvalidBudgetStore, match="the database must be a number"):
         parse_budget_url("redis://localhost/²")
+
+
+def test_a_listed_id_of_thousands_of_digits_is_read_not_crashed_on() -> None:
+    """int() refuses more than 4,300 digits with a ValueError: such an id sorts as text."""
+    huge = "9" * 5000
+    assert id_order(huge) == (1, 0, huge)
+    assert created_iso(huge) == ""
+    assert age_text(huge, 1e12) == ""
