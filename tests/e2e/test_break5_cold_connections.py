@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import aiohttp
+
 from bitget_cancel import CancelEngine, Credentials
 from bitget_cancel._transport import AiohttpTransport, HttpRequest
 
@@ -60,3 +62,16 @@ async def test_the_transport_says_when_a_request_left_and_on_which_connection(
     assert first.sent is not None
     assert second.sent is not None
     assert first.sent < second.sent
+
+
+async def test_a_session_handed_in_says_it_too(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
+    request = HttpRequest("GET", "/api/v2/public/time", "", b"", {}, 5.0)
+    async with aiohttp.ClientSession() as own:
+        transport = AiohttpTransport(sim.base_url, session=own)
+        first = await transport.send(request)
+        second = await transport.send(request)
+        await transport.close()
+        assert not own.closed
+    assert (first.fresh, second.fresh) == (True, False)
+    assert second.sent is not None
