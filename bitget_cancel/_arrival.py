@@ -44,6 +44,7 @@ EARLY_HORIZON = 10.0
 EARLY_MIN_SAMPLES = 20
 # A requestTime outside these bounds (ms since 1970: 2001 to 2286) is garbage, not a clock.
 _PLAUSIBLE_MS = (1_000_000_000_000, 9_999_999_999_999)
+_PLAUSIBLE_DIGITS = len(str(_PLAUSIBLE_MS[1]))
 
 
 class ArrivalEstimate:
@@ -133,7 +134,11 @@ def _stamp_seconds(request_time: object) -> float | None:
     if isinstance(request_time, str):
         if not (request_time.isascii() and request_time.isdigit()):
             return None
-        request_time = int(request_time)
+        # int() refuses more than 4,300 digits (leading zeros too) with a ValueError.
+        significant = request_time.lstrip("0")
+        if len(significant) > _PLAUSIBLE_DIGITS:
+            return None
+        request_time = int(significant or "0")
     if not isinstance(request_time, int):
         return None
     low, high = _PLAUSIBLE_MS

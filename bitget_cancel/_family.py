@@ -332,8 +332,18 @@ _listed = listed_row
 
 
 def id_order(order_id: str) -> tuple[int, int, str]:
-    """Exchange ids are decimal; compare them as numbers, anything else as text after them."""
-    return (0, int(order_id), "") if order_id.isdigit() else (1, 0, order_id)
+    """Exchange ids are decimal; compare them as numbers, anything else as text after them
+    (also other scripts' digits: "²".isdigit() holds, but int() refuses it)."""
+    return (0, int(order_id), "") if is_decimal(order_id) else (1, 0, order_id)
+
+
+def is_decimal(value: str) -> bool:
+    """ASCII digits only, and not thousands of them (``int()`` raises a ValueError past 4,300):
+    what ``int()`` reads as an exchange id or a cursor (Bitget's ids have about 19)."""
+    return len(value) <= _MAX_ID_DIGITS and value.isascii() and value.isdigit()
+
+
+_MAX_ID_DIGITS = 64
 
 
 V2 = ApiFamily(

@@ -55,6 +55,7 @@ class RateBudget:
         "_arrivals",
         "_blocked_until",
         "_expiries",
+        "_full",
         "_in_flight",
         "_probing",
         "_provisional",
@@ -96,6 +97,10 @@ class RateBudget:
         # When each answer of the last two periods came, in order: ours that may have arrived
         # in the window an answer speaks of (``_another_client_used``).
         self._recent: deque[float] = deque()
+        # The last answer saying the window is full while our count covered it: (until when it
+        # may hold, when its request was sent). A slot given back unsent leaves that count
+        # without leaving the exchange's window: the window is then judged again (``give_back``).
+        self._full: tuple[float, float] | None = None
         # The early reuse of slots (``_arrival``); None: each slot counts from its answer.
         # ``arrivals``: an estimate shared with the account's other budgets (one network path,
         # one exchange clock: their samples agree, and a 429 on one stops them all).
@@ -161,6 +166,12 @@ class RateBudget:
         if self._in_flight <= 0:
             raise RuntimeError("give_back() without a matching take()")
         self._in_flight -= 1
+        full = self._full
+        if full is not None and self._another_client_used(full[1]):
+            # The answer counted this slot as ours in its window; it never left, so another
+            # client used that part: hold as the answer would have (harmless once past).
+            self._full = None
+            self._blocked_until = max(self._blocked_until, full[0])
         self._wake()
 
     def release(
@@ -208,8 +219,12 @@ class RateBudget:
             recent.popleft()
         recent.append(now)  # ``now`` only grows: sorted
         exhausted = remaining is not None and remaining <= 0 and not throttled
-        if exhausted and self._another_client_used(now if sent is None else sent):
-            self._blocked_until = max(self._blocked_until, now + self.period + self.margin)
+        if exhausted:
+            judged, until = now if sent is None else sent, now + self.period + self.margin
+            if self._another_client_used(judged):
+                self._blocked_until = max(self._blocked_until, until)
+            else:
+                self._full = (until, judged)  # our count covers it, while that count stays
         if throttled:
             # A 429 landing during a pause answers a request sent before it: the same event
             # as the 429 that began the pause, so it does not double it (ten 429s of one burst

@@ -16,7 +16,7 @@ from functools import partial
 
 from ._classify import CODE_HINTS, Verdict
 from ._exceptions import CallStopped, InvalidTarget, TransportError
-from ._family import ListedOrder, Lister
+from ._family import ListedOrder, Lister, is_decimal
 from ._log import log
 from ._models import CancelTarget, OpenOrders, OrderInfo, OrderKind
 from ._policy import CallScope
@@ -282,7 +282,7 @@ class _SlicedListing:
             self._lanes.leave(self._name)
 
     def _page(self, piece: _Slice, rows: list[ListedOrder]) -> int:
-        ids = [int(r.order_id) for r in rows if r.order_id is not None and r.order_id.isdigit()]
+        ids = [int(r.order_id) for r in rows if r.order_id is not None and is_decimal(r.order_id)]
         if len(ids) > 1:
             self._spans.append(max(ids) - min(ids))
         return self._on_page(rows)
@@ -290,7 +290,7 @@ class _SlicedListing:
     def _met(self, piece: _Slice, cursor: str, round_trip: float) -> bool:
         """A page of ``piece`` ended at ``cursor`` after ``round_trip`` seconds: whether
         ``piece`` now reaches the slice below it; start slices if there is room."""
-        if not cursor.isdigit():
+        if not is_decimal(cursor):
             return False  # not an id: this listing is not sliced further
         piece.reached = int(cursor)
         if not self._width:

@@ -146,7 +146,7 @@ def _path(path: str, kind: Kind) -> tuple[str | None, int]:
         raise _bad("the path must be the database number alone")
     db = 0
     if parts:
-        if not parts[0].isdigit() or len(parts[0]) > 5:
+        if not (parts[0].isascii() and parts[0].isdigit()) or len(parts[0]) > 5:
             raise _bad("the database must be a number")
         db = int(parts[0])
     if kind == "cluster" and db != 0:

@@ -283,7 +283,7 @@ class ExchangeSession:
                 slot.release(
                     throttled=verdict is Verdict.THROTTLED,
                     remaining=_remaining(response),
-                    sent=started if self.early_reuse else None,
+                    sent=self._departed(started, response),
                     request_time=decoded.request_time,
                 )
             finally:
@@ -320,6 +320,16 @@ class ExchangeSession:
             else:
                 stats.clock_resyncs = 0
             return Reply(response.status, code, msg, decoded.data, verdict)
+
+    def _departed(self, started: float, response: HttpResponse) -> float | None:
+        """When the request left, for the early reuse of its slot (``_arrival``); None (its
+        slot counts from its answer) when early reuse is off or the request opened its
+        connection: a handshake lengthens that request's way up, and samples all taken on
+        new connections (a cold burst) would let requests on warm ones arrive before the
+        window has room. A wait for a pooled connection is not part of the way up either."""
+        if not self.early_reuse or response.fresh:
+            return None
+        return started if response.sent is None else max(started, response.sent)
 
     async def _acquire(self, budget: Budget, scope: CallScope) -> Slot | None:
         """A slot, or None at the deadline or once the credentials are refused. A slot granted

@@ -61,6 +61,12 @@ class HttpResponse:
     body: bytes
     # Only the headers the engine reads (x-mbx-used-remain-limit); None when there are none.
     headers: Mapping[str, str] | None = None
+    # When (loop time) the request left on its connection, and whether that connection was
+    # opened for it; None / False when the transport does not say. The early reuse of slots
+    # (``_arrival``) learns the up-leg from them: a handshake, or a wait for a pooled
+    # connection, is not part of the up-leg a request on a warm connection will have.
+    sent: float | None = None
+    fresh: bool = False
 
 
 class Transport(Protocol):
@@ -69,7 +75,10 @@ class Transport(Protocol):
     The built-in one is ``AiohttpTransport``; wrap it to add your own behaviour. A transport
     must never re-send a request on its own (the rate budget counts every request that can
     reach the exchange), must honour ``request.timeout``, and raises ``TransportError`` (or
-    ``RequestTimeout``) when no answer came.
+    ``RequestTimeout``) when no answer came. Its answers should say when each request left and
+    whether it opened a connection (``HttpResponse.sent`` / ``fresh``): without them, the early
+    reuse of slots learns the way up from when the engine handed the request over, and a
+    first burst on new connections (their handshakes) can make it reuse slots too early.
     """
 
     async def send(self, request: HttpRequest) -> HttpResponse:
@@ -220,6 +229,9 @@ class AiohttpTransport:
                 )
             if hasattr(given, "_retry_connection"):
                 given._retry_connection = False  # see below
+            traces = getattr(given, "_trace_configs", None)
+            if isinstance(traces, list) and _DEPARTURES not in traces:
+                traces.append(_DEPARTURES)  # when each request left (``HttpResponse.sent``)
             return given
         if self._session is None or self._session.closed:
             options: dict[str, Any] = {
@@ -239,6 +251,7 @@ class AiohttpTransport:
                 # Session headers are merged into every request: one place for the demo flag.
                 headers=DEMO_TRADING_HEADERS if self._demo_trading else None,
                 trust_env=self._trust_env,
+                trace_configs=[_DEPARTURES],
             )
             # aiohttp silently re-sends a GET once when the server drops the connection. The
             # rate budget must see every request that can reach the exchange, so all retries
@@ -275,6 +288,7 @@ class AiohttpTransport:
         sent_headers = request.headers
         if self._demo_trading and self._given_session is not None:
             sent_headers = {**DEMO_TRADING_HEADERS, **sent_headers}  # (ours carries it)
+        departure = _Departure()
         async with self._client().request(
             request.method,
             # encoded=True: the query goes out byte-for-byte as it was signed.
@@ -284,6 +298,7 @@ class AiohttpTransport:
             timeout=aiohttp.ClientTimeout(total=request.timeout),
             allow_redirects=False,
             proxy=self._proxy,
+            trace_request_ctx=departure,
         ) as response:
             # read(n) returns what has arrived so far, not n bytes: read on until the end,
             # or until the cap says this is not the exchange talking.
@@ -297,7 +312,9 @@ class AiohttpTransport:
                     raise TransportError(f"answer larger than {MAX_BODY_BYTES} bytes")
             remaining = response.headers.get(REMAINING_HEADER)
             headers = None if remaining is None else {REMAINING_HEADER: remaining}
-            return HttpResponse(response.status, b"".join(chunks), headers)
+            return HttpResponse(
+                response.status, b"".join(chunks), headers, departure.sent, departure.fresh
+            )
 
     async def warm_up(self, path: str, connections: int, timeout: float) -> None:
         """Open ``connections`` pooled connections by sending that many GETs at once."""
@@ -314,6 +331,41 @@ class AiohttpTransport:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+class _Departure:
+    """What aiohttp's trace of one request saw: when its headers left, on a new connection?"""
+
+    __slots__ = ("fresh", "sent")
+
+    def __init__(self) -> None:
+        self.sent: float | None = None
+        self.fresh = False
+
+
+async def _on_connection_created(_: object, context: Any, __: object) -> None:
+    departure = getattr(context, "trace_request_ctx", None)
+    if isinstance(departure, _Departure):
+        departure.fresh = True
+
+
+async def _on_headers_sent(_: object, context: Any, __: object) -> None:
+    departure = getattr(context, "trace_request_ctx", None)
+    if isinstance(departure, _Departure):
+        departure.sent = asyncio.get_running_loop().time()
+
+
+def _departures() -> aiohttp.TraceConfig:
+    config = aiohttp.TraceConfig()
+    config.on_connection_create_end.append(_on_connection_created)
+    config.on_request_headers_sent.append(_on_headers_sent)
+    config.freeze()
+    return config
+
+
+# One for every session of ours (and added to a session handed in): it only fills the
+# ``_Departure`` its request carries.
+_DEPARTURES = _departures()
 
 
 Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]

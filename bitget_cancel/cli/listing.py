@@ -79,15 +79,24 @@ def summary(
 def created_iso(created_ms: str | None) -> str:
     """``2026-12-07T12:40:04Z`` from the exchange's milliseconds; "" if not given or not a
     number."""
-    if created_ms is None or not created_ms.isdigit():
+    if created_ms is None or not _is_decimal(created_ms):
         return ""
-    moment = datetime.fromtimestamp(int(created_ms) / 1000, tz=timezone.utc)
+    try:
+        moment = datetime.fromtimestamp(int(created_ms) / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return ""  # no date a calendar can show: the exchange's number, not ours to crash on
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_decimal(value: str) -> bool:
+    # "²".isdigit() holds, but int() refuses it, and more than 4,300 digits too (a ms time
+    # has 13).
+    return len(value) <= 20 and value.isascii() and value.isdigit()
 
 
 def age_text(created_ms: str | None, now_ms: float) -> str:
     """How long ago: ``42s``, ``12m``, ``5h``, ``3d``; "" if not known."""
-    if created_ms is None or not created_ms.isdigit():
+    if created_ms is None or not _is_decimal(created_ms):
         return ""
     seconds = max(0.0, (now_ms - int(created_ms)) / 1000)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
