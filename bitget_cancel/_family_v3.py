@@ -218,6 +218,8 @@ _listed = listed_row
 
 # One instance: a "does not exist" it answered is the same question the check would ask.
 _STRATEGY_CANCEL = V3StrategyCancel()
+# The spot TP/SL listing (the panic's): also where a target's clientOid is shown open.
+_SPOT_TPSL = V3StrategyList("tpsl")
 
 # The categories of the strategy orders cancel-strategy-order reaches besides spot ones (the
 # strategy pages' ``category`` values): each is listed before a check by id is sent.
@@ -232,7 +234,7 @@ V3 = ApiFamily(
     },
     listing={
         OrderKind.NORMAL: V3Unfilled(),
-        OrderKind.TPSL: V3StrategyList("tpsl"),
+        OrderKind.TPSL: _SPOT_TPSL,
     },
     bulk={OrderKind.NORMAL: V3SymbolCancel()},
     server_time=SERVER_TIME,
@@ -245,4 +247,7 @@ V3 = ApiFamily(
         CheckGuard(f"a futures TP/SL order on {c}", V3StrategyList("tpsl", category=c))
         for c in FUTURES_CATEGORIES
     ),
+    # A TP/SL or plan target asked by clientOid names no symbol: the spot TP/SL listing tells
+    # on which symbol that clientOid is open (``_check_guard``).
+    spot_guard=CheckGuard("the spot TP/SL listing", _SPOT_TPSL, spot=True),
 )
