@@ -43,7 +43,10 @@ pages as of their changelog of 2025-11-28):
   its end lets no check go (``_check_guard``). No check due, no listing. The same holds for the
   cancel of a TP/SL or plan *target* (D7b, ``ApiFamily.guards_for``): read once for the call
   before its first such request, unless a spot listing showed the orderId it goes by (the
-  panic's). Not covered: a futures order placed between that listing and the check.
+  panic's). Not covered: a futures order placed between that listing and the check. With them
+  (D7c, ``spot_guard``) the spot TP/SL listing is read: a target by clientOid, which names no
+  symbol, goes by the orderId listed under it on its own symbol, and is not sent when that
+  clientOid is listed on other symbols only or the listing cannot be read.
   Uncertain: whether a UTA's futures strategy orders include types other than tpsl (the pages
   list only tpsl); any other would need its own guard here.
 - Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
