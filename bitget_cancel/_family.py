@@ -152,6 +152,9 @@ class CheckGuard:
 
     what: str  # how a problem names them: "a futures TP/SL order on USDT-FUTURES"
     lister: Lister
+    # Spot orders (ours to cancel), listed only to learn on which symbol a clientOid is open:
+    # a cancel by clientOid names no symbol (``_check_guard.Guarded.by_client_oid``).
+    spot: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +172,17 @@ class ApiFamily:
     # What the checks can reach beyond spot orders: listed (once for all the orders checked
     # together, only when a check is due) before any check is sent (``_check_guard``).
     check_guards: Sequence[CheckGuard] = ()
+    # The spot listing of what the checks' endpoint cancels by clientOid without a symbol,
+    # read with the check guards before a TP/SL or plan *target* is cancelled that way.
+    spot_guard: CheckGuard | None = None
 
     def guards_for(self, route: CancelRoute) -> Sequence[CheckGuard]:
-        """The guards a request of ``route`` needs: the check guards when it is a checks'
-        endpoint (a cancel of a TP/SL or plan order on a UTA is one: it reaches what the checks
-        reach), else none."""
+        """The guards a request of ``route`` needs: the check guards and the spot guard when
+        it is a checks' endpoint (a cancel of a TP/SL or plan order on a UTA is one: it reaches
+        what the checks reach, and by clientOid names no symbol), else none."""
         if any(route.endpoint == check.endpoint for check in self.checks.values()):
-            return self.check_guards
+            spot = () if self.spot_guard is None else (self.spot_guard,)
+            return (*self.check_guards, *spot)
         return ()
 
     def unchecked_kinds(self) -> tuple[OrderKind, ...]:

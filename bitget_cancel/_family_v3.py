@@ -43,7 +43,10 @@ pages as of their changelog of 2025-11-28):
   its end lets no check go (``_check_guard``). No check due, no listing. The same holds for the
   cancel of a TP/SL or plan *target* (D7b, ``ApiFamily.guards_for``): read once for the call
   before its first such request, unless a spot listing showed the orderId it goes by (the
-  panic's). Not covered: a futures order placed between that listing and the check.
+  panic's). Not covered: a futures order placed between that listing and the check. With them
+  (D7c, ``spot_guard``) the spot TP/SL listing is read: a target by clientOid, which names no
+  symbol, goes by the orderId listed under it on its own symbol, and is not sent when that
+  clientOid is listed on other symbols only or the listing cannot be read.
   Uncertain: whether a UTA's futures strategy orders include types other than tpsl (the pages
   list only tpsl); any other would need its own guard here.
 - Server time: ``/api/v3/public/time`` is not on the UTA pages (a public client measured a 404
@@ -218,6 +221,8 @@ _listed = listed_row
 
 # One instance: a "does not exist" it answered is the same question the check would ask.
 _STRATEGY_CANCEL = V3StrategyCancel()
+# The spot TP/SL listing (the panic's): also where a target's clientOid is shown open.
+_SPOT_TPSL = V3StrategyList("tpsl")
 
 # The categories of the strategy orders cancel-strategy-order reaches besides spot ones (the
 # strategy pages' ``category`` values): each is listed before a check by id is sent.
@@ -232,7 +237,7 @@ V3 = ApiFamily(
     },
     listing={
         OrderKind.NORMAL: V3Unfilled(),
-        OrderKind.TPSL: V3StrategyList("tpsl"),
+        OrderKind.TPSL: _SPOT_TPSL,
     },
     bulk={OrderKind.NORMAL: V3SymbolCancel()},
     server_time=SERVER_TIME,
@@ -245,4 +250,7 @@ V3 = ApiFamily(
         CheckGuard(f"a futures TP/SL order on {c}", V3StrategyList("tpsl", category=c))
         for c in FUTURES_CATEGORIES
     ),
+    # A TP/SL or plan target asked by clientOid names no symbol: the spot TP/SL listing tells
+    # on which symbol that clientOid is open (``_check_guard``).
+    spot_guard=CheckGuard("the spot TP/SL listing", _SPOT_TPSL, spot=True),
 )

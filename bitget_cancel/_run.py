@@ -562,6 +562,8 @@ class CancelRun:
         self._guarded = guarded
         if guarded.problem is not None:
             log.warning("no TP/SL or plan order cancelled by id: %s", guarded.problem)
+        elif guarded.spot_problem is not None:
+            log.warning("no TP/SL or plan order cancelled by clientOid: %s", guarded.spot_problem)
         family = self._session.family
         for lane in self._lanes.values():
             route = family.cancel.get(lane.kind)
@@ -588,12 +590,29 @@ class CancelRun:
             by_order_id = order.order_id is not None
             named = guarded.named(by_order_id, order.order_id or order.client_oid)
             if named is None:
-                return True
+                return by_order_id or self._placed(order, guarded)
             why = (
                 f"{named}: not cancelled, so as not to touch it ({name} takes no category: "
                 "it would cancel that order)"
             )
             log.warning("%s: %s", order.target, why)
+        self._finish(order, CancelStatus.UNRESOLVED, None, why)
+        return False
+
+    def _placed(self, order: _Order, guarded: Guarded) -> bool:
+        """A cancel by clientOid names no symbol: it goes by the orderId the spot listing
+        shows under that clientOid on the order's symbol, or as asked if none shows it; listed
+        on other symbols only, or the listing unread, the order ends unresolved, saying why."""
+        assert order.client_oid is not None  # an order without orderId has a clientOid
+        order_id, why = guarded.by_client_oid(order.client_oid, order.symbol)
+        if order_id is not None:
+            order.order_id = order_id
+            order.proven = True  # its orderId, as a spot listing shows it
+            order.retried_by_client_oid = True  # its clientOid is that orderId
+            return True
+        if why is None:
+            return True
+        log.warning("%s: %s", order.target, why)
         self._finish(order, CancelStatus.UNRESOLVED, None, why)
         return False
 

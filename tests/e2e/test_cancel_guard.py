@@ -50,9 +50,10 @@ async def test_d7b_a_futures_tpsl_order_is_never_cancelled_for_a_tpsl_or_plan_ta
         outcomes[4].error_msg or ""
     )
     assert not report.all_closed
-    # the three spot orders' cancels; one listing of each futures category for the call
+    # the three spot orders' cancels; one listing of each futures category for the call, and
+    # the spot TP/SL one (D7c)
     assert sim.stats.endpoint(V3_STRATEGY_CANCEL).requests == 3
-    assert sim.stats.endpoint(V3_STRATEGY).requests == 3
+    assert sim.stats.endpoint(V3_STRATEGY).requests == 3 + 1
     assert report.requests == sum(sim.stats.requests.values())
     assert sim.stats.total_violations == 0, sim.stats.violations
 
@@ -73,3 +74,33 @@ async def test_a_uta_panic_lists_no_futures_orders_for_the_tpsl_orders_it_found(
     # the spot TP/SL listing of each of the two passes, no futures listing
     assert sim.stats.endpoint(V3_STRATEGY).requests == 2
     assert report.requests == sum(sim.stats.requests.values())
+
+
+async def test_d7c_a_clientoid_target_on_the_wrong_symbol_cancels_nothing(
+    sim_factory: SimFactory,
+) -> None:
+    """cancel-strategy-order by clientOid names no symbol: the ETHUSDT target of a clientOid
+    open on BTCUSDT would cancel that order. The spot TP/SL listing shows where it is: not
+    sent; the target on its right symbol goes by the orderId listed there."""
+    sim = await sim_factory(account="uta", latency_ms=(1.0, 5.0), seed=13)
+    (tp, right) = sim.place_orders("BTCUSDT", 2, "tp", kind="tpsl")
+    assert tp.client_oid is not None
+    assert right.client_oid is not None
+    targets = [
+        CancelTarget(symbol="ETHUSDT", client_oid=tp.client_oid, kind=TPSL),
+        CancelTarget(symbol="BTCUSDT", client_oid=right.client_oid, kind=TPSL),
+    ]
+    async with CancelEngine(creds(sim), base_url=sim.base_url, account="uta") as engine:
+        report = await engine.cancel(targets)
+    wrong, good = report.outcomes
+    assert wrong.status is CancelStatus.UNRESOLVED, wrong
+    assert f"clientOid '{tp.client_oid}' is listed as a TP/SL order on BTCUSDT, not ETHUSDT" in (
+        wrong.error_msg or ""
+    )
+    assert good.status is CancelStatus.CANCELLED, good
+    assert {o.order_id for o in sim.open_orders()} == {tp.order_id}
+    assert not report.all_closed
+    assert sim.stats.endpoint(V3_STRATEGY_CANCEL).requests == 1
+    assert sim.stats.endpoint(V3_STRATEGY).requests == 3 + 1
+    assert report.requests == sum(sim.stats.requests.values())
+    assert sim.stats.total_violations == 0, sim.stats.violations

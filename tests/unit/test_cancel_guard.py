@@ -26,6 +26,8 @@ from .test_check_guard import (
 from .uta_exchange import UtaExchange
 
 TPSL, PLAN = OrderKind.TPSL, OrderKind.PLAN
+# Before a TP/SL or plan target's cancel: the futures listings and the spot TP/SL one (D7c).
+TARGET_GUARDS = GUARDS + 1
 NOT_TOUCHED = "not cancelled, so as not to touch it"
 
 
@@ -53,7 +55,7 @@ async def test_d7b_a_target_sharing_a_futures_clientoid_is_not_cancelled(kind: O
     assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
     assert not report.all_closed
     assert report.problems
-    assert report.requests == GUARDS == sent_requests(exchange)
+    assert report.requests == TARGET_GUARDS == sent_requests(exchange)
 
 
 @pytest.mark.parametrize("kind", [TPSL, PLAN])
@@ -70,7 +72,7 @@ async def test_a_target_naming_a_futures_orderid_is_not_cancelled(kind: OrderKin
     assert futures.order_id in exchange.orders
     assert watched.checks == []
     assert not report.all_closed
-    assert report.requests == GUARDS
+    assert report.requests == TARGET_GUARDS
 
 
 async def test_a_stale_orderid_goes_and_then_its_futures_clientoid_does_not() -> None:
@@ -88,7 +90,7 @@ async def test_a_stale_orderid_goes_and_then_its_futures_clientoid_does_not() ->
     assert watched.checks == [{"orderId": "91"}]
     assert futures.order_id in exchange.orders
     assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)  # read once
-    assert report.requests == GUARDS + 1 == sent_requests(exchange)
+    assert report.requests == TARGET_GUARDS + 1 == sent_requests(exchange)
 
 
 @UNREADABLE
@@ -141,12 +143,13 @@ async def test_a_deadline_during_the_futures_listing_lets_no_cancel_go() -> None
     assert all(o.order_id in exchange.orders for o in tpsl)
     assert not report.all_closed
     assert report.elapsed == pytest.approx(2.0)
-    assert report.requests == GUARDS == sent_requests(exchange)  # sent, counted
+    assert report.requests == TARGET_GUARDS == sent_requests(exchange)  # sent, counted
 
 
-async def test_empty_futures_listings_cost_three_requests_and_change_nothing_else() -> None:
-    """Futures orders of other ids do not stop a cancel; the three listings, read once for the
-    call, are the only extra requests, counted in its report."""
+async def test_empty_guard_listings_cost_four_requests_and_change_nothing_else() -> None:
+    """Futures orders of other ids do not stop a cancel; the three futures listings and the
+    spot TP/SL one, read once for the call, are the only extra requests, counted in its
+    report."""
     exchange = UtaExchange()
     tpsl = exchange.place_many("BTCUSDT", 3, "tp", kind="tpsl")
     plan = exchange.place("ETHUSDT", "stop-1", kind="plan")
@@ -162,7 +165,7 @@ async def test_empty_futures_listings_cost_three_requests_and_change_nothing_els
     assert other.order_id in exchange.orders
     assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
     assert len(watched.checks) == 4
-    assert report.requests == 4 + GUARDS == sent_requests(exchange)
+    assert report.requests == 4 + TARGET_GUARDS == sent_requests(exchange)
     assert len(set(exchange.arrivals[uta.V3_STRATEGY])) == 1  # sent together: one round trip
 
 
@@ -193,7 +196,7 @@ async def test_concurrent_calls_share_one_read_of_the_futures_listings() -> None
     assert not exchange.open_of("tpsl")
     assert sorted(watched.futures_listings) == sorted(uta.FUTURES_CATEGORIES)
     # every call counts the listings it was served by
-    assert [r.requests for r in reports] == [1 + GUARDS] * 6
+    assert [r.requests for r in reports] == [1 + TARGET_GUARDS] * 6
 
 
 async def test_a_panic_cancels_the_tpsl_orders_it_listed_without_a_futures_listing() -> None:

@@ -189,8 +189,9 @@ async def test_a_tpsl_target_needs_no_second_question_its_own_answer_was_the_che
     (outcome,), report = await cancel(checked, [target])
     assert outcome.status is CancelStatus.NOT_OPEN, outcome
     assert checked.bodies == [{"orderId": "78"}]  # its cancel, not asked again
-    # its cancel, the two spot listings; and the three futures ones its cancel needed (D7b)
-    assert report.requests == 1 + 2 + 3
+    # its cancel, the two spot listings; and the guard listings its cancel needed: the three
+    # futures ones (D7b) and the spot TP/SL one (D7c)
+    assert report.requests == 1 + 2 + 3 + 1
 
 
 async def unresolved_check(answer: Answer) -> tuple[str, int, CancelReport]:

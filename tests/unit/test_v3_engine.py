@@ -236,8 +236,9 @@ async def test_auto_switches_every_kind_tpsl_and_plan_go_to_cancel_strategy_orde
     # the check is not asked twice: the plan target's own answer was that question
     assert exchange.requests[V3_STRATEGY_CANCEL] == 4 + 2 + 1
     # the probe's unfilled-orders and the confirmation's; the spot TP/SL listing and, read once
-    # before the first TP/SL or plan cancel, the three futures ones (D7b)
-    assert (exchange.requests[V3_UNFILLED], exchange.requests[V3_STRATEGY]) == (1 + 1, 1 + 3)
+    # before the first TP/SL or plan cancel, the three futures ones (D7b) and the spot TP/SL
+    # one (D7c: the TP/SL targets by clientOid go by the orderIds it lists)
+    assert (exchange.requests[V3_UNFILLED], exchange.requests[V3_STRATEGY]) == (1 + 1, 1 + 3 + 1)
 
 
 async def test_account_classic_on_a_uta_fails_with_a_hint_to_use_uta_or_auto() -> None:
