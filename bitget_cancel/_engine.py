@@ -200,8 +200,10 @@ class CancelEngine:
     - ``early_reuse``: let a slot of the in-process budget count from the request's arrival
       as the answer's ``requestTime`` places it (far away a round trip sooner than from the
       answer), under the assumption and safeguards of ``_arrival``; off for good on the
-      account's budgets after a 429. Default True. False: every slot counts from its answer (no
-      assumption on the network). A Redis budget always counts from the answer.
+      account's budgets after a 429. Default False: every slot counts from its answer, which
+      assumes nothing of the network; Bitget says a tripped limit takes 5 minutes to recover,
+      so the round trip it saves far away is not worth that risk unless you choose it. A Redis
+      budget always counts from the answer.
     """
 
     def __init__(
@@ -227,7 +229,7 @@ class CancelEngine:
         connector_options: Mapping[str, Any] | None = None,
         session: aiohttp.ClientSession | None = None,
         name: str | None = None,
-        early_reuse: bool = True,
+        early_reuse: bool = False,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise InvalidArgument("credentials must be a Credentials instance")

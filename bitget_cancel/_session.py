@@ -91,7 +91,7 @@ class ExchangeSession:
         account: str,
         rates: Mapping[str, float] | None = None,
         metrics: Metrics | None = None,
-        early_reuse: bool = True,
+        early_reuse: bool = False,
     ) -> None:
         self.signer = signer
         self.transport = transport

@@ -37,7 +37,8 @@ async def test_a_cold_burst_of_listings_never_overfills_the_window(
         for symbol in SYMBOLS:
             sim.place_order(symbol)
     placed = {o.order_id for o in sim.open_orders()}
-    async with CancelEngine(creds(sim), base_url=sim.base_url, account="classic") as engine:
+    engine = CancelEngine(creds(sim), base_url=sim.base_url, account="classic", early_reuse=True)
+    async with engine:
         listed = await engine.open_orders(kinds=["normal"], symbols=SYMBOLS)
     assert listed.complete, listed.problems
     assert {t.order_id for t in listed.orders} == placed

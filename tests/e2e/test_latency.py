@@ -149,7 +149,11 @@ async def test_far_listings_reusing_slots_early_never_overfill_a_window(
     async def list_again_and_again(sim: SimExchange, n: int) -> None:
         placed = {o.order_id for o in sim.open_orders()}
         async with CancelEngine(
-            creds(sim), base_url=sim.base_url, account="classic", account_id=f"early-{n}"
+            creds(sim),
+            base_url=sim.base_url,
+            account="classic",
+            account_id=f"early-{n}",
+            early_reuse=True,
         ) as engine:
             for _ in range(12):
                 listed = await engine.open_orders(kinds=["normal"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from typing import Any
 
 import pytest
 
@@ -164,7 +165,7 @@ def test_answers_counted_out_of_order_keep_the_window_exact() -> None:
 
 
 async def _far_exchange(
-    early_reuse: bool, n_targets: int = 3_000
+    early_reuse: bool | None, n_targets: int = 3_000
 ) -> tuple[list[float], list[int], int]:
     """An exchange 200-400 ms away (half each way) that counts arrivals in a sliding second,
     stamps requestTime on them and says what is left of the window: (send times, window
@@ -197,9 +198,8 @@ async def _far_exchange(
         return HttpResponse(200, json.dumps(body).encode(), {REMAINING_HEADER: str(10 - used)})
 
     creds = Credentials(api_key=f"far-early-{early_reuse}", secret_key="s", passphrase="p")
-    engine = CancelEngine(
-        creds, transport=MockTransport(handler), account="classic", early_reuse=early_reuse
-    )
+    chosen: dict[str, Any] = {} if early_reuse is None else {"early_reuse": early_reuse}
+    engine = CancelEngine(creds, transport=MockTransport(handler), account="classic", **chosen)
     targets = [CancelTarget(symbol="BTCUSDT", order_id=str(i)) for i in range(1, n_targets + 1)]
     async with engine:
         report = await engine.cancel(targets)
@@ -231,7 +231,9 @@ async def test_a_cancelled_request_gives_its_slot_back_counted_from_the_cancella
         raise AssertionError("cancelled before its answer")
 
     creds = Credentials(api_key="far-early-cancelled", secret_key="s", passphrase="p")
-    engine = CancelEngine(creds, transport=MockTransport(handler), account="classic")
+    engine = CancelEngine(
+        creds, transport=MockTransport(handler), account="classic", early_reuse=True
+    )
     async with engine:
         budget = engine._session_here().budget(BATCH_CANCEL)
         assert isinstance(budget, RateBudget)
@@ -318,3 +320,17 @@ async def test_the_budgets_of_one_account_share_one_estimate_and_a_429_stops_the
     assert listing.take(101.0)
     listing.release(101.2, sent=101.0, request_time=stamp(101.1))
     assert listing._expiries == [pytest.approx(102.2 + listing.margin)]  # from its answer
+
+
+async def test_the_early_reuse_is_off_unless_asked_for() -> None:
+    """Bitget says a tripped limit takes 5 minutes to recover: the assumption on the network
+    is the user's choice. By default every slot counts from its answer, stamps or not."""
+    early_sent, _, _ = await _far_exchange(early_reuse=True)
+    late_sent, _, late_429 = await _far_exchange(early_reuse=False)
+    default_sent, _, default_429 = await _far_exchange(early_reuse=None)
+
+    def spacing(sent: list[float]) -> list[float]:
+        return [round(t - sent[0], 6) for t in sent]
+
+    assert spacing(default_sent) == spacing(late_sent) != spacing(early_sent)
+    assert default_429 == late_429 == 0
