@@ -235,6 +235,21 @@ class Matched(NamedTuple):
     succeeded: list[Any]
     refused: list[tuple[Any, Refusal]]
     again: list[Any]  # no verdict (silent, unrecognised or contradicted): ask again
+    # Asked by clientOid, cancelled as another orderId than the target gave: the clientOid's
+    # order is closed, the one the target's orderId names is not known to be.
+    elsewhere: list[Any]
+
+
+# What ``match`` records of an order cancelled as another orderId than its target gave.
+_ELSEWHERE = object()
+
+
+def _names_another_order(order: Asked, item: OrderIds) -> bool:
+    """Does ``item`` name an orderId, and not the one ``order`` gave?"""
+    # An order asked again by clientOid keeps the orderId its target gave as ``given_order_id``.
+    given = getattr(order, "given_order_id", None) or order.order_id
+    named = text(item.order_id)
+    return given is not None and named is not None and named != given
 
 
 def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
@@ -276,13 +291,21 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
     # is asked again, never taken as a cancel while it may be open. A success and a "does not
     # exist" agree that it is gone: the success stands.
     said: dict[A, object] = {}  # order -> True (success), a Refusal, or None (no verdict)
+    doubted = False  # a success item that is no verdict
     for item in results.succeeded:
         raw = item.order_id
         # find(item), for the usual item: an orderId we sent (benchmark 4)
         order = by_id.get(raw) if by_order_id and type(raw) is str else None
         if order is None:
             order = find(item)
-        if order is not None:
+        if order is None:
+            continue
+        if not by_order_id and _names_another_order(order, item):
+            # Asked by its clientOid, the success names another orderId than the target gave:
+            # it cancelled that clientOid's order, not the one the target's orderId names.
+            said.setdefault(order, _ELSEWHERE)
+            doubted = True
+        else:
             said.setdefault(order, True)
     for refusal in results.refused:
         order = find(refusal)
@@ -300,17 +323,19 @@ def match(orders: Sequence[A], by_order_id: bool, results: Results) -> Matched:
             *strays[0],
             len(strays),
         )
-    if len(said) == len(orders) and not results.refused and not results.unrecognised:
+    if len(said) == len(orders) and not (results.refused or results.unrecognised or doubted):
         # Every order of the request named by a success (the usual answer): all succeeded,
         # in the request's order (benchmark 4).
-        return Matched(list(orders), [], [])
-    matched = Matched([], [], [])
+        return Matched(list(orders), [], [], [])
+    matched = Matched([], [], [], [])
     for order in orders:
         verdict = said.get(order)
         if verdict is True:
             matched.succeeded.append(order)
         elif isinstance(verdict, Refusal):
             matched.refused.append((order, verdict))
+        elif verdict is _ELSEWHERE:
+            matched.elsewhere.append(order)
         else:
             matched.again.append(order)
     return matched
@@ -320,7 +345,7 @@ def _say(said: dict[A, object], order: A, verdict: Refusal | None) -> None:
     """A refusal or no verdict on ``order``: it stands unless one came first; over a success,
     anything but "does not exist" contradicts it (no verdict)."""
     first = said.setdefault(order, verdict)
-    if first is True and (
+    if (first is True or first is _ELSEWHERE) and (
         verdict is None or classify_item(verdict.code, verdict.msg) is not Verdict.NOT_OPEN
     ):
         said[order] = None

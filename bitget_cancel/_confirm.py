@@ -44,6 +44,7 @@ from ._classify import Verdict, classify_item
 from ._exceptions import CallStopped, TransportError
 from ._family import CancelRoute
 from ._listing import list_open_orders
+from ._log import log
 from ._models import CancelTarget, OpenOrders, OrderKind
 from ._plan import Batch
 from ._policy import CallScope
@@ -134,6 +135,10 @@ async def confirm_not_open(
     problem = "; ".join(problems) or None
     unchecked = family.unchecked_kinds()
     findings: list[Finding] = []
+    # Found by clientOid as another orderId than the target gave (a stale orderId, or ids that
+    # disagree), where a kind no listing shows might still hold that orderId: it is checked
+    # by orderId first, and the clientOid's order stands only once that says "does not exist".
+    stale: dict[int, CancelTarget] = {}
     for order in orders:
         asked = order.target
         found = None
@@ -141,6 +146,10 @@ async def confirm_not_open(
             found = by_order_id.get(asked.order_id)
         if found is None and asked.client_oid is not None and order.by_client_oid_too:
             found = by_client_oid.get((asked.symbol, asked.client_oid))
+            if found is not None and asked.order_id is not None and family.checks:
+                stale[len(findings)] = found
+                findings.append(Finding())
+                continue
         # Named by its orderId (the account's own id), an order open nowhere is not open.
         seen_on = elsewhere.get(asked.client_oid or "", ()) if asked.order_id is None else ()
         # Targets that share its orderId but not its clientOid: its clientOid is not asked
@@ -174,7 +183,7 @@ async def confirm_not_open(
     settled = [f.open_as is not None or f.problem is not None for f in findings]
     unsettled = [i for i, done in enumerate(settled) if not done]
     if unsettled and family.checks:
-        questions = [_questions(family.checks, orders[i]) for i in unsettled]
+        questions = [_questions(family.checks, orders[i], i not in stale) for i in unsettled]
         # The orders the listings just showed: a check by one of their ids would speak of them.
         guarded = _listed_guard(orders_open)
         if any(questions) and family.check_guards:
@@ -189,6 +198,15 @@ async def confirm_not_open(
             )
         )
         for i, finding in zip(unsettled, checked, strict=True):
+            if i in stale and finding.problem is None:
+                if finding.cancelled_as is not None:
+                    log.warning(
+                        "%s: its orderId was open as a %s order (cancelled by id); its "
+                        "clientOid names another open order: cancelling that one too",
+                        orders[i].target,
+                        finding.cancelled_as.kind.value,
+                    )
+                finding = Finding(open_as=stale[i])
             findings[i] = finding
     return findings
 
@@ -213,13 +231,17 @@ def _listed_guard(listed: Sequence[CancelTarget]) -> Guarded:
 Question = tuple[OrderKind, CancelRoute, bool]
 
 
-def _questions(checks: Mapping[OrderKind, CancelRoute], order: Ambiguous) -> list[Question]:
+def _questions(
+    checks: Mapping[OrderKind, CancelRoute], order: Ambiguous, by_client_oid: bool = True
+) -> list[Question]:
     """The checks ``order`` needs, in the order they are asked: each check's endpoint by
     orderId, then by clientOid too (a stale orderId must not hide a live order), as the cancel
-    itself asks; not what its own "does not exist" already answered."""
+    itself asks; not what its own "does not exist" already answered. ``by_client_oid`` False:
+    by orderId only (its clientOid's order is listed already)."""
     target = order.target
     ways = [target.order_id is not None]
-    if target.order_id is not None and target.client_oid is not None and order.by_client_oid_too:
+    both = target.order_id is not None and target.client_oid is not None
+    if both and order.by_client_oid_too and by_client_oid:
         ways.append(False)
     asked: set[Endpoint] = set()
     questions: list[Question] = []
@@ -346,7 +368,8 @@ def _read_check(reply: Reply[Any], route: CancelRoute, batch: Batch[Any]) -> tup
     if results is None:
         return Verdict.RETRY, "answered in a shape it does not document"
     matched = match(batch.targets, batch.by_order_id, results)
-    if matched.succeeded:
+    if matched.succeeded or matched.elsewhere:
+        # (by clientOid as another orderId: its orderId was asked first, "does not exist")
         return Verdict.OK, "cancelled it"
     if matched.refused:
         ((_, refusal),) = matched.refused

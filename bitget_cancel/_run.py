@@ -72,6 +72,7 @@ class _Order:
         "answered_by",
         "attempts",
         "by_client_oid_too",
+        "cancelled_by_client_oid",
         "client_oid",
         "code",
         "confirmed",
@@ -91,6 +92,11 @@ class _Order:
         "target",
     )
 
+    @property
+    def given_order_id(self) -> str | None:
+        """The orderId its target gave (``order_id`` is None once asked by clientOid)."""
+        return self.target.order_id
+
     def __init__(self, target: CancelTarget) -> None:
         self.target = target
         self.kind = target.kind
@@ -105,6 +111,9 @@ class _Order:
         self.msg: str | None = None
         self.due = 0.0
         self.retried_by_client_oid = False
+        # Asked again by clientOid, cancelled as another orderId than its target gave: its
+        # orderId's "does not exist" is then confirmed before it is called cancelled.
+        self.cancelled_by_client_oid = False
         self.by_client_oid_too = True  # False: its targets disagree on its clientOid
         self.other_client_oids: tuple[str, ...] = ()  # then: the others' clientOids
         # A "does not exist" needs no confirmation (its route is the one a listing showed).
@@ -406,6 +415,13 @@ class CancelRun:
         if found is None:
             if finding.problem is not None:
                 self._unconfirmed(order, finding.problem)
+            elif order.cancelled_by_client_oid:
+                order.confirmed = True
+                note = (
+                    f"cancelled by its clientOid as another orderId; orderId "
+                    f"{order.target.order_id} confirmed open nowhere on the account"
+                )
+                self._finish(order, CancelStatus.CANCELLED, None, note)
             else:
                 order.confirmed = True
                 note = "confirmed: open nowhere on the account"
@@ -864,6 +880,8 @@ class CancelRun:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
                     self._scope.refuse(code or "", msg or "credentials refused")
                 self._finish(order, CancelStatus.FAILED, code, msg)
+        for order in matched.elsewhere:
+            self._cancelled_elsewhere(order, endpoint)
         if matched.again:
             log.warning("%d orders without a verdict in an answer; again", len(matched.again))
             why = "the answer did not mention this order in a shape that confirms it"
@@ -888,6 +906,26 @@ class CancelRun:
                 return
         self._said_not_open[order] = None
         self._finish(order, CancelStatus.NOT_OPEN, code, msg)
+
+    def _cancelled_elsewhere(self, order: _Order, endpoint: Endpoint) -> None:
+        """Asked by its clientOid after its orderId's "does not exist", the exchange cancelled
+        an order of another orderId (a stale orderId, or ids that name two orders). That
+        order is closed; the one the target's orderId names may be open under another symbol
+        or kind: it is confirmed like any "does not exist" before the target is called
+        cancelled (``_apply_finding``)."""
+        if not self._confirm:  # the caller takes "does not exist" as it comes
+            self._finish(order, CancelStatus.CANCELLED, None, None)
+            return
+        order.cancelled_by_client_oid = True
+        order.order_id = order.target.order_id
+        order.answered_by = endpoint
+        log.warning(
+            "%s: its clientOid named another order (cancelled); its orderId said 'does not "
+            "exist': confirming it",
+            order.target,
+        )
+        self._said_not_open[order] = None
+        self._finish(order, CancelStatus.NOT_OPEN, order.code, order.msg)
 
     # -- bookkeeping -------------------------------------------------------------------------
 

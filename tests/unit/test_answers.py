@@ -42,6 +42,20 @@ def test_an_order_id_not_sent_names_another_order_whatever_its_client_oid() -> N
     ]
 
 
+def test_asked_by_client_oid_a_success_naming_another_orderid_than_given_is_elsewhere() -> None:
+    """The target gave orderId 1 and clientOid x; asked by x, the exchange cancelled order 9:
+    x's order is closed, order 1 is not known to be (the fourth breaker's contradictory ids)."""
+    both = Asked("1", "x")
+    matched = match([both], False, Results([Named("9", "x")], []))
+    assert matched.succeeded == []
+    assert matched.elsewhere == [both]
+    assert match([both], False, Results([Named("1", "x")], [])).succeeded == [both]
+    assert match([both], False, Results([Named(None, "x")], [])).succeeded == [both]
+    # a refusal of the same order in the same answer contradicts it: asked again
+    refused = Results([Named("9", "x")], [Refusal("9", "x", "40725", "service error")])
+    assert match([both], False, refused).again == [both]
+
+
 def test_undocumented_outcome_fields_make_an_item_no_verdict_innocent_ones_do_not() -> None:
     fields = ItemFields(code="code", msg="msg")
     results = read_items(
