@@ -78,6 +78,11 @@ class Ambiguous(Protocol):
     def answered_by(self) -> Endpoint | None:
         """The endpoint whose "does not exist" made it ambiguous (None: not known)."""
 
+    @property
+    def cancelled_by_client_oid(self) -> bool:
+        """Its clientOid's order (of another orderId) is cancelled: only its orderId is in
+        question."""
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -144,7 +149,8 @@ async def confirm_not_open(
         found = None
         if asked.order_id is not None:
             found = by_order_id.get(asked.order_id)
-        if found is None and asked.client_oid is not None and order.by_client_oid_too:
+        by_client_oid_too = order.by_client_oid_too and not order.cancelled_by_client_oid
+        if found is None and asked.client_oid is not None and by_client_oid_too:
             found = by_client_oid.get((asked.symbol, asked.client_oid))
             if found is not None and asked.order_id is not None and family.checks:
                 stale[len(findings)] = found
@@ -183,7 +189,12 @@ async def confirm_not_open(
     settled = [f.open_as is not None or f.problem is not None for f in findings]
     unsettled = [i for i, done in enumerate(settled) if not done]
     if unsettled and family.checks:
-        questions = [_questions(family.checks, orders[i], i not in stale) for i in unsettled]
+        questions = [
+            _questions(
+                family.checks, orders[i], i not in stale and not orders[i].cancelled_by_client_oid
+            )
+            for i in unsettled
+        ]
         # The orders the listings just showed: a check by one of their ids would speak of them.
         guarded = _listed_guard(orders_open)
         if any(questions) and family.check_guards:

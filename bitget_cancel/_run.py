@@ -61,6 +61,11 @@ OrderKey = tuple[OrderKind, bool, str, str]
 Parts = list[tuple["CancelRun", Batch["_Order"]]]
 
 
+def _by_client_oid_instead(order: _Order) -> bool:
+    """Asked by its clientOid though its target gave an orderId (that said "does not exist")."""
+    return order.order_id is None and order.target.order_id is not None
+
+
 class _Order:
     """One order as the exchange sees it; every target naming it shares its outcome.
 
@@ -70,6 +75,7 @@ class _Order:
 
     __slots__ = (
         "answered_by",
+        "asked_as_other",
         "attempts",
         "by_client_oid_too",
         "cancelled_by_client_oid",
@@ -114,6 +120,9 @@ class _Order:
         # Asked again by clientOid, cancelled as another orderId than its target gave: its
         # orderId's "does not exist" is then confirmed before it is called cancelled.
         self.cancelled_by_client_oid = False
+        # Asked by the orderId a listing shows under its clientOid, not the one its target
+        # gave (which said "does not exist"): a success closes that order, not the target's.
+        self.asked_as_other = False
         self.by_client_oid_too = True  # False: its targets disagree on its clientOid
         self.other_client_oids: tuple[str, ...] = ()  # then: the others' clientOids
         # A "does not exist" needs no confirmation (its route is the one a listing showed).
@@ -193,6 +202,7 @@ class CancelRun:
         # Orders answered "does not exist" (some perhaps confirmed or re-opened since): the
         # only ones confirmation looks at, rather than every order of the call.
         self._said_not_open: dict[_Order, None] = {}
+        self._asked_as_others = False  # some order went by another orderId than its target's
         self._lanes = {kind: _Lane(kind) for kind in OrderKind}
         self._feed_open = False
         self._started = self._loop.time()
@@ -622,6 +632,10 @@ class CancelRun:
         assert order.client_oid is not None  # an order without orderId has a clientOid
         order_id, why = guarded.by_client_oid(order.client_oid, order.symbol)
         if order_id is not None:
+            given = order.target.order_id
+            if given is not None and given != order_id:
+                order.asked_as_other = True
+                self._asked_as_others = True
             order.order_id = order_id
             order.proven = True  # its orderId, as a spot listing shows it
             order.retried_by_client_oid = True  # its clientOid is that orderId
@@ -868,7 +882,17 @@ class CancelRun:
 
     def _apply_items(self, batch: Batch[_Order], results: Results, endpoint: Endpoint) -> None:
         matched = match(batch.targets, batch.by_order_id, results)
-        self._finish_all(matched.succeeded, CancelStatus.CANCELLED, None, None)
+        succeeded, elsewhere = matched.succeeded, matched.elsewhere
+        if not batch.by_order_id or self._asked_as_others:
+            # Asked by clientOid (or by the orderId a listing shows under it) after its own
+            # orderId's "does not exist" on this route and symbol: whatever the success names,
+            # it closed an order that orderId does not name, which may be open elsewhere.
+            # (Many answers name no orderId at all.)
+            stale = [o for o in succeeded if o.asked_as_other or _by_client_oid_instead(o)]
+            if stale:
+                succeeded = [o for o in succeeded if o not in stale]
+                elsewhere = [*elsewhere, *stale]
+        self._finish_all(succeeded, CancelStatus.CANCELLED, None, None)
         for order, refusal in matched.refused:
             code, msg = refusal.code, refusal.msg
             verdict = classify_item(code, msg)
@@ -880,7 +904,7 @@ class CancelRun:
                 if verdict is Verdict.CREDENTIALS and self._scope is not None:
                     self._scope.refuse(code or "", msg or "credentials refused")
                 self._finish(order, CancelStatus.FAILED, code, msg)
-        for order in matched.elsewhere:
+        for order in elsewhere:
             self._cancelled_elsewhere(order, endpoint)
         if matched.again:
             log.warning("%d orders without a verdict in an answer; again", len(matched.again))
@@ -916,8 +940,10 @@ class CancelRun:
         if not self._confirm:  # the caller takes "does not exist" as it comes
             self._finish(order, CancelStatus.CANCELLED, None, None)
             return
+        order.asked_as_other = False
         order.cancelled_by_client_oid = True
         order.order_id = order.target.order_id
+        order.proven = False  # no listing showed that orderId
         order.answered_by = endpoint
         log.warning(
             "%s: its clientOid named another order (cancelled); its orderId said 'does not "

@@ -91,7 +91,10 @@ async def test_a_stale_orderid_asked_again_by_clientoid_goes_by_the_listed_order
     assert watched.checks == [{"orderId": "91"}, {"orderId": eth.order_id}]
     assert btc.order_id in exchange.orders
     assert report.all_closed
-    assert report.requests == TARGET_GUARDS + 2 == sent_requests(exchange)
+    # then orderId 91 is confirmed open nowhere (the listings of normal and TP/SL orders)
+    # before the target is called cancelled: it closed the order of another orderId
+    assert "orderId 91 confirmed open nowhere" in (outcome.error_msg or "")
+    assert report.requests == TARGET_GUARDS + 2 + 2 == sent_requests(exchange)
 
 
 @UNREADABLE
