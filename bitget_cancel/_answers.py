@@ -246,9 +246,7 @@ _ELSEWHERE = object()
 
 def _names_another_order(order: Asked, item: OrderIds) -> bool:
     """Does ``item`` name an orderId, and not the one ``order`` gave?"""
-    # An order asked again by clientOid keeps the orderId its target gave as ``given_order_id``.
-    given = getattr(order, "given_order_id", None) or order.order_id
-    named = text(item.order_id)
+    given, named = order.order_id, text(item.order_id)
     return given is not None and named is not None and named != given
 
 

@@ -98,11 +98,6 @@ class _Order:
         "target",
     )
 
-    @property
-    def given_order_id(self) -> str | None:
-        """The orderId its target gave (``order_id`` is None once asked by clientOid)."""
-        return self.target.order_id
-
     def __init__(self, target: CancelTarget) -> None:
         self.target = target
         self.kind = target.kind
